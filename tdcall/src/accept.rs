@@ -1,0 +1,267 @@
+//! Accepting a range of private memory: what a TD's memory setup actually calls.
+//!
+//! Largest page first (1 GiB, 2 MiB, 4 KiB as alignment and length allow), falling back to the
+//! next smaller size when the module reports `TDX_PAGE_SIZE_MISMATCH` (the range is mapped with
+//! smaller pages) or, above 4 KiB, `TDX_OPERAND_INVALID` on RCX (the module does not accept that
+//! page size: modules 1.0 and 1.5 reject 1 GiB). `TDX_PAGE_ALREADY_ACCEPTED` counts as done.
+//! `TDX_OPERAND_BUSY` is retried a bounded number of times. Same strategy as Linux
+//! `arch/x86/coco/tdx/tdx-shared.c` `try_accept_one()`, with the statuses told apart.
+
+use core::fmt;
+
+use crate::status::{OperandId, StatusCode, TdxStatus};
+use crate::types::{AcceptPage, Accepted, Gpa, InputError, PageLevel};
+
+/// How [`accept_range`] works through a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AcceptOptions {
+    /// Largest page size to try.
+    pub max_level: PageLevel,
+    /// How many times one page is retried after `TDX_OPERAND_BUSY` before giving up.
+    pub busy_retries: u32,
+}
+
+impl Default for AcceptOptions {
+    fn default() -> Self {
+        AcceptOptions {
+            max_level: PageLevel::Size1G,
+            busy_retries: 16,
+        }
+    }
+}
+
+/// What [`accept_range`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AcceptStats {
+    /// Pages newly accepted, indexed by level (4 KiB, 2 MiB, 1 GiB).
+    pub accepted: [u64; 3],
+    /// Pages the module reported as already accepted.
+    pub already_accepted: u64,
+    /// Fallbacks to a smaller page size.
+    pub fallbacks: u64,
+    /// Retries after `TDX_OPERAND_BUSY`.
+    pub busy_retries: u64,
+}
+
+/// Why [`accept_range`] stopped. Everything below `gpa` was accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AcceptError {
+    /// The range itself was rejected before any TDCALL.
+    Input(InputError),
+    /// The module failed the page at `gpa` with a status that no smaller size can fix.
+    Tdx {
+        /// Page that failed.
+        gpa: Gpa,
+        /// Size that was requested.
+        level: PageLevel,
+        /// The module's status, whole.
+        status: TdxStatus,
+    },
+    /// The page at `gpa` stayed busy through every retry.
+    Busy {
+        /// Page that stayed busy.
+        gpa: Gpa,
+        /// Size that was requested.
+        level: PageLevel,
+        /// TDCALLs made for it.
+        attempts: u32,
+    },
+}
+
+impl fmt::Display for AcceptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AcceptError::Input(e) => write!(f, "accept: {e}"),
+            AcceptError::Tdx { gpa, level, status } => {
+                write!(f, "accept {:#x} ({level:?}): {status}", gpa.raw())
+            }
+            AcceptError::Busy {
+                gpa,
+                level,
+                attempts,
+            } => write!(
+                f,
+                "accept {:#x} ({level:?}): still busy after {attempts} attempts",
+                gpa.raw()
+            ),
+        }
+    }
+}
+
+/// Accepts `[start, start + len)` with [`tdg_mem_page_accept`](crate::tdg_mem_page_accept).
+///
+/// `start` and `len` must be 4 KiB aligned, `len` non-zero and the range must end at or below
+/// 2^52. See the [module documentation](self) for the strategy.
+#[cfg(target_arch = "x86_64")]
+pub fn accept_range(
+    start: u64,
+    len: u64,
+    options: AcceptOptions,
+) -> Result<AcceptStats, AcceptError> {
+    accept_range_with(start, len, options, crate::tdg_mem_page_accept)
+}
+
+/// [`accept_range`] over any implementation of TDG.MEM.PAGE.ACCEPT (for tests, and for callers
+/// with a wrapper of their own).
+pub fn accept_range_with(
+    start: u64,
+    len: u64,
+    options: AcceptOptions,
+    mut accept: impl FnMut(AcceptPage) -> Result<Accepted, TdxStatus>,
+) -> Result<AcceptStats, AcceptError> {
+    const PAGE: u64 = 0x1000;
+    let end = start.checked_add(len);
+    let end = match end {
+        Some(end) if len != 0 && (start | len) & (PAGE - 1) == 0 && Gpa::new(end - 1).is_ok() => {
+            end
+        }
+        _ => return Err(AcceptError::Input(InputError::RangeInvalid { start, len })),
+    };
+    let mut stats = AcceptStats::default();
+    // After a fallback, sizes above `cap` are not tried again until `cap_until`.
+    let mut cap = options.max_level;
+    let mut cap_until = start;
+    let mut gpa = start;
+    while gpa < end {
+        let mut level = if gpa < cap_until {
+            cap
+        } else {
+            options.max_level
+        };
+        while level != PageLevel::Size4K
+            && (gpa & (level.size() - 1) != 0 || end - gpa < level.size())
+        {
+            level = level.smaller().unwrap_or(PageLevel::Size4K);
+        }
+        let mut attempts = 0u32;
+        loop {
+            let page = Gpa::new(gpa)
+                .and_then(|g| AcceptPage::new(g, level))
+                .map_err(AcceptError::Input)?;
+            attempts += 1;
+            match accept(page) {
+                Ok(Accepted::Accepted) => {
+                    stats.accepted[level as usize] += 1;
+                    gpa += level.size();
+                    break;
+                }
+                Ok(Accepted::AlreadyAccepted { .. }) => {
+                    stats.already_accepted += 1;
+                    gpa += level.size();
+                    break;
+                }
+                Err(st) if st.is(StatusCode::OperandBusy) => {
+                    if attempts > options.busy_retries {
+                        return Err(AcceptError::Busy {
+                            gpa: page.gpa(),
+                            level,
+                            attempts,
+                        });
+                    }
+                    stats.busy_retries += 1;
+                }
+                Err(st)
+                    if level != PageLevel::Size4K
+                        && (st.is(StatusCode::PageSizeMismatch)
+                            || (st.is(StatusCode::OperandInvalid)
+                                && st.operand() == Some(OperandId::RCX))) =>
+                {
+                    stats.fallbacks += 1;
+                    cap_until = gpa + level.size();
+                    cap = level.smaller().unwrap_or(PageLevel::Size4K);
+                    break;
+                }
+                Err(status) => {
+                    return Err(AcceptError::Tdx {
+                        gpa: page.gpa(),
+                        level,
+                        status,
+                    })
+                }
+            }
+        }
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(code: StatusCode, details: u32) -> TdxStatus {
+        TdxStatus::from_raw(code.status().raw() | details as u64)
+    }
+
+    #[test]
+    fn falls_back_from_1g_and_2m() {
+        let mut calls = [0u32; 3];
+        let stats = accept_range_with(0, 1 << 30, AcceptOptions::default(), |p| {
+            calls[p.level() as usize] += 1;
+            match p.level() {
+                PageLevel::Size1G => Err(st(StatusCode::OperandInvalid, 1)),
+                // The first 2 MiB is mapped with 4 KiB pages.
+                PageLevel::Size2M if p.gpa().raw() == 0 => Err(st(StatusCode::PageSizeMismatch, 1)),
+                _ => Ok(Accepted::Accepted),
+            }
+        })
+        .unwrap();
+        assert_eq!(calls, [512, 512, 1]);
+        assert_eq!(stats.accepted, [512, 511, 0]);
+        assert_eq!(stats.fallbacks, 2);
+    }
+
+    #[test]
+    fn busy_is_bounded() {
+        let opts = AcceptOptions {
+            max_level: PageLevel::Size4K,
+            busy_retries: 3,
+        };
+        let r = accept_range_with(0x1000, 0x1000, opts, |_| {
+            Err(st(StatusCode::OperandBusy, 1))
+        });
+        assert_eq!(
+            r,
+            Err(AcceptError::Busy {
+                gpa: Gpa::new(0x1000).unwrap(),
+                level: PageLevel::Size4K,
+                attempts: 4
+            })
+        );
+    }
+
+    #[test]
+    fn bad_ranges_are_typed_errors() {
+        let opts = AcceptOptions::default();
+        for (s, l) in [
+            (0x1001, 0x1000),
+            (0, 0),
+            (!0xfff, 0x2000),
+            (1 << 52, 0x1000),
+        ] {
+            assert!(matches!(
+                accept_range_with(s, l, opts, |_| Ok(Accepted::Accepted)),
+                Err(AcceptError::Input(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn hard_error_stops_with_status() {
+        let bad = st(StatusCode::OperandInvalid, 1);
+        let r = accept_range_with(0, 0x2000, AcceptOptions::default(), |p| {
+            if p.gpa().raw() == 0x1000 {
+                Err(bad)
+            } else {
+                Ok(Accepted::Accepted)
+            }
+        });
+        assert_eq!(
+            r,
+            Err(AcceptError::Tdx {
+                gpa: Gpa::new(0x1000).unwrap(),
+                level: PageLevel::Size4K,
+                status: bad
+            })
+        );
+    }
+}

@@ -1,0 +1,388 @@
+//! The TDCALL completion status returned in RAX.
+//!
+//! Layout (`api_error_code_t`, TDX module 1.5 `include/tdx_api_defs.h`; TDX Module ABI
+//! specification, "Completion Status Codes"):
+//!
+//! | bits  | field |
+//! |-------|-------|
+//! | 63    | error |
+//! | 62    | non-recoverable |
+//! | 61    | fatal |
+//! | 60    | host recoverability hint |
+//! | 59:48 | reserved |
+//! | 47:40 | class |
+//! | 39:32 | code within class |
+//! | 31:0  | operand id or leaf-specific detail (e.g. SEPT level) |
+//!
+//! [`TdxStatus`] keeps all 64 bits; nothing is ever masked away. A status with bit 63 clear and
+//! a non-zero value is a *warning* (for example [`StatusCode::PageAlreadyAccepted`]); the wrappers
+//! never treat a warning as plain success or plain failure: each leaf's result type states which
+//! warnings it understands, and any other non-zero status is returned whole as an error.
+
+use core::fmt;
+
+/// The raw 64-bit completion status of a TDCALL leaf, as the TDX module wrote it to RAX.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct TdxStatus(u64);
+
+impl TdxStatus {
+    /// `TDX_SUCCESS`.
+    pub const SUCCESS: TdxStatus = TdxStatus(0);
+
+    /// Wraps a raw RAX value.
+    #[inline]
+    pub const fn from_raw(raw: u64) -> TdxStatus {
+        TdxStatus(raw)
+    }
+
+    /// The raw RAX value, all 64 bits.
+    #[inline]
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+
+    /// `TDX_SUCCESS`: every bit zero.
+    #[inline]
+    pub const fn is_success(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Bit 63: the leaf failed.
+    #[inline]
+    pub const fn is_error(self) -> bool {
+        self.0 & (1 << 63) != 0
+    }
+
+    /// Non-zero with bit 63 clear: the leaf completed with a warning or information.
+    #[inline]
+    pub const fn is_warning(self) -> bool {
+        self.0 != 0 && !self.is_error()
+    }
+
+    /// Bit 62: retrying with the same inputs will not help.
+    #[inline]
+    pub const fn is_non_recoverable(self) -> bool {
+        self.0 & (1 << 62) != 0
+    }
+
+    /// Bit 61: fatal.
+    #[inline]
+    pub const fn is_fatal(self) -> bool {
+        self.0 & (1 << 61) != 0
+    }
+
+    /// Bit 60: host recoverability hint.
+    #[inline]
+    pub const fn host_recoverability_hint(self) -> bool {
+        self.0 & (1 << 60) != 0
+    }
+
+    /// Bits 59:48, reserved (zero in every status the module defines; kept, never masked).
+    #[inline]
+    pub const fn reserved(self) -> u16 {
+        ((self.0 >> 48) & 0xfff) as u16
+    }
+
+    /// Bits 47:40: status class.
+    #[inline]
+    pub const fn class(self) -> u8 {
+        (self.0 >> 40) as u8
+    }
+
+    /// Bits 39:32: status code within its class.
+    #[inline]
+    pub const fn code(self) -> u8 {
+        (self.0 >> 32) as u8
+    }
+
+    /// Bits 63:32, the part that names the status (what Linux compares).
+    #[inline]
+    pub const fn upper(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    /// Bits 31:0: operand id (for operand errors) or leaf-specific detail.
+    #[inline]
+    pub const fn details(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// The named status code, or `None` for a code this crate does not know (the raw value is
+    /// still available through [`raw`](Self::raw)).
+    #[inline]
+    pub const fn kind(self) -> Option<StatusCode> {
+        StatusCode::from_upper(self.upper())
+    }
+
+    /// The operand the status refers to, for operand-class statuses (`TDX_OPERAND_INVALID`,
+    /// `TDX_OPERAND_BUSY`, ...): class 0x01 or 0x02.
+    #[inline]
+    pub const fn operand(self) -> Option<OperandId> {
+        match self.class() {
+            0x01 | 0x02 => Some(OperandId(self.details())),
+            _ => None,
+        }
+    }
+
+    /// True if this status is `code` (any details).
+    #[inline]
+    pub const fn is(self, code: StatusCode) -> bool {
+        self.upper() == code as u32
+    }
+}
+
+impl fmt::Debug for TdxStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind() {
+            Some(k) => write!(f, "{:?}({:#018x}", k, self.0)?,
+            None => write!(f, "UnknownStatus({:#018x}", self.0)?,
+        }
+        if let Some(op) = self.operand() {
+            write!(f, ", operand {:?}", op)?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for TdxStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind() {
+            Some(k) => f.write_str(k.spec_name())?,
+            None => f.write_str("unknown TDX status")?,
+        }
+        write!(f, " ({:#018x})", self.0)
+    }
+}
+
+/// An operand id in the low 32 bits of an operand-class status. GPRs use their x86 register
+/// number (RAX 0, RCX 1, RDX 2, RBX 3, RBP 5, RSI 6, RDI 7, R8–R15 8–15); other operands have
+/// ids from 128 up (TDX module 1.5 `include/auto_gen/tdx_error_codes_defs.h`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct OperandId(pub u32);
+
+impl OperandId {
+    /// RAX (the leaf and version).
+    pub const RAX: OperandId = OperandId(0);
+    /// RCX.
+    pub const RCX: OperandId = OperandId(1);
+    /// RDX.
+    pub const RDX: OperandId = OperandId(2);
+    /// RBX.
+    pub const RBX: OperandId = OperandId(3);
+    /// RBP.
+    pub const RBP: OperandId = OperandId(5);
+    /// RSI.
+    pub const RSI: OperandId = OperandId(6);
+    /// RDI.
+    pub const RDI: OperandId = OperandId(7);
+    /// R8.
+    pub const R8: OperandId = OperandId(8);
+    /// R9.
+    pub const R9: OperandId = OperandId(9);
+    /// R10.
+    pub const R10: OperandId = OperandId(10);
+    /// R11.
+    pub const R11: OperandId = OperandId(11);
+    /// R12.
+    pub const R12: OperandId = OperandId(12);
+    /// R13.
+    pub const R13: OperandId = OperandId(13);
+    /// R14.
+    pub const R14: OperandId = OperandId(14);
+    /// R15.
+    pub const R15: OperandId = OperandId(15);
+    /// `OPERAND_ID_TDR`.
+    pub const TDR: OperandId = OperandId(0x80);
+    /// `OPERAND_ID_SEPT_TREE`.
+    pub const SEPT_TREE: OperandId = OperandId(0x92);
+    /// `OPERAND_ID_SEPT_ENTRY`.
+    pub const SEPT_ENTRY: OperandId = OperandId(0x93);
+    /// `OPERAND_ID_RTMR` (the RTMR lock, for `TDX_OPERAND_BUSY`).
+    pub const RTMR: OperandId = OperandId(0xA8);
+    /// `OPERAND_ID_TD_EPOCH`.
+    pub const TD_EPOCH: OperandId = OperandId(0xA9);
+    /// `OPERAND_ID_L2_VAPIC_GPA`.
+    pub const L2_VAPIC_GPA: OperandId = OperandId(0xAA);
+    /// `OPERAND_ID_OP_STATE`.
+    pub const OP_STATE: OperandId = OperandId(0xAC);
+    /// `OPERAND_ID_SERVTD_BINDINGS`.
+    pub const SERVTD_BINDINGS: OperandId = OperandId(0xAE);
+    /// `OPERAND_ID_METADATA_FIELD`.
+    pub const METADATA_FIELD: OperandId = OperandId(0xB0);
+
+    /// The register name for GPR operands.
+    pub const fn register_name(self) -> Option<&'static str> {
+        const NAMES: [&str; 16] = [
+            "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11",
+            "R12", "R13", "R14", "R15",
+        ];
+        if self.0 < 16 && self.0 != 4 {
+            Some(NAMES[self.0 as usize])
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Debug for OperandId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.register_name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{:#x}", self.0),
+        }
+    }
+}
+
+macro_rules! status_codes {
+    ($($(#[$doc:meta])* $name:ident = $value:literal, $spec:literal;)*) => {
+        /// Every completion status a guest-side leaf can return, by its spec name. The value is
+        /// bits 63:32 of the status (error, recoverability, class and code).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        #[non_exhaustive]
+        pub enum StatusCode {
+            $($(#[$doc])* $name = $value,)*
+        }
+
+        impl StatusCode {
+            /// Every named code.
+            pub const ALL: &'static [StatusCode] = &[$(StatusCode::$name,)*];
+
+            /// The code named by bits 63:32 of a status, if known.
+            pub const fn from_upper(upper: u32) -> Option<StatusCode> {
+                match upper {
+                    $($value => Some(StatusCode::$name),)*
+                    _ => None,
+                }
+            }
+
+            /// The name the TDX module specification uses, e.g. `TDX_OPERAND_INVALID`.
+            pub const fn spec_name(self) -> &'static str {
+                match self {
+                    $(StatusCode::$name => $spec,)*
+                }
+            }
+
+            /// The status with this code and zero details.
+            pub const fn status(self) -> TdxStatus {
+                TdxStatus((self as u32 as u64) << 32)
+            }
+        }
+    };
+}
+
+status_codes! {
+    /// The leaf completed.
+    Success = 0x0000_0000, "TDX_SUCCESS";
+    /// An operand (named in bits 31:0) is invalid.
+    OperandInvalid = 0xC000_0100, "TDX_OPERAND_INVALID";
+    /// An operand address is out of range.
+    OperandAddrRangeError = 0xC000_0101, "TDX_OPERAND_ADDR_RANGE_ERROR";
+    /// An operand (named in bits 31:0) is busy; retrying may succeed.
+    OperandBusy = 0x8000_0200, "TDX_OPERAND_BUSY";
+    /// Busy with host priority (converted to `TDX_OPERAND_BUSY` before a guest sees it).
+    OperandBusyHostPriority = 0x8000_0204, "TDX_OPERAND_BUSY_HOST_PRIORITY";
+    /// The TD's vCPU has no valid #VE information.
+    NoValidVeInfo = 0xC000_0704, "TDX_NO_VALID_VE_INFO";
+    /// TDX module 1.0: the metadata field is not writable.
+    FieldNotWritable = 0xC000_0720, "TDX_FIELD_NOT_WRITABLE";
+    /// TDX module 1.0: the metadata field is not readable.
+    FieldNotReadable = 0xC000_0721, "TDX_FIELD_NOT_READABLE";
+    /// Secure EPT entry is free.
+    EptEntryFree = 0xC000_0B01, "TDX_EPT_ENTRY_FREE";
+    /// Warning: the page was already accepted; bits 31:0 hold the SEPT level of its mapping.
+    PageAlreadyAccepted = 0x0000_0B0A, "TDX_PAGE_ALREADY_ACCEPTED";
+    /// The requested page size does not match the mapping; bits 31:0 hold the SEPT level.
+    PageSizeMismatch = 0xC000_0B0B, "TDX_PAGE_SIZE_MISMATCH";
+    /// Secure EPT entry state is incorrect.
+    EptEntryStateIncorrect = 0xC000_0B0D, "TDX_EPT_ENTRY_STATE_INCORRECT";
+    /// The L2 Secure EPT walk failed.
+    L2SeptWalkFailed = 0xC000_0B0F, "TDX_L2_SEPT_WALK_FAILED";
+    /// Invalid page attributes.
+    PageAttrInvalid = 0xC000_0B11, "TDX_PAGE_ATTR_INVALID";
+    /// The metadata field id is incorrect.
+    MetadataFieldIdIncorrect = 0xC000_0C00, "TDX_METADATA_FIELD_ID_INCORRECT";
+    /// The metadata field is not writable.
+    MetadataFieldNotWritable = 0xC000_0C01, "TDX_METADATA_FIELD_NOT_WRITABLE";
+    /// The metadata field is not readable.
+    MetadataFieldNotReadable = 0xC000_0C02, "TDX_METADATA_FIELD_NOT_READABLE";
+    /// The metadata field value is not valid.
+    MetadataFieldValueNotValid = 0xC000_0C03, "TDX_METADATA_FIELD_VALUE_NOT_VALID";
+    /// The metadata list buffer is full; continue from the returned field id.
+    MetadataListOverflow = 0xC000_0C04, "TDX_METADATA_LIST_OVERFLOW";
+    /// The metadata field is currently not writable.
+    MetadataFieldCurrentlyNotWritable = 0xC000_0C09, "TDX_METADATA_FIELD_CURRENTLY_NOT_WRITABLE";
+    /// The write mask is not valid for the field.
+    MetadataWrMaskNotValid = 0xC000_0C0A, "TDX_METADATA_WR_MASK_NOT_VALID";
+    /// Information: the first field id in the context is returned.
+    MetadataFirstFieldIdInContext = 0x0000_0C0B, "TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT";
+    /// Service TD info hash mismatch.
+    ServtdInfoHashMismatch = 0xC000_0D03, "TDX_SERVTD_INFO_HASH_MISMATCH";
+    /// Service TD UUID mismatch.
+    ServtdUuidMismatch = 0xC000_0D04, "TDX_SERVTD_UUID_MISMATCH";
+    /// Service TD not bound.
+    ServtdNotBound = 0xC000_0D05, "TDX_SERVTD_NOT_BOUND";
+    /// Target TD UUID mismatch.
+    TargetUuidMismatch = 0xC000_0D07, "TDX_TARGET_UUID_MISMATCH";
+    /// Target TD UUID updated.
+    TargetUuidUpdated = 0xC000_0D08, "TDX_TARGET_UUID_UPDATED";
+    /// Invalid CPUSVN in a REPORTMACSTRUCT.
+    InvalidCpusvn = 0xC000_1000, "TDX_INVALID_CPUSVN";
+    /// Invalid REPORTMACSTRUCT.
+    InvalidReportmacstruct = 0xC000_1001, "TDX_INVALID_REPORTMACSTRUCT";
+    /// L2 exit: host-routed asynchronous event.
+    L2ExitHostRoutedAsync = 0x0000_1100, "TDX_L2_EXIT_HOST_ROUTED_ASYNC";
+    /// L2 exit: host-routed TDVMCALL.
+    L2ExitHostRoutedTdvmcall = 0x0000_1101, "TDX_L2_EXIT_HOST_ROUTED_TDVMCALL";
+    /// L2 exit: pending interrupt.
+    L2ExitPendingInterrupt = 0x0000_1102, "TDX_L2_EXIT_PENDING_INTERRUPT";
+    /// TDG.VP.ENTER not done: an L1 interrupt is pending.
+    PendingInterrupt = 0x0000_1120, "TDX_PENDING_INTERRUPT";
+    /// TD exit before L2 entry.
+    TdExitBeforeL2Entry = 0x0000_1140, "TDX_TD_EXIT_BEFORE_L2_ENTRY";
+    /// TD exit on an L2 VM exit.
+    TdExitOnL2VmExit = 0x0000_1141, "TDX_TD_EXIT_ON_L2_VM_EXIT";
+    /// TD exit on an L2-to-L1 transition.
+    TdExitOnL2ToL1 = 0x0000_1142, "TDX_TD_EXIT_ON_L2_TO_L1";
+    /// A guest linear address is not canonical.
+    GlaNotCanonical = 0xC000_1160, "TDX_GLA_NOT_CANONICAL";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_round_trip_every_bit() {
+        let s = TdxStatus::from_raw(0xC000_0B0B_0000_0001);
+        assert!(s.is_error() && s.is_non_recoverable() && !s.is_fatal());
+        assert_eq!(s.class(), 0x0B);
+        assert_eq!(s.code(), 0x0B);
+        assert_eq!(s.details(), 1);
+        assert_eq!(s.kind(), Some(StatusCode::PageSizeMismatch));
+        assert_eq!(s.raw(), 0xC000_0B0B_0000_0001);
+    }
+
+    #[test]
+    fn warnings_are_neither_success_nor_error() {
+        let s = StatusCode::PageAlreadyAccepted.status();
+        assert!(s.is_warning() && !s.is_error() && !s.is_success());
+    }
+
+    #[test]
+    fn unknown_codes_keep_all_bits() {
+        let s = TdxStatus::from_raw(0xDEAD_BEEF_1234_5678);
+        assert_eq!(s.kind(), None);
+        assert_eq!(s.raw(), 0xDEAD_BEEF_1234_5678);
+        assert_eq!(s.reserved(), 0xEAD);
+    }
+
+    #[test]
+    fn operand_only_for_operand_classes() {
+        let s = TdxStatus::from_raw(0xC000_0100_0000_0002);
+        assert_eq!(s.operand(), Some(OperandId::RDX));
+        assert_eq!(StatusCode::PageSizeMismatch.status().operand(), None);
+    }
+}

@@ -1,0 +1,503 @@
+//! Typed inputs (checked constructors) and typed outputs of the guest-side leaves.
+//!
+//! These types compile on every target; only the code that executes TDCALL is x86_64-only.
+
+use core::fmt;
+
+/// Why a typed input was rejected before any TDCALL was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputError {
+    /// A guest physical address has bits set above bit 51 (`value` is the rejected address).
+    GpaTooWide {
+        /// The rejected address.
+        value: u64,
+    },
+    /// An address is not aligned as the leaf requires.
+    Misaligned {
+        /// The rejected address.
+        value: u64,
+        /// The alignment the leaf requires, in bytes.
+        required: u64,
+    },
+    /// An RTMR index outside 0..=3.
+    RtmrIndexOutOfRange {
+        /// The rejected index.
+        value: u64,
+    },
+    /// A page-level encoding outside 0..=2.
+    PageLevelOutOfRange {
+        /// The rejected level.
+        value: u64,
+    },
+    /// A metadata field id with reserved bits set, or naming a sequence rather than one field.
+    FieldIdInvalid {
+        /// The rejected field id.
+        value: u64,
+    },
+    /// A GPA range that is empty, wraps, or is not 4 KiB aligned.
+    RangeInvalid {
+        /// Start of the rejected range.
+        start: u64,
+        /// Length of the rejected range in bytes.
+        len: u64,
+    },
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            InputError::GpaTooWide { value } => write!(f, "GPA {value:#x} has bits above 51 set"),
+            InputError::Misaligned { value, required } => {
+                write!(f, "address {value:#x} is not {required:#x}-byte aligned")
+            }
+            InputError::RtmrIndexOutOfRange { value } => write!(f, "RTMR index {value} > 3"),
+            InputError::PageLevelOutOfRange { value } => write!(f, "page level {value} > 2"),
+            InputError::FieldIdInvalid { value } => write!(f, "invalid field id {value:#x}"),
+            InputError::RangeInvalid { start, len } => {
+                write!(f, "invalid GPA range {start:#x}+{len:#x}")
+            }
+        }
+    }
+}
+
+/// Highest GPA bit any TD can have (GPAW 52).
+const GPA_MASK: u64 = (1 << 52) - 1;
+
+/// A guest physical address: bits 63:52 clear.
+///
+/// Whether the address is private or shared depends on the TD's GPA width (shared bit 47 or 51,
+/// see [`TdInfo::shared_bit`]); the module checks that, not this type.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
+pub struct Gpa(u64);
+
+impl Gpa {
+    /// Checks that bits 63:52 are clear.
+    #[inline]
+    pub const fn new(value: u64) -> Result<Gpa, InputError> {
+        if value & !GPA_MASK != 0 {
+            Err(InputError::GpaTooWide { value })
+        } else {
+            Ok(Gpa(value))
+        }
+    }
+
+    /// The address.
+    #[inline]
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Gpa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Gpa({:#x})", self.0)
+    }
+}
+
+/// A guest physical address aligned to `ALIGN` bytes (a power of two), as the memory operands of
+/// TDG.MR.RTMR.EXTEND (64) and TDG.MR.REPORT (1024 and 64) require.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct AlignedGpa<const ALIGN: u64>(Gpa);
+
+impl<const ALIGN: u64> AlignedGpa<ALIGN> {
+    /// Checks width and alignment.
+    #[inline]
+    pub const fn new(value: u64) -> Result<Self, InputError> {
+        match Gpa::new(value) {
+            Err(e) => Err(e),
+            Ok(_) if value & (ALIGN - 1) != 0 => Err(InputError::Misaligned {
+                value,
+                required: ALIGN,
+            }),
+            Ok(g) => Ok(AlignedGpa(g)),
+        }
+    }
+
+    /// The address.
+    #[inline]
+    pub const fn raw(self) -> u64 {
+        self.0 .0
+    }
+
+    /// The address as a plain [`Gpa`].
+    #[inline]
+    pub const fn gpa(self) -> Gpa {
+        self.0
+    }
+}
+
+impl<const ALIGN: u64> fmt::Debug for AlignedGpa<ALIGN> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AlignedGpa<{ALIGN}>({:#x})", self.raw())
+    }
+}
+
+/// Secure EPT page level, as the `level` field of a TDG.MEM.PAGE.ACCEPT operand encodes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum PageLevel {
+    /// 4 KiB page (level 0).
+    Size4K = 0,
+    /// 2 MiB page (level 1).
+    Size2M = 1,
+    /// 1 GiB page (level 2; rejected by TDX modules 1.0 and 1.5).
+    Size1G = 2,
+}
+
+impl PageLevel {
+    /// Decodes a level number.
+    #[inline]
+    pub const fn from_raw(level: u64) -> Result<PageLevel, InputError> {
+        match level {
+            0 => Ok(PageLevel::Size4K),
+            1 => Ok(PageLevel::Size2M),
+            2 => Ok(PageLevel::Size1G),
+            value => Err(InputError::PageLevelOutOfRange { value }),
+        }
+    }
+
+    /// Size of a page at this level, in bytes.
+    #[inline]
+    pub const fn size(self) -> u64 {
+        1 << (12 + 9 * self as u64)
+    }
+
+    /// The next smaller level.
+    #[inline]
+    pub const fn smaller(self) -> Option<PageLevel> {
+        match self {
+            PageLevel::Size1G => Some(PageLevel::Size2M),
+            PageLevel::Size2M => Some(PageLevel::Size4K),
+            PageLevel::Size4K => None,
+        }
+    }
+}
+
+/// The operand of TDG.MEM.PAGE.ACCEPT: a GPA aligned to its page level.
+///
+/// RCX layout: bits 2:0 level, 11:3 reserved (0), 51:12 GPA bits 51:12, 63:52 reserved (0).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AcceptPage {
+    gpa: Gpa,
+    level: PageLevel,
+}
+
+impl AcceptPage {
+    /// Checks that `gpa` is aligned to the size of `level`.
+    #[inline]
+    pub const fn new(gpa: Gpa, level: PageLevel) -> Result<AcceptPage, InputError> {
+        if gpa.raw() & (level.size() - 1) != 0 {
+            Err(InputError::Misaligned {
+                value: gpa.raw(),
+                required: level.size(),
+            })
+        } else {
+            Ok(AcceptPage { gpa, level })
+        }
+    }
+
+    /// The page's GPA.
+    #[inline]
+    pub const fn gpa(self) -> Gpa {
+        self.gpa
+    }
+
+    /// The page's level.
+    #[inline]
+    pub const fn level(self) -> PageLevel {
+        self.level
+    }
+
+    /// The RCX value of the leaf.
+    #[inline]
+    pub const fn to_rcx(self) -> u64 {
+        self.gpa.raw() | self.level as u64
+    }
+}
+
+impl fmt::Debug for AcceptPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AcceptPage({:#x}, {:?})", self.gpa.raw(), self.level)
+    }
+}
+
+/// An RTMR index, 0..=3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RtmrIndex(u8);
+
+impl RtmrIndex {
+    /// Checks the range.
+    #[inline]
+    pub const fn new(index: u64) -> Result<RtmrIndex, InputError> {
+        if index < 4 {
+            Ok(RtmrIndex(index as u8))
+        } else {
+            Err(InputError::RtmrIndexOutOfRange { value: index })
+        }
+    }
+
+    /// The index.
+    #[inline]
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+/// A metadata field identifier (`MD_FIELD_ID`) naming one field, for TDG.VM.RD and TDG.VM.WR.
+///
+/// Layout: 23:0 field code, 31:24 reserved, 33:32 element size code, 37:34 last element in
+/// field, 46:38 last field in sequence, 49:47 reserved, 50 increment size, 51 write-mask valid,
+/// 54:52 context code (ignored by TDG.VM.*, forced to TD), 55 reserved, 61:56 class code,
+/// 62 reserved, 63 non-architectural. The constructor rejects reserved bits and sequence ids
+/// (last element or last field non-zero), which the module would reject with
+/// `TDX_METADATA_FIELD_ID_INCORRECT`; whether a field *exists* only the module knows.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
+pub struct FieldId(u64);
+
+impl FieldId {
+    const RESERVED: u64 = (0xff << 24) | (0x7 << 47) | (1 << 55) | (1 << 62);
+    const SEQUENCE: u64 = (0xf << 34) | (0x1ff << 38);
+
+    /// Checks reserved bits and that the id names a single field.
+    #[inline]
+    pub const fn new(raw: u64) -> Result<FieldId, InputError> {
+        if raw & (Self::RESERVED | Self::SEQUENCE) != 0 {
+            Err(InputError::FieldIdInvalid { value: raw })
+        } else {
+            Ok(FieldId(raw))
+        }
+    }
+
+    /// A field id the TDX module returned (next-field iteration); taken as it is.
+    #[inline]
+    pub(crate) const fn from_module(raw: u64) -> FieldId {
+        FieldId(raw)
+    }
+
+    /// The raw id.
+    #[inline]
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+
+    /// Bits 23:0.
+    #[inline]
+    pub const fn field_code(self) -> u32 {
+        (self.0 & 0xff_ffff) as u32
+    }
+
+    /// Bits 61:56.
+    #[inline]
+    pub const fn class_code(self) -> u8 {
+        ((self.0 >> 56) & 0x3f) as u8
+    }
+
+    /// Element size in bytes (bits 33:32: 1, 2, 4 or 8).
+    #[inline]
+    pub const fn element_size(self) -> u8 {
+        1 << ((self.0 >> 32) & 3)
+    }
+}
+
+impl fmt::Debug for FieldId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FieldId({:#018x})", self.0)
+    }
+}
+
+/// TD ATTRIBUTES, as TDG.VP.INFO returns them in RDX (TDX Module ABI spec, TD_PARAMS
+/// ATTRIBUTES; Linux `arch/x86/include/asm/shared/tdx.h`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct TdAttributes(pub u64);
+
+impl TdAttributes {
+    /// Bit 0: off-TD debug.
+    pub const DEBUG: u64 = 1 << 0;
+    /// Bit 28: EPT violations on pending pages do not become #VE.
+    pub const SEPT_VE_DISABLE: u64 = 1 << 28;
+    /// Bit 29: migratable.
+    pub const MIGRATABLE: u64 = 1 << 29;
+    /// Bit 30: PKS.
+    pub const PKS: u64 = 1 << 30;
+    /// Bit 31: Key Locker.
+    pub const KL: u64 = 1 << 31;
+    /// Bit 62: TD partitioning.
+    pub const TPA: u64 = 1 << 62;
+    /// Bit 63: PERFMON.
+    pub const PERFMON: u64 = 1 << 63;
+
+    /// True if every bit of `mask` is set.
+    #[inline]
+    pub const fn contains(self, mask: u64) -> bool {
+        self.0 & mask == mask
+    }
+}
+
+impl fmt::Debug for TdAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TdAttributes({:#x})", self.0)
+    }
+}
+
+/// The output of TDG.VP.INFO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TdInfo {
+    /// RCX bits 5:0: the GPA width, 48 or 52.
+    pub gpa_width: u8,
+    /// RDX: TD ATTRIBUTES.
+    pub attributes: TdAttributes,
+    /// R8 bits 31:0: vCPUs initialized so far.
+    pub num_vcpus: u32,
+    /// R8 bits 63:32: maximum vCPUs.
+    pub max_vcpus: u32,
+    /// R9 bits 31:0: this vCPU's index.
+    pub vcpu_index: u32,
+    /// R10 bit 0 (TDX module 1.5): TDG.SYS.RD is available.
+    pub sys_rd_available: bool,
+}
+
+impl TdInfo {
+    /// The shared bit: bit `gpa_width - 1` (47 or 51).
+    #[inline]
+    pub const fn shared_bit(&self) -> u64 {
+        1u64 << (self.gpa_width.saturating_sub(1) & 63)
+    }
+}
+
+/// The output of TDG.VP.VEINFO.GET: the #VE information of the current vCPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VeInfo {
+    /// RCX bits 31:0: VM-exit reason.
+    pub exit_reason: u32,
+    /// RDX: exit qualification.
+    pub exit_qualification: u64,
+    /// R8: guest linear address.
+    pub gla: u64,
+    /// R9: guest physical address.
+    pub gpa: u64,
+    /// R10 bits 31:0: VM-exit instruction length.
+    pub instruction_length: u32,
+    /// R10 bits 63:32: VM-exit instruction information.
+    pub instruction_info: u32,
+}
+
+/// TDG.VP.CPUIDVE.SET's operand: which CPUID executions raise #VE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct CpuidVe {
+    /// RCX bit 0: CPUID at CPL 0.
+    pub supervisor: bool,
+    /// RCX bit 1: CPUID at CPL > 0.
+    pub user: bool,
+}
+
+impl CpuidVe {
+    /// The RCX value of the leaf; bits 63:2 are zero.
+    #[inline]
+    pub const fn to_rcx(self) -> u64 {
+        self.supervisor as u64 | (self.user as u64) << 1
+    }
+}
+
+/// What TDG.MEM.PAGE.ACCEPT reported on success.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// The page was pending and is now accepted (and zeroed).
+    Accepted,
+    /// Warning `TDX_PAGE_ALREADY_ACCEPTED`: the page was accepted before; the module reports the
+    /// level of the existing mapping, which may be larger than the one requested.
+    AlreadyAccepted {
+        /// Level of the mapping that covers the page.
+        mapped_level: PageLevel,
+    },
+}
+
+/// 1024-byte TDREPORT_STRUCT buffer, aligned as TDG.MR.REPORT requires.
+#[derive(Clone, Copy)]
+#[repr(C, align(1024))]
+pub struct TdReport(pub [u8; 1024]);
+
+impl TdReport {
+    /// Byte offset of REPORTDATA inside the report (REPORTMACSTRUCT at offset 0, REPORTDATA at
+    /// offset 128 of it).
+    pub const REPORT_DATA_OFFSET: usize = 128;
+
+    /// The REPORTDATA the report carries.
+    pub fn report_data(&self) -> &[u8; 64] {
+        self.0[Self::REPORT_DATA_OFFSET..Self::REPORT_DATA_OFFSET + 64]
+            .try_into()
+            .expect("64-byte slice")
+    }
+}
+
+impl Default for TdReport {
+    fn default() -> Self {
+        TdReport([0; 1024])
+    }
+}
+
+/// 64-byte REPORTDATA buffer, aligned as TDG.MR.REPORT requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(64))]
+pub struct ReportData(pub [u8; 64]);
+
+impl Default for ReportData {
+    fn default() -> Self {
+        ReportData([0; 64])
+    }
+}
+
+/// 48-byte RTMR extension value (a SHA-384 digest), aligned as TDG.MR.RTMR.EXTEND requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, align(64))]
+pub struct RtmrExtendData(pub [u8; 48]);
+
+impl Default for RtmrExtendData {
+    fn default() -> Self {
+        RtmrExtendData([0; 48])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpa_rejects_high_bits() {
+        assert!(Gpa::new((1 << 52) - 1).is_ok());
+        assert_eq!(
+            Gpa::new(1 << 52),
+            Err(InputError::GpaTooWide { value: 1 << 52 })
+        );
+    }
+
+    #[test]
+    fn accept_page_needs_level_alignment() {
+        let g = Gpa::new(0x1000).unwrap();
+        assert!(AcceptPage::new(g, PageLevel::Size4K).is_ok());
+        assert!(AcceptPage::new(g, PageLevel::Size2M).is_err());
+        let g2 = Gpa::new(0x20_0000).unwrap();
+        assert_eq!(
+            AcceptPage::new(g2, PageLevel::Size2M).unwrap().to_rcx(),
+            0x20_0001
+        );
+    }
+
+    #[test]
+    fn field_id_rejects_sequences_and_reserved() {
+        assert!(FieldId::new(0x1110_0003_0000_0016).is_ok());
+        assert!(FieldId::new(0x1110_0003_0000_0016 | 1 << 34).is_err());
+        assert!(FieldId::new(1 << 24).is_err());
+        assert!(FieldId::new(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn aligned_gpa() {
+        assert!(AlignedGpa::<64>::new(0x40).is_ok());
+        assert!(AlignedGpa::<64>::new(0x41).is_err());
+        assert!(AlignedGpa::<1024>::new(0x400).is_ok());
+    }
+}
