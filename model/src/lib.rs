@@ -1,1 +1,67 @@
+//! # tdx-model — a reference model of the Intel TDX guest-side TDCALL ABI
+//!
+//! A pure-Rust (`no_std` + `alloc`, no `unsafe`, no asm) model of what a TD guest sees when it
+//! executes `TDCALL`: the register contract of each leaf ([`contract`]), the completion status
+//! codes ([`status`]), and a simulated TDX module ([`TdxModule`]) that answers a TDCALL given the
+//! guest's register file, so a test harness can compare real wrappers against it.
+//!
+//! ## What is modelled
+//!
+//! TDX module **1.5.05** behaviour of the guest leaves TDG.VP.INFO (1), TDG.MR.RTMR.EXTEND (2),
+//! TDG.VP.VEINFO.GET (3), TDG.MR.REPORT (4), TDG.VP.CPUIDVE.SET (5), TDG.MEM.PAGE.ACCEPT (6),
+//! TDG.VM.RD (7, versions 0 and 1) and TDG.VM.WR (8): RAX decoding, the exact order of operand
+//! checks, status codes with operand IDs, default output values on failure, which registers are
+//! written, interruption (RAX/RIP untouched) and EPT-violation TD exits.
+//!
+//! ## Simplifications
+//!
+//! * **Accept region.** Only private memory inside [`TdConfig::accept_region_base`] ..
+//!   `+ accept_region_size` has a tracked Secure-EPT state (free / PENDING / accepted, 4 KiB or
+//!   2 MiB leaves, host lock). Private GPAs outside it are treated as accepted memory mapped with
+//!   4 KiB leaves. [`TdxModule::vmm_handle_exit`] plays an honest KVM-like VMM (4 KiB
+//!   TDH.MEM.PAGE.AUG, demotion of a PENDING 2 MiB leaf).
+//! * **Guest memory** is reached through the [`GuestMemory`] trait, with the shared bit
+//!   stripped; `false` from it means "not backed" and becomes an EPT-violation TD exit. A private
+//!   memory operand in a non-accepted page of the region is always a TD exit (the real module
+//!   injects a #VE instead when the TD runs with SEPT_VE_DISABLE = 0).
+//! * **TDREPORT** is laid out exactly as `td_report_t`, but CPUSVN, TEE_TCB_INFO and the MAC are
+//!   deterministic model values ([`TdxModule::expected_report`]).
+//! * **Metadata**: the full TDR/TDCS table with guest read/write masks is transcribed
+//!   ([`metadata`]); CPUID_VALUES leaf/subleaf validation is not.
+//! * TDG.VP.VMCALL (leaf 0) is modelled separately; this model answers it `TDX_OPERAND_INVALID`.
+//!   Leaves ≥ 9 are not modelled.
+//!
+//! ## Sources
+//!
+//! * TDX module 1.5.05 source, `niooss-ledger/tdx-module` @ `f99767b40bc3` ("TDX 1.5.05"):
+//!   `src/td_dispatcher/tdx_td_dispatcher.c` (`td_call`), `src/td_dispatcher/vm_exits/tdg_*.c`,
+//!   `src/common/helpers/helpers.c` (`check_gpa_validity`, `check_walk_and_map_guest_side_gpa`,
+//!   `get_tdinfo_and_teeinfohash`), `src/common/metadata_handlers/metadata_{generic,td}.[ch]`,
+//!   `include/auto_gen/tdr_tdcs_fields_lookup.c`, `include/auto_gen/tdx_error_codes_defs.h`,
+//!   `include/tdx_api_defs.h` (`md_field_id_t`, `td_report_t`).
+//! * The workspace fact sheet `shared/reference/tdx-abi.md` (§1–§3, §6), which also cites Linux
+//!   `arch/x86/coco/tdx`, EDK2 `TdxLib` and td-shim.
 #![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod contract;
+pub mod field_id;
+pub mod leaf;
+pub mod memory;
+pub mod metadata;
+pub mod module;
+pub mod regs;
+pub mod status;
+
+#[cfg(test)]
+mod tests;
+
+pub use contract::{EncodeError, EncodedInputs, LeafContract};
+pub use memory::{FlatMemory, GuestMemory, NoMemory};
+pub use module::{
+    Completion, MetadataAccess, PageInfo, PageState, TdConfig, TdExitReason, TdxModule, VeInfo,
+};
+pub use regs::{Gpr, RegSet, Regs};

@@ -1,0 +1,775 @@
+//! The declarative register contract of each modelled TDCALL leaf.
+//!
+//! A [`LeafContract`] lists which registers the TDX module reads (besides RAX), which it writes,
+//! the bit fields of each, what an output register holds when the leaf fails, and which registers
+//! are guaranteed preserved. It is written from the TDX module 1.5.05 source
+//! (`src/td_dispatcher/vm_exits/tdg_*.c`, `niooss-ledger/tdx-module` @ `f99767b4`) and the fact
+//! sheet `tdx-abi.md` §3.2.
+//!
+//! Failure semantics: [`OnFailure`] describes what a leaf writes when *the leaf function* reports
+//! an error status. A RAX decoding failure (reserved bits 63:24 set, unknown leaf, bad version)
+//! is reported by the TDCALL dispatcher before the leaf runs and writes nothing but RAX — with one
+//! exception modelled by [`crate::TdxModule`]: TDG.VM.RD with a version > 1 reaches the leaf
+//! function, which writes its defaults (R8 = 0, RDX = -1) before failing with
+//! `TDX_OPERAND_INVALID` on RAX.
+
+use crate::leaf;
+use crate::regs::{Gpr, RegSet, Regs};
+
+/// How a bit field is treated by the module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A meaningful value. On an output register, a value the module writes.
+    Value,
+    /// Reserved. On input: must be zero, the module rejects non-zero. On output: written as zero.
+    MustBeZero,
+    /// Reserved and ignored by the module (input only).
+    Ignored,
+}
+
+/// A bit field `[lsb + width - 1 : lsb]` of a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BitField {
+    /// Field name (snake case; reserved fields are named `reserved*`).
+    pub name: &'static str,
+    /// Least significant bit.
+    pub lsb: u8,
+    /// Width in bits (1..=64).
+    pub width: u8,
+    /// Treatment.
+    pub kind: FieldKind,
+}
+
+impl BitField {
+    /// Mask of the field's value, unshifted (`width` low bits set).
+    pub const fn value_mask(&self) -> u64 {
+        if self.width >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.width) - 1
+        }
+    }
+
+    /// Mask of the field's bits within the register.
+    pub const fn reg_mask(&self) -> u64 {
+        self.value_mask() << self.lsb
+    }
+
+    /// Extract the field's value (unshifted) from a register value.
+    pub const fn extract(&self, reg: u64) -> u64 {
+        (reg >> self.lsb) & self.value_mask()
+    }
+}
+
+/// A register the module reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputReg {
+    /// The register.
+    pub reg: Gpr,
+    /// What it holds.
+    pub name: &'static str,
+    /// Its fields, covering all 64 bits.
+    pub fields: &'static [BitField],
+}
+
+/// What an output register holds when the leaf fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Not written on failure: keeps its input value.
+    Unchanged,
+    /// Written with this value when the leaf fails.
+    Default(u64),
+}
+
+/// A register the module writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputReg {
+    /// The register.
+    pub reg: Gpr,
+    /// What it holds.
+    pub name: &'static str,
+    /// Its fields, covering all 64 bits.
+    pub fields: &'static [BitField],
+    /// Value on failure.
+    pub on_failure: OnFailure,
+}
+
+/// The register contract of one leaf at one version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeafContract {
+    /// Spec name, e.g. `"TDG.MEM.PAGE.ACCEPT"`.
+    pub name: &'static str,
+    /// Leaf number.
+    pub leaf: u16,
+    /// Version.
+    pub version: u8,
+    /// Registers the module reads (besides RAX).
+    pub inputs: &'static [InputReg],
+    /// Registers the module writes (besides RAX).
+    pub outputs: &'static [OutputReg],
+    /// RAX + every register the module may write, on success or failure.
+    pub may_modify: RegSet,
+    /// The leaf reads guest memory.
+    pub reads_guest_memory: bool,
+    /// The leaf writes guest memory.
+    pub writes_guest_memory: bool,
+    /// The leaf may be interrupted (RAX and RIP untouched, TDCALL re-executes).
+    pub interruptible: bool,
+    /// Where the contract comes from.
+    pub spec_ref: &'static str,
+}
+
+/// Why [`LeafContract::encode`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncodeError {
+    /// A name in the values is not a `Value` field of any input register. Holds the name when it
+    /// is a (reserved) field of the contract, else `"<unknown>"` (the error keeps `'static`
+    /// names only).
+    UnknownField(&'static str),
+    /// A `Value` field of an input register has no value.
+    MissingField(&'static str),
+    /// The value does not fit in the field's width.
+    ValueTooWide {
+        /// Field name.
+        field: &'static str,
+        /// The value given.
+        value: u64,
+        /// The field's width.
+        width: u8,
+    },
+    /// The same field was given twice.
+    DuplicateField(&'static str),
+}
+
+/// The input registers built by [`LeafContract::encode`]: a fixed-capacity list (no allocation)
+/// of `(register, value)` pairs in the order of [`LeafContract::inputs`]. RAX is not included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodedInputs {
+    regs: [(Gpr, u64); EncodedInputs::CAPACITY],
+    len: usize,
+}
+
+impl EncodedInputs {
+    /// Maximum number of input registers of any leaf (TDG.VM.WR: RCX, RDX, R8, R9).
+    pub const CAPACITY: usize = 4;
+
+    /// The `(register, value)` pairs.
+    pub fn as_slice(&self) -> &[(Gpr, u64)] {
+        &self.regs[..self.len]
+    }
+
+    /// Number of registers.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no input register.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The value for `reg`, if it is an input.
+    pub fn get(&self, reg: Gpr) -> Option<u64> {
+        self.as_slice()
+            .iter()
+            .find(|(r, _)| *r == reg)
+            .map(|(_, v)| *v)
+    }
+
+    /// Write the inputs into a register file (other registers untouched).
+    pub fn apply(&self, regs: &mut Regs) {
+        for (r, v) in self.as_slice() {
+            regs[*r] = *v;
+        }
+    }
+}
+
+// Encoding helper for the error variant (keeps a `&'static str` from a borrowed name).
+fn static_name(c: &LeafContract, name: &str) -> &'static str {
+    for i in c.inputs {
+        for f in i.fields {
+            if f.name == name {
+                return f.name;
+            }
+        }
+    }
+    "<unknown>"
+}
+
+impl LeafContract {
+    /// RAX input value for this leaf and version.
+    pub const fn rax(&self) -> u64 {
+        leaf::rax(self.leaf, self.version)
+    }
+
+    /// Registers guaranteed unchanged by the leaf: the complement of [`Self::may_modify`]
+    /// (RSP is always preserved).
+    pub const fn preserved(&self) -> RegSet {
+        self.may_modify.complement()
+    }
+
+    /// Registers the module reads, besides RAX.
+    pub fn input_regs(&self) -> RegSet {
+        let mut s = RegSet::EMPTY;
+        for i in self.inputs {
+            s = s.with(i.reg);
+        }
+        s
+    }
+
+    /// Registers the module writes, besides RAX.
+    pub fn output_regs(&self) -> RegSet {
+        let mut s = RegSet::EMPTY;
+        for o in self.outputs {
+            s = s.with(o.reg);
+        }
+        s
+    }
+
+    /// Build the input register values from named field values.
+    ///
+    /// Each value is the field's own value, unshifted (ACCEPT's `"gpa"` field is bits 51:12, so
+    /// its value is `gpa >> 12`). Every `Value` field of every input register must be given;
+    /// `MustBeZero`/`Ignored` fields are encoded as 0 and cannot be named. Errors: unknown name,
+    /// duplicate name, missing `Value` field, value wider than the field.
+    ///
+    /// Returns a fixed-capacity [`EncodedInputs`] (no allocation) in the order of
+    /// [`Self::inputs`]; leaves without inputs give an empty list.
+    pub fn encode(&self, values: &[(&str, u64)]) -> Result<EncodedInputs, EncodeError> {
+        // Every given name must be a Value field; no duplicates.
+        for (i, (n, _)) in values.iter().enumerate() {
+            let known = self.inputs.iter().any(|r| {
+                r.fields
+                    .iter()
+                    .any(|f| f.kind == FieldKind::Value && f.name == *n)
+            });
+            if !known {
+                return Err(EncodeError::UnknownField(static_name(self, n)));
+            }
+            if values[..i].iter().any(|(m, _)| m == n) {
+                return Err(EncodeError::DuplicateField(static_name(self, n)));
+            }
+        }
+        let mut out = EncodedInputs {
+            regs: [(Gpr::Rax, 0); EncodedInputs::CAPACITY],
+            len: 0,
+        };
+        for r in self.inputs {
+            let mut v = 0u64;
+            for f in r.fields {
+                if f.kind != FieldKind::Value {
+                    continue;
+                }
+                let Some((_, x)) = values.iter().find(|(n, _)| *n == f.name) else {
+                    return Err(EncodeError::MissingField(f.name));
+                };
+                if *x & !f.value_mask() != 0 {
+                    return Err(EncodeError::ValueTooWide {
+                        field: f.name,
+                        value: *x,
+                        width: f.width,
+                    });
+                }
+                v |= *x << f.lsb;
+            }
+            out.regs[out.len] = (r.reg, v);
+            out.len += 1;
+        }
+        Ok(out)
+    }
+
+    /// Extract an output field value (unshifted) by name from an output register file.
+    pub fn output_field(&self, regs: &Regs, name: &str) -> Option<u64> {
+        self.outputs.iter().find_map(|o| {
+            o.fields
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.extract(regs[o.reg]))
+        })
+    }
+
+    /// Extract an input field value (unshifted) by name from an input register file.
+    pub fn input_field(&self, regs: &Regs, name: &str) -> Option<u64> {
+        self.inputs.iter().find_map(|i| {
+            i.fields
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.extract(regs[i.reg]))
+        })
+    }
+
+    /// The output register entry for `reg`, if the leaf writes it.
+    pub fn output(&self, reg: Gpr) -> Option<&'static OutputReg> {
+        self.outputs.iter().find(|o| o.reg == reg)
+    }
+
+    /// The input register entry for `reg`, if the leaf reads it.
+    pub fn input(&self, reg: Gpr) -> Option<&'static InputReg> {
+        self.inputs.iter().find(|i| i.reg == reg)
+    }
+}
+
+const fn v(name: &'static str, lsb: u8, width: u8) -> BitField {
+    BitField {
+        name,
+        lsb,
+        width,
+        kind: FieldKind::Value,
+    }
+}
+
+const fn mbz(name: &'static str, lsb: u8, width: u8) -> BitField {
+    BitField {
+        name,
+        lsb,
+        width,
+        kind: FieldKind::MustBeZero,
+    }
+}
+
+// ---- TDG.VP.INFO (1) ----
+const VP_INFO_OUT: &[OutputReg] = &[
+    OutputReg {
+        reg: Gpr::Rcx,
+        name: "GPA width",
+        fields: &[v("gpa_width", 0, 6), mbz("reserved", 6, 58)],
+        on_failure: OnFailure::Unchanged,
+    },
+    OutputReg {
+        reg: Gpr::Rdx,
+        name: "TD ATTRIBUTES",
+        fields: &[v("attributes", 0, 64)],
+        on_failure: OnFailure::Unchanged,
+    },
+    OutputReg {
+        reg: Gpr::R8,
+        name: "NUM_VCPUS / MAX_VCPUS",
+        fields: &[v("num_vcpus", 0, 32), v("max_vcpus", 32, 32)],
+        on_failure: OnFailure::Unchanged,
+    },
+    OutputReg {
+        reg: Gpr::R9,
+        name: "VCPU_INDEX",
+        fields: &[v("vcpu_index", 0, 32), mbz("reserved", 32, 32)],
+        on_failure: OnFailure::Unchanged,
+    },
+    OutputReg {
+        reg: Gpr::R10,
+        name: "available TDCALL leaves",
+        fields: &[v("sys_rd", 0, 1), mbz("reserved", 1, 63)],
+        on_failure: OnFailure::Unchanged,
+    },
+    OutputReg {
+        reg: Gpr::R11,
+        name: "reserved",
+        fields: &[mbz("reserved", 0, 64)],
+        on_failure: OnFailure::Unchanged,
+    },
+];
+
+// ---- TDG.MR.RTMR.EXTEND (2) ----
+const RTMR_EXTEND_IN: &[InputReg] = &[
+    InputReg {
+        reg: Gpr::Rcx,
+        name: "GPA of the 48-byte extend data (64-byte aligned, private)",
+        fields: &[v("extend_data_gpa", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::Rdx,
+        name: "RTMR index (< 4, full 64-bit compare)",
+        fields: &[v("index", 0, 64)],
+    },
+];
+
+// ---- TDG.VP.VEINFO.GET (3) ----
+const VEINFO_OUT: &[OutputReg] = &[
+    OutputReg {
+        reg: Gpr::Rcx,
+        name: "exit reason",
+        fields: &[v("exit_reason", 0, 32), mbz("reserved", 32, 32)],
+        on_failure: OnFailure::Default(0),
+    },
+    OutputReg {
+        reg: Gpr::Rdx,
+        name: "exit qualification",
+        fields: &[v("exit_qualification", 0, 64)],
+        on_failure: OnFailure::Default(0),
+    },
+    OutputReg {
+        reg: Gpr::R8,
+        name: "guest linear address",
+        fields: &[v("gla", 0, 64)],
+        on_failure: OnFailure::Default(0),
+    },
+    OutputReg {
+        reg: Gpr::R9,
+        name: "guest physical address",
+        fields: &[v("gpa", 0, 64)],
+        on_failure: OnFailure::Default(0),
+    },
+    OutputReg {
+        reg: Gpr::R10,
+        name: "instruction length and information",
+        fields: &[
+            v("instruction_length", 0, 32),
+            v("instruction_info", 32, 32),
+        ],
+        on_failure: OnFailure::Default(0),
+    },
+];
+
+// ---- TDG.MR.REPORT (4) ----
+const REPORT_IN: &[InputReg] = &[
+    InputReg {
+        reg: Gpr::Rcx,
+        name: "GPA of the 1024-byte TDREPORT_STRUCT (1024-byte aligned, private or shared)",
+        fields: &[v("report_gpa", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::Rdx,
+        name: "GPA of the 64-byte REPORTDATA (64-byte aligned, private or shared)",
+        fields: &[v("report_data_gpa", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::R8,
+        name: "report sub-type (must be 0, full 64-bit compare)",
+        fields: &[v("subtype", 0, 64)],
+    },
+];
+
+// ---- TDG.VP.CPUIDVE.SET (5) ----
+const CPUIDVE_IN: &[InputReg] = &[InputReg {
+    reg: Gpr::Rcx,
+    name: "CPUID #VE controls",
+    fields: &[
+        v("supervisor", 0, 1),
+        v("user", 1, 1),
+        mbz("reserved", 2, 62),
+    ],
+}];
+
+// ---- TDG.MEM.PAGE.ACCEPT (6) ----
+const ACCEPT_IN: &[InputReg] = &[InputReg {
+    reg: Gpr::Rcx,
+    name: "page_info_api_input_t: level and GPA",
+    fields: &[
+        v("level", 0, 3),
+        mbz("reserved0", 3, 9),
+        v("gpa", 12, 40),
+        mbz("reserved1", 52, 12),
+    ],
+}];
+
+// ---- TDG.VM.RD (7) / TDG.VM.WR (8) ----
+const VM_INDEX: InputReg = InputReg {
+    reg: Gpr::Rcx,
+    name: "VM index (must be 0)",
+    fields: &[v("vm_index", 0, 64)],
+};
+const FIELD_ID: InputReg = InputReg {
+    reg: Gpr::Rdx,
+    name: "metadata field ID (md_field_id_t)",
+    fields: &[v("field_id", 0, 64)],
+};
+const VM_RD_IN: &[InputReg] = &[VM_INDEX, FIELD_ID];
+const VM_RD0_OUT: &[OutputReg] = &[OutputReg {
+    reg: Gpr::R8,
+    name: "field value",
+    fields: &[v("value", 0, 64)],
+    on_failure: OnFailure::Default(0),
+}];
+const VM_RD1_OUT: &[OutputReg] = &[
+    OutputReg {
+        reg: Gpr::Rdx,
+        name: "next readable field ID (-1 if none)",
+        fields: &[v("next_field_id", 0, 64)],
+        on_failure: OnFailure::Default(u64::MAX),
+    },
+    OutputReg {
+        reg: Gpr::R8,
+        name: "field value",
+        fields: &[v("value", 0, 64)],
+        on_failure: OnFailure::Default(0),
+    },
+];
+const VM_WR_IN: &[InputReg] = &[
+    VM_INDEX,
+    FIELD_ID,
+    InputReg {
+        reg: Gpr::R8,
+        name: "value to write",
+        fields: &[v("value", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::R9,
+        name: "write mask",
+        fields: &[v("write_mask", 0, 64)],
+    },
+];
+const VM_WR_OUT: &[OutputReg] = &[OutputReg {
+    reg: Gpr::R8,
+    name: "previous field value",
+    fields: &[v("old_value", 0, 64)],
+    on_failure: OnFailure::Default(0),
+}];
+
+/// The contracts of the modelled leaves, in leaf order; TDG.VM.RD appears twice (version 0, 1).
+pub static CONTRACTS: &[LeafContract] = &[
+    LeafContract {
+        name: "TDG.VP.INFO",
+        leaf: leaf::TDG_VP_INFO,
+        version: 0,
+        inputs: &[],
+        outputs: VP_INFO_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rcx, Gpr::Rdx, Gpr::R8, Gpr::R9, Gpr::R10, Gpr::R11]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VP.INFO leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_info.c",
+    },
+    LeafContract {
+        name: "TDG.MR.RTMR.EXTEND",
+        leaf: leaf::TDG_MR_RTMR_EXTEND,
+        version: 0,
+        inputs: RTMR_EXTEND_IN,
+        outputs: &[],
+        may_modify: RegSet::of(&[Gpr::Rax]),
+        reads_guest_memory: true,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.MR.RTMR.EXTEND leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mr_rtmr_extend.c",
+    },
+    LeafContract {
+        name: "TDG.VP.VEINFO.GET",
+        leaf: leaf::TDG_VP_VEINFO_GET,
+        version: 0,
+        inputs: &[],
+        outputs: VEINFO_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rcx, Gpr::Rdx, Gpr::R8, Gpr::R9, Gpr::R10]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VP.VEINFO.GET leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_veinfo_get.c",
+    },
+    LeafContract {
+        name: "TDG.MR.REPORT",
+        leaf: leaf::TDG_MR_REPORT,
+        version: 0,
+        inputs: REPORT_IN,
+        outputs: &[],
+        may_modify: RegSet::of(&[Gpr::Rax]),
+        reads_guest_memory: true,
+        writes_guest_memory: true,
+        interruptible: true,
+        spec_ref: "TDX Module ABI spec, TDG.MR.REPORT leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mr_report.c",
+    },
+    LeafContract {
+        name: "TDG.VP.CPUIDVE.SET",
+        leaf: leaf::TDG_VP_CPUIDVE_SET,
+        version: 0,
+        inputs: CPUIDVE_IN,
+        outputs: &[],
+        may_modify: RegSet::of(&[Gpr::Rax]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VP.CPUIDVE.SET leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_cpuidve_set.c",
+    },
+    LeafContract {
+        name: "TDG.MEM.PAGE.ACCEPT",
+        leaf: leaf::TDG_MEM_PAGE_ACCEPT,
+        version: 0,
+        inputs: ACCEPT_IN,
+        outputs: &[],
+        may_modify: RegSet::of(&[Gpr::Rax]),
+        reads_guest_memory: false,
+        // The module zeroes the accepted page (the model records only the page state).
+        writes_guest_memory: true,
+        interruptible: true,
+        spec_ref: "TDX Module ABI spec, TDG.MEM.PAGE.ACCEPT leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mem_page_accept.c",
+    },
+    LeafContract {
+        name: "TDG.VM.RD",
+        leaf: leaf::TDG_VM_RD,
+        version: 0,
+        inputs: VM_RD_IN,
+        outputs: VM_RD0_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::R8]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VM.RD leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vm_rd_wr.c",
+    },
+    LeafContract {
+        name: "TDG.VM.RD",
+        leaf: leaf::TDG_VM_RD,
+        version: 1,
+        inputs: VM_RD_IN,
+        outputs: VM_RD1_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rdx, Gpr::R8]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VM.RD leaf (version 1); module 1.5.05 src/td_dispatcher/vm_exits/tdg_vm_rd_wr.c",
+    },
+    LeafContract {
+        name: "TDG.VM.WR",
+        leaf: leaf::TDG_VM_WR,
+        version: 0,
+        inputs: VM_WR_IN,
+        outputs: VM_WR_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::R8]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VM.WR leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vm_rd_wr.c",
+    },
+];
+
+/// The contract of `leaf` at `version`, if modelled.
+pub fn lookup(leaf: u16, version: u8) -> Option<&'static LeafContract> {
+    CONTRACTS
+        .iter()
+        .find(|c| c.leaf == leaf && c.version == version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        assert_eq!(CONTRACTS.len(), 9);
+        let mut prev = (0u16, 0u8);
+        for c in CONTRACTS {
+            assert!((c.leaf, c.version) > prev, "{} out of order", c.name);
+            prev = (c.leaf, c.version);
+            // Fields cover all 64 bits of each register exactly once.
+            for (reg, fields) in c
+                .inputs
+                .iter()
+                .map(|i| (i.reg, i.fields))
+                .chain(c.outputs.iter().map(|o| (o.reg, o.fields)))
+            {
+                let mut cover = 0u64;
+                for f in fields {
+                    assert!(f.width >= 1 && f.lsb as u32 + f.width as u32 <= 64);
+                    assert_eq!(cover & f.reg_mask(), 0, "{} {:?} overlap", c.name, reg);
+                    cover |= f.reg_mask();
+                }
+                assert_eq!(cover, u64::MAX, "{} {:?} not covered", c.name, reg);
+            }
+            // may_modify = RAX + outputs, never RSP.
+            assert_eq!(c.may_modify, c.output_regs().with(Gpr::Rax), "{}", c.name);
+            assert!(c.preserved().contains(Gpr::Rsp));
+            assert!(!c.preserved().contains(Gpr::Rax));
+            assert!(c.inputs.len() <= EncodedInputs::CAPACITY);
+            assert_eq!(lookup(c.leaf, c.version), Some(c));
+        }
+        assert!(lookup(0, 0).is_none());
+        assert!(lookup(7, 2).is_none());
+        assert!(lookup(6, 1).is_none());
+        assert_eq!(lookup(7, 1).unwrap().rax(), 0x1_0007);
+    }
+
+    #[test]
+    fn accept_encode_and_extract() {
+        let c = lookup(leaf::TDG_MEM_PAGE_ACCEPT, 0).unwrap();
+        let e = c
+            .encode(&[("gpa", 0x8020_0000 >> 12), ("level", 1)])
+            .unwrap();
+        assert_eq!(e.as_slice(), &[(Gpr::Rcx, 0x8020_0001)]);
+        let mut regs = Regs::default();
+        e.apply(&mut regs);
+        assert_eq!(c.input_field(&regs, "gpa"), Some(0x80200));
+        assert_eq!(c.input_field(&regs, "level"), Some(1));
+        assert_eq!(c.input_field(&regs, "reserved0"), Some(0));
+        assert_eq!(c.input_field(&regs, "nope"), None);
+        assert_eq!(
+            c.encode(&[("gpa", 1 << 40), ("level", 0)]),
+            Err(EncodeError::ValueTooWide {
+                field: "gpa",
+                value: 1 << 40,
+                width: 40
+            })
+        );
+        assert_eq!(
+            c.encode(&[("level", 0)]),
+            Err(EncodeError::MissingField("gpa"))
+        );
+        assert_eq!(
+            c.encode(&[("level", 0), ("gpa", 0), ("bogus", 0)]),
+            Err(EncodeError::UnknownField("<unknown>"))
+        );
+        assert_eq!(
+            c.encode(&[("level", 0), ("gpa", 0), ("reserved0", 0)]),
+            Err(EncodeError::UnknownField("reserved0"))
+        );
+        assert_eq!(
+            c.encode(&[("level", 0), ("gpa", 0), ("level", 1)]),
+            Err(EncodeError::DuplicateField("level"))
+        );
+        assert_eq!(
+            c.encode(&[("level", 8), ("gpa", 0)]),
+            Err(EncodeError::ValueTooWide {
+                field: "level",
+                value: 8,
+                width: 3
+            })
+        );
+    }
+
+    #[test]
+    fn vm_wr_encode_and_outputs() {
+        let c = lookup(leaf::TDG_VM_WR, 0).unwrap();
+        let e = c
+            .encode(&[
+                ("vm_index", 0),
+                ("field_id", 0x1110_0003_0000_0017),
+                ("value", 2),
+                ("write_mask", 3),
+            ])
+            .unwrap();
+        assert_eq!(
+            e.as_slice(),
+            &[
+                (Gpr::Rcx, 0),
+                (Gpr::Rdx, 0x1110_0003_0000_0017),
+                (Gpr::R8, 2),
+                (Gpr::R9, 3)
+            ]
+        );
+        assert_eq!(e.get(Gpr::R9), Some(3));
+        let mut out = Regs::default();
+        out[Gpr::R8] = 0x55;
+        assert_eq!(c.output_field(&out, "old_value"), Some(0x55));
+        assert_eq!(c.may_modify, RegSet::of(&[Gpr::Rax, Gpr::R8]));
+
+        let info = lookup(leaf::TDG_VP_INFO, 0).unwrap();
+        let mut out = Regs::default();
+        out[Gpr::R8] = 0x0000_0008_0000_0004;
+        out[Gpr::Rcx] = 52;
+        assert_eq!(info.output_field(&out, "num_vcpus"), Some(4));
+        assert_eq!(info.output_field(&out, "max_vcpus"), Some(8));
+        assert_eq!(info.output_field(&out, "gpa_width"), Some(52));
+        assert!(info.encode(&[]).unwrap().is_empty());
+
+        let cpuid = lookup(leaf::TDG_VP_CPUIDVE_SET, 0).unwrap();
+        let e = cpuid.encode(&[("supervisor", 1), ("user", 1)]).unwrap();
+        assert_eq!(e.as_slice(), &[(Gpr::Rcx, 3)]);
+
+        let rd1 = lookup(leaf::TDG_VM_RD, 1).unwrap();
+        assert_eq!(
+            rd1.output(Gpr::Rdx).unwrap().on_failure,
+            OnFailure::Default(u64::MAX)
+        );
+        assert_eq!(
+            rd1.output(Gpr::R8).unwrap().on_failure,
+            OnFailure::Default(0)
+        );
+        assert!(lookup(leaf::TDG_VM_RD, 0)
+            .unwrap()
+            .output(Gpr::Rdx)
+            .is_none());
+    }
+}

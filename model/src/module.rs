@@ -1,0 +1,1098 @@
+//! The simulated TDX module: TD state and the TDCALL dispatcher.
+//!
+//! Behaviour is that of TDX module 1.5.05 (`niooss-ledger/tdx-module` @ `f99767b4`,
+//! `src/td_dispatcher/tdx_td_dispatcher.c` `td_call()` and `src/td_dispatcher/vm_exits/tdg_*.c`),
+//! as summarised in the fact sheet `tdx-abi.md` §2–§3. Each leaf's doc below gives its check order.
+//!
+//! [`TdxModule::tdcall`] and everything it calls do not allocate: all state is preallocated in
+//! [`TdxModule::new`].
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use sha2::{Digest, Sha384};
+
+use crate::field_id::{FieldId, CONTEXT_TD, NULL};
+use crate::leaf;
+use crate::memory::GuestMemory;
+use crate::metadata::{self, MdEntry, CPUID_CLASS_CODE, TD_FIELDS};
+use crate::regs::{Gpr, Regs};
+use crate::status::{self, operand};
+
+/// 4 KiB.
+pub const PAGE_4K: u64 = 0x1000;
+/// 2 MiB.
+pub const PAGE_2M: u64 = 0x20_0000;
+/// Number of 4 KiB pages in 2 MiB.
+const PAGES_PER_2M: usize = 512;
+
+/// TD ATTRIBUTES bit 28: SEPT_VE_DISABLE.
+pub const ATTR_SEPT_VE_DISABLE: u64 = 1 << 28;
+/// TDCS CONFIG_FLAGS bit 0: GPAW.
+pub const CONFIG_FLAGS_GPAW: u64 = 1 << 0;
+/// TDCS CONFIG_FLAGS bit 1: FLEXIBLE_PENDING_VE (the guest may change TD_CTLS.PENDING_VE_DISABLE).
+pub const CONFIG_FLAGS_FLEXIBLE_PENDING_VE: u64 = 1 << 1;
+/// TDCS TD_CTLS bit 0: PENDING_VE_DISABLE.
+pub const TD_CTLS_PENDING_VE_DISABLE: u64 = 1 << 0;
+/// TDCS TD_CTLS bit 1: ENUM_TOPOLOGY.
+pub const TD_CTLS_ENUM_TOPOLOGY: u64 = 1 << 1;
+
+/// Size of TDREPORT_STRUCT.
+pub const TDREPORT_SIZE: usize = 1024;
+
+/// Byte offsets in TDREPORT_STRUCT (`td_report_t`), from TDX module 1.5.05
+/// `include/tdx_api_defs.h` (`report_mac_struct_t` 256 B, `tee_tcb_info_t` 239 B + 17 B
+/// reserved, `td_info_t` 512 B; all `PACKED`, sizes checked there by `tdx_static_assert`).
+pub mod report_offsets {
+    /// REPORTMACSTRUCT (256 bytes).
+    pub const REPORTMACSTRUCT: usize = 0;
+    /// REPORTTYPE: type (0x81 = TDX), subtype (0), version (0, or 1 with service TDs), reserved.
+    pub const REPORTTYPE: usize = 0;
+    /// 12 reserved bytes.
+    pub const RESERVED_MAC0: usize = 4;
+    /// CPUSVN (16 bytes).
+    pub const CPUSVN: usize = 16;
+    /// TEE_TCB_INFO_HASH: SHA-384 of TEE_TCB_INFO (48 bytes).
+    pub const TEE_TCB_INFO_HASH: usize = 32;
+    /// TEE_INFO_HASH: SHA-384 of TDINFO (48 bytes).
+    pub const TEE_INFO_HASH: usize = 80;
+    /// REPORTDATA (64 bytes).
+    pub const REPORTDATA: usize = 128;
+    /// 32 reserved bytes.
+    pub const RESERVED_MAC1: usize = 192;
+    /// MAC (32 bytes).
+    pub const MAC: usize = 224;
+    /// TEE_TCB_INFO (239 bytes).
+    pub const TEE_TCB_INFO: usize = 256;
+    /// TEE_TCB_INFO.VALID (8 bytes).
+    pub const TEE_TCB_INFO_VALID: usize = 256;
+    /// TEE_TCB_INFO.TEE_TCB_SVN (16 bytes).
+    pub const TEE_TCB_SVN: usize = 264;
+    /// TEE_TCB_INFO.MRSEAM (48 bytes).
+    pub const MRSEAM: usize = 280;
+    /// TEE_TCB_INFO.MRSIGNERSEAM (48 bytes).
+    pub const MRSIGNERSEAM: usize = 328;
+    /// TEE_TCB_INFO.ATTRIBUTES (8 bytes).
+    pub const SEAM_ATTRIBUTES: usize = 376;
+    /// TEE_TCB_INFO.TEE_TCB_SVN2 (16 bytes).
+    pub const TEE_TCB_SVN2: usize = 384;
+    /// End of TEE_TCB_INFO (95 reserved bytes at 400..495, then 17 reserved bytes).
+    pub const TEE_TCB_INFO_END: usize = 495;
+    /// TDINFO (512 bytes).
+    pub const TDINFO: usize = 512;
+    /// TDINFO.ATTRIBUTES.
+    pub const ATTRIBUTES: usize = 512;
+    /// TDINFO.XFAM.
+    pub const XFAM: usize = 520;
+    /// TDINFO.MRTD.
+    pub const MRTD: usize = 528;
+    /// TDINFO.MRCONFIGID.
+    pub const MRCONFIGID: usize = 576;
+    /// TDINFO.MROWNER.
+    pub const MROWNER: usize = 624;
+    /// TDINFO.MROWNERCONFIG.
+    pub const MROWNERCONFIG: usize = 672;
+    /// TDINFO.RTMR[0..4] (4 × 48 bytes).
+    pub const RTMR: usize = 720;
+    /// TDINFO.SERVTD_HASH.
+    pub const SERVTD_HASH: usize = 912;
+    /// 64 reserved bytes, to 1024.
+    pub const RESERVED_TDINFO: usize = 960;
+}
+
+/// Configuration of the simulated TD (TDCS values fixed at TD creation, plus model parameters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TdConfig {
+    /// TDCS GPAW: `true` = 52-bit GPA width (shared bit 51), `false` = 48-bit (shared bit 47).
+    pub gpaw_52: bool,
+    /// Bits at and above `max_pa` must be zero in a GPA (`check_gpa_validity()`; the 1.5.05
+    /// module uses the constant `MAX_PA = 52`).
+    pub max_pa: u8,
+    /// TD ATTRIBUTES.
+    pub attributes: u64,
+    /// TD XFAM.
+    pub xfam: u64,
+    /// TDCS NUM_VCPUS.
+    pub num_vcpus: u32,
+    /// TDCS MAX_VCPUS.
+    pub max_vcpus: u32,
+    /// The calling VCPU's VCPU_INDEX.
+    pub vcpu_index: u32,
+    /// Base GPA of the accept region (2 MiB aligned): the only private memory whose SEPT state
+    /// the model tracks.
+    pub accept_region_base: u64,
+    /// Size of the accept region (a multiple of 2 MiB).
+    pub accept_region_size: u64,
+    /// MRTD.
+    pub mrtd: [u8; 48],
+    /// MRCONFIGID.
+    pub mrconfigid: [u8; 48],
+    /// MROWNER.
+    pub mrowner: [u8; 48],
+    /// MROWNERCONFIG.
+    pub mrownerconfig: [u8; 48],
+    /// SERVTD_HASH.
+    pub servtd_hash: [u8; 48],
+    /// SERVTD_NUM (number of bound service TDs; > 0 gives REPORTTYPE.VERSION 1).
+    pub servtd_num: u16,
+    /// TD_UUID (TDR), 4 qwords.
+    pub td_uuid: [u64; 4],
+    /// TSC_FREQUENCY in units of 25 MHz.
+    pub tsc_frequency: u16,
+    /// CONFIG_FLAGS at creation; bit 0 (GPAW) is forced to `gpaw_52` by [`TdxModule::new`].
+    pub config_flags: u64,
+    /// NOTIFY_ENABLES at creation.
+    pub notify_enables: u64,
+    /// TOPOLOGY_ENUM_CONFIGURED (all VCPUs have a configured x2APIC ID).
+    pub topology_enum_configured: bool,
+    /// REPORTMACSTRUCT.CPUSVN (model value).
+    pub cpusvn: [u8; 16],
+    /// TEE_TCB_INFO.VALID (model value).
+    pub tee_tcb_info_valid: u64,
+    /// TEE_TCB_INFO.TEE_TCB_SVN (model value).
+    pub tee_tcb_svn: [u8; 16],
+    /// TEE_TCB_INFO.MRSEAM (model value).
+    pub mr_seam: [u8; 48],
+    /// TEE_TCB_INFO.MRSIGNERSEAM (zero for an Intel module).
+    pub mr_signer_seam: [u8; 48],
+    /// TEE_TCB_INFO.ATTRIBUTES (zero for an Intel module).
+    pub seam_attributes: u64,
+    /// TEE_TCB_INFO.TEE_TCB_SVN2 (model value).
+    pub tee_tcb_svn2: [u8; 16],
+}
+
+const fn seq48(start: u8) -> [u8; 48] {
+    let mut a = [0u8; 48];
+    let mut i = 0;
+    while i < 48 {
+        a[i] = start.wrapping_add(i as u8);
+        i += 1;
+    }
+    a
+}
+
+impl Default for TdConfig {
+    /// GPAW 48, MAX_PA 52, ATTRIBUTES = SEPT_VE_DISABLE, XFAM 0xE7 (x87, SSE, AVX, AVX-512),
+    /// 4 of 8 VCPUs, index 0, a 64 MiB accept region at 0x8000_0000, MRTD = bytes 0x00..0x2F,
+    /// CONFIG_FLAGS = FLEXIBLE_PENDING_VE, topology configured, deterministic model TCB values.
+    fn default() -> Self {
+        TdConfig {
+            gpaw_52: false,
+            max_pa: 52,
+            attributes: ATTR_SEPT_VE_DISABLE,
+            xfam: 0xE7,
+            num_vcpus: 4,
+            max_vcpus: 8,
+            vcpu_index: 0,
+            accept_region_base: 0x8000_0000,
+            accept_region_size: 64 << 20,
+            mrtd: seq48(0),
+            mrconfigid: [0; 48],
+            mrowner: [0; 48],
+            mrownerconfig: [0; 48],
+            servtd_hash: [0; 48],
+            servtd_num: 0,
+            td_uuid: [
+                0x1111_1111_1111_1111,
+                0x2222_2222_2222_2222,
+                0x3333_3333_3333_3333,
+                0x4444_4444_4444_4444,
+            ],
+            tsc_frequency: 100,
+            config_flags: CONFIG_FLAGS_FLEXIBLE_PENDING_VE,
+            notify_enables: 0,
+            topology_enum_configured: true,
+            cpusvn: [0x05; 16],
+            tee_tcb_info_valid: (1 << 1) | (1 << 3) | (1 << 16),
+            tee_tcb_svn: [0x03; 16],
+            mr_seam: seq48(0x80),
+            mr_signer_seam: [0; 48],
+            seam_attributes: 0,
+            tee_tcb_svn2: [0; 16],
+        }
+    }
+}
+
+/// Secure-EPT state of a private 4 KiB page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PageState {
+    /// No SEPT leaf maps the page (for a 2 MiB range: the PDE is free).
+    Unmapped,
+    /// Mapped by the VMM (TDH.MEM.PAGE.AUG), not yet accepted.
+    Pending,
+    /// Accepted (guest-accessible).
+    Accepted,
+}
+
+/// SEPT information about the 4 KiB page holding a GPA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PageInfo {
+    /// State of the page (of the 2 MiB leaf when `level == 1`).
+    pub state: PageState,
+    /// Mapping level: 0 = 4 KiB leaf (or a free PTE under a 4 KiB page table), 1 = 2 MiB leaf
+    /// (or, when `state == Unmapped`, a free PDE).
+    pub level: u8,
+    /// The SEPT entry is locked by the host (TDG.MEM.PAGE.ACCEPT returns OPERAND_BUSY).
+    pub busy: bool,
+}
+
+/// Why a TDCALL did not complete but exited to the VMM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TdExitReason {
+    /// EPT violation at `gpa` (for ACCEPT: the page GPA aligned to the requested level; for
+    /// memory operands: the operand GPA as given, shared bit included).
+    EptViolation {
+        /// The faulting GPA.
+        gpa: u64,
+    },
+}
+
+/// The outcome of one TDCALL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// The whole GPR file after the leaf: RAX = status, outputs written, every other register =
+    /// its input value; RSP unchanged.
+    Completed(Regs),
+    /// Leaf interrupted (pending interrupt): RAX and RIP untouched, registers unchanged, the
+    /// TDCALL re-executes after the interrupt is handled.
+    Interrupted,
+    /// The leaf did not complete (EPT violation TD exit); the TDCALL re-executes after the VMM
+    /// handles it.
+    TdExit(TdExitReason),
+}
+
+/// #VE information (TDVPS VE_INFO) as returned by TDG.VP.VEINFO.GET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+pub struct VeInfo {
+    /// Exit reason (RCX, zero-extended).
+    pub exit_reason: u32,
+    /// Exit qualification (RDX).
+    pub exit_qualification: u64,
+    /// Guest linear address (R8).
+    pub gla: u64,
+    /// Guest physical address (R9).
+    pub gpa: u64,
+    /// Instruction length (R10 bits 31:0).
+    pub instruction_length: u32,
+    /// Instruction information (R10 bits 63:32).
+    pub instruction_info: u32,
+}
+
+/// Guest access rights to a TD-scope metadata element (see [`TdxModule::metadata_fields`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MetadataAccess {
+    /// Field name (module source, without `TDCS_`/`TDR_`).
+    pub name: &'static str,
+    /// Element size in bytes.
+    pub element_size: u8,
+    /// Bits TDG.VM.RD returns (0 = not readable).
+    pub rd_mask: u64,
+    /// Bits TDG.VM.WR may change (0 = not writable).
+    pub wr_mask: u64,
+}
+
+impl MetadataAccess {
+    /// Whether TDG.VM.RD can read it.
+    pub const fn readable(&self) -> bool {
+        self.rd_mask != 0
+    }
+    /// Whether TDG.VM.WR can write it.
+    pub const fn writable(&self) -> bool {
+        self.wr_mask != 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chunk {
+    /// The PDE points to a 4 KiB page table (state per page in `pages`).
+    split: bool,
+    /// State of the 2 MiB leaf (Unmapped = free PDE) when not split.
+    state: PageState,
+    /// PDE locked by the host.
+    busy: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Page {
+    state: PageState,
+    busy: bool,
+}
+
+/// Result of a leaf function before it is turned into a [`Completion`].
+enum Step {
+    Status(u64),
+    Interrupted,
+    Exit(u64),
+}
+
+/// The simulated TDX module for one TD and one VCPU.
+#[derive(Clone, Debug)]
+pub struct TdxModule {
+    cfg: TdConfig,
+    chunks: Vec<Chunk>,
+    pages: Vec<Page>,
+    rtmr: [[u8; 48]; 4],
+    rtmr_busy: bool,
+    teeinfo_hash_cached: bool,
+    interrupts: u32,
+    retry_pending: bool,
+    ve_info: Option<VeInfo>,
+    cpuid_ve: (bool, bool),
+    config_flags: u64,
+    notify_enables: u64,
+    td_ctls: u64,
+}
+
+fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
+    buf[off..off + bytes.len()].copy_from_slice(bytes);
+}
+
+fn qword(bytes: &[u8; 48], i: usize) -> u64 {
+    let mut q = [0u8; 8];
+    q.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+    u64::from_le_bytes(q)
+}
+
+impl TdxModule {
+    /// A module for a TD with `config`; every page of the accept region starts `Unmapped`
+    /// (free PDEs), the RTMRs are zero, no #VE info, CPUID #VE off, no interrupt pending.
+    ///
+    /// Panics if the accept region is not 2 MiB aligned or its size not a multiple of 2 MiB.
+    pub fn new(config: TdConfig) -> TdxModule {
+        assert_eq!(
+            config.accept_region_base % PAGE_2M,
+            0,
+            "region base must be 2 MiB aligned"
+        );
+        assert_eq!(
+            config.accept_region_size % PAGE_2M,
+            0,
+            "region size must be a 2 MiB multiple"
+        );
+        assert!(config.max_pa <= 64);
+        let n = (config.accept_region_size / PAGE_2M) as usize;
+        let config_flags = (config.config_flags & !CONFIG_FLAGS_GPAW) | config.gpaw_52 as u64;
+        let td_ctls = if config.attributes & ATTR_SEPT_VE_DISABLE != 0 {
+            TD_CTLS_PENDING_VE_DISABLE
+        } else {
+            0
+        };
+        TdxModule {
+            chunks: vec![
+                Chunk {
+                    split: false,
+                    state: PageState::Unmapped,
+                    busy: false
+                };
+                n
+            ],
+            pages: vec![
+                Page {
+                    state: PageState::Unmapped,
+                    busy: false
+                };
+                n * PAGES_PER_2M
+            ],
+            rtmr: [[0; 48]; 4],
+            rtmr_busy: false,
+            teeinfo_hash_cached: false,
+            interrupts: 0,
+            retry_pending: false,
+            ve_info: None,
+            cpuid_ve: (false, false),
+            config_flags,
+            notify_enables: config.notify_enables,
+            td_ctls,
+            cfg: config,
+        }
+    }
+
+    /// The configuration the module was created with.
+    pub fn config(&self) -> &TdConfig {
+        &self.cfg
+    }
+
+    // ------------------------------------------------------------------ dispatcher
+
+    /// Execute one TDCALL with the guest register file `input`. Does not allocate.
+    ///
+    /// RAX decoding (`td_call()`): bits 63:24 ≠ 0, a version ≠ 0 for any leaf but TDG.VM.RD, or an
+    /// unknown leaf → `TDX_OPERAND_INVALID` (operand RAX), nothing else written. Leaves modelled:
+    /// 1–8. Leaf 0 (TDG.VP.VMCALL) is modelled separately (it is a guest↔VMM protocol): this model
+    /// answers it like an unknown leaf, `Completed` with RAX = `TDX_OPERAND_INVALID`. Leaves ≥ 9
+    /// (TDG.VP.RD and later 1.5 leaves) are not modelled and also answered `TDX_OPERAND_INVALID`.
+    pub fn tdcall(&mut self, input: &Regs, mem: &mut dyn GuestMemory) -> Completion {
+        let rax = input[Gpr::Rax];
+        let mut out = *input;
+        let step = if !leaf::reserved_clear(rax) {
+            Step::Status(status::TDX_OPERAND_INVALID + operand::RAX)
+        } else {
+            let lf = leaf::leaf_of(rax);
+            let ver = leaf::version_of(rax);
+            if ver > 0 && lf != leaf::TDG_VM_RD {
+                Step::Status(status::TDX_OPERAND_INVALID + operand::RAX)
+            } else {
+                match lf {
+                    leaf::TDG_VP_INFO => self.vp_info(&mut out),
+                    leaf::TDG_MR_RTMR_EXTEND => self.rtmr_extend(input, mem),
+                    leaf::TDG_VP_VEINFO_GET => self.veinfo_get(&mut out),
+                    leaf::TDG_MR_REPORT => self.mr_report(input, mem),
+                    leaf::TDG_VP_CPUIDVE_SET => self.cpuidve_set(input),
+                    leaf::TDG_MEM_PAGE_ACCEPT => self.page_accept(input[Gpr::Rcx]),
+                    leaf::TDG_VM_RD => self.vm_rd_wr(input, &mut out, false, ver),
+                    leaf::TDG_VM_WR => self.vm_rd_wr(input, &mut out, true, 0),
+                    _ => Step::Status(status::TDX_OPERAND_INVALID + operand::RAX),
+                }
+            }
+        };
+        match step {
+            Step::Status(s) => {
+                self.retry_pending = false;
+                out[Gpr::Rax] = s;
+                Completion::Completed(out)
+            }
+            Step::Interrupted => Completion::Interrupted,
+            Step::Exit(gpa) => Completion::TdExit(TdExitReason::EptViolation { gpa }),
+        }
+    }
+
+    /// An interruption point of an interruptible leaf: interrupt if the counter set by
+    /// [`Self::set_interrupt_pending`] is non-zero, unless the previous interruptible call was
+    /// interrupted and no TDCALL has completed since (the re-execution always makes progress).
+    fn take_interrupt(&mut self) -> bool {
+        if self.retry_pending || self.interrupts == 0 {
+            return false;
+        }
+        self.interrupts -= 1;
+        self.retry_pending = true;
+        true
+    }
+
+    // ------------------------------------------------------------------ GPAs and SEPT
+
+    fn shared_bit(&self) -> u64 {
+        if self.cfg.gpaw_52 {
+            1 << 51
+        } else {
+            1 << 47
+        }
+    }
+
+    /// `check_gpa_validity()` (`src/common/helpers/helpers.c`): shared bit clear (if
+    /// `private_only`), bits ≥ MAX_PA clear, and with GPAW 48 bits MAX_PA-1:48 clear.
+    fn gpa_valid(&self, gpa: u64, private_only: bool) -> bool {
+        if private_only && gpa & self.shared_bit() != 0 {
+            return false;
+        }
+        let max_pa = self.cfg.max_pa as u32;
+        if max_pa < 64 && gpa >> max_pa != 0 {
+            return false;
+        }
+        if !self.cfg.gpaw_52 && max_pa > 48 {
+            let mask = ((1u64 << (max_pa - 48)) - 1) << 48;
+            if gpa & mask != 0 {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn region_index(&self, gpa: u64) -> Option<(usize, usize)> {
+        let off = gpa.checked_sub(self.cfg.accept_region_base)?;
+        if off >= self.cfg.accept_region_size {
+            return None;
+        }
+        let chunk = (off / PAGE_2M) as usize;
+        let page = (off / PAGE_4K) as usize;
+        Some((chunk, page))
+    }
+
+    /// Guest-side walk of a memory operand (`check_walk_and_map_guest_side_gpa()`): a private
+    /// GPA inside the accept region must be Accepted, else EPT-violation TD exit (the model
+    /// always takes the TD exit; with ATTRIBUTES.SEPT_VE_DISABLE = 0 the real module would inject
+    /// a #VE for a PENDING page instead). Returns the address handed to [`GuestMemory`]: the GPA
+    /// with the shared bit cleared.
+    fn walk(&self, gpa: u64) -> Result<u64, Step> {
+        let shared = gpa & self.shared_bit() != 0;
+        if !shared && self.page(gpa).state != PageState::Accepted {
+            return Err(Step::Exit(gpa));
+        }
+        Ok(gpa & !self.shared_bit())
+    }
+
+    // ------------------------------------------------------------------ leaves
+
+    /// TDG.VP.INFO (`tdg_vp_info.c`): RCX = 52 or 48, RDX = ATTRIBUTES, R8 = MAX_VCPUS:NUM_VCPUS,
+    /// R9 = VCPU_INDEX, R10 = 1 (TDG.SYS.RD available), R11 = 0. Always succeeds.
+    fn vp_info(&mut self, out: &mut Regs) -> Step {
+        out[Gpr::Rcx] = if self.cfg.gpaw_52 { 52 } else { 48 };
+        out[Gpr::Rdx] = self.cfg.attributes;
+        out[Gpr::R8] = self.cfg.num_vcpus as u64 | (self.cfg.max_vcpus as u64) << 32;
+        out[Gpr::R9] = self.cfg.vcpu_index as u64;
+        out[Gpr::R10] = 1;
+        out[Gpr::R11] = 0;
+        Step::Status(status::TDX_SUCCESS)
+    }
+
+    /// TDG.MR.RTMR.EXTEND (`tdg_mr_rtmr_extend.c`). Order: RCX 64-byte aligned → private GPA
+    /// check (RCX) → walk and read 48 bytes (TD exit if not accessible / not backed) → RDX < 4
+    /// (full 64-bit) → RTMR lock (`OPERAND_BUSY` + 0xA8) → RTMR[i] = SHA-384(RTMR[i] ‖ data).
+    fn rtmr_extend(&mut self, input: &Regs, mem: &mut dyn GuestMemory) -> Step {
+        let gpa = input[Gpr::Rcx];
+        let index = input[Gpr::Rdx];
+        if gpa & 63 != 0 || !self.gpa_valid(gpa, true) {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
+        }
+        let addr = match self.walk(gpa) {
+            Ok(a) => a,
+            Err(s) => return s,
+        };
+        let mut data = [0u8; 48];
+        if !mem.read(addr, &mut data) {
+            return Step::Exit(gpa);
+        }
+        if index >= 4 {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
+        }
+        if self.rtmr_busy {
+            return Step::Status(status::TDX_OPERAND_BUSY + operand::RTMR);
+        }
+        let i = index as usize;
+        let mut h = Sha384::new();
+        h.update(self.rtmr[i]);
+        h.update(data);
+        self.rtmr[i].copy_from_slice(&h.finalize());
+        self.teeinfo_hash_cached = false;
+        Step::Status(status::TDX_SUCCESS)
+    }
+
+    /// TDG.VP.VEINFO.GET (`tdg_vp_veinfo_get.c`): RCX, RDX, R8, R9, R10 zeroed first; no valid
+    /// info → `TDX_NO_VALID_VE_INFO`; else outputs written and VE_INFO.VALID cleared.
+    fn veinfo_get(&mut self, out: &mut Regs) -> Step {
+        for r in [Gpr::Rcx, Gpr::Rdx, Gpr::R8, Gpr::R9, Gpr::R10] {
+            out[r] = 0;
+        }
+        let Some(ve) = self.ve_info.take() else {
+            return Step::Status(status::TDX_NO_VALID_VE_INFO);
+        };
+        out[Gpr::Rcx] = ve.exit_reason as u64;
+        out[Gpr::Rdx] = ve.exit_qualification;
+        out[Gpr::R8] = ve.gla;
+        out[Gpr::R9] = ve.gpa;
+        out[Gpr::R10] = ve.instruction_length as u64 | (ve.instruction_info as u64) << 32;
+        Step::Status(status::TDX_SUCCESS)
+    }
+
+    /// TDG.MR.REPORT (`tdg_mr_report.c`). Order: RCX 1024-aligned → RDX 64-aligned → GPA check
+    /// (private or shared) and walk of RDX, read REPORTDATA → R8 == 0 (full 64-bit) → RTMR lock
+    /// (`OPERAND_BUSY` + 0xA8) → interruption point (only when TEE_INFO_HASH was not cached: the
+    /// first report after TD creation or after an RTMR extend; the hash is cached before the
+    /// interruption so the re-execution is not interruptible) → GPA check and walk of RCX →
+    /// write the 1024-byte TDREPORT_STRUCT ([`Self::expected_report`]).
+    fn mr_report(&mut self, input: &Regs, mem: &mut dyn GuestMemory) -> Step {
+        let report_gpa = input[Gpr::Rcx];
+        let data_gpa = input[Gpr::Rdx];
+        if report_gpa & (TDREPORT_SIZE as u64 - 1) != 0 {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
+        }
+        if data_gpa & 63 != 0 {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
+        }
+        if !self.gpa_valid(data_gpa, false) {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
+        }
+        let addr = match self.walk(data_gpa) {
+            Ok(a) => a,
+            Err(s) => return s,
+        };
+        let mut report_data = [0u8; 64];
+        if !mem.read(addr, &mut report_data) {
+            return Step::Exit(data_gpa);
+        }
+        if input[Gpr::R8] != 0 {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::R8);
+        }
+        if self.rtmr_busy {
+            return Step::Status(status::TDX_OPERAND_BUSY + operand::RTMR);
+        }
+        let cached = self.teeinfo_hash_cached;
+        self.teeinfo_hash_cached = true;
+        if !cached && self.take_interrupt() {
+            return Step::Interrupted;
+        }
+        let report = self.expected_report(&report_data);
+        if !self.gpa_valid(report_gpa, false) {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
+        }
+        let addr = match self.walk(report_gpa) {
+            Ok(a) => a,
+            Err(s) => return s,
+        };
+        if !mem.write(addr, &report) {
+            return Step::Exit(report_gpa);
+        }
+        Step::Status(status::TDX_SUCCESS)
+    }
+
+    /// TDG.VP.CPUIDVE.SET (`tdg_vp_cpuidve_set.c`): RCX bits 63:2 ≠ 0 → `OPERAND_INVALID` + RCX;
+    /// else bit 0 → supervisor, bit 1 → user.
+    fn cpuidve_set(&mut self, input: &Regs) -> Step {
+        let rcx = input[Gpr::Rcx];
+        if rcx >> 2 != 0 {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
+        }
+        self.cpuid_ve = (rcx & 1 != 0, rcx & 2 != 0);
+        Step::Status(status::TDX_SUCCESS)
+    }
+
+    /// TDG.MEM.PAGE.ACCEPT (`tdg_mem_page_accept.c`, `check_tdaccept_failure()`).
+    ///
+    /// Order: RCX reserved bits (11:3, 63:52), level ∉ {0, 1} (1 GiB rejected), GPA not aligned
+    /// to the level, private GPA check → `OPERAND_INVALID` + RCX. Then the SEPT walk to the
+    /// requested level:
+    /// * walk stops above the requested level (4 KiB request in a 2 MiB leaf or free PDE):
+    ///   accepted 2 MiB leaf → `PAGE_ALREADY_ACCEPTED` + 1; pending 2 MiB leaf or free PDE →
+    ///   EPT-violation TD exit;
+    /// * entry at the requested level locked → `OPERAND_BUSY` + RCX (checked before the state);
+    /// * 2 MiB request on a PDE pointing to a 4 KiB page table → `PAGE_SIZE_MISMATCH` + 1;
+    /// * accepted leaf at the level → `PAGE_ALREADY_ACCEPTED` + level;
+    /// * free entry (unmapped) → EPT-violation TD exit;
+    /// * pending → accepted (the module zeroes the page; the model only records the state),
+    ///   `TDX_SUCCESS`. A 2 MiB accept is interruptible ([`Self::set_interrupt_pending`]).
+    ///
+    /// GPAs outside the accept region are treated as accepted memory mapped with 4 KiB leaves:
+    /// 4 KiB → `PAGE_ALREADY_ACCEPTED` + 0, 2 MiB → `PAGE_SIZE_MISMATCH` + 1.
+    fn page_accept(&mut self, rcx: u64) -> Step {
+        const RESERVED: u64 = 0x0000_0000_0000_0FF8 | 0xFFF0_0000_0000_0000;
+        let invalid = Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
+        let level = rcx & 7;
+        if rcx & RESERVED != 0 || level > 1 {
+            return invalid;
+        }
+        let gpa = rcx & 0x000F_FFFF_FFFF_F000;
+        let size = if level == 0 { PAGE_4K } else { PAGE_2M };
+        if gpa & (size - 1) != 0 || !self.gpa_valid(gpa, true) {
+            return invalid;
+        }
+        let Some((ci, pi)) = self.region_index(gpa) else {
+            return Step::Status(if level == 0 {
+                status::TDX_PAGE_ALREADY_ACCEPTED
+            } else {
+                status::TDX_PAGE_SIZE_MISMATCH + 1
+            });
+        };
+        let chunk = self.chunks[ci];
+        if level == 0 {
+            if !chunk.split {
+                return match chunk.state {
+                    PageState::Accepted => Step::Status(status::TDX_PAGE_ALREADY_ACCEPTED + 1),
+                    PageState::Pending | PageState::Unmapped => Step::Exit(gpa),
+                };
+            }
+            let page = self.pages[pi];
+            if page.busy {
+                return Step::Status(status::TDX_OPERAND_BUSY + operand::RCX);
+            }
+            match page.state {
+                PageState::Accepted => Step::Status(status::TDX_PAGE_ALREADY_ACCEPTED),
+                PageState::Unmapped => Step::Exit(gpa),
+                PageState::Pending => {
+                    self.pages[pi].state = PageState::Accepted;
+                    Step::Status(status::TDX_SUCCESS)
+                }
+            }
+        } else {
+            if chunk.busy {
+                return Step::Status(status::TDX_OPERAND_BUSY + operand::RCX);
+            }
+            if chunk.split {
+                return Step::Status(status::TDX_PAGE_SIZE_MISMATCH + 1);
+            }
+            match chunk.state {
+                PageState::Accepted => Step::Status(status::TDX_PAGE_ALREADY_ACCEPTED + 1),
+                PageState::Unmapped => Step::Exit(gpa),
+                PageState::Pending => {
+                    if self.take_interrupt() {
+                        return Step::Interrupted;
+                    }
+                    self.chunks[ci].state = PageState::Accepted;
+                    Step::Status(status::TDX_SUCCESS)
+                }
+            }
+        }
+    }
+
+    /// TDG.VM.RD (version 0/1) and TDG.VM.WR (`tdg_vm_rd_wr.c`, `metadata_generic.c`,
+    /// `metadata_td.c`).
+    ///
+    /// Defaults first: R8 = 0, and for RD version ≥ 1 RDX = -1. RD version > 1 →
+    /// `OPERAND_INVALID` + RAX (after the defaults). RCX ≠ 0 → `OPERAND_INVALID` + RCX. The
+    /// context code of RDX is ignored. RD version 1 with the null ID → RDX = first guest-readable
+    /// element ID, `TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT`. Reserved bits, last-element or
+    /// last-field ≠ 0, or no table entry → `METADATA_FIELD_ID_INCORRECT`.
+    ///
+    /// RD: guest read mask 0 → `METADATA_FIELD_NOT_READABLE`; else R8 = value & read mask and
+    /// (version 1) RDX = next guest-readable element ID ([`metadata::next_readable_element`]).
+    ///
+    /// WR (`md_td_write_element`): combined = guest write mask & R9; 0 →
+    /// `METADATA_FIELD_NOT_WRITABLE`. Bits set in R9 outside the write mask must hold the current
+    /// value in R8, else `METADATA_FIELD_VALUE_NOT_VALID` (the 1.5.05 module never returns
+    /// `WR_MASK_NOT_VALID` for guest-writable fields). New = (old & !combined) | (R8 & combined);
+    /// TD_CTLS: changing PENDING_VE_DISABLE without CONFIG_FLAGS.FLEXIBLE_PENDING_VE, or setting
+    /// ENUM_TOPOLOGY without TOPOLOGY_ENUM_CONFIGURED → `METADATA_FIELD_VALUE_NOT_VALID`. R8 = old
+    /// value & read mask.
+    ///
+    /// CPUID_VALUES (class 0x14) simplification: the module validates the encoded leaf/subleaf
+    /// against its CPUID table (unknown → `FIELD_ID_INCORRECT`); the model only checks field-code
+    /// bits 23:17 (`FIELD_ID_INCORRECT`) and then answers RD `NOT_READABLE`, WR `NOT_WRITABLE`
+    /// (guest masks are 0).
+    fn vm_rd_wr(&mut self, input: &Regs, out: &mut Regs, write: bool, version: u8) -> Step {
+        let vm_index = input[Gpr::Rcx];
+        let wr_value = input[Gpr::R8];
+        let wr_mask = input[Gpr::R9];
+        if !write && version > 0 {
+            out[Gpr::Rdx] = NULL;
+        }
+        out[Gpr::R8] = 0;
+        if !write && version > 1 {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RAX);
+        }
+        if vm_index != 0 {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
+        }
+        let id = FieldId(input[Gpr::Rdx]).with_context(CONTEXT_TD);
+        if !write && version > 0 && id.is_null() {
+            out[Gpr::Rdx] = metadata::next_readable_element(id, None);
+            return Step::Status(status::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
+        }
+        if !id.is_valid_single_element() {
+            return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
+        }
+        let Some(idx) = metadata::find_entry(id) else {
+            return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
+        };
+        let entry = &TD_FIELDS[idx];
+        if entry.class_code() == CPUID_CLASS_CODE {
+            if id.field_code() >> 17 != 0 {
+                return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
+            }
+            return Step::Status(if write {
+                status::TDX_METADATA_FIELD_NOT_WRITABLE
+            } else {
+                status::TDX_METADATA_FIELD_NOT_READABLE
+            });
+        }
+        let elem = id.field_code() - entry.field_code();
+        let old = self.md_element(entry, elem) & entry.element_mask();
+        if write {
+            let combined = entry.guest_wr_mask & wr_mask;
+            if combined == 0 {
+                return Step::Status(status::TDX_METADATA_FIELD_NOT_WRITABLE);
+            }
+            let forbidden = wr_mask & !entry.guest_wr_mask;
+            if (old ^ wr_value) & forbidden != 0 {
+                return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
+            }
+            let new = (old & !combined) | (wr_value & combined);
+            if entry.name == "TD_CTLS" {
+                if self.config_flags & CONFIG_FLAGS_FLEXIBLE_PENDING_VE == 0
+                    && (new ^ old) & TD_CTLS_PENDING_VE_DISABLE != 0
+                {
+                    return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
+                }
+                if new & TD_CTLS_ENUM_TOPOLOGY != 0 && !self.cfg.topology_enum_configured {
+                    return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
+                }
+            }
+            self.md_store(entry, new);
+            out[Gpr::R8] = old & entry.guest_rd_mask;
+        } else {
+            if entry.guest_rd_mask == 0 {
+                return Step::Status(status::TDX_METADATA_FIELD_NOT_READABLE);
+            }
+            if version > 0 {
+                out[Gpr::Rdx] = metadata::next_readable_element(id, Some(idx));
+            }
+            out[Gpr::R8] = old & entry.guest_rd_mask;
+        }
+        Step::Status(status::TDX_SUCCESS)
+    }
+
+    /// Raw value of element `elem` of a table entry (before the element-size and read masks).
+    /// Fields the guest cannot read hold 0 in the model.
+    fn md_element(&self, entry: &MdEntry, elem: u32) -> u64 {
+        let e = elem as usize;
+        let c = &self.cfg;
+        match entry.name {
+            "TD_UUID" => c.td_uuid[e],
+            "NUM_VCPUS" => c.num_vcpus as u64,
+            "NUM_L2_VMS" => 0,
+            "ATTRIBUTES" => c.attributes,
+            "XFAM" => c.xfam,
+            "MAX_VCPUS" => c.max_vcpus as u64,
+            "GPAW" => c.gpaw_52 as u64,
+            "TSC_FREQUENCY" => c.tsc_frequency as u64,
+            "NOTIFY_ENABLES" => self.notify_enables,
+            "CONFIG_FLAGS" => self.config_flags,
+            "TD_CTLS" => self.td_ctls,
+            "TOPOLOGY_ENUM_CONFIGURED" => c.topology_enum_configured as u64,
+            "MRTD" => qword(&c.mrtd, e),
+            "MRCONFIGID" => qword(&c.mrconfigid, e),
+            "MROWNER" => qword(&c.mrowner, e),
+            "MROWNERCONFIG" => qword(&c.mrownerconfig, e),
+            "RTMR" => qword(&self.rtmr[e / 6], e % 6),
+            "SERVTD_HASH" => qword(&c.servtd_hash, e),
+            "SERVTD_NUM" => c.servtd_num as u64,
+            _ => 0,
+        }
+    }
+
+    fn md_store(&mut self, entry: &MdEntry, value: u64) {
+        match entry.name {
+            "NOTIFY_ENABLES" => self.notify_enables = value,
+            "TD_CTLS" => self.td_ctls = value,
+            _ => {}
+        }
+    }
+
+    // ------------------------------------------------------------------ VMM side
+
+    /// The honest VMM's answer to a TD exit (KVM's behaviour). For an EPT violation on a private
+    /// GPA inside the accept region: a free PDE or free PTE → TDH.MEM.PAGE.AUG of the 4 KiB page
+    /// as PENDING (the PDE becomes a 4 KiB page table); a PENDING 2 MiB leaf → demoted to 512
+    /// PENDING 4 KiB leaves. Accepted pages, shared GPAs and GPAs outside the region: nothing
+    /// (a PENDING 4 KiB page cannot be fixed by the VMM: the guest must accept it).
+    pub fn vmm_handle_exit(&mut self, exit: TdExitReason) {
+        let TdExitReason::EptViolation { gpa } = exit;
+        if gpa & self.shared_bit() != 0 {
+            return;
+        }
+        let Some((ci, pi)) = self.region_index(gpa) else {
+            return;
+        };
+        let chunk = self.chunks[ci];
+        if !chunk.split {
+            match chunk.state {
+                PageState::Accepted => {}
+                PageState::Unmapped | PageState::Pending => {
+                    self.split(ci);
+                    if self.pages[pi].state == PageState::Unmapped {
+                        self.pages[pi].state = PageState::Pending;
+                    }
+                }
+            }
+        } else if self.pages[pi].state == PageState::Unmapped {
+            self.pages[pi].state = PageState::Pending;
+        }
+    }
+
+    /// Turn chunk `ci` into a 4 KiB page table, each page taking the 2 MiB leaf's state.
+    fn split(&mut self, ci: usize) {
+        let c = self.chunks[ci];
+        if c.split {
+            return;
+        }
+        for p in &mut self.pages[ci * PAGES_PER_2M..(ci + 1) * PAGES_PER_2M] {
+            *p = Page {
+                state: c.state,
+                busy: false,
+            };
+        }
+        self.chunks[ci] = Chunk {
+            split: true,
+            state: PageState::Unmapped,
+            busy: false,
+        };
+    }
+
+    // ------------------------------------------------------------------ setup / inspection
+
+    /// Set the SEPT state of the page holding `gpa` (inside the accept region).
+    ///
+    /// `level == 1`: the 2 MiB range holding `gpa` becomes one 2 MiB leaf in `state`
+    /// (`Unmapped` = free PDE), not busy. `level == 0`: the range becomes a 4 KiB page table if
+    /// it was not (every page taking the former leaf's state) and the 4 KiB page holding `gpa`
+    /// gets `state`.
+    ///
+    /// Panics if `gpa` is outside the accept region or `level > 1`.
+    pub fn set_page(&mut self, gpa: u64, level: u8, state: PageState) {
+        let (ci, pi) = self
+            .region_index(gpa)
+            .expect("gpa outside the accept region");
+        match level {
+            1 => {
+                self.chunks[ci] = Chunk {
+                    split: false,
+                    state,
+                    busy: false,
+                }
+            }
+            0 => {
+                self.split(ci);
+                self.pages[pi].state = state;
+            }
+            _ => panic!("level must be 0 (4 KiB) or 1 (2 MiB)"),
+        }
+    }
+
+    /// SEPT information about the page holding `gpa`. Outside the accept region: accepted,
+    /// level 0, not busy.
+    pub fn page(&self, gpa: u64) -> PageInfo {
+        match self.region_index(gpa) {
+            None => PageInfo {
+                state: PageState::Accepted,
+                level: 0,
+                busy: false,
+            },
+            Some((ci, pi)) => {
+                let c = self.chunks[ci];
+                if c.split {
+                    let p = self.pages[pi];
+                    PageInfo {
+                        state: p.state,
+                        level: 0,
+                        busy: p.busy,
+                    }
+                } else {
+                    PageInfo {
+                        state: c.state,
+                        level: 1,
+                        busy: c.busy,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Lock (host side) the SEPT leaf covering `gpa`: the 2 MiB entry if the range is not split,
+    /// else the 4 KiB entry. Panics if `gpa` is outside the accept region.
+    pub fn set_busy(&mut self, gpa: u64, busy: bool) {
+        let (ci, pi) = self
+            .region_index(gpa)
+            .expect("gpa outside the accept region");
+        if self.chunks[ci].split {
+            self.pages[pi].busy = busy;
+        } else {
+            self.chunks[ci].busy = busy;
+        }
+    }
+
+    /// The next `n` interruption points are interrupted (TDG.MEM.PAGE.ACCEPT at 2 MiB;
+    /// TDG.MR.REPORT when TEE_INFO_HASH is not cached), but never two in a row without a
+    /// completed TDCALL in between, so each interrupted call completes on re-execution.
+    pub fn set_interrupt_pending(&mut self, n: u32) {
+        self.interrupts = n;
+    }
+
+    /// Interruptions still to be delivered.
+    pub fn interrupts_pending(&self) -> u32 {
+        self.interrupts
+    }
+
+    /// Current value of RTMR `i` (panics if `i >= 4`).
+    pub fn rtmr(&self, i: usize) -> [u8; 48] {
+        self.rtmr[i]
+    }
+
+    /// Hold (or release) the RTMR lock on the host side: RTMR.EXTEND and REPORT return
+    /// `OPERAND_BUSY` + 0xA8.
+    pub fn set_rtmr_busy(&mut self, busy: bool) {
+        self.rtmr_busy = busy;
+    }
+
+    /// Set (or clear) the valid #VE information.
+    pub fn set_ve_info(&mut self, info: Option<VeInfo>) {
+        self.ve_info = info;
+    }
+
+    /// The valid #VE information, if any.
+    pub fn ve_info(&self) -> Option<VeInfo> {
+        self.ve_info
+    }
+
+    /// CPUID #VE controls `(supervisor, user)` as set by TDG.VP.CPUIDVE.SET (initially off).
+    pub fn cpuid_ve(&self) -> (bool, bool) {
+        self.cpuid_ve
+    }
+
+    /// What TDG.VM.RD (version 0) would return in R8 for `field_id`, or `None` if it would fail.
+    pub fn metadata(&self, field_id: u64) -> Option<u64> {
+        let id = FieldId(field_id).with_context(CONTEXT_TD);
+        if !id.is_valid_single_element() {
+            return None;
+        }
+        let entry = &TD_FIELDS[metadata::find_entry(id)?];
+        if entry.guest_rd_mask == 0 || entry.class_code() == CPUID_CLASS_CODE {
+            return None;
+        }
+        let elem = id.field_code() - entry.field_code();
+        Some(self.md_element(entry, elem) & entry.element_mask() & entry.guest_rd_mask)
+    }
+
+    /// Every guest-accessible (readable or writable) TD-scope metadata element, in the module's
+    /// table order: `(canonical element ID, access)`.
+    pub fn metadata_fields(&self) -> impl Iterator<Item = (u64, MetadataAccess)> {
+        TD_FIELDS
+            .iter()
+            .filter(|e| e.guest_rd_mask != 0 || e.guest_wr_mask != 0)
+            .flat_map(|e| {
+                (0..e.num_elements()).map(move |k| {
+                    (
+                        e.element_id(k),
+                        MetadataAccess {
+                            name: e.name,
+                            element_size: 1 << e.element_size_code(),
+                            rd_mask: e.guest_rd_mask,
+                            wr_mask: e.guest_wr_mask,
+                        },
+                    )
+                })
+            })
+    }
+
+    /// Exactly the 1024 bytes TDG.MR.REPORT writes now for `report_data` (see
+    /// [`report_offsets`]). Model values: REPORTTYPE = {0x81, 0, version 0 (1 if SERVTD_NUM > 0),
+    /// 0}; CPUSVN and TEE_TCB_INFO from [`TdConfig`]; TEE_TCB_INFO_HASH = SHA-384 of the 239-byte
+    /// TEE_TCB_INFO; TEE_INFO_HASH = SHA-384 of the 512-byte TDINFO (as the module computes it,
+    /// `get_tdinfo_and_teeinfohash()`); TDINFO = ATTRIBUTES, XFAM, MRTD, MRCONFIGID, MROWNER,
+    /// MROWNERCONFIG, RTMR[0..4] (current), SERVTD_HASH. The MAC (computed by the CPU's
+    /// SEAMOPS.SEAMDB_REPORT in reality) is modelled as the first 32 bytes of SHA-384 over bytes
+    /// 0..224. Reserved bytes are zero. Does not allocate.
+    pub fn expected_report(&self, report_data: &[u8; 64]) -> [u8; TDREPORT_SIZE] {
+        use report_offsets as o;
+        let c = &self.cfg;
+        let mut r = [0u8; TDREPORT_SIZE];
+        r[o::REPORTTYPE] = 0x81;
+        r[o::REPORTTYPE + 1] = 0;
+        r[o::REPORTTYPE + 2] = (c.servtd_num > 0) as u8;
+        put(&mut r, o::CPUSVN, &c.cpusvn);
+        put(
+            &mut r,
+            o::TEE_TCB_INFO_VALID,
+            &c.tee_tcb_info_valid.to_le_bytes(),
+        );
+        put(&mut r, o::TEE_TCB_SVN, &c.tee_tcb_svn);
+        put(&mut r, o::MRSEAM, &c.mr_seam);
+        put(&mut r, o::MRSIGNERSEAM, &c.mr_signer_seam);
+        put(&mut r, o::SEAM_ATTRIBUTES, &c.seam_attributes.to_le_bytes());
+        put(&mut r, o::TEE_TCB_SVN2, &c.tee_tcb_svn2);
+        put(&mut r, o::ATTRIBUTES, &c.attributes.to_le_bytes());
+        put(&mut r, o::XFAM, &c.xfam.to_le_bytes());
+        put(&mut r, o::MRTD, &c.mrtd);
+        put(&mut r, o::MRCONFIGID, &c.mrconfigid);
+        put(&mut r, o::MROWNER, &c.mrowner);
+        put(&mut r, o::MROWNERCONFIG, &c.mrownerconfig);
+        for (i, m) in self.rtmr.iter().enumerate() {
+            put(&mut r, o::RTMR + 48 * i, m);
+        }
+        put(&mut r, o::SERVTD_HASH, &c.servtd_hash);
+        let tcb_hash = Sha384::digest(&r[o::TEE_TCB_INFO..o::TEE_TCB_INFO_END]);
+        put(&mut r, o::TEE_TCB_INFO_HASH, &tcb_hash);
+        let info_hash = Sha384::digest(&r[o::TDINFO..TDREPORT_SIZE]);
+        put(&mut r, o::TEE_INFO_HASH, &info_hash);
+        put(&mut r, o::REPORTDATA, report_data);
+        let mac = Sha384::digest(&r[..o::MAC]);
+        put(&mut r, o::MAC, &mac[..32]);
+        r
+    }
+}

@@ -1,0 +1,1152 @@
+//! The oracle: every call checked four ways against the model.
+//!
+//! * **encoding** — the registers at the TDCALL equal the model contract's encoding of the
+//!   wrapper's typed inputs (RAX included); a typed constructor that rejects an input is right
+//!   only if the model rejects it too, and then no TDCALL may happen;
+//! * **clobbers** — values live across the call (register pressure, see [`crate::pressure`])
+//!   survive whatever the module wrote into the registers it may change;
+//! * **decoding** — the wrapper's typed result equals the model's decoding of the raw outputs,
+//!   for every status including unknown ones;
+//! * **semantics** — the simulated TD after the call agrees with what the wrapper reported.
+
+use core::fmt::{self, Write as _};
+
+use sha2::{Digest, Sha384};
+use tdcall::accept::{accept_range_with, AcceptError, AcceptOptions};
+use tdcall::{
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex, TdAttributes,
+    TdInfo, TdxStatus, VeInfo,
+};
+use tdx_model::contract::{lookup, LeafContract};
+use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
+use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig};
+
+use crate::call::{Call, FieldRef, Kind, MemRef, PageRef, Program};
+use crate::pressure::under_pressure;
+use crate::trap::{Record, RecordKind, Session, ARENA_SIZE};
+use crate::wrappers::Wrappers;
+
+/// The four checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Inputs reached the TDCALL as the model encodes them.
+    Encoding,
+    /// Live values survived the call.
+    Clobbers,
+    /// The typed result is the model's decoding of the outputs.
+    Decoding,
+    /// The simulated state agrees with the result.
+    Semantics,
+}
+
+impl Verdict {
+    /// All four, in report order.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Encoding,
+        Verdict::Clobbers,
+        Verdict::Decoding,
+        Verdict::Semantics,
+    ];
+}
+
+/// A failed check, with everything needed to reproduce and read it.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// Which check failed.
+    pub verdict: Verdict,
+    /// Spec name of the leaf (or helper).
+    pub leaf: &'static str,
+    /// The call, as a pasteable value.
+    pub call: String,
+    /// What differed.
+    pub detail: String,
+    /// Register table of the TDCALL involved (empty if none).
+    pub table: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:?} check failed for {}", self.verdict, self.leaf)?;
+        writeln!(f, "  call:   {}", self.call)?;
+        writeln!(f, "  detail: {}", self.detail)?;
+        if !self.table.is_empty() {
+            write!(f, "{}", self.table)?;
+        }
+        Ok(())
+    }
+}
+
+/// What one passing call did.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    /// Spec name of the leaf (or helper).
+    pub leaf: &'static str,
+    /// The status of the last completed TDCALL, if any was made.
+    pub status: Option<u64>,
+    /// TDCALL executions (including re-executions).
+    pub tdcalls: usize,
+}
+
+/// Renders the register table of one TDCALL: seen at the TDCALL, the model's encoding,
+/// and what the module wrote back.
+pub fn register_table(rec: &Record, contract: Option<&LeafContract>, expected: &Regs) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "  {:<4} {:>18} {:>18} {:>18}  role",
+        "reg", "at TDCALL", "model encoding", "written back"
+    );
+    for r in Gpr::ALL {
+        let role = match contract {
+            Some(_) if r == Gpr::Rax => "leaf/status",
+            Some(c) if c.inputs.iter().any(|i| i.reg == r) => {
+                if c.may_modify.contains(r) {
+                    "input+output"
+                } else {
+                    "input"
+                }
+            }
+            Some(c) if c.may_modify.contains(r) => {
+                if rec.randomized.contains(r) {
+                    "output (randomized)"
+                } else {
+                    "output"
+                }
+            }
+            Some(_) => "preserved",
+            None => "",
+        };
+        let exp = if contract.is_some_and(|c| r == Gpr::Rax || c.inputs.iter().any(|i| i.reg == r))
+        {
+            format!("{:#018x}", expected[r])
+        } else {
+            "-".into()
+        };
+        let mark = if exp != "-" && expected[r] != rec.input[r] {
+            " <<"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "  {:<4} {:#018x} {:>18} {:#018x}  {}{}",
+            r.name(),
+            rec.input[r],
+            exp,
+            rec.output[r],
+            role,
+            mark
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  RFLAGS {:#x} -> {:#x}; {:?}",
+        rec.rflags_in, rec.rflags_out, rec.kind
+    );
+    s
+}
+
+/// The simulated TD every program starts from: an accept region laid out so that every
+/// ACCEPT path is reachable (pending and accepted 2 MiB leaves, 4 KiB pages pending, accepted
+/// and mixed, and unmapped memory the honest VMM adds on an EPT violation).
+pub fn world_config() -> TdConfig {
+    TdConfig::default()
+}
+
+fn lay_out_region(s: &mut Session) {
+    let cfg = s.module().config().clone();
+    let blocks = cfg.accept_region_size / (2 << 20);
+    for b in 0..blocks {
+        let base = cfg.accept_region_base + b * (2 << 20);
+        match b % 8 {
+            0 | 6 => s.module().set_page(base, 1, PageState::Pending),
+            1 => s.module().set_page(base, 1, PageState::Accepted),
+            2 => {
+                for p in 0..512 {
+                    s.module().set_page(base + p * 4096, 0, PageState::Pending);
+                }
+            }
+            3 => {
+                for p in 0..512 {
+                    let st = if p % 2 == 0 {
+                        PageState::Accepted
+                    } else {
+                        PageState::Pending
+                    };
+                    s.module().set_page(base + p * 4096, 0, st);
+                }
+            }
+            4 => {
+                for p in 0..512 {
+                    s.module().set_page(base + p * 4096, 0, PageState::Unmapped);
+                }
+            }
+            _ => {
+                for p in 0..512 {
+                    s.module().set_page(base + p * 4096, 0, PageState::Accepted);
+                }
+            }
+        }
+    }
+}
+
+/// Runs calls through an implementation under test and checks each one.
+pub struct Oracle<W: Wrappers> {
+    /// The simulated TD.
+    pub session: Session,
+    /// The implementation under test.
+    pub wrappers: W,
+    seed: u64,
+}
+
+fn status_result(raw: u64) -> Result<(), TdxStatus> {
+    if raw == 0 {
+        Ok(())
+    } else {
+        Err(TdxStatus::from_raw(raw))
+    }
+}
+
+/// Does `raw` carry the model's name `name` (bits 63:32)?
+fn is_named(raw: u64, name: &str) -> bool {
+    tdx_model::status::name(raw) == Some(name)
+}
+
+impl<W: Wrappers> Oracle<W> {
+    /// A fresh simulated TD on this thread.
+    pub fn new(wrappers: W, seed: u64) -> Self {
+        let mut session = Session::new(world_config(), seed);
+        lay_out_region(&mut session);
+        Oracle {
+            session,
+            wrappers,
+            seed,
+        }
+    }
+
+    /// Starts over with a fresh simulated TD.
+    pub fn reset(&mut self, seed: u64) {
+        self.session.reset(world_config(), seed);
+        lay_out_region(&mut self.session);
+        self.seed = seed;
+    }
+
+    fn next_seed(&mut self) -> u64 {
+        self.seed = self
+            .seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.seed
+    }
+
+    /// Runs a program against a fresh TD, stopping at the first failure.
+    pub fn run_program(
+        &mut self,
+        program: &Program,
+        mut each: impl FnMut(&Call, &Outcome),
+    ) -> Result<(), Failure> {
+        let seed = self.next_seed();
+        self.reset(seed);
+        for call in &program.0 {
+            let out = self.run_call(call)?;
+            each(call, &out);
+        }
+        Ok(())
+    }
+
+    fn fail(&self, verdict: Verdict, leaf: &'static str, call: &Call, detail: String) -> Failure {
+        Failure {
+            verdict,
+            leaf,
+            call: format!("{call:?}"),
+            detail,
+            table: String::new(),
+        }
+    }
+
+    fn fail_at(
+        &self,
+        verdict: Verdict,
+        c: &'static LeafContract,
+        call: &Call,
+        rec: &Record,
+        expected: &Regs,
+        detail: String,
+    ) -> Failure {
+        Failure {
+            verdict,
+            leaf: c.name,
+            call: format!("{call:?}"),
+            detail,
+            table: register_table(rec, Some(c), expected),
+        }
+    }
+
+    /// The one completed TDCALL of a single-leaf call, checked for encoding and clobbers.
+    fn checked_record(
+        &self,
+        c: &'static LeafContract,
+        call: &Call,
+        fields: &[(&str, u64)],
+        lost: u16,
+    ) -> Result<Record, Failure> {
+        let log = self.session.log();
+        let Some(last) = log.last() else {
+            return Err(self.fail(
+                Verdict::Encoding,
+                c.name,
+                call,
+                "the wrapper made no TDCALL".into(),
+            ));
+        };
+        let mut expected = last.input;
+        expected[Gpr::Rax] = c.rax();
+        let enc = c.encode(fields);
+        if let Ok(enc) = &enc {
+            enc.apply(&mut expected);
+        }
+        if self.session.tdcall_count() != log.len()
+            || last.kind != RecordKind::Completed
+            || log[..log.len() - 1]
+                .iter()
+                .any(|r| r.kind == RecordKind::Completed || r.input != last.input)
+        {
+            return Err(self.fail_at(
+                Verdict::Encoding,
+                c,
+                call,
+                last,
+                &expected,
+                format!(
+                    "expected one TDCALL (re-executed only after interruptions or TD exits), saw {:?}",
+                    log.iter().map(|r| r.kind).collect::<Vec<_>>()
+                ),
+            ));
+        }
+        let rec = *last;
+        let enc = enc.map_err(|e| {
+            self.fail_at(
+                Verdict::Encoding,
+                c,
+                call,
+                &rec,
+                &expected,
+                format!("the model cannot encode the typed inputs {fields:?}: {e:?}"),
+            )
+        })?;
+        let mut wrong: Vec<&str> = Vec::new();
+        if rec.input[Gpr::Rax] != c.rax() {
+            wrong.push("RAX");
+        }
+        for (r, v) in enc.as_slice() {
+            if rec.input[*r] != *v {
+                wrong.push(r.name());
+            }
+        }
+        if !wrong.is_empty() {
+            return Err(self.fail_at(
+                Verdict::Encoding,
+                c,
+                call,
+                &rec,
+                &expected,
+                format!("input registers differ from the model's encoding: {wrong:?}"),
+            ));
+        }
+        if lost != 0 {
+            return Err(self.fail_at(
+                Verdict::Clobbers,
+                c,
+                call,
+                &rec,
+                &expected,
+                format!(
+                    "values live across the call were overwritten (slots {lost:#06x}): a register \
+                     the module writes is missing from the asm's outputs/clobbers"
+                ),
+            ));
+        }
+        if !rec.outside_contract.is_empty() {
+            let regs: Vec<&str> = rec.outside_contract.iter().map(|r| r.name()).collect();
+            return Err(self.fail_at(
+                Verdict::Semantics,
+                c,
+                call,
+                &rec,
+                &expected,
+                format!("the model changed registers its contract preserves: {regs:?}"),
+            ));
+        }
+        Ok(rec)
+    }
+
+    /// A typed constructor rejected the input: right only if the model rejects it too, and no
+    /// TDCALL may have happened.
+    fn check_rejection(
+        &mut self,
+        c: &'static LeafContract,
+        call: &Call,
+        fields: &[(&str, u64)],
+        why: tdcall::InputError,
+    ) -> Result<Outcome, Failure> {
+        let model_rejects = match c.encode(fields) {
+            Err(_) => true,
+            Ok(enc) => {
+                let mut regs = Regs::default();
+                regs[Gpr::Rax] = c.rax();
+                enc.apply(&mut regs);
+                let mut scratch = self.session.module().clone();
+                matches!(
+                    scratch.tdcall(&regs, &mut ZeroMemory),
+                    Completion::Completed(out) if out[Gpr::Rax] >> 63 == 1
+                )
+            }
+        };
+        if !model_rejects {
+            return Err(self.fail(
+                Verdict::Encoding,
+                c.name,
+                call,
+                format!(
+                    "the typed constructor rejected {fields:?} ({why}) but the model accepts it"
+                ),
+            ));
+        }
+        Ok(Outcome {
+            leaf: c.name,
+            status: None,
+            tdcalls: 0,
+        })
+    }
+
+    fn decoding<T: PartialEq + fmt::Debug>(
+        &self,
+        c: &'static LeafContract,
+        call: &Call,
+        rec: &Record,
+        got: &T,
+        want: &T,
+    ) -> Result<(), Failure> {
+        if got == want {
+            return Ok(());
+        }
+        Err(self.fail_at(
+            Verdict::Decoding,
+            c,
+            call,
+            rec,
+            &rec.input,
+            format!("wrapper returned {got:?}; the model decodes the outputs as {want:?}"),
+        ))
+    }
+
+    fn semantics(
+        &self,
+        c: &'static LeafContract,
+        call: &Call,
+        rec: &Record,
+        ok: bool,
+        detail: impl FnOnce() -> String,
+    ) -> Result<(), Failure> {
+        if ok {
+            return Ok(());
+        }
+        Err(self.fail_at(Verdict::Semantics, c, call, rec, &rec.input, detail()))
+    }
+
+    fn outcome(&self, c: &'static LeafContract, rec: &Record) -> Outcome {
+        Outcome {
+            leaf: c.name,
+            status: Some(rec.output[Gpr::Rax]),
+            tdcalls: self.session.tdcall_count(),
+        }
+    }
+
+    fn mem_gpa(&mut self, m: MemRef, len: usize) -> u64 {
+        let base = self.session.arena_gpa();
+        let shared = 1u64
+            << if self.session.module().config().gpaw_52 {
+                51
+            } else {
+                47
+            };
+        match m {
+            MemRef::Arena(off) => base + (off as usize % (ARENA_SIZE - len + 1)) as u64,
+            MemRef::SharedArena(off) => {
+                (base + (off as usize % (ARENA_SIZE - len + 1)) as u64) | shared
+            }
+            MemRef::Raw(x) => x,
+        }
+    }
+
+    /// Offset in the arena of `len` bytes at `gpa` (shared bit ignored, as the module does).
+    fn arena_offset(&mut self, gpa: u64, len: usize) -> Option<usize> {
+        let shared = 1u64
+            << if self.session.module().config().gpaw_52 {
+                51
+            } else {
+                47
+            };
+        let off = (gpa & !shared).wrapping_sub(self.session.arena_gpa());
+        (off <= (ARENA_SIZE - len) as u64).then_some(off as usize)
+    }
+
+    /// The bytes the module sees at a GPA: the arena's, zeros elsewhere.
+    fn arena_bytes<const N: usize>(&mut self, gpa: u64) -> [u8; N] {
+        let mut b = [0u8; N];
+        if let Some(off) = self.arena_offset(gpa, N) {
+            b.copy_from_slice(&self.session.arena()[off..off + N]);
+        }
+        b
+    }
+
+    fn write_arena(&mut self, gpa: u64, data: &[u8]) {
+        if let Some(off) = self.arena_offset(gpa, data.len()) {
+            self.session.arena()[off..off + data.len()].copy_from_slice(data);
+        }
+    }
+
+    fn region_gpa(&mut self, page: PageRef) -> u64 {
+        let cfg = self.session.module().config();
+        match page {
+            PageRef::Region(i) => {
+                let pages = cfg.accept_region_size / 4096;
+                cfg.accept_region_base + (i as u64 % pages) * 4096
+            }
+            PageRef::Raw(x) => x,
+        }
+    }
+
+    fn field_id(&mut self, f: FieldRef) -> u64 {
+        match f {
+            FieldRef::Known(i) => {
+                let ids: Vec<u64> = self
+                    .session
+                    .module()
+                    .metadata_fields()
+                    .map(|(id, _)| id)
+                    .collect();
+                ids[i as usize % ids.len()]
+            }
+            FieldRef::Raw(x) => x,
+        }
+    }
+
+    /// Runs one call through the wrappers and checks it.
+    pub fn run_call(&mut self, call: &Call) -> Result<Outcome, Failure> {
+        self.session.clear_log();
+        let seed = self.next_seed();
+        match *call {
+            Call::VpInfo => {
+                let c = contract(leaf::TDG_VP_INFO, 0);
+                let (got, lost) = under_pressure(seed, || self.wrappers.vp_info());
+                let rec = self.checked_record(c, call, &[], lost)?;
+                self.decoding(c, call, &rec, &got, &expect_vp_info(c, &rec.output))?;
+                if let Ok(info) = got {
+                    let cfg = self.session.module().config();
+                    let ok = info.gpa_width == if cfg.gpaw_52 { 52 } else { 48 }
+                        && info.attributes.0 == cfg.attributes
+                        && info.num_vcpus == cfg.num_vcpus
+                        && info.max_vcpus == cfg.max_vcpus
+                        && info.vcpu_index == cfg.vcpu_index;
+                    self.semantics(c, call, &rec, ok, || {
+                        format!("TD info {info:?} does not describe the simulated TD")
+                    })?;
+                }
+                Ok(self.outcome(c, &rec))
+            }
+            Call::RtmrExtend {
+                data,
+                index,
+                value,
+                busy,
+            } => {
+                let c = contract(leaf::TDG_MR_RTMR_EXTEND, 0);
+                let gpa = self.mem_gpa(data, 48);
+                self.write_arena(gpa, &value);
+                let fields = [("extend_data_gpa", gpa), ("index", index)];
+                let typed =
+                    AlignedGpa::<64>::new(gpa).and_then(|g| Ok((g, RtmrIndex::new(index)?)));
+                let (g, i) = match typed {
+                    Ok(t) => t,
+                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                };
+                self.session.module().set_rtmr_busy(busy);
+                let before = self.session.module().rtmr(i.get() as usize);
+                let seen: [u8; 48] = self.arena_bytes(gpa);
+                let (got, lost) = under_pressure(seed, || self.wrappers.rtmr_extend(g, i));
+                self.session.module().set_rtmr_busy(false);
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                let after = self.session.module().rtmr(i.get() as usize);
+                let want = if got.is_ok() {
+                    let mut h = Sha384::new();
+                    h.update(before);
+                    h.update(seen);
+                    let d: [u8; 48] = h.finalize().into();
+                    d
+                } else {
+                    before
+                };
+                self.semantics(c, call, &rec, after == want, || {
+                    format!(
+                        "RTMR[{}] is {} after {:?}; expected {}",
+                        i.get(),
+                        hex(&after),
+                        got,
+                        hex(&want)
+                    )
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::VeinfoGet { info } => {
+                let c = contract(leaf::TDG_VP_VEINFO_GET, 0);
+                let planted = info.map(|i| ModelVeInfo {
+                    exit_reason: i.exit_reason,
+                    exit_qualification: i.exit_qualification,
+                    gla: i.gla,
+                    gpa: i.gpa,
+                    instruction_length: i.instruction_length,
+                    instruction_info: i.instruction_info,
+                });
+                self.session.module().set_ve_info(planted);
+                let (got, lost) = under_pressure(seed, || self.wrappers.veinfo_get());
+                let rec = self.checked_record(c, call, &[], lost)?;
+                self.decoding(c, call, &rec, &got, &expect_veinfo(c, &rec.output))?;
+                let want = planted.map(|i| VeInfo {
+                    exit_reason: i.exit_reason,
+                    exit_qualification: i.exit_qualification,
+                    gla: i.gla,
+                    gpa: i.gpa,
+                    instruction_length: i.instruction_length,
+                    instruction_info: i.instruction_info,
+                });
+                let left = self.session.module().ve_info();
+                self.semantics(c, call, &rec, got.ok() == want && left.is_none(), || {
+                    format!("planted {want:?}, wrapper got {got:?}, module still holds {left:?}")
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::Report {
+                report,
+                data,
+                subtype,
+                report_data,
+                interrupts,
+            } => {
+                let c = contract(leaf::TDG_MR_REPORT, 0);
+                let rgpa = self.mem_gpa(report, 1024);
+                let dgpa = self.mem_gpa(data, 64);
+                self.write_arena(dgpa, &report_data);
+                let fields = [
+                    ("report_gpa", rgpa),
+                    ("report_data_gpa", dgpa),
+                    ("subtype", subtype as u64),
+                ];
+                let typed = AlignedGpa::<1024>::new(rgpa)
+                    .and_then(|r| Ok((r, AlignedGpa::<64>::new(dgpa)?)));
+                let (r, d) = match typed {
+                    Ok(t) => t,
+                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                };
+                let seen: [u8; 64] = self.arena_bytes(dgpa);
+                let before: [u8; 1024] = self.arena_bytes(rgpa);
+                self.session
+                    .module()
+                    .set_interrupt_pending(u32::from(interrupts % 4));
+                let w = &self.wrappers;
+                // SAFETY: both addresses are the arena (owned by the session and not borrowed
+                // during the call) or memory the simulated module does not write.
+                let (got, lost) = under_pressure(seed, || unsafe { w.report(r, d, subtype) });
+                self.session.module().set_interrupt_pending(0);
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                let after: [u8; 1024] = self.arena_bytes(rgpa);
+                let in_arena = self.arena_offset(rgpa, 1024).is_some();
+                let want = if got.is_ok() && in_arena {
+                    self.session.module().expected_report(&seen)
+                } else {
+                    before
+                };
+                self.semantics(c, call, &rec, after == want, || {
+                    let diff = after.iter().zip(want.iter()).position(|(a, b)| a != b);
+                    format!(
+                        "report buffer after {got:?} differs from the model's from byte {diff:?}"
+                    )
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::CpuidveSet { supervisor, user } => {
+                let c = contract(leaf::TDG_VP_CPUIDVE_SET, 0);
+                let fields = [("supervisor", supervisor as u64), ("user", user as u64)];
+                let cfg = CpuidVe { supervisor, user };
+                let (got, lost) = under_pressure(seed, || self.wrappers.cpuidve_set(cfg));
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                let now = self.session.module().cpuid_ve();
+                self.semantics(
+                    c,
+                    call,
+                    &rec,
+                    got.is_err() || now == (supervisor, user),
+                    || format!("CPUID #VE setting is {now:?} after {got:?}"),
+                )?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::Accept {
+                page,
+                level,
+                busy,
+                interrupts,
+            } => {
+                let c = contract(leaf::TDG_MEM_PAGE_ACCEPT, 0);
+                let gpa = self.region_gpa(page);
+                // GPA bits 11:0 have no place in the operand: such a GPA is unencodable, which
+                // the all-ones field value (too wide for the field) makes the model say.
+                let gpa_field = if gpa & 0xfff == 0 {
+                    gpa >> 12
+                } else {
+                    u64::MAX
+                };
+                let fields = [("level", level), ("gpa", gpa_field)];
+                let typed =
+                    Gpa::new(gpa).and_then(|g| AcceptPage::new(g, PageLevel::from_raw(level)?));
+                let p = match typed {
+                    Ok(p) => p,
+                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                };
+                let pages = p.level().size() / 4096;
+                let snapshot = |s: &mut Session| -> Vec<_> {
+                    (0..pages.min(512))
+                        .map(|k| s.module().page(gpa + k * 4096))
+                        .collect()
+                };
+                if busy {
+                    self.session.module().set_busy(gpa, true);
+                }
+                self.session
+                    .module()
+                    .set_interrupt_pending(u32::from(interrupts % 4));
+                let before = snapshot(&mut self.session);
+                let (got, lost) = under_pressure(seed, || self.wrappers.accept(p));
+                self.session.module().set_interrupt_pending(0);
+                let after = snapshot(&mut self.session);
+                if busy {
+                    self.session.module().set_busy(gpa, false);
+                }
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &expect_accept(rec.output[Gpr::Rax]))?;
+                let ok = match got {
+                    Ok(Accepted::Accepted) => {
+                        after.iter().all(|i| i.state == PageState::Accepted)
+                            && before.iter().all(|i| i.state != PageState::Accepted)
+                    }
+                    Ok(Accepted::AlreadyAccepted { .. }) => {
+                        before.iter().all(|i| i.state == PageState::Accepted)
+                            && same_states(&before, &after)
+                    }
+                    Err(_) => same_states(&before, &after),
+                };
+                self.semantics(c, call, &rec, ok, || {
+                    format!(
+                        "page states before {:?} and after {:?} (first pages) do not fit {got:?}",
+                        &before[..before.len().min(2)],
+                        &after[..after.len().min(2)]
+                    )
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::AcceptRange {
+                first_page,
+                pages,
+                max_level,
+            } => self.run_accept_range(call, seed, first_page, pages, max_level),
+            Call::VmRd { field } | Call::VmRdV1 { field } => {
+                let v1 = matches!(call, Call::VmRdV1 { .. });
+                let c = contract(leaf::TDG_VM_RD, v1 as u8);
+                let id = self.field_id(field);
+                let fields = [("vm_index", 0), ("field_id", id)];
+                let f = match FieldId::new(id) {
+                    Ok(f) => f,
+                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                };
+                let w = &self.wrappers;
+                let (got, lost) = under_pressure(seed, || {
+                    if v1 {
+                        w.vm_rd_v1(f)
+                    } else {
+                        w.vm_rd(f).map(|v| (v, None))
+                    }
+                });
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                let want = expect_vm_rd(c, &rec.output, v1);
+                let got = got.map(|(v, n)| (v, n.map(FieldId::raw)));
+                self.decoding(c, call, &rec, &got, &want)?;
+                if let Ok((v, _)) = got {
+                    let m = self.session.module().metadata(id);
+                    self.semantics(c, call, &rec, m == Some(v), || {
+                        format!("read {v:#x} but the model's field holds {m:x?}")
+                    })?;
+                }
+                Ok(self.outcome(c, &rec))
+            }
+            Call::VmRdFirst => {
+                let c = contract(leaf::TDG_VM_RD, 1);
+                let fields = [("vm_index", 0), ("field_id", u64::MAX)];
+                let (got, lost) = under_pressure(seed, || self.wrappers.vm_rd_first());
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                let raw = rec.output[Gpr::Rax];
+                let want =
+                    if is_named(raw, "TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT") && raw as u32 == 0 {
+                        Ok(c.output_field(&rec.output, "next_field_id")
+                            .unwrap_or(u64::MAX))
+                    } else {
+                        Err(TdxStatus::from_raw(raw))
+                    };
+                let got_raw = got.map(|f| f.raw());
+                self.decoding(c, call, &rec, &got_raw, &want)?;
+                if let Ok(first) = got_raw {
+                    let model_first = self.session.module().metadata_fields().next().map(|f| f.0);
+                    self.semantics(c, call, &rec, model_first == Some(first), || {
+                        format!("first field {first:#x}, model's first is {model_first:x?}")
+                    })?;
+                }
+                Ok(self.outcome(c, &rec))
+            }
+            Call::VmWr { field, value, mask } => {
+                let c = contract(leaf::TDG_VM_WR, 0);
+                let id = self.field_id(field);
+                let fields = [
+                    ("vm_index", 0),
+                    ("field_id", id),
+                    ("value", value),
+                    ("write_mask", mask),
+                ];
+                let f = match FieldId::new(id) {
+                    Ok(f) => f,
+                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                };
+                let before = self.session.module().metadata(id);
+                let (got, lost) = under_pressure(seed, || self.wrappers.vm_wr(f, value, mask));
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                let raw = rec.output[Gpr::Rax];
+                let want = status_result(raw)
+                    .map(|_| c.output_field(&rec.output, "old_value").unwrap_or(0));
+                self.decoding(c, call, &rec, &got, &want)?;
+                let after = self.session.module().metadata(id);
+                let expect_after = match got {
+                    Ok(old) => Some((old & !mask) | (value & mask)),
+                    Err(_) => before,
+                };
+                let ok = after == expect_after && got.map_or(true, |old| Some(old) == before);
+                self.semantics(c, call, &rec, ok, || {
+                    format!("field was {before:x?}, is {after:x?} after {got:x?}; expected {expect_after:x?}")
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::ForcedStatus {
+                leaf: which,
+                status,
+            } => self.run_forced(call, seed, which, status),
+        }
+    }
+
+    fn run_forced(
+        &mut self,
+        call: &Call,
+        seed: u64,
+        which: u8,
+        status: u64,
+    ) -> Result<Outcome, Failure> {
+        let page = self.region_gpa(PageRef::Region(0));
+        let first_field = self.field_id(FieldRef::Known(0));
+        self.session.force_status(status);
+        let w = &self.wrappers;
+        let (c, rec) = match which % 5 {
+            0 => {
+                let c = contract(leaf::TDG_VP_INFO, 0);
+                let (got, lost) = under_pressure(seed, || w.vp_info());
+                let rec = self.checked_record(c, call, &[], lost)?;
+                self.decoding(c, call, &rec, &got, &expect_vp_info(c, &rec.output))?;
+                (c, rec)
+            }
+            1 => {
+                let c = contract(leaf::TDG_VP_VEINFO_GET, 0);
+                let (got, lost) = under_pressure(seed, || w.veinfo_get());
+                let rec = self.checked_record(c, call, &[], lost)?;
+                self.decoding(c, call, &rec, &got, &expect_veinfo(c, &rec.output))?;
+                (c, rec)
+            }
+            2 => {
+                let c = contract(leaf::TDG_VP_CPUIDVE_SET, 0);
+                let fields = [("supervisor", 0), ("user", 0)];
+                let (got, lost) = under_pressure(seed, || w.cpuidve_set(CpuidVe::default()));
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                (c, rec)
+            }
+            3 => {
+                let c = contract(leaf::TDG_VM_RD, 0);
+                let fields = [("vm_index", 0), ("field_id", first_field)];
+                let f = FieldId::new(first_field).expect("model's first field id is well-formed");
+                let (got, lost) = under_pressure(seed, || w.vm_rd(f).map(|v| (v, None::<u64>)));
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &expect_vm_rd(c, &rec.output, false))?;
+                (c, rec)
+            }
+            _ => {
+                let c = contract(leaf::TDG_MEM_PAGE_ACCEPT, 0);
+                let fields = [("level", 0), ("gpa", page >> 12)];
+                let p = AcceptPage::new(Gpa::new(page).expect("region GPA"), PageLevel::Size4K)
+                    .expect("4 KiB aligned");
+                let (got, lost) = under_pressure(seed, || w.accept(p));
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &expect_accept(rec.output[Gpr::Rax]))?;
+                (c, rec)
+            }
+        };
+        self.session.force_status_clear();
+        Ok(self.outcome(c, &rec))
+    }
+
+    fn run_accept_range(
+        &mut self,
+        call: &Call,
+        seed: u64,
+        first_page: u32,
+        pages: u32,
+        max_level: u8,
+    ) -> Result<Outcome, Failure> {
+        const NAME: &str = "accept_range (TDG.MEM.PAGE.ACCEPT)";
+        let c = contract(leaf::TDG_MEM_PAGE_ACCEPT, 0);
+        let cfg = self.session.module().config().clone();
+        let region_pages = cfg.accept_region_size / 4096;
+        let first = first_page as u64 % region_pages;
+        let n = (1 + pages as u64 % 2048).min(region_pages - first);
+        let start = cfg.accept_region_base + first * 4096;
+        let len = n * 4096;
+        let opts = AcceptOptions {
+            max_level: PageLevel::from_raw(u64::from(max_level % 3)).expect("level < 3"),
+            busy_retries: 4,
+        };
+        let w = &self.wrappers;
+        let mut attempts = 0usize;
+        let (got, lost) = under_pressure(seed, || {
+            accept_range_with(start, len, opts, |p| {
+                attempts += 1;
+                w.accept(p)
+            })
+        });
+        let log = self.session.log().to_vec();
+        let completed = log
+            .iter()
+            .filter(|r| r.kind == RecordKind::Completed)
+            .count();
+        if self.session.tdcall_count() <= log.len() && completed != attempts {
+            return Err(self.fail(
+                Verdict::Encoding,
+                NAME,
+                call,
+                format!("{attempts} accepts made {completed} completed TDCALLs"),
+            ));
+        }
+        for rec in log.iter() {
+            let rcx = rec.input[Gpr::Rcx];
+            let lvl = rcx & 7;
+            let gpa = rcx & !0xfff;
+            let fits = rec.input[Gpr::Rax] == c.rax()
+                && rcx & 0xff8 == 0
+                && lvl < 3
+                && gpa >= start
+                && gpa + (4096u64 << (9 * lvl)) <= start + len;
+            if !fits {
+                return Err(Failure {
+                    verdict: Verdict::Encoding,
+                    leaf: NAME,
+                    call: format!("{call:?}"),
+                    detail: format!(
+                        "a TDCALL outside [{start:#x}, {:#x}) or malformed",
+                        start + len
+                    ),
+                    table: register_table(rec, Some(c), &rec.input),
+                });
+            }
+        }
+        if lost != 0 {
+            return Err(self.fail(
+                Verdict::Clobbers,
+                NAME,
+                call,
+                format!("values live across accept_range were overwritten (slots {lost:#06x})"),
+            ));
+        }
+        let done_until = match got {
+            Ok(_) => start + len,
+            Err(AcceptError::Tdx { gpa, .. } | AcceptError::Busy { gpa, .. }) => gpa.raw(),
+            Err(AcceptError::Input(e)) => {
+                return Err(self.fail(
+                    Verdict::Encoding,
+                    NAME,
+                    call,
+                    format!("accept_range rejected a valid range: {e}"),
+                ))
+            }
+        };
+        let mut gpa = start;
+        while gpa < done_until {
+            let st = self.session.module().page(gpa).state;
+            if st != PageState::Accepted {
+                return Err(self.fail(
+                    Verdict::Semantics,
+                    NAME,
+                    call,
+                    format!("accept_range returned {got:?} but page {gpa:#x} is {st:?}"),
+                ));
+            }
+            gpa += 4096;
+        }
+        Ok(Outcome {
+            leaf: NAME,
+            status: log.last().map(|r| r.output[Gpr::Rax]),
+            tdcalls: self.session.tdcall_count(),
+        })
+    }
+}
+
+fn same_states(a: &[tdx_model::module::PageInfo], b: &[tdx_model::module::PageInfo]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| x.state == y.state && x.level == y.level)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn contract(leaf: u16, version: u8) -> &'static LeafContract {
+    lookup(leaf, version).expect("the model has a contract for every leaf the oracle drives")
+}
+
+/// The model's decoding of TDG.VP.INFO outputs.
+pub fn expect_vp_info(c: &LeafContract, out: &Regs) -> Result<TdInfo, TdxStatus> {
+    status_result(out[Gpr::Rax])?;
+    let f = |n| {
+        c.output_field(out, n)
+            .unwrap_or_else(|| panic!("VP.INFO field {n}"))
+    };
+    Ok(TdInfo {
+        gpa_width: f("gpa_width") as u8,
+        attributes: TdAttributes(f("attributes")),
+        num_vcpus: f("num_vcpus") as u32,
+        max_vcpus: f("max_vcpus") as u32,
+        vcpu_index: f("vcpu_index") as u32,
+        sys_rd_available: f("sys_rd") != 0,
+    })
+}
+
+/// The model's decoding of TDG.VP.VEINFO.GET outputs.
+pub fn expect_veinfo(c: &LeafContract, out: &Regs) -> Result<VeInfo, TdxStatus> {
+    status_result(out[Gpr::Rax])?;
+    let f = |n| {
+        c.output_field(out, n)
+            .unwrap_or_else(|| panic!("VEINFO field {n}"))
+    };
+    Ok(VeInfo {
+        exit_reason: f("exit_reason") as u32,
+        exit_qualification: f("exit_qualification"),
+        gla: f("gla"),
+        gpa: f("gpa"),
+        instruction_length: f("instruction_length") as u32,
+        instruction_info: f("instruction_info") as u32,
+    })
+}
+
+/// The model's decoding of a TDG.MEM.PAGE.ACCEPT status.
+pub fn expect_accept(raw: u64) -> Result<Accepted, TdxStatus> {
+    if raw == 0 {
+        return Ok(Accepted::Accepted);
+    }
+    if is_named(raw, "TDX_PAGE_ALREADY_ACCEPTED") {
+        if let Ok(mapped_level) = PageLevel::from_raw(raw & 0xffff_ffff) {
+            return Ok(Accepted::AlreadyAccepted { mapped_level });
+        }
+    }
+    Err(TdxStatus::from_raw(raw))
+}
+
+/// The model's decoding of TDG.VM.RD outputs, as `(value, raw next field id)`.
+pub fn expect_vm_rd(
+    c: &LeafContract,
+    out: &Regs,
+    v1: bool,
+) -> Result<(u64, Option<u64>), TdxStatus> {
+    status_result(out[Gpr::Rax])?;
+    let value = c.output_field(out, "value").expect("VM.RD value field");
+    let next = if v1 {
+        let n = c
+            .output_field(out, "next_field_id")
+            .expect("VM.RD v1 next field");
+        (n != u64::MAX).then_some(n)
+    } else {
+        None
+    };
+    Ok((value, next))
+}
+
+/// Memory for dry runs of the model: reads zeros, absorbs writes.
+struct ZeroMemory;
+
+impl tdx_model::GuestMemory for ZeroMemory {
+    fn read(&mut self, _gpa: u64, buf: &mut [u8]) -> bool {
+        buf.fill(0);
+        true
+    }
+    fn write(&mut self, _gpa: u64, _data: &[u8]) -> bool {
+        true
+    }
+}
+
+/// Per-leaf tallies for reports.
+#[derive(Clone, Debug, Default)]
+pub struct LeafStats {
+    /// Calls made.
+    pub calls: u64,
+    /// TDCALL executions.
+    pub tdcalls: u64,
+    /// Status names seen, with counts.
+    pub statuses: std::collections::BTreeMap<String, u64>,
+}
+
+impl LeafStats {
+    /// Adds one passing call.
+    pub fn add(&mut self, out: &Outcome) {
+        self.calls += 1;
+        self.tdcalls += out.tdcalls as u64;
+        let name = match out.status {
+            None => "rejected before TDCALL".to_string(),
+            Some(raw) => match tdx_model::status::name(raw) {
+                Some(n) => n.to_string(),
+                None => format!("unknown {:#x}", raw >> 32),
+            },
+        };
+        *self.statuses.entry(name).or_default() += 1;
+    }
+}
+
+/// Kinds in the same order as [`Kind`], for reports.
+pub fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::VpInfo => "TDG.VP.INFO",
+        Kind::RtmrExtend => "TDG.MR.RTMR.EXTEND",
+        Kind::VeinfoGet => "TDG.VP.VEINFO.GET",
+        Kind::Report => "TDG.MR.REPORT",
+        Kind::CpuidveSet => "TDG.VP.CPUIDVE.SET",
+        Kind::Accept => "TDG.MEM.PAGE.ACCEPT",
+        Kind::AcceptRange => "accept_range",
+        Kind::VmRd => "TDG.VM.RD v0",
+        Kind::VmRdV1 => "TDG.VM.RD v1",
+        Kind::VmRdFirst => "TDG.VM.RD v1 (first)",
+        Kind::VmWr => "TDG.VM.WR",
+        Kind::ForcedStatus => "forced status",
+    }
+}

@@ -1,0 +1,462 @@
+//! The trap backend: TDCALL executes for real, faults, and a signal handler answers it from the
+//! simulated TDX module.
+//!
+//! In Linux user space TDCALL raises #GP (SIGSEGV, `si_code` = `SI_KERNEL`) on some hosts and #UD
+//! (SIGILL) on others. The handler checks for the four opcode bytes `66 0F 01 CC` at RIP; anything
+//! else goes on to the disposition that was installed before, so real crashes still crash with
+//! their own signal. On a TDCALL it reads all 16 GPRs and RFLAGS from the signal frame, asks the
+//! model, writes the outputs back, fills every other register the leaf's contract lets the module
+//! change with fresh random values (and the arithmetic flags too), and advances RIP by 4. A leaf
+//! the model reports as interrupted, or as a TD exit (which the model's honest VMM then handles),
+//! leaves RIP alone, so the TDCALL executes again, as on real hardware.
+//!
+//! The handler allocates nothing and takes no lock: the state it uses belongs to the current
+//! thread ([`Session`]) and is reached through a `const` thread-local pointer.
+
+use core::cell::Cell;
+use core::ptr::{self, NonNull};
+use std::sync::OnceLock;
+
+use tdx_model::contract::OnFailure;
+use tdx_model::{Completion, Gpr, GuestMemory, RegSet, Regs, TdConfig, TdxModule};
+
+/// The TDCALL instruction.
+pub const TDCALL_BYTES: [u8; 4] = [0x66, 0x0f, 0x01, 0xcc];
+
+/// How many TDCALLs one [`Session`] log keeps (the first ones after [`Session::clear_log`]).
+pub const LOG_CAPACITY: usize = 64;
+
+/// Consecutive non-completing TDCALLs (interruptions, TD exits) after which the handler gives up.
+const MAX_REEXECUTIONS: u32 = 10_000;
+
+/// Arithmetic flags (CF, PF, AF, ZF, SF, OF) the module may leave changed.
+const ARITH_FLAGS: u64 = 0x8d5;
+
+/// How one TDCALL execution ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    /// The leaf completed; RIP advanced.
+    Completed,
+    /// The model interrupted the leaf; the TDCALL executes again.
+    Interrupted,
+    /// The leaf caused a TD exit handled by the honest VMM; the TDCALL executes again.
+    TdExit,
+}
+
+/// What the handler saw and wrote for one TDCALL.
+#[derive(Clone, Copy, Debug)]
+pub struct Record {
+    /// The GPRs at the TDCALL.
+    pub input: Regs,
+    /// RFLAGS at the TDCALL.
+    pub rflags_in: u64,
+    /// The GPRs written back (equal to `input` unless completed).
+    pub output: Regs,
+    /// RFLAGS written back.
+    pub rflags_out: u64,
+    /// How the execution ended.
+    pub kind: RecordKind,
+    /// Registers filled with random values (allowed to change, left unchanged by the model).
+    pub randomized: RegSet,
+    /// Registers the model changed although its contract says they are preserved.
+    pub outside_contract: RegSet,
+}
+
+impl Record {
+    const EMPTY: Record = Record {
+        input: Regs { gpr: [0; 16] },
+        rflags_in: 0,
+        output: Regs { gpr: [0; 16] },
+        rflags_out: 0,
+        kind: RecordKind::Completed,
+        randomized: RegSet::EMPTY,
+        outside_contract: RegSet::EMPTY,
+    };
+}
+
+/// A 16 KiB, page-aligned buffer the simulated module can read and write by GPA (identity
+/// mapped: GPA = host virtual address; user-space addresses are below 2^47, so they are private
+/// GPAs for a TD with either GPA width).
+#[repr(C, align(4096))]
+pub struct Arena(pub [u8; ARENA_SIZE]);
+
+/// Size of the [`Arena`].
+pub const ARENA_SIZE: usize = 16 * 1024;
+
+/// The module's view of guest memory: the arena, identity mapped. Private memory outside it is
+/// memory the harness does not observe: it reads as zeros and absorbs writes.
+pub struct HarnessMemory {
+    base: *mut u8,
+}
+
+impl HarnessMemory {
+    fn window(&self, gpa: u64, len: usize) -> Option<*mut u8> {
+        let base = self.base as u64;
+        let end = gpa.checked_add(len as u64)?;
+        (gpa >= base && end <= base + ARENA_SIZE as u64).then_some(gpa as *mut u8)
+    }
+}
+
+impl GuestMemory for HarnessMemory {
+    fn read(&mut self, gpa: u64, buf: &mut [u8]) -> bool {
+        match self.window(gpa, buf.len()) {
+            // SAFETY: the window lies inside the arena, which the session owns and which no
+            // Rust reference covers while a TDCALL executes.
+            Some(p) => unsafe { ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) },
+            None => buf.fill(0),
+        }
+        true
+    }
+
+    fn write(&mut self, gpa: u64, data: &[u8]) -> bool {
+        if let Some(p) = self.window(gpa, data.len()) {
+            // SAFETY: as in `read`.
+            unsafe { ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) }
+        }
+        true
+    }
+}
+
+/// Everything the handler needs, owned by one thread's [`Session`].
+pub struct TrapState {
+    /// The simulated TDX module.
+    pub module: TdxModule,
+    memory: HarnessMemory,
+    rng: u64,
+    records: [Record; LOG_CAPACITY],
+    count: usize,
+    reexecutions: u32,
+    force: Option<u64>,
+}
+
+thread_local! {
+    static ACTIVE: Cell<*mut TrapState> = const { Cell::new(ptr::null_mut()) };
+}
+
+/// The simulated TD of the current thread: while it lives, TDCALLs on this thread are answered
+/// by its model. One per thread at a time.
+pub struct Session {
+    state: NonNull<TrapState>,
+    arena: NonNull<Arena>,
+}
+
+impl Session {
+    /// Installs the handlers (once per process) and makes a new simulated TD current on this
+    /// thread. Panics if the thread already has one.
+    pub fn new(config: TdConfig, seed: u64) -> Session {
+        install();
+        assert!(
+            ACTIVE.with(|a| a.get().is_null()),
+            "a trap session is already active on this thread"
+        );
+        let arena = NonNull::from(Box::leak(Box::new(Arena([0; ARENA_SIZE]))));
+        let state = Box::new(TrapState {
+            module: TdxModule::new(config),
+            memory: HarnessMemory {
+                base: arena.as_ptr().cast(),
+            },
+            rng: seed | 1,
+            records: [Record::EMPTY; LOG_CAPACITY],
+            count: 0,
+            reexecutions: 0,
+            force: None,
+        });
+        let state = NonNull::from(Box::leak(state));
+        ACTIVE.with(|a| a.set(state.as_ptr()));
+        Session { state, arena }
+    }
+
+    /// The simulated module, between calls.
+    pub fn module(&mut self) -> &mut TdxModule {
+        // SAFETY: the handler touches the state only during a TDCALL, which cannot happen while
+        // this exclusive borrow of the session is alive.
+        unsafe { &mut (*self.state.as_ptr()).module }
+    }
+
+    /// Replaces the simulated module (a fresh TD) and clears the log.
+    pub fn reset(&mut self, config: TdConfig, seed: u64) {
+        let module = TdxModule::new(config);
+        // SAFETY: as in `module`.
+        let st = unsafe { &mut *self.state.as_ptr() };
+        st.module = module;
+        st.rng = seed | 1;
+        st.count = 0;
+        st.reexecutions = 0;
+        st.force = None;
+        // SAFETY: as in `module`; the arena is only touched by the handler during a TDCALL.
+        unsafe { (*self.arena.as_ptr()).0.fill(0) };
+    }
+
+    /// Forgets the TDCALLs recorded so far.
+    pub fn clear_log(&mut self) {
+        // SAFETY: as in `module`.
+        unsafe { (*self.state.as_ptr()).count = 0 };
+    }
+
+    /// The TDCALLs since the last [`clear_log`](Self::clear_log) (at most [`LOG_CAPACITY`]).
+    pub fn log(&self) -> &[Record] {
+        // SAFETY: as in `module`; shared borrow between calls.
+        let st = unsafe { &*self.state.as_ptr() };
+        &st.records[..st.count.min(LOG_CAPACITY)]
+    }
+
+    /// How many TDCALLs executed since the last [`clear_log`](Self::clear_log), including those
+    /// beyond the log's capacity.
+    pub fn tdcall_count(&self) -> usize {
+        // SAFETY: as in `log`.
+        unsafe { (*self.state.as_ptr()).count }
+    }
+
+    /// Makes the next completed TDCALL return `status` in RAX instead of the model's status
+    /// (outputs stay the model's): a future or faulty module, for decoding checks.
+    pub fn force_status(&mut self, status: u64) {
+        // SAFETY: as in `module`.
+        unsafe { (*self.state.as_ptr()).force = Some(status) };
+    }
+
+    /// Cancels [`force_status`](Self::force_status) if no TDCALL used it.
+    pub fn force_status_clear(&mut self) {
+        // SAFETY: as in `module`.
+        unsafe { (*self.state.as_ptr()).force = None };
+    }
+
+    /// Guest physical address of the arena (GPA = host address).
+    pub fn arena_gpa(&self) -> u64 {
+        self.arena.as_ptr() as u64
+    }
+
+    /// The arena, between calls.
+    pub fn arena(&mut self) -> &mut [u8; ARENA_SIZE] {
+        // SAFETY: as in `module`.
+        unsafe { &mut (*self.arena.as_ptr()).0 }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        ACTIVE.with(|a| a.set(ptr::null_mut()));
+        // SAFETY: both were leaked from boxes in `new` and are no longer reachable by the
+        // handler (the thread-local pointer is cleared).
+        unsafe {
+            drop(Box::from_raw(self.state.as_ptr()));
+            drop(Box::from_raw(self.arena.as_ptr()));
+        }
+    }
+}
+
+static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
+
+/// Installs the SIGSEGV and SIGILL handlers once per process, remembering the dispositions they
+/// replace.
+pub fn install() {
+    PREVIOUS.get_or_init(|| {
+        let mut prev: [libc::sigaction; 2] = unsafe_zeroed();
+        for (i, sig) in [libc::SIGSEGV, libc::SIGILL].into_iter().enumerate() {
+            let mut act: libc::sigaction = unsafe_zeroed();
+            act.sa_sigaction = on_fault as *const () as usize;
+            // No SA_ONSTACK: the model needs more stack than std's small alternate signal
+            // stack; TDCALL faults synchronously on the thread's own stack, below the red zone.
+            act.sa_flags = libc::SA_SIGINFO;
+            // SAFETY: `act` is fully initialised; `prev[i]` receives the old disposition.
+            let rc = unsafe {
+                libc::sigemptyset(&mut act.sa_mask);
+                libc::sigaction(sig, &act, &mut prev[i])
+            };
+            assert_eq!(rc, 0, "sigaction failed");
+        }
+        prev
+    });
+}
+
+fn unsafe_zeroed<T: Copy>() -> T {
+    // SAFETY: only used for libc's plain-data `sigaction` structs, for which all-zero bytes
+    // are a valid (empty) value.
+    unsafe { core::mem::zeroed() }
+}
+
+/// libc's `gregs` index of each GPR, in `Gpr` order.
+const GREG: [i32; 16] = [
+    libc::REG_RAX,
+    libc::REG_RCX,
+    libc::REG_RDX,
+    libc::REG_RBX,
+    libc::REG_RSP,
+    libc::REG_RBP,
+    libc::REG_RSI,
+    libc::REG_RDI,
+    libc::REG_R8,
+    libc::REG_R9,
+    libc::REG_R10,
+    libc::REG_R11,
+    libc::REG_R12,
+    libc::REG_R13,
+    libc::REG_R14,
+    libc::REG_R15,
+];
+
+extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo and ucontext to an SA_SIGINFO handler.
+    let (code, uc) = unsafe { ((*info).si_code, &mut *(ctx as *mut libc::ucontext_t)) };
+    let gregs = &mut uc.uc_mcontext.gregs;
+    // #GP arrives as SIGSEGV with SI_KERNEL, #UD as SIGILL; other SIGSEGVs are page faults,
+    // possibly on the instruction fetch itself, so RIP is only read for these two.
+    let candidate = sig == libc::SIGILL || (sig == libc::SIGSEGV && code == libc::SI_KERNEL);
+    let rip = gregs[libc::REG_RIP as usize] as *const u8;
+    let state = ACTIVE.with(|a| a.get());
+    // SAFETY: for #GP and #UD the faulting instruction was fetched and decoded, so its bytes
+    // are mapped; comparison stops at the first mismatch, never reading past the instruction.
+    if candidate && !state.is_null() && unsafe { is_tdcall(rip) } {
+        // SAFETY: `state` is this thread's live session state; the interrupted code is a
+        // wrapper executing TDCALL and holds no reference into it.
+        answer(unsafe { &mut *state }, gregs);
+        return;
+    }
+    if candidate && !state.is_null() {
+        report_foreign_fault(gregs[libc::REG_RIP as usize] as u64);
+    }
+    forward(sig, info, ctx);
+}
+
+/// One line on stderr when a #GP/#UD inside a session is not a TDCALL, before it goes on to
+/// the previous disposition. Formats without allocating.
+fn report_foreign_fault(rip: u64) {
+    let mut line = *b"tdx-trap: #GP/#UD that is not a TDCALL at RIP 0x0000000000000000\n";
+    let digits = b"0123456789abcdef";
+    let start = line.len() - 17;
+    for i in 0..16 {
+        line[start + i] = digits[((rip >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    // SAFETY: write(2) is async-signal-safe; the buffer is valid for its length.
+    unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
+}
+
+unsafe fn is_tdcall(rip: *const u8) -> bool {
+    for (i, b) in TDCALL_BYTES.iter().enumerate() {
+        // SAFETY: see the caller.
+        if unsafe { rip.add(i).read_volatile() } != *b {
+            return false;
+        }
+    }
+    true
+}
+
+fn next_random(rng: &mut u64) -> u64 {
+    // xorshift64*
+    *rng ^= *rng >> 12;
+    *rng ^= *rng << 25;
+    *rng ^= *rng >> 27;
+    rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
+    let mut input = Regs::default();
+    for (i, g) in GREG.iter().enumerate() {
+        input.gpr[i] = gregs[*g as usize] as u64;
+    }
+    let rflags_in = gregs[libc::REG_EFL as usize] as u64;
+    let mut rec = Record {
+        input,
+        rflags_in,
+        output: input,
+        rflags_out: rflags_in,
+        kind: RecordKind::Completed,
+        randomized: RegSet::EMPTY,
+        outside_contract: RegSet::EMPTY,
+    };
+    match st.module.tdcall(&input, &mut st.memory) {
+        Completion::Completed(mut out) => {
+            let rax = input[Gpr::Rax];
+            let contract = tdx_model::contract::lookup(rax as u16, (rax >> 16) as u8)
+                .filter(|_| rax >> 24 == 0);
+            // Registers the model defines in this outcome: the leaf's outputs, or on failure
+            // only those written with a default. The rest of the contract's may-modify set is
+            // the module's to change: it gets random values.
+            let failed = out[Gpr::Rax] >> 63 == 1;
+            let mut defined = RegSet::of(&[Gpr::Rax, Gpr::Rsp]);
+            let mut may_modify = RegSet::of(&[Gpr::Rax]);
+            if let Some(c) = contract {
+                may_modify = c.may_modify;
+                for o in c.outputs {
+                    if !failed || matches!(o.on_failure, OnFailure::Default(_)) {
+                        defined = defined.with(o.reg);
+                    }
+                }
+            }
+            for r in Gpr::ALL {
+                if may_modify.contains(r) && !defined.contains(r) {
+                    out[r] = next_random(&mut st.rng);
+                    rec.randomized = rec.randomized.with(r);
+                } else if out[r] != input[r] && !may_modify.contains(r) {
+                    rec.outside_contract = rec.outside_contract.with(r);
+                }
+            }
+            if let Some(forced) = st.force.take() {
+                out[Gpr::Rax] = forced;
+            }
+            // The stack pointer is the process's, whatever any model says.
+            out[Gpr::Rsp] = input[Gpr::Rsp];
+            for (i, g) in GREG.iter().enumerate() {
+                gregs[*g as usize] = out.gpr[i] as libc::greg_t;
+            }
+            let flags = (rflags_in & !ARITH_FLAGS) | (next_random(&mut st.rng) & ARITH_FLAGS);
+            gregs[libc::REG_EFL as usize] = flags as libc::greg_t;
+            gregs[libc::REG_RIP as usize] += TDCALL_BYTES.len() as libc::greg_t;
+            rec.output = out;
+            rec.rflags_out = flags;
+            st.reexecutions = 0;
+        }
+        Completion::Interrupted => rec.kind = RecordKind::Interrupted,
+        Completion::TdExit(exit) => {
+            rec.kind = RecordKind::TdExit;
+            st.module.vmm_handle_exit(exit);
+        }
+    }
+    if rec.kind != RecordKind::Completed {
+        st.reexecutions += 1;
+        if st.reexecutions > MAX_REEXECUTIONS {
+            die(b"tdx-trap: a TDCALL re-executed 10000 times without completing\n");
+        }
+    }
+    if st.count < LOG_CAPACITY {
+        st.records[st.count] = rec;
+    }
+    st.count += 1;
+}
+
+fn die(msg: &[u8]) -> ! {
+    // SAFETY: write(2) and abort(3) are async-signal-safe.
+    unsafe {
+        libc::write(2, msg.as_ptr().cast(), msg.len());
+        libc::abort()
+    }
+}
+
+fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let idx = usize::from(sig != libc::SIGSEGV);
+    let prev = match PREVIOUS.get() {
+        Some(p) => p[idx],
+        None => unsafe_zeroed(),
+    };
+    match prev.sa_sigaction {
+        libc::SIG_DFL | libc::SIG_IGN => {
+            // Restore the default action and return: the faulting instruction runs again and
+            // the kernel delivers the signal with its default action (a synchronous fault
+            // cannot be ignored).
+            let mut dfl: libc::sigaction = unsafe_zeroed();
+            dfl.sa_sigaction = libc::SIG_DFL;
+            // SAFETY: sigaction(2) is async-signal-safe; `dfl` is initialised.
+            unsafe { libc::sigaction(sig, &dfl, ptr::null_mut()) };
+        }
+        handler if prev.sa_flags & libc::SA_SIGINFO != 0 => {
+            // SAFETY: the previous disposition was installed as an SA_SIGINFO handler.
+            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                unsafe { core::mem::transmute(handler) };
+            f(sig, info, ctx)
+        }
+        handler => {
+            // SAFETY: the previous disposition was installed as a plain handler.
+            let f: extern "C" fn(libc::c_int) = unsafe { core::mem::transmute(handler) };
+            f(sig)
+        }
+    }
+}
