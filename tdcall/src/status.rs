@@ -284,6 +284,8 @@ status_codes! {
     OperandBusy = 0x8000_0200, "TDX_OPERAND_BUSY";
     /// Busy with host priority (converted to `TDX_OPERAND_BUSY` before a guest sees it).
     OperandBusyHostPriority = 0x8000_0204, "TDX_OPERAND_BUSY_HOST_PRIORITY";
+    /// TD exit (seen by the VMM): a host-priority lock stayed busy past its timeout.
+    HostPriorityBusyTimeout = 0x9000_0205, "TDX_HOST_PRIORITY_BUSY_TIMEOUT";
     /// The TD's vCPU has no valid #VE information.
     NoValidVeInfo = 0xC000_0704, "TDX_NO_VALID_VE_INFO";
     /// TDX module 1.0: the metadata field is not writable.
@@ -312,18 +314,32 @@ status_codes! {
     MetadataFieldValueNotValid = 0xC000_0C03, "TDX_METADATA_FIELD_VALUE_NOT_VALID";
     /// The metadata list buffer is full; continue from the returned field id.
     MetadataListOverflow = 0xC000_0C04, "TDX_METADATA_LIST_OVERFLOW";
+    /// The metadata element size is incorrect.
+    MetadataElementSizeIncorrect = 0xC000_0C07, "TDX_METADATA_ELEMENT_SIZE_INCORRECT";
+    /// The metadata last-element field is incorrect.
+    MetadataLastElementIncorrect = 0xC000_0C08, "TDX_METADATA_LAST_ELEMENT_INCORRECT";
     /// The metadata field is currently not writable.
     MetadataFieldCurrentlyNotWritable = 0xC000_0C09, "TDX_METADATA_FIELD_CURRENTLY_NOT_WRITABLE";
     /// The write mask is not valid for the field.
     MetadataWrMaskNotValid = 0xC000_0C0A, "TDX_METADATA_WR_MASK_NOT_VALID";
     /// Information: the first field id in the context is returned.
     MetadataFirstFieldIdInContext = 0x0000_0C0B, "TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT";
+    /// Information: a metadata field was skipped.
+    MetadataFieldSkip = 0x0000_0C0C, "TDX_METADATA_FIELD_SKIP";
+    /// A service TD is already bound for this type.
+    ServtdAlreadyBoundForType = 0xC000_0D00, "TDX_SERVTD_ALREADY_BOUND_FOR_TYPE";
+    /// Service TD type mismatch.
+    ServtdTypeMismatch = 0xC000_0D01, "TDX_SERVTD_TYPE_MISMATCH";
+    /// Service TD attributes mismatch.
+    ServtdAttrMismatch = 0xC000_0D02, "TDX_SERVTD_ATTR_MISMATCH";
     /// Service TD info hash mismatch.
     ServtdInfoHashMismatch = 0xC000_0D03, "TDX_SERVTD_INFO_HASH_MISMATCH";
     /// Service TD UUID mismatch.
     ServtdUuidMismatch = 0xC000_0D04, "TDX_SERVTD_UUID_MISMATCH";
     /// Service TD not bound.
     ServtdNotBound = 0xC000_0D05, "TDX_SERVTD_NOT_BOUND";
+    /// Service TD bound.
+    ServtdBound = 0xC000_0D06, "TDX_SERVTD_BOUND";
     /// Target TD UUID mismatch.
     TargetUuidMismatch = 0xC000_0D07, "TDX_TARGET_UUID_MISMATCH";
     /// Target TD UUID updated.

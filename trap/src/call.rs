@@ -12,21 +12,22 @@
 //! | kind | fields |
 //! |---|---|
 //! | `VpInfo` | – |
-//! | `RtmrExtend` | MemRef data, u64 index, \[u8; 48\] value, bool busy |
+//! | `RtmrExtend` | MemRef data, u8 index (mod 5), \[u8; 48\] value, bool busy |
 //! | `VeinfoGet` | bool present, then (present) u32 exit reason, u64 qualification, u64 GLA, u64 GPA, u32 length, u32 info |
 //! | `Report` | MemRef report, MemRef data, u8 subtype, \[u8; 64\] report data, u8 interrupts |
 //! | `CpuidveSet` | bool supervisor, bool user |
-//! | `Accept` | PageRef page, u64 level, bool busy, u8 interrupts |
+//! | `Accept` | PageRef page, u8 level (mod 4), bool busy, u8 interrupts |
 //! | `AcceptRange` | u32 first page, u32 pages, u8 max level |
 //! | `VmRd`, `VmRdV1` | FieldRef |
 //! | `VmRdFirst` | – |
-//! | `VmWr` | FieldRef, u64 value, u64 mask |
-//! | `ForcedStatus` | u8 leaf, u64 status |
+//! | `VmWr` | FieldRef, u64 value, u64 mask, bool narrow |
+//! | `ForcedStatus` | u8 leaf, StatusRef status |
 //!
-//! `MemRef` = u8 tag (mod 3: 0 arena offset, 1 arena offset with the shared bit, 2 raw) then
-//! u16 offset or u64 address. `PageRef` = u8 tag (even: page index u32 in the accept region,
+//! `MemRef` = u8 tag (mod 3: 0 arena slot, 1 arena slot with the shared bit, 2 raw) then
+//! u16 slot or u64 address. `PageRef` = u8 tag (even: page index u32 in the accept region,
 //! odd: raw u64 GPA). `FieldRef` = u8 tag (even: index u8 into the model's field table, odd:
-//! raw u64 id). [`Program::encode`] writes exactly this; the corpora under `corpora/` use it.
+//! raw u64 id). `StatusRef` = u8 tag (even: u8 index into the model's named statuses and u32
+//! details, odd: raw u64). [`Program::encode`] writes exactly this; the corpora under `corpora/` use it.
 
 use arbitrary::{Arbitrary, Unstructured};
 
@@ -36,10 +37,11 @@ pub const MAX_CALLS: usize = 32;
 /// A guest-memory operand: somewhere in the session's arena, or any raw value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemRef {
-    /// Arena base + offset (mod the arena size).
-    Arena(u16),
-    /// As `Arena`, with the TD's shared bit set.
-    SharedArena(u16),
+    /// 64-byte slot of the arena: arena base + (slot × 64 mod (arena size − 1 KiB)), so every
+    /// slot is 64-byte aligned, one in 16 is 1 KiB aligned, and a 1 KiB report fits.
+    Slot(u16),
+    /// As `Slot`, with the TD's shared bit set.
+    SharedSlot(u16),
     /// A raw address.
     Raw(u64),
 }
@@ -47,9 +49,25 @@ pub enum MemRef {
 /// A page operand: a 4 KiB page of the model's accept region, or any raw value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageRef {
-    /// Region base + index × 4 KiB (index mod the region's page count).
+    /// A page of the accept region: below 2^31, the 2 MiB block `x` (mod the block count);
+    /// from 2^31 up, the 4 KiB page `x` (mod the page count).
     Region(u32),
     /// A raw GPA.
+    Raw(u64),
+}
+
+/// A status: one the model names, with details, or any raw value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusRef {
+    /// Entry `index` (mod its length) of the model's table of named statuses, plus `details`
+    /// in bits 31:0.
+    Known {
+        /// Index into `tdx_model::status::KNOWN`.
+        index: u8,
+        /// Bits 31:0.
+        details: u32,
+    },
+    /// A raw value.
     Raw(u64),
 }
 
@@ -90,7 +108,7 @@ pub enum Call {
         /// Where the 48 bytes are.
         data: MemRef,
         /// RTMR index (checked by the constructor).
-        index: u64,
+        index: u8,
         /// The extension value.
         value: [u8; 48],
         /// Another vCPU holds the RTMR lock.
@@ -126,7 +144,7 @@ pub enum Call {
         /// The page.
         page: PageRef,
         /// Page level (checked by the constructor).
-        level: u64,
+        level: u8,
         /// The page's SEPT entry is locked.
         busy: bool,
         /// How many times a 2 MiB accept is interrupted first (mod 4).
@@ -161,6 +179,8 @@ pub enum Call {
         value: u64,
         /// Write mask.
         mask: u64,
+        /// Keep only bits 3:0 of value and mask (where the guest-writable bits are).
+        narrow: bool,
     },
     /// A leaf whose status the module replaces with `status` (a future or faulty module):
     /// exercises the wrappers' decoding of every status, known or not.
@@ -168,7 +188,7 @@ pub enum Call {
         /// Which leaf (mod the number of register-only leaves).
         leaf: u8,
         /// The status the module returns.
-        status: u64,
+        status: StatusRef,
     },
 }
 
@@ -302,8 +322,8 @@ pub struct Program(pub Vec<Call>);
 
 fn mem_ref(u: &mut Unstructured<'_>) -> arbitrary::Result<MemRef> {
     Ok(match u8::arbitrary(u)? % 3 {
-        0 => MemRef::Arena(u16::arbitrary(u)?),
-        1 => MemRef::SharedArena(u16::arbitrary(u)?),
+        0 => MemRef::Slot(u16::arbitrary(u)?),
+        1 => MemRef::SharedSlot(u16::arbitrary(u)?),
         _ => MemRef::Raw(u64::arbitrary(u)?),
     })
 }
@@ -335,7 +355,7 @@ fn call(u: &mut Unstructured<'_>, kind: Kind) -> arbitrary::Result<Call> {
         Kind::VpInfo => Call::VpInfo,
         Kind::RtmrExtend => Call::RtmrExtend {
             data: mem_ref(u)?,
-            index: u64::arbitrary(u)?,
+            index: u8::arbitrary(u)? % 5,
             value: bytes(u)?,
             busy: bool::arbitrary(u)?,
         },
@@ -366,7 +386,7 @@ fn call(u: &mut Unstructured<'_>, kind: Kind) -> arbitrary::Result<Call> {
         },
         Kind::Accept => Call::Accept {
             page: page_ref(u)?,
-            level: u64::arbitrary(u)?,
+            level: u8::arbitrary(u)? % 4,
             busy: bool::arbitrary(u)?,
             interrupts: u8::arbitrary(u)?,
         },
@@ -386,10 +406,18 @@ fn call(u: &mut Unstructured<'_>, kind: Kind) -> arbitrary::Result<Call> {
             field: field_ref(u)?,
             value: u64::arbitrary(u)?,
             mask: u64::arbitrary(u)?,
+            narrow: bool::arbitrary(u)?,
         },
         Kind::ForcedStatus => Call::ForcedStatus {
             leaf: u8::arbitrary(u)?,
-            status: u64::arbitrary(u)?,
+            status: if u8::arbitrary(u)? % 2 == 0 {
+                StatusRef::Known {
+                    index: u8::arbitrary(u)?,
+                    details: u32::arbitrary(u)?,
+                }
+            } else {
+                StatusRef::Raw(u64::arbitrary(u)?)
+            },
         },
     })
 }
@@ -425,11 +453,11 @@ impl Program {
 
 fn put_mem(m: &MemRef, o: &mut Vec<u8>) {
     match *m {
-        MemRef::Arena(x) => {
+        MemRef::Slot(x) => {
             o.push(0);
             o.extend(x.to_le_bytes())
         }
-        MemRef::SharedArena(x) => {
+        MemRef::SharedSlot(x) => {
             o.push(1);
             o.extend(x.to_le_bytes())
         }
@@ -460,7 +488,7 @@ fn encode_call(c: &Call, o: &mut Vec<u8>) {
             busy,
         } => {
             put_mem(data, o);
-            o.extend(index.to_le_bytes());
+            o.push(*index);
             o.extend(value);
             o.push(*busy as u8);
         }
@@ -506,7 +534,7 @@ fn encode_call(c: &Call, o: &mut Vec<u8>) {
                     o.extend(x.to_le_bytes())
                 }
             }
-            o.extend(level.to_le_bytes());
+            o.push(*level);
             o.push(*busy as u8);
             o.push(*interrupts);
         }
@@ -520,14 +548,29 @@ fn encode_call(c: &Call, o: &mut Vec<u8>) {
             o.push(*max_level);
         }
         Call::VmRd { field } | Call::VmRdV1 { field } => put_field(field, o),
-        Call::VmWr { field, value, mask } => {
+        Call::VmWr {
+            field,
+            value,
+            mask,
+            narrow,
+        } => {
             put_field(field, o);
             o.extend(value.to_le_bytes());
             o.extend(mask.to_le_bytes());
+            o.push(*narrow as u8);
         }
         Call::ForcedStatus { leaf, status } => {
             o.push(*leaf);
-            o.extend(status.to_le_bytes());
+            match *status {
+                StatusRef::Known { index, details } => {
+                    o.extend([0, index]);
+                    o.extend(details.to_le_bytes());
+                }
+                StatusRef::Raw(x) => {
+                    o.push(1);
+                    o.extend(x.to_le_bytes());
+                }
+            }
         }
     }
 }
@@ -550,6 +593,14 @@ mod tests {
                 field: FieldRef::Raw(0x1110_0003_0000_0017),
                 value: 5,
                 mask: 1,
+                narrow: false,
+            },
+            Call::ForcedStatus {
+                leaf: 3,
+                status: StatusRef::Known {
+                    index: 9,
+                    details: 1,
+                },
             },
             Call::VeinfoGet {
                 info: Some(VeInfoSeed {
@@ -562,8 +613,8 @@ mod tests {
                 }),
             },
             Call::Report {
-                report: MemRef::Arena(1024),
-                data: MemRef::SharedArena(64),
+                report: MemRef::Slot(16),
+                data: MemRef::SharedSlot(1),
                 subtype: 0,
                 report_data: [7; 64],
                 interrupts: 1,

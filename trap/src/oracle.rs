@@ -21,7 +21,7 @@ use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
 use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig};
 
-use crate::call::{Call, FieldRef, Kind, MemRef, PageRef, Program};
+use crate::call::{Call, FieldRef, Kind, MemRef, PageRef, Program, StatusRef};
 use crate::pressure::under_pressure;
 use crate::trap::{Record, RecordKind, Session, ARENA_SIZE};
 use crate::wrappers::Wrappers;
@@ -470,11 +470,11 @@ impl<W: Wrappers> Oracle<W> {
             } else {
                 47
             };
+        let slot = |s: u16| base + (s as u64 * 64) % (ARENA_SIZE as u64 - 1024);
+        debug_assert!(len <= 1024);
         match m {
-            MemRef::Arena(off) => base + (off as usize % (ARENA_SIZE - len + 1)) as u64,
-            MemRef::SharedArena(off) => {
-                (base + (off as usize % (ARENA_SIZE - len + 1)) as u64) | shared
-            }
+            MemRef::Slot(s) => slot(s),
+            MemRef::SharedSlot(s) => slot(s) | shared,
             MemRef::Raw(x) => x,
         }
     }
@@ -509,9 +509,13 @@ impl<W: Wrappers> Oracle<W> {
     fn region_gpa(&mut self, page: PageRef) -> u64 {
         let cfg = self.session.module().config();
         match page {
-            PageRef::Region(i) => {
+            PageRef::Region(x) if x < 1 << 31 => {
+                let blocks = cfg.accept_region_size >> 21;
+                cfg.accept_region_base + (x as u64 % blocks) * (2 << 20)
+            }
+            PageRef::Region(x) => {
                 let pages = cfg.accept_region_size / 4096;
-                cfg.accept_region_base + (i as u64 % pages) * 4096
+                cfg.accept_region_base + (x as u64 % pages) * 4096
             }
             PageRef::Raw(x) => x,
         }
@@ -564,6 +568,7 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract(leaf::TDG_MR_RTMR_EXTEND, 0);
                 let gpa = self.mem_gpa(data, 48);
                 self.write_arena(gpa, &value);
+                let index = u64::from(index);
                 let fields = [("extend_data_gpa", gpa), ("index", index)];
                 let typed =
                     AlignedGpa::<64>::new(gpa).and_then(|g| Ok((g, RtmrIndex::new(index)?)));
@@ -708,6 +713,7 @@ impl<W: Wrappers> Oracle<W> {
                 } else {
                     u64::MAX
                 };
+                let level = u64::from(level);
                 let fields = [("level", level), ("gpa", gpa_field)];
                 let typed =
                     Gpa::new(gpa).and_then(|g| AcceptPage::new(g, PageLevel::from_raw(level)?));
@@ -813,7 +819,17 @@ impl<W: Wrappers> Oracle<W> {
                 }
                 Ok(self.outcome(c, &rec))
             }
-            Call::VmWr { field, value, mask } => {
+            Call::VmWr {
+                field,
+                value,
+                mask,
+                narrow,
+            } => {
+                let (value, mask) = if narrow {
+                    (value & 0xf, mask & 0xf)
+                } else {
+                    (value, mask)
+                };
                 let c = contract(leaf::TDG_VM_WR, 0);
                 let id = self.field_id(field);
                 let fields = [
@@ -847,7 +863,16 @@ impl<W: Wrappers> Oracle<W> {
             Call::ForcedStatus {
                 leaf: which,
                 status,
-            } => self.run_forced(call, seed, which, status),
+            } => {
+                let raw = match status {
+                    StatusRef::Known { index, details } => {
+                        let known = tdx_model::status::KNOWN;
+                        known[index as usize % known.len()].1 | u64::from(details)
+                    }
+                    StatusRef::Raw(x) => x,
+                };
+                self.run_forced(call, seed, which, raw)
+            }
         }
     }
 
@@ -858,6 +883,7 @@ impl<W: Wrappers> Oracle<W> {
         which: u8,
         status: u64,
     ) -> Result<Outcome, Failure> {
+        check_status_fields(status)?;
         let page = self.region_gpa(PageRef::Region(0));
         let first_field = self.field_id(FieldRef::Known(0));
         self.session.force_status(status);
@@ -1091,6 +1117,49 @@ pub fn expect_vm_rd(
         None
     };
     Ok((value, next))
+}
+
+/// Decodes `raw` with [`TdxStatus`] and with the model, field by field and by name.
+pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
+    let t = TdxStatus::from_raw(raw);
+    let m = tdx_model::status::decode(raw);
+    let ours = (
+        t.raw(),
+        t.is_error(),
+        t.is_non_recoverable(),
+        t.is_fatal(),
+        t.host_recoverability_hint(),
+        t.reserved(),
+        t.class(),
+        t.code(),
+        t.details(),
+        t.kind().map(|k| k.spec_name()),
+    );
+    let model = (
+        m.raw,
+        m.error,
+        m.non_recoverable,
+        m.fatal,
+        m.host_recoverability_hint,
+        m.reserved,
+        m.class,
+        m.code,
+        m.details,
+        tdx_model::status::name(raw),
+    );
+    if ours == model && t.is_success() == (raw == 0) {
+        return Ok(());
+    }
+    Err(Failure {
+        verdict: Verdict::Decoding,
+        leaf: "TdxStatus",
+        call: format!("TdxStatus::from_raw({raw:#018x})"),
+        detail: format!(
+            "(raw, error, non_recoverable, fatal, hint, reserved, class, code, details, name): \
+             tdcall {ours:x?}, model {model:x?}"
+        ),
+        table: String::new(),
+    })
 }
 
 /// Memory for dry runs of the model: reads zeros, absorbs writes.

@@ -1,0 +1,49 @@
+//! Every leaf, through the production wrappers and the trap backend, checked four ways.
+
+use proptest::prelude::*;
+use tdx_proptests::{config, program};
+use tdx_trap::call::Target;
+use tdx_trap::fuzzing::run_program;
+
+fn check(p: &tdx_trap::Program) -> Result<(), TestCaseError> {
+    run_program(p).map_err(|f| TestCaseError::fail(f.to_string()))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn leaf_accept(p in program(Target::LeafAccept)) { check(&p)?; }
+
+    #[test]
+    fn leaf_vp_info(p in program(Target::LeafVpInfo)) { check(&p)?; }
+
+    #[test]
+    fn leaf_vm_rd(p in program(Target::LeafVmRd)) { check(&p)?; }
+
+    #[test]
+    fn leaf_vm_wr(p in program(Target::LeafVmWr)) { check(&p)?; }
+
+    #[test]
+    fn leaf_report(p in program(Target::LeafReport)) { check(&p)?; }
+
+    #[test]
+    fn leaf_rtmr_extend(p in program(Target::LeafRtmrExtend)) { check(&p)?; }
+
+    #[test]
+    fn leaf_veinfo(p in program(Target::LeafVeinfo)) { check(&p)?; }
+
+    #[test]
+    fn leaf_cpuidve(p in program(Target::LeafCpuidve)) { check(&p)?; }
+
+    #[test]
+    fn status_decode(p in program(Target::StatusDecode)) { check(&p)?; }
+
+    #[test]
+    fn status_fields(raw in any::<u64>()) {
+        tdx_trap::oracle::check_status_fields(raw).map_err(|f| TestCaseError::fail(f.to_string()))?;
+    }
+
+    #[test]
+    fn mixed_programs(p in program(Target::All)) { check(&p)?; }
+}
