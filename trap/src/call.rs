@@ -16,7 +16,7 @@
 //! | `VeinfoGet` | bool present, then (present) u32 exit reason, u64 qualification, u64 GLA, u64 GPA, u32 length, u32 info |
 //! | `Report` | MemRef report, MemRef data, u8 subtype, \[u8; 64\] report data, u8 interrupts |
 //! | `CpuidveSet` | bool supervisor, bool user |
-//! | `Accept` | PageRef page, u8 level (mod 4), bool busy, u8 interrupts |
+//! | `Accept` | PageRef page, u8 level (low 3 bits: 0–2 → 0, 3–5 → 1, 6 → 2, 7 → 3), bool busy, u8 interrupts |
 //! | `AcceptRange` | u32 first page, u32 pages, u8 max level |
 //! | `VmRd`, `VmRdV1` | FieldRef |
 //! | `VmRdFirst` | – |
@@ -24,8 +24,8 @@
 //! | `ForcedStatus` | u8 leaf, StatusRef status |
 //!
 //! `MemRef` = u8 tag (mod 3: 0 arena slot, 1 arena slot with the shared bit, 2 raw) then
-//! u16 slot or u64 address. `PageRef` = u8 tag (even: page index u32 in the accept region,
-//! odd: raw u64 GPA). `FieldRef` = u8 tag (even: index u8 into the model's field table, odd:
+//! u16 slot or u64 address. `PageRef` = u8 tag (mod 4: 0–2 a u32 page of the accept region,
+//! 3 a raw u64 GPA). `FieldRef` = u8 tag (even: index u8 into the model's field table, odd:
 //! raw u64 id). `StatusRef` = u8 tag (even: u8 index into the model's named statuses and u32
 //! details, odd: raw u64). [`Program::encode`] writes exactly this; the corpora under `corpora/` use it.
 
@@ -37,8 +37,9 @@ pub const MAX_CALLS: usize = 32;
 /// A guest-memory operand: somewhere in the session's arena, or any raw value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemRef {
-    /// 64-byte slot of the arena: arena base + (slot × 64 mod (arena size − 1 KiB)), so every
-    /// slot is 64-byte aligned, one in 16 is 1 KiB aligned, and a 1 KiB report fits.
+    /// A slot of the arena: below 2^15 a 1 KiB-aligned one, arena base + (slot × 1024 mod
+    /// (arena size − 1 KiB)); from 2^15 up a 64-byte-aligned one, + (slot × 64 mod (arena
+    /// size − 1 KiB)). A 1 KiB report always fits.
     Slot(u16),
     /// As `Slot`, with the TD's shared bit set.
     SharedSlot(u16),
@@ -154,7 +155,7 @@ pub enum Call {
     AcceptRange {
         /// First page index.
         first_page: u32,
-        /// Number of 4 KiB pages (mod 2048, at least 1).
+        /// Number of 4 KiB pages (mod 1100, at least 1: up to three 2 MiB blocks).
         pages: u32,
         /// Largest level to try (mod 3).
         max_level: u8,
@@ -289,7 +290,17 @@ impl Target {
     pub fn kinds(self) -> &'static [Kind] {
         use Kind::*;
         match self {
-            Target::LeafAccept => &[Accept, AcceptRange],
+            // accept_range makes hundreds of TDCALLs per call: one slot in eight.
+            Target::LeafAccept => &[
+                Accept,
+                Accept,
+                Accept,
+                Accept,
+                Accept,
+                Accept,
+                Accept,
+                AcceptRange,
+            ],
             Target::LeafVpInfo => &[VpInfo],
             Target::LeafVmRd => &[VmRd, VmRdV1, VmRdFirst],
             Target::LeafVmWr => &[VmWr, VmRd],
@@ -328,8 +339,11 @@ fn mem_ref(u: &mut Unstructured<'_>) -> arbitrary::Result<MemRef> {
     })
 }
 
+/// ACCEPT levels by the low three bits of their byte: mostly 4 KiB and 2 MiB.
+const LEVELS: [u8; 8] = [0, 0, 0, 1, 1, 1, 2, 3];
+
 fn page_ref(u: &mut Unstructured<'_>) -> arbitrary::Result<PageRef> {
-    Ok(if u8::arbitrary(u)? % 2 == 0 {
+    Ok(if u8::arbitrary(u)? % 4 != 3 {
         PageRef::Region(u32::arbitrary(u)?)
     } else {
         PageRef::Raw(u64::arbitrary(u)?)
@@ -386,7 +400,7 @@ fn call(u: &mut Unstructured<'_>, kind: Kind) -> arbitrary::Result<Call> {
         },
         Kind::Accept => Call::Accept {
             page: page_ref(u)?,
-            level: u8::arbitrary(u)? % 4,
+            level: LEVELS[u8::arbitrary(u)? as usize % LEVELS.len()],
             busy: bool::arbitrary(u)?,
             interrupts: u8::arbitrary(u)?,
         },
@@ -530,11 +544,11 @@ fn encode_call(c: &Call, o: &mut Vec<u8>) {
                     o.extend(i.to_le_bytes())
                 }
                 PageRef::Raw(x) => {
-                    o.push(1);
+                    o.push(3);
                     o.extend(x.to_le_bytes())
                 }
             }
-            o.push(*level);
+            o.push(LEVELS.iter().position(|l| l == level).unwrap_or(7) as u8);
             o.push(*busy as u8);
             o.push(*interrupts);
         }

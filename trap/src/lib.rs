@@ -9,6 +9,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod call;
+pub mod campaign;
 pub mod fuzzing;
 pub mod oracle;
 pub mod planted;

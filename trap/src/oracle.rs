@@ -470,7 +470,11 @@ impl<W: Wrappers> Oracle<W> {
             } else {
                 47
             };
-        let slot = |s: u16| base + (s as u64 * 64) % (ARENA_SIZE as u64 - 1024);
+        let room = ARENA_SIZE as u64 - 1024;
+        let slot = |s: u16| {
+            let unit = if s < 1 << 15 { 1024 } else { 64 };
+            base + (s as u64 * unit) % room
+        };
         debug_assert!(len <= 1024);
         match m {
             MemRef::Slot(s) => slot(s),
@@ -932,7 +936,10 @@ impl<W: Wrappers> Oracle<W> {
             }
         };
         self.session.force_status_clear();
-        Ok(self.outcome(c, &rec))
+        Ok(Outcome {
+            leaf: FORCED,
+            ..self.outcome(c, &rec)
+        })
     }
 
     fn run_accept_range(
@@ -948,7 +955,7 @@ impl<W: Wrappers> Oracle<W> {
         let cfg = self.session.module().config().clone();
         let region_pages = cfg.accept_region_size / 4096;
         let first = first_page as u64 % region_pages;
-        let n = (1 + pages as u64 % 2048).min(region_pages - first);
+        let n = (1 + pages as u64 % 1100).min(region_pages - first);
         let start = cfg.accept_region_base + first * 4096;
         let len = n * 4096;
         let opts = AcceptOptions {
@@ -1175,6 +1182,9 @@ impl tdx_model::GuestMemory for ZeroMemory {
     }
 }
 
+/// Report name of calls whose status the module was made to replace.
+pub const FORCED: &str = "forced statuses (all leaves)";
+
 /// Per-leaf tallies for reports.
 #[derive(Clone, Debug, Default)]
 pub struct LeafStats {
@@ -1195,7 +1205,7 @@ impl LeafStats {
             None => "rejected before TDCALL".to_string(),
             Some(raw) => match tdx_model::status::name(raw) {
                 Some(n) => n.to_string(),
-                None => format!("unknown {:#x}", raw >> 32),
+                None => "unknown code".to_string(),
             },
         };
         *self.statuses.entry(name).or_default() += 1;

@@ -127,6 +127,7 @@ pub struct TrapState {
     count: usize,
     reexecutions: u32,
     force: Option<u64>,
+    bare: bool,
 }
 
 thread_local! {
@@ -160,6 +161,7 @@ impl Session {
             count: 0,
             reexecutions: 0,
             force: None,
+            bare: false,
         });
         let state = NonNull::from(Box::leak(state));
         ACTIVE.with(|a| a.set(state.as_ptr()));
@@ -218,6 +220,13 @@ impl Session {
     pub fn force_status_clear(&mut self) {
         // SAFETY: as in `module`.
         unsafe { (*self.state.as_ptr()).force = None };
+    }
+
+    /// In bare mode the handler answers every TDCALL with RAX = 0 and nothing else, without
+    /// the model or the log: the cost of the trap round trip alone, for benchmarks.
+    pub fn set_bare(&mut self, bare: bool) {
+        // SAFETY: as in `module`.
+        unsafe { (*self.state.as_ptr()).bare = bare };
     }
 
     /// Guest physical address of the arena (GPA = host address).
@@ -308,7 +317,13 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
     if candidate && !state.is_null() && unsafe { is_tdcall(rip) } {
         // SAFETY: `state` is this thread's live session state; the interrupted code is a
         // wrapper executing TDCALL and holds no reference into it.
-        answer(unsafe { &mut *state }, gregs);
+        let st = unsafe { &mut *state };
+        if st.bare {
+            gregs[libc::REG_RAX as usize] = 0;
+            gregs[libc::REG_RIP as usize] += TDCALL_BYTES.len() as libc::greg_t;
+        } else {
+            answer(st, gregs);
+        }
         return;
     }
     if candidate && !state.is_null() {

@@ -1,0 +1,192 @@
+//! Per leaf: differential calls/s through the trap backend (wrapper + trap + model + all four
+//! checks), the bare trap round-trip rate measured in the same run, their ratio, and the
+//! model's own calls/s without a trap. Prints figures; asserts nothing.
+//!
+//! `cargo bench -p tdx-trap --bench differential [-- SECONDS_PER_MEASUREMENT]`
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use tdx_model::{leaf, Gpr, Regs, TdxModule};
+use tdx_trap::call::{Call, FieldRef, MemRef, PageRef};
+use tdx_trap::{Oracle, Production};
+
+fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
+    // Warm up, then run in batches until the budget is spent.
+    for _ in 0..1000 {
+        f();
+    }
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < budget {
+        for _ in 0..256 {
+            f();
+        }
+        n += 256;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+struct NoMem;
+impl tdx_model::GuestMemory for NoMem {
+    fn read(&mut self, _: u64, buf: &mut [u8]) -> bool {
+        buf.fill(0);
+        true
+    }
+    fn write(&mut self, _: u64, _: &[u8]) -> bool {
+        true
+    }
+}
+
+fn main() {
+    let secs: f64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1.0);
+    let budget = Duration::from_secs_f64(secs);
+    let mut oracle = Oracle::new(Production, 1);
+    let base = oracle.session.module().config().accept_region_base;
+    let td_ctls = 0x1110_0003_0000_0017u64;
+    // (name, call, model-only input registers)
+    let cases: Vec<(&str, Call, Regs)> = vec![
+        ("TDG.VP.INFO", Call::VpInfo, regs(leaf::TDG_VP_INFO, 0, &[])),
+        (
+            "TDG.MR.RTMR.EXTEND",
+            Call::RtmrExtend {
+                data: MemRef::Slot(0),
+                index: 2,
+                value: [7; 48],
+                busy: false,
+            },
+            regs(
+                leaf::TDG_MR_RTMR_EXTEND,
+                0,
+                &[(Gpr::Rcx, 0x1000), (Gpr::Rdx, 2)],
+            ),
+        ),
+        (
+            "TDG.VP.VEINFO.GET",
+            Call::VeinfoGet { info: None },
+            regs(leaf::TDG_VP_VEINFO_GET, 0, &[]),
+        ),
+        (
+            "TDG.MR.REPORT",
+            Call::Report {
+                report: MemRef::Slot(1),
+                data: MemRef::Slot(0),
+                subtype: 0,
+                report_data: [1; 64],
+                interrupts: 0,
+            },
+            regs(
+                leaf::TDG_MR_REPORT,
+                0,
+                &[(Gpr::Rcx, 0x2000), (Gpr::Rdx, 0x1000)],
+            ),
+        ),
+        (
+            "TDG.VP.CPUIDVE.SET",
+            Call::CpuidveSet {
+                supervisor: true,
+                user: false,
+            },
+            regs(leaf::TDG_VP_CPUIDVE_SET, 0, &[(Gpr::Rcx, 1)]),
+        ),
+        (
+            "TDG.MEM.PAGE.ACCEPT (4K)",
+            Call::Accept {
+                page: PageRef::Region(1 << 31 | 600),
+                level: 0,
+                busy: false,
+                interrupts: 0,
+            },
+            regs(
+                leaf::TDG_MEM_PAGE_ACCEPT,
+                0,
+                &[(Gpr::Rcx, base + 600 * 4096)],
+            ),
+        ),
+        (
+            "TDG.VM.RD",
+            Call::VmRd {
+                field: FieldRef::Raw(td_ctls),
+            },
+            regs(leaf::TDG_VM_RD, 0, &[(Gpr::Rdx, td_ctls)]),
+        ),
+        (
+            "TDG.VM.RD v1",
+            Call::VmRdV1 {
+                field: FieldRef::Raw(td_ctls),
+            },
+            regs(leaf::TDG_VM_RD, 1, &[(Gpr::Rdx, td_ctls)]),
+        ),
+        (
+            "TDG.VM.WR",
+            Call::VmWr {
+                field: FieldRef::Raw(0x9110_0003_0000_0010),
+                value: 1,
+                mask: 1,
+                narrow: false,
+            },
+            regs(
+                leaf::TDG_VM_WR,
+                0,
+                &[
+                    (Gpr::Rdx, 0x9110_0003_0000_0010),
+                    (Gpr::R8, 1),
+                    (Gpr::R9, 1),
+                ],
+            ),
+        ),
+    ];
+    println!("machine: {}", machine());
+    println!("{secs} s per measurement\n");
+    println!(
+        "{:<26} {:>14} {:>14} {:>7} {:>14}",
+        "leaf", "differential/s", "bare trap/s", "ratio", "model alone/s"
+    );
+    for (name, call, model_regs) in &cases {
+        let diff = rate(budget, || {
+            oracle
+                .run_call(black_box(call))
+                .unwrap_or_else(|f| panic!("{f}"));
+        });
+        oracle.session.set_bare(true);
+        let bare = rate(budget, || {
+            let _ = black_box(tdcall::tdg_vp_info());
+        });
+        oracle.session.set_bare(false);
+        let mut module = TdxModule::new(tdx_trap::oracle::world_config());
+        let alone = rate(budget, || {
+            black_box(module.tdcall(black_box(model_regs), &mut NoMem));
+        });
+        println!(
+            "{name:<26} {diff:>14.0} {bare:>14.0} {:>6.0}% {alone:>14.0}",
+            100.0 * diff / bare
+        );
+    }
+}
+
+fn regs(leaf: u16, version: u8, inputs: &[(Gpr, u64)]) -> Regs {
+    let mut r = Regs::default();
+    r[Gpr::Rax] = tdx_model::leaf::rax(leaf, version);
+    for (g, v) in inputs {
+        r[*g] = *v;
+    }
+    r
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!(
+        "{cpu}, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )
+}

@@ -1,0 +1,194 @@
+//! The differential campaign: every leaf, generated programs, all four verdicts, one table.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use crate::call::{Program, Target};
+use crate::oracle::{Failure, LeafStats, Oracle, Verdict};
+use crate::wrappers::Wrappers;
+
+/// Per-leaf results of a campaign.
+#[derive(Clone, Debug, Default)]
+pub struct LeafReport {
+    /// Calls, TDCALLs and statuses.
+    pub stats: LeafStats,
+    /// Checks passed per verdict.
+    pub passed: BTreeMap<Verdict, u64>,
+    /// Checks failed per verdict.
+    pub failed: BTreeMap<Verdict, u64>,
+    /// Time spent in this leaf's calls.
+    pub time: Duration,
+}
+
+/// What a campaign found.
+#[derive(Clone, Debug, Default)]
+pub struct CampaignReport {
+    /// By leaf (spec name).
+    pub leaves: BTreeMap<&'static str, LeafReport>,
+    /// The first failures, with their programs.
+    pub failures: Vec<(Failure, Program)>,
+    /// Programs run.
+    pub programs: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl CampaignReport {
+    /// Total failed checks.
+    pub fn failed_checks(&self) -> u64 {
+        self.leaves.values().flat_map(|l| l.failed.values()).sum()
+    }
+}
+
+fn xorshift(s: &mut u64) -> u64 {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    *s
+}
+
+/// Runs generated programs for every fuzz target and then mixed programs, `per_target` of
+/// time each, and reports per leaf. Draws a progress bar on stderr.
+pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> CampaignReport {
+    let mut oracle = Oracle::new(wrappers, seed);
+    let mut report = CampaignReport::default();
+    let mut rng = seed | 1;
+    let phases: Vec<Target> = Target::FUZZ.iter().copied().chain([Target::All]).collect();
+    let total = per_target * phases.len() as u32;
+    let start = Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    for (i, target) in phases.iter().enumerate() {
+        let phase_start = Instant::now();
+        while phase_start.elapsed() < per_target {
+            let len = 16 + (xorshift(&mut rng) % 480) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| xorshift(&mut rng) as u8).collect();
+            let program = Program::decode(*target, &bytes);
+            run_one(&mut oracle, &program, &mut report);
+            if last_draw.elapsed() > Duration::from_millis(if tty { 100 } else { 5000 }) {
+                last_draw = Instant::now();
+                let done = (i as f64
+                    + phase_start.elapsed().as_secs_f64() / per_target.as_secs_f64())
+                    / phases.len() as f64;
+                draw(
+                    tty,
+                    done.min(1.0),
+                    target.name(),
+                    &report,
+                    start.elapsed(),
+                    total,
+                );
+            }
+        }
+    }
+    draw(tty, 1.0, "done", &report, start.elapsed(), total);
+    if tty {
+        eprintln!();
+    }
+    report.elapsed = start.elapsed();
+    report
+}
+
+fn run_one<W: Wrappers>(oracle: &mut Oracle<W>, program: &Program, report: &mut CampaignReport) {
+    report.programs += 1;
+    let mut last = Instant::now();
+    let mut leaves = std::mem::take(&mut report.leaves);
+    let result = oracle.run_program(program, |_, out| {
+        let now = Instant::now();
+        let l = leaves.entry(out.leaf).or_default();
+        l.stats.add(out);
+        l.time += now - last;
+        last = now;
+        let verdicts: &[Verdict] = if out.status.is_some() {
+            &Verdict::ALL
+        } else {
+            &[Verdict::Encoding]
+        };
+        for v in verdicts {
+            *l.passed.entry(*v).or_default() += 1;
+        }
+    });
+    if let Err(f) = result {
+        let l = leaves.entry(f.leaf).or_default();
+        for v in Verdict::ALL.iter().take_while(|v| **v != f.verdict) {
+            *l.passed.entry(*v).or_default() += 1;
+        }
+        *l.failed.entry(f.verdict).or_default() += 1;
+        if report.failures.len() < 5 {
+            report.failures.push((f, program.clone()));
+        }
+    }
+    report.leaves = leaves;
+}
+
+fn draw(
+    tty: bool,
+    done: f64,
+    phase: &str,
+    report: &CampaignReport,
+    elapsed: Duration,
+    total: Duration,
+) {
+    let calls: u64 = report.leaves.values().map(|l| l.stats.calls).sum();
+    let width = 30;
+    let filled = (done * width as f64) as usize;
+    let bar: String = "#".repeat(filled) + &"-".repeat(width - filled);
+    let line = format!(
+        "[{bar}] {:>3}% {:<16} {calls} calls, {} failed checks, {:.0}s/{:.0}s",
+        (done * 100.0) as u32,
+        phase,
+        report.failed_checks(),
+        elapsed.as_secs_f64(),
+        total.as_secs_f64()
+    );
+    let mut err = std::io::stderr();
+    if tty {
+        let _ = write!(err, "\r{line}");
+    } else {
+        let _ = writeln!(err, "{line}");
+    }
+    let _ = err.flush();
+}
+
+/// The report as a table: leaf, calls, TDCALLs, statuses seen, verdicts, calls/s.
+pub fn table(report: &CampaignReport) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{:<36} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9}  statuses seen\n",
+        "leaf", "calls", "TDCALLs", "encoding", "clobbers", "decoding", "semantics", "calls/s"
+    ));
+    for (name, l) in &report.leaves {
+        let v = |x: Verdict| {
+            let p = l.passed.get(&x).copied().unwrap_or(0);
+            match l.failed.get(&x).copied().unwrap_or(0) {
+                0 => format!("{p} ok"),
+                f => format!("{f} FAIL"),
+            }
+        };
+        let rate = l.stats.calls as f64 / l.time.as_secs_f64().max(1e-9);
+        let mut by_count: Vec<(&String, &u64)> = l.stats.statuses.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut statuses: Vec<String> = by_count
+            .iter()
+            .take(6)
+            .map(|(n, c)| format!("{} {c}", n.trim_start_matches("TDX_")))
+            .collect();
+        if by_count.len() > 6 {
+            statuses.push(format!("+{} more", by_count.len() - 6));
+        }
+        s.push_str(&format!(
+            "{:<36} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9.0}  {}\n",
+            name,
+            l.stats.calls,
+            l.stats.tdcalls,
+            v(Verdict::Encoding),
+            v(Verdict::Clobbers),
+            v(Verdict::Decoding),
+            v(Verdict::Semantics),
+            rate,
+            statuses.join(", ")
+        ));
+    }
+    s
+}
