@@ -25,13 +25,6 @@ use crate::types::{
     VeInfo,
 };
 
-/// The TDCALL instruction, written once.
-macro_rules! tdcall {
-    () => {
-        ".byte 0x66, 0x0f, 0x01, 0xcc"
-    };
-}
-
 /// Leaf numbers (RAX bits 15:0), TDX Module ABI spec "TDCALL Leaf Numbers".
 pub mod number {
     /// TDG.VP.VMCALL.

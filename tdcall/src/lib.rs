@@ -18,11 +18,21 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+/// TDCALL, written once: `66 0F 01 CC`.
+#[cfg(target_arch = "x86_64")]
+macro_rules! tdcall {
+    () => {
+        ".byte 0x66, 0x0f, 0x01, 0xcc"
+    };
+}
+
 pub mod accept;
 #[cfg(target_arch = "x86_64")]
 pub mod leaf;
 pub mod status;
 pub mod types;
+#[cfg(target_arch = "x86_64")]
+pub mod vmcall;
 
 #[cfg(target_arch = "x86_64")]
 pub use leaf::{

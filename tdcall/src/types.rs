@@ -34,6 +34,28 @@ pub enum InputError {
         /// The rejected field id.
         value: u64,
     },
+    /// A GPA width other than 48 or 52.
+    GpaWidthInvalid {
+        /// The rejected width.
+        value: u8,
+    },
+    /// A GPA that must be shared lacks the TD's shared bit (or lies beyond the GPA width).
+    NotShared {
+        /// The rejected address.
+        value: u64,
+    },
+    /// An interrupt vector below 32.
+    VectorOutOfRange {
+        /// The rejected vector.
+        value: u8,
+    },
+    /// An access size the call does not support.
+    AccessSizeInvalid {
+        /// The rejected size in bytes.
+        value: u64,
+    },
+    /// A vendor-specific TDG.VP.VMCALL needs a non-zero R10.
+    VendorCallZero,
     /// A GPA range that is empty, wraps, or is not 4 KiB aligned.
     RangeInvalid {
         /// Start of the rejected range.
@@ -53,6 +75,11 @@ impl fmt::Display for InputError {
             InputError::RtmrIndexOutOfRange { value } => write!(f, "RTMR index {value} > 3"),
             InputError::PageLevelOutOfRange { value } => write!(f, "page level {value} > 2"),
             InputError::FieldIdInvalid { value } => write!(f, "invalid field id {value:#x}"),
+            InputError::GpaWidthInvalid { value } => write!(f, "GPA width {value} is not 48 or 52"),
+            InputError::NotShared { value } => write!(f, "GPA {value:#x} is not a shared GPA"),
+            InputError::VectorOutOfRange { value } => write!(f, "vector {value} < 32"),
+            InputError::AccessSizeInvalid { value } => write!(f, "access size {value} unsupported"),
+            InputError::VendorCallZero => f.write_str("vendor-specific TDVMCALL with R10 = 0"),
             InputError::RangeInvalid { start, len } => {
                 write!(f, "invalid GPA range {start:#x}+{len:#x}")
             }

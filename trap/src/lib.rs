@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod oracle;
 pub mod planted;
 pub mod pressure;
+pub mod seeds;
 pub mod trap;
 pub mod wrappers;
 

@@ -19,7 +19,7 @@ use tdcall::{
 };
 use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
-use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig};
+use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig, TdxModule};
 
 use crate::call::{Call, FieldRef, Kind, MemRef, PageRef, Program, StatusRef};
 use crate::pressure::under_pressure;
@@ -85,6 +85,8 @@ pub struct Outcome {
     pub status: Option<u64>,
     /// TDCALL executions (including re-executions).
     pub tdcalls: usize,
+    /// Why no TDCALL was made, when none was.
+    pub not_run: Option<&'static str>,
 }
 
 /// Renders the register table of one TDCALL: seen at the TDCALL, the model's encoding,
@@ -197,6 +199,8 @@ pub struct Oracle<W: Wrappers> {
     /// The implementation under test.
     pub wrappers: W,
     seed: u64,
+    /// The laid-out TD every program starts from (cloned: laying it out is the costly part).
+    template: TdxModule,
 }
 
 fn status_result(raw: u64) -> Result<(), TdxStatus> {
@@ -217,17 +221,19 @@ impl<W: Wrappers> Oracle<W> {
     pub fn new(wrappers: W, seed: u64) -> Self {
         let mut session = Session::new(world_config(), seed);
         lay_out_region(&mut session);
+        let template = session.module().clone();
         Oracle {
             session,
             wrappers,
             seed,
+            template,
         }
     }
 
     /// Starts over with a fresh simulated TD.
     pub fn reset(&mut self, seed: u64) {
         self.session.reset(world_config(), seed);
-        lay_out_region(&mut self.session);
+        self.session.module().clone_from(&self.template);
         self.seed = seed;
     }
 
@@ -389,17 +395,23 @@ impl<W: Wrappers> Oracle<W> {
         fields: &[(&str, u64)],
         why: tdcall::InputError,
     ) -> Result<Outcome, Failure> {
-        let model_rejects = match c.encode(fields) {
-            Err(_) => true,
+        let null_field = c.leaf == leaf::TDG_VM_RD
+            && c.version == 1
+            && fields
+                .iter()
+                .any(|(n, v)| *n == "field_id" && v | CONTEXT_CODE == u64::MAX);
+        let (model_rejects, reason) = match c.encode(fields) {
+            Err(_) => (true, "unencodable input"),
+            // The null field id asks TDG.VM.RD v1 for the first field: `tdg_vm_rd_first`.
+            Ok(_) if null_field => (true, "null field id (tdg_vm_rd_first)"),
             Ok(enc) => {
                 let mut regs = Regs::default();
                 regs[Gpr::Rax] = c.rax();
                 enc.apply(&mut regs);
-                let mut scratch = self.session.module().clone();
-                matches!(
-                    scratch.tdcall(&regs, &mut ZeroMemory),
-                    Completion::Completed(out) if out[Gpr::Rax] >> 63 == 1
-                )
+                match self.dry_run(&regs) {
+                    Some(out) => (out[Gpr::Rax] >> 63 == 1, "rejected before TDCALL"),
+                    None => (true, "does not complete (rejected before TDCALL)"),
+                }
             }
         };
         if !model_rejects {
@@ -412,11 +424,46 @@ impl<W: Wrappers> Oracle<W> {
                 ),
             ));
         }
-        Ok(Outcome {
-            leaf: c.name,
-            status: None,
-            tdcalls: 0,
-        })
+        Ok(self.not_run(c, reason))
+    }
+
+    /// Runs the leaf on a copy of the model, as the honest VMM would see it through: `None` if
+    /// it never completes (an EPT violation on a private page that is not accepted: on real
+    /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
+    fn dry_run(&mut self, regs: &Regs) -> Option<Regs> {
+        let mut scratch = self.session.module().clone();
+        for _ in 0..16 {
+            match scratch.tdcall(regs, &mut ZeroMemory) {
+                Completion::Completed(out) => return Some(out),
+                Completion::Interrupted => {}
+                Completion::TdExit(e) => scratch.vmm_handle_exit(e),
+            }
+        }
+        None
+    }
+
+    /// Whether the leaf completes, asked of the model only when a memory operand lies in the
+    /// accept region (the only memory whose pages can be other than accepted). A call that does
+    /// not complete is not made: the wrapper would never return.
+    fn completes(
+        &mut self,
+        c: &'static LeafContract,
+        fields: &[(&str, u64)],
+        gpas: &[u64],
+    ) -> bool {
+        let cfg = self.session.module().config();
+        let shared = 1u64 << if cfg.gpaw_52 { 51 } else { 47 };
+        let (base, size) = (cfg.accept_region_base, cfg.accept_region_size);
+        if !gpas.iter().any(|g| (g & !shared).wrapping_sub(base) < size) {
+            return true;
+        }
+        let Ok(enc) = c.encode(fields) else {
+            return true;
+        };
+        let mut regs = Regs::default();
+        regs[Gpr::Rax] = c.rax();
+        enc.apply(&mut regs);
+        self.dry_run(&regs).is_some()
     }
 
     fn decoding<T: PartialEq + fmt::Debug>(
@@ -454,11 +501,21 @@ impl<W: Wrappers> Oracle<W> {
         Err(self.fail_at(Verdict::Semantics, c, call, rec, &rec.input, detail()))
     }
 
+    fn not_run(&self, c: &'static LeafContract, why: &'static str) -> Outcome {
+        Outcome {
+            leaf: c.name,
+            status: None,
+            tdcalls: 0,
+            not_run: Some(why),
+        }
+    }
+
     fn outcome(&self, c: &'static LeafContract, rec: &Record) -> Outcome {
         Outcome {
             leaf: c.name,
             status: Some(rec.output[Gpr::Rax]),
             tdcalls: self.session.tdcall_count(),
+            not_run: None,
         }
     }
 
@@ -580,6 +637,9 @@ impl<W: Wrappers> Oracle<W> {
                     Ok(t) => t,
                     Err(e) => return self.check_rejection(c, call, &fields, e),
                 };
+                if !self.completes(c, &fields, &[gpa]) {
+                    return Ok(self.not_run(c, NO_COMPLETION));
+                }
                 self.session.module().set_rtmr_busy(busy);
                 let before = self.session.module().rtmr(i.get() as usize);
                 let seen: [u8; 48] = self.arena_bytes(gpa);
@@ -658,6 +718,9 @@ impl<W: Wrappers> Oracle<W> {
                     Ok(t) => t,
                     Err(e) => return self.check_rejection(c, call, &fields, e),
                 };
+                if !self.completes(c, &fields, &[rgpa, dgpa]) {
+                    return Ok(self.not_run(c, NO_COMPLETION));
+                }
                 let seen: [u8; 64] = self.arena_bytes(dgpa);
                 let before: [u8; 1024] = self.arena_bytes(rgpa);
                 self.session
@@ -731,6 +794,9 @@ impl<W: Wrappers> Oracle<W> {
                         .map(|k| s.module().page(gpa + k * 4096))
                         .collect()
                 };
+                let cfg = self.session.module().config();
+                let in_region = gpa.wrapping_sub(cfg.accept_region_base) < cfg.accept_region_size;
+                let busy = busy && in_region;
                 if busy {
                     self.session.module().set_busy(gpa, true);
                 }
@@ -1040,8 +1106,9 @@ impl<W: Wrappers> Oracle<W> {
         }
         Ok(Outcome {
             leaf: NAME,
-            status: log.last().map(|r| r.output[Gpr::Rax]),
+            status: self.session.last_record().map(|r| r.output[Gpr::Rax]),
             tdcalls: self.session.tdcall_count(),
+            not_run: None,
         })
     }
 }
@@ -1169,6 +1236,12 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
     })
 }
 
+/// Why a call with a memory operand on a page that is not accepted is not made.
+const NO_COMPLETION: &str = "does not complete (EPT violation on a page not accepted)";
+
+/// Bits 54:52 of a field id, ignored by TDG.VM.RD/WR.
+const CONTEXT_CODE: u64 = 0x7 << 52;
+
 /// Memory for dry runs of the model: reads zeros, absorbs writes.
 struct ZeroMemory;
 
@@ -1202,7 +1275,7 @@ impl LeafStats {
         self.calls += 1;
         self.tdcalls += out.tdcalls as u64;
         let name = match out.status {
-            None => "rejected before TDCALL".to_string(),
+            None => out.not_run.unwrap_or("not run").to_string(),
             Some(raw) => match tdx_model::status::name(raw) {
                 Some(n) => n.to_string(),
                 None => "unknown code".to_string(),

@@ -125,6 +125,8 @@ pub struct TrapState {
     rng: u64,
     records: [Record; LOG_CAPACITY],
     count: usize,
+    completed: usize,
+    last: Record,
     reexecutions: u32,
     force: Option<u64>,
     bare: bool,
@@ -159,6 +161,8 @@ impl Session {
             rng: seed | 1,
             records: [Record::EMPTY; LOG_CAPACITY],
             count: 0,
+            completed: 0,
+            last: Record::EMPTY,
             reexecutions: 0,
             force: None,
             bare: false,
@@ -183,6 +187,7 @@ impl Session {
         st.module = module;
         st.rng = seed | 1;
         st.count = 0;
+        st.completed = 0;
         st.reexecutions = 0;
         st.force = None;
         // SAFETY: as in `module`; the arena is only touched by the handler during a TDCALL.
@@ -192,7 +197,23 @@ impl Session {
     /// Forgets the TDCALLs recorded so far.
     pub fn clear_log(&mut self) {
         // SAFETY: as in `module`.
-        unsafe { (*self.state.as_ptr()).count = 0 };
+        let st = unsafe { &mut *self.state.as_ptr() };
+        st.count = 0;
+        st.completed = 0;
+    }
+
+    /// How many TDCALLs completed since the last [`clear_log`](Self::clear_log), including
+    /// those beyond the log's capacity.
+    pub fn completed_count(&self) -> usize {
+        // SAFETY: as in `log`.
+        unsafe { (*self.state.as_ptr()).completed }
+    }
+
+    /// The most recent TDCALL, even beyond the log's capacity.
+    pub fn last_record(&self) -> Option<Record> {
+        // SAFETY: as in `log`.
+        let st = unsafe { &*self.state.as_ptr() };
+        (st.count > 0).then_some(st.last)
     }
 
     /// The TDCALLs since the last [`clear_log`](Self::clear_log) (at most [`LOG_CAPACITY`]).
@@ -436,6 +457,8 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
         st.records[st.count] = rec;
     }
     st.count += 1;
+    st.completed += usize::from(rec.kind == RecordKind::Completed);
+    st.last = rec;
 }
 
 fn die(msg: &[u8]) -> ! {

@@ -77,20 +77,25 @@ fn leaf_table_matches_model_wrappers_and_fuzz_targets() {
         for w in &r.wrappers {
             let f = w.rsplit("::").next().unwrap();
             assert!(
-                sources.contains(&format!("pub fn {f}(")) || sources.contains(&format!("pub unsafe fn {f}(")),
+                sources.contains(&format!("pub fn {f}("))
+                    || sources.contains(&format!("pub unsafe fn {f}(")),
                 "README names wrapper {w}, which tdcall does not define"
             );
         }
         if let Some(t) = &r.target {
             assert!(
-                root().join("fuzz/fuzz_targets").join(format!("{t}.rs")).exists(),
+                root()
+                    .join("fuzz/fuzz_targets")
+                    .join(format!("{t}.rs"))
+                    .exists(),
                 "README names fuzz target {t}, which fuzz/ does not have"
             );
         }
     }
     for c in CONTRACTS {
         assert!(
-            rows.iter().any(|r| r.leaf == c.leaf && r.version == c.version && r.name == c.name),
+            rows.iter()
+                .any(|r| r.leaf == c.leaf && r.version == c.version && r.name == c.name),
             "the model has {} v{}, the README table does not",
             c.name,
             c.version

@@ -1,0 +1,837 @@
+//! TDG.VP.VMCALL (leaf 0): the guest ⇄ VMM calls of the GHCI, through two trampolines.
+//!
+//! Everything the VMM returns is untrusted: each value is masked or validated before use, and
+//! no VMM value can cause a panic or undefined behaviour.
+//!
+//! * The **thin** trampoline ([`tdvmcall_thin`]) serves every sub-function with at most four
+//!   inputs: R10–R15 only, no memory. The RCX GPR_SELECT is the call's own contract: exactly
+//!   R10, R11 and the registers the sub-function uses. Exposed registers that carry no output
+//!   are cleared after the call (`and reg, 0`, not a branch), so no VMM value lingers for
+//!   speculative use.
+//! * The **fat** trampoline ([`tdvmcall_fat`]) serves calls that use every register
+//!   (ReportFatalError: a 64-byte message in R14, R15, RBX, RDI, RSI, R8, R9, RDX). RBX cannot be
+//!   an `asm!` operand, so it travels through RAX/RCX inside the block.
+//!
+//! Neither exposes RBP or any XMM register.
+//!
+//! # Safety
+//!
+//! The asm contract for both trampolines: TDCALL with RAX = 0 and RCX = the control value
+//! (GPR_SELECT in bits 15:0, XMM_SELECT 0). The TDX module either rejects the control value
+//! (RAX ≠ 0, nothing else changed) or exits to the VMM and resumes the TD with RAX = 0, RCX
+//! restored, every selected GPR holding whatever the VMM left there, and every other register
+//! preserved (TDX module 1.5 `tdg_vp_vmcall.c`; GHCI 1.5). Every selected register is declared
+//! as written. The VMM may write shared guest memory, so no `nomem`; the module uses no guest
+//! stack (the fat trampoline itself pushes RBX, so it lacks `nostack`).
+//!
+//! Spec: Intel TDX Guest-Hypervisor Communication Interface (GHCI) 1.5, "TDG.VP.VMCALL
+//! Interface"; TDX Module v1.5 ABI specification, TDG.VP.VMCALL leaf.
+
+use core::arch::asm;
+use core::fmt;
+
+use crate::status::TdxStatus;
+use crate::types::{Gpa, InputError};
+
+/// Sub-function numbers (R11), GHCI 1.5 "TDG.VP.VMCALL sub-functions".
+pub mod subfunction {
+    /// GetTdVmCallInfo.
+    pub const GET_TD_VM_CALL_INFO: u64 = 0x10000;
+    /// MapGPA.
+    pub const MAP_GPA: u64 = 0x10001;
+    /// GetQuote.
+    pub const GET_QUOTE: u64 = 0x10002;
+    /// ReportFatalError.
+    pub const REPORT_FATAL_ERROR: u64 = 0x10003;
+    /// SetupEventNotifyInterrupt.
+    pub const SETUP_EVENT_NOTIFY_INTERRUPT: u64 = 0x10004;
+    /// Service.
+    pub const SERVICE: u64 = 0x10005;
+    /// Instruction.CPUID (VMX exit reason 10).
+    pub const INSTRUCTION_CPUID: u64 = 10;
+    /// Instruction.HLT (12).
+    pub const INSTRUCTION_HLT: u64 = 12;
+    /// Instruction.IO (30).
+    pub const INSTRUCTION_IO: u64 = 30;
+    /// Instruction.RDMSR (31).
+    pub const INSTRUCTION_RDMSR: u64 = 31;
+    /// Instruction.WRMSR (32).
+    pub const INSTRUCTION_WRMSR: u64 = 32;
+    /// #VE.RequestMMIO (48).
+    pub const VE_REQUEST_MMIO: u64 = 48;
+    /// Instruction.WBINVD (54).
+    pub const INSTRUCTION_WBINVD: u64 = 54;
+}
+
+/// GPR_SELECT bits (bit n = GPR with x86 index n).
+pub mod expose {
+    /// RDX.
+    pub const RDX: u16 = 1 << 2;
+    /// RBX.
+    pub const RBX: u16 = 1 << 3;
+    /// RSI.
+    pub const RSI: u16 = 1 << 6;
+    /// RDI.
+    pub const RDI: u16 = 1 << 7;
+    /// R8.
+    pub const R8: u16 = 1 << 8;
+    /// R9.
+    pub const R9: u16 = 1 << 9;
+    /// R10 (the GHCI status / vendor call number).
+    pub const R10: u16 = 1 << 10;
+    /// R11 (the sub-function / first output).
+    pub const R11: u16 = 1 << 11;
+    /// R12.
+    pub const R12: u16 = 1 << 12;
+    /// R13.
+    pub const R13: u16 = 1 << 13;
+    /// R14.
+    pub const R14: u16 = 1 << 14;
+    /// R15.
+    pub const R15: u16 = 1 << 15;
+    /// Every register the fat trampoline can expose: RDX, RBX, RSI, RDI, R8–R15.
+    pub const FAT: u16 = RDX | RBX | RSI | RDI | R8 | R9 | R10 | R11 | R12 | R13 | R14 | R15;
+}
+
+/// The GHCI status the VMM returns in R10, all 64 bits kept.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct VmcallStatus(pub u64);
+
+impl VmcallStatus {
+    /// TDG.VP.VMCALL_SUCCESS.
+    pub const SUCCESS: VmcallStatus = VmcallStatus(0);
+    /// TDG.VP.VMCALL_RETRY.
+    pub const RETRY: VmcallStatus = VmcallStatus(1);
+    /// TDG.VP.VMCALL_INVALID_OPERAND.
+    pub const INVALID_OPERAND: VmcallStatus = VmcallStatus(0x8000_0000_0000_0000);
+    /// TDG.VP.VMCALL_GPA_INUSE.
+    pub const GPA_INUSE: VmcallStatus = VmcallStatus(0x8000_0000_0000_0001);
+    /// TDG.VP.VMCALL_ALIGN_ERROR.
+    pub const ALIGN_ERROR: VmcallStatus = VmcallStatus(0x8000_0000_0000_0002);
+    /// TDG.VP.VMCALL_SUBFUNC_UNSUPPORTED.
+    pub const SUBFUNC_UNSUPPORTED: VmcallStatus = VmcallStatus(0x8000_0000_0000_0003);
+
+    /// The GHCI name, if the value is one the GHCI defines.
+    pub const fn spec_name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0 => "TDG.VP.VMCALL_SUCCESS",
+            1 => "TDG.VP.VMCALL_RETRY",
+            0x8000_0000_0000_0000 => "TDG.VP.VMCALL_INVALID_OPERAND",
+            0x8000_0000_0000_0001 => "TDG.VP.VMCALL_GPA_INUSE",
+            0x8000_0000_0000_0002 => "TDG.VP.VMCALL_ALIGN_ERROR",
+            0x8000_0000_0000_0003 => "TDG.VP.VMCALL_SUBFUNC_UNSUPPORTED",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Debug for VmcallStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.spec_name() {
+            Some(n) => write!(f, "{n}"),
+            None => write!(f, "VmcallStatus({:#018x})", self.0),
+        }
+    }
+}
+
+/// Why a TDG.VP.VMCALL did not do what was asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmcallError {
+    /// Rejected before any TDCALL.
+    Input(InputError),
+    /// The TDX module refused the call (RAX ≠ 0, e.g. an illegal register mask): the VMM never
+    /// saw it.
+    Module(TdxStatus),
+    /// The VMM answered with a status other than success.
+    Vmm(VmcallStatus),
+    /// The VMM returned a value a guest must not use (named, with the value).
+    Untrusted {
+        /// Which output.
+        what: &'static str,
+        /// The value the VMM returned.
+        value: u64,
+    },
+    /// The VMM kept asking for retries without progress.
+    RetriesExhausted {
+        /// Where the call stood.
+        at: u64,
+        /// Calls made without progress.
+        attempts: u32,
+    },
+}
+
+impl From<InputError> for VmcallError {
+    fn from(e: InputError) -> Self {
+        VmcallError::Input(e)
+    }
+}
+
+impl fmt::Display for VmcallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VmcallError::Input(e) => write!(f, "TDVMCALL input: {e}"),
+            VmcallError::Module(s) => write!(f, "TDX module rejected the TDVMCALL: {s}"),
+            VmcallError::Vmm(s) => write!(f, "VMM returned {s:?}"),
+            VmcallError::Untrusted { what, value } => {
+                write!(f, "VMM returned an unusable {what}: {value:#x}")
+            }
+            VmcallError::RetriesExhausted { at, attempts } => {
+                write!(
+                    f,
+                    "VMM asked for {attempts} retries at {at:#x} without progress"
+                )
+            }
+        }
+    }
+}
+
+/// All ones in the low `bits` bits.
+const fn low_mask(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1 << bits) - 1
+    }
+}
+
+/// `and` immediate that keeps (`-1`) or clears (`0`) register `n` after the call.
+const fn keep(outputs: u16, n: u32) -> i64 {
+    if outputs & (1 << n) != 0 {
+        -1
+    } else {
+        0
+    }
+}
+
+/// The thin trampoline: TDG.VP.VMCALL with inputs and outputs in R10–R15 only.
+///
+/// `EXPOSE` is the GPR_SELECT (a subset of R10–R15 that includes R10); `OUTPUTS` the registers
+/// the sub-function returns (R10 always). Registers in `EXPOSE` but not in `OUTPUTS` read as 0
+/// afterwards, and are zeroed in the registers too. Returns R10–R15.
+///
+/// # Safety
+///
+/// `EXPOSE` must not select registers outside R10–R15 (they would leak whatever the compiler
+/// keeps there and be changed without the compiler knowing). The VMM may write guest memory the
+/// sub-function names (shared memory only: the TDX module keeps private memory from it).
+#[inline(always)]
+pub unsafe fn tdvmcall_thin<const EXPOSE: u16, const OUTPUTS: u16>(
+    regs: [u64; 6],
+) -> Result<[u64; 6], TdxStatus> {
+    let [mut r10, mut r11, mut r12, mut r13, mut r14, mut r15] = regs;
+    let rax: u64;
+    // SAFETY: see the module-level contract; RAX, RCX and R10-R15 are all declared written.
+    unsafe {
+        asm!(
+            tdcall!(),
+            "and r11, {k11}",
+            "and r12, {k12}",
+            "and r13, {k13}",
+            "and r14, {k14}",
+            "and r15, {k15}",
+            k11 = const keep(OUTPUTS, 11),
+            k12 = const keep(OUTPUTS, 12),
+            k13 = const keep(OUTPUTS, 13),
+            k14 = const keep(OUTPUTS, 14),
+            k15 = const keep(OUTPUTS, 15),
+            inlateout("rax") 0u64 => rax,
+            inlateout("rcx") EXPOSE as u64 => _,
+            inlateout("r10") r10,
+            inlateout("r11") r11,
+            inlateout("r12") r12,
+            inlateout("r13") r13,
+            inlateout("r14") r14,
+            inlateout("r15") r15,
+            options(nostack),
+        );
+    }
+    if rax != 0 {
+        return Err(TdxStatus::from_raw(rax));
+    }
+    Ok([r10, r11, r12, r13, r14, r15])
+}
+
+/// Registers of a fat TDG.VP.VMCALL, in the order GHCI ReportFatalError packs its message after
+/// R10–R13: R14, R15, RBX, RDI, RSI, R8, R9, RDX.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct FatRegs {
+    pub r10: u64,
+    pub r11: u64,
+    pub r12: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    pub rbx: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub r8: u64,
+    pub r9: u64,
+    pub rdx: u64,
+}
+
+/// The fat trampoline: TDG.VP.VMCALL that may use RDX, RBX, RSI, RDI and R8–R15.
+///
+/// `EXPOSE` is the GPR_SELECT (a subset of [`expose::FAT`]); `OUTPUTS` the registers the call
+/// returns. Exposed registers that are not outputs are cleared afterwards.
+///
+/// # Safety
+///
+/// As [`tdvmcall_thin`]; `EXPOSE` must be a subset of [`expose::FAT`].
+#[inline(always)]
+pub unsafe fn tdvmcall_fat<const EXPOSE: u16, const OUTPUTS: u16>(
+    regs: &mut FatRegs,
+) -> Result<(), TdxStatus> {
+    let rax: u64;
+    let rbx_out: u64;
+    // SAFETY: see the module-level contract. RBX is saved on the stack, loaded from RAX, and
+    // returned through RCX (whose value after TDCALL is the known control value); every other
+    // selected register is an operand.
+    unsafe {
+        asm!(
+            "push rbx",
+            "mov rbx, rax",
+            "xor eax, eax",
+            "mov ecx, {mask}",
+            tdcall!(),
+            "and rbx, {kbx}",
+            "and rdx, {kdx}",
+            "and rsi, {ksi}",
+            "and rdi, {kdi}",
+            "and r8, {k8}",
+            "and r9, {k9}",
+            "and r11, {k11}",
+            "and r12, {k12}",
+            "and r13, {k13}",
+            "and r14, {k14}",
+            "and r15, {k15}",
+            "mov rcx, rbx",
+            "pop rbx",
+            mask = const EXPOSE as u32,
+            kbx = const keep(OUTPUTS, 3),
+            kdx = const keep(OUTPUTS, 2),
+            ksi = const keep(OUTPUTS, 6),
+            kdi = const keep(OUTPUTS, 7),
+            k8 = const keep(OUTPUTS, 8),
+            k9 = const keep(OUTPUTS, 9),
+            k11 = const keep(OUTPUTS, 11),
+            k12 = const keep(OUTPUTS, 12),
+            k13 = const keep(OUTPUTS, 13),
+            k14 = const keep(OUTPUTS, 14),
+            k15 = const keep(OUTPUTS, 15),
+            inlateout("rax") regs.rbx => rax,
+            lateout("rcx") rbx_out,
+            inlateout("rdx") regs.rdx,
+            inlateout("rsi") regs.rsi,
+            inlateout("rdi") regs.rdi,
+            inlateout("r8") regs.r8,
+            inlateout("r9") regs.r9,
+            inlateout("r10") regs.r10,
+            inlateout("r11") regs.r11,
+            inlateout("r12") regs.r12,
+            inlateout("r13") regs.r13,
+            inlateout("r14") regs.r14,
+            inlateout("r15") regs.r15,
+        );
+    }
+    regs.rbx = rbx_out;
+    if rax != 0 {
+        return Err(TdxStatus::from_raw(rax));
+    }
+    Ok(())
+}
+
+/// A thin call's R10–R15 after the module accepted it (VMM status not yet looked at).
+#[inline(always)]
+fn thin_raw<const EXPOSE: u16, const OUTPUTS: u16>(
+    r10: u64,
+    r11: u64,
+    r12: u64,
+    r13: u64,
+    r14: u64,
+    r15: u64,
+) -> Result<[u64; 6], VmcallError> {
+    const { assert!(EXPOSE & !0xfc00 == 0 && EXPOSE & expose::R10 != 0) };
+    // SAFETY: EXPOSE is a subset of R10-R15 (asserted at compile time above).
+    unsafe { tdvmcall_thin::<EXPOSE, OUTPUTS>([r10, r11, r12, r13, r14, r15]) }
+        .map_err(VmcallError::Module)
+}
+
+/// As [`thin_raw`], with any VMM status but success an error.
+#[inline(always)]
+fn thin_call<const EXPOSE: u16, const OUTPUTS: u16>(
+    r10: u64,
+    r11: u64,
+    r12: u64,
+    r13: u64,
+    r14: u64,
+    r15: u64,
+) -> Result<[u64; 6], VmcallError> {
+    let out = thin_raw::<EXPOSE, OUTPUTS>(r10, r11, r12, r13, r14, r15)?;
+    if out[0] != 0 {
+        return Err(VmcallError::Vmm(VmcallStatus(out[0])));
+    }
+    Ok(out)
+}
+
+/// GPR_SELECT for a thin call using R10, R11 and `n` of R12–R15.
+const fn thin_mask(args: u32) -> u16 {
+    assert!(args <= 4);
+    expose::R10 | expose::R11 | (((1u16 << args) - 1) << 12)
+}
+
+const E1: u16 = thin_mask(1);
+const E2: u16 = thin_mask(2);
+const E3: u16 = thin_mask(3);
+const E4: u16 = thin_mask(4);
+const O_STATUS: u16 = expose::R10;
+const O_R11: u16 = expose::R10 | expose::R11;
+
+/// GetTdVmCallInfo: R12 = `leaf`; returns R11–R14.
+///
+/// Exposes R10–R14. Errors: `Vmm(INVALID_OPERAND)` for a leaf the VMM does not know.
+/// Spec: GHCI 1.5, TDG.VP.VMCALL\<GetTdVmCallInfo\>.
+#[inline]
+pub fn get_td_vm_call_info(leaf: u64) -> Result<[u64; 4], VmcallError> {
+    const O: u16 = expose::R10 | expose::R11 | expose::R12 | expose::R13 | expose::R14;
+    let o = thin_call::<E3, O>(0, subfunction::GET_TD_VM_CALL_INFO, leaf, 0, 0, 0)?;
+    Ok([o[1], o[2], o[3], o[4]])
+}
+
+/// The result of one MapGPA call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapGpaProgress {
+    /// The whole range was converted.
+    Done,
+    /// The VMM asks to call again from `resume` (validated: inside the range, past its start).
+    Retry {
+        /// Where to resume.
+        resume: u64,
+    },
+}
+
+/// MapGPA: convert `[gpa, gpa + len)` to shared (shared bit set in `gpa`) or private.
+///
+/// R12 = GPA, R13 = length; exposes R10–R13; output R11 (resume address on RETRY). A RETRY's
+/// resume address must be page aligned and lie in `[gpa, gpa + len)`; anything else is
+/// `Untrusted { what: "MapGPA resume address" }`. Errors: `Vmm(status)`; `Input` for an empty,
+/// wrapping or unaligned range. Spec: GHCI 1.5, TDG.VP.VMCALL\<MapGPA\>.
+#[inline]
+pub fn map_gpa(gpa: u64, len: u64) -> Result<MapGpaProgress, VmcallError> {
+    let end = match gpa.checked_add(len) {
+        Some(end) if len != 0 && (gpa | len) & 0xfff == 0 => end,
+        _ => return Err(InputError::RangeInvalid { start: gpa, len }.into()),
+    };
+    let o = thin_raw::<E2, O_R11>(0, subfunction::MAP_GPA, gpa, len, 0, 0)?;
+    match VmcallStatus(o[0]) {
+        VmcallStatus::SUCCESS => Ok(MapGpaProgress::Done),
+        VmcallStatus::RETRY => {
+            let resume = o[1];
+            if resume >= gpa && resume < end && resume & 0xfff == 0 {
+                Ok(MapGpaProgress::Retry { resume })
+            } else {
+                Err(VmcallError::Untrusted {
+                    what: "MapGPA resume address",
+                    value: resume,
+                })
+            }
+        }
+        status => Err(VmcallError::Vmm(status)),
+    }
+}
+
+/// Converts `[gpa, gpa + len)` (any shared bit in `gpa` ignored) to shared or private memory
+/// of a TD with GPA width `gpa_width`, with as many MapGPA calls as the VMM asks for.
+///
+/// The VMM's resume addresses are validated ([`map_gpa`]); a RETRY that makes no progress is
+/// allowed `max_stalls` times in a row, then the conversion gives up with
+/// `RetriesExhausted`. Every RETRY that is accepted moves forward or counts as a stall, so the
+/// number of calls is bounded by the number of pages plus the stalls.
+pub fn convert_range(
+    gpa: u64,
+    len: u64,
+    to_shared: bool,
+    gpa_width: u8,
+    max_stalls: u32,
+) -> Result<(), VmcallError> {
+    let shared = match gpa_width {
+        48 | 52 => 1u64 << (gpa_width - 1),
+        _ => return Err(InputError::GpaWidthInvalid { value: gpa_width }.into()),
+    };
+    let start = if to_shared {
+        gpa | shared
+    } else {
+        gpa & !shared
+    };
+    let end = match start.checked_add(len) {
+        Some(end) if len != 0 && (end - 1) & !low_mask(gpa_width as u32) == 0 => end,
+        _ => return Err(InputError::RangeInvalid { start: gpa, len }.into()),
+    };
+    let mut cur = start;
+    let mut stalls = 0;
+    while cur < end {
+        match map_gpa(cur, end - cur)? {
+            MapGpaProgress::Done => return Ok(()),
+            MapGpaProgress::Retry { resume } if resume == cur => {
+                stalls += 1;
+                if stalls > max_stalls {
+                    return Err(VmcallError::RetriesExhausted {
+                        at: cur,
+                        attempts: stalls,
+                    });
+                }
+            }
+            MapGpaProgress::Retry { resume } => {
+                stalls = 0;
+                cur = resume;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// GetQuote: ask the VMM for a quote of the TDREPORT in the shared buffer at `buffer`.
+///
+/// R12 = buffer GPA (shared bit set, 4 KiB aligned), R13 = length; exposes R10–R13. Completion is
+/// asynchronous: the VMM updates the buffer header. Errors: `Vmm(status)`; `Input` for a
+/// private or unaligned buffer. Spec: GHCI 1.5, TDG.VP.VMCALL\<GetQuote\>.
+#[inline]
+pub fn get_quote(buffer: SharedGpa, len: u64) -> Result<(), VmcallError> {
+    if buffer.raw() & 0xfff != 0 {
+        return Err(InputError::Misaligned {
+            value: buffer.raw(),
+            required: 0x1000,
+        }
+        .into());
+    }
+    thin_call::<E2, O_STATUS>(0, subfunction::GET_QUOTE, buffer.raw(), len, 0, 0).map(|_| ())
+}
+
+/// A GPA with the TD's shared bit set (bit `gpa_width - 1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SharedGpa(Gpa);
+
+impl SharedGpa {
+    /// Checks that `gpa` has the shared bit of a TD with GPA width `gpa_width` (48 or 52).
+    pub const fn new(gpa: u64, gpa_width: u8) -> Result<SharedGpa, InputError> {
+        let shared = match gpa_width {
+            48 | 52 => 1u64 << (gpa_width - 1),
+            _ => return Err(InputError::GpaWidthInvalid { value: gpa_width }),
+        };
+        match Gpa::new(gpa) {
+            Err(e) => Err(e),
+            Ok(_) if gpa & shared == 0 || gpa & !low_mask(gpa_width as u32) != 0 => {
+                Err(InputError::NotShared { value: gpa })
+            }
+            Ok(g) => Ok(SharedGpa(g)),
+        }
+    }
+
+    /// The address, shared bit included.
+    pub const fn raw(self) -> u64 {
+        self.0.raw()
+    }
+}
+
+/// SetupEventNotifyInterrupt: the VMM signals completion of asynchronous requests (GetQuote,
+/// Service) with interrupt `vector` (32–255) on this vCPU.
+///
+/// R12 = vector; exposes R10–R12. Spec: GHCI 1.5, TDG.VP.VMCALL\<SetupEventNotifyInterrupt\>.
+#[inline]
+pub fn setup_event_notify_interrupt(vector: u8) -> Result<(), VmcallError> {
+    if vector < 32 {
+        return Err(InputError::VectorOutOfRange { value: vector }.into());
+    }
+    thin_call::<E1, O_STATUS>(
+        0,
+        subfunction::SETUP_EVENT_NOTIFY_INTERRUPT,
+        vector as u64,
+        0,
+        0,
+        0,
+    )
+    .map(|_| ())
+}
+
+/// Service: send the command in the shared page `command` and receive into `response`.
+///
+/// R12/R13 = command/response GPAs (shared, 4 KiB aligned), R14 = notify vector (0 blocking,
+/// 32–255 asynchronous), R15 = timeout (0 infinite); exposes R10–R15. Spec: GHCI 1.5,
+/// TDG.VP.VMCALL\<Service\>.
+#[inline]
+pub fn service(
+    command: SharedGpa,
+    response: SharedGpa,
+    vector: Option<u8>,
+    timeout: u64,
+) -> Result<(), VmcallError> {
+    for g in [command, response] {
+        if g.raw() & 0xfff != 0 {
+            return Err(InputError::Misaligned {
+                value: g.raw(),
+                required: 0x1000,
+            }
+            .into());
+        }
+    }
+    let vector = match vector {
+        None => 0,
+        Some(v) if v >= 32 => v as u64,
+        Some(v) => return Err(InputError::VectorOutOfRange { value: v }.into()),
+    };
+    thin_call::<E4, O_STATUS>(
+        0,
+        subfunction::SERVICE,
+        command.raw(),
+        response.raw(),
+        vector,
+        timeout,
+    )
+    .map(|_| ())
+}
+
+/// CPUID as the VMM emulates it. Each output is 32 bits: the upper halves of R12–R15 the VMM
+/// returns are dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CpuidResult {
+    /// EAX.
+    pub eax: u32,
+    /// EBX.
+    pub ebx: u32,
+    /// ECX.
+    pub ecx: u32,
+    /// EDX.
+    pub edx: u32,
+}
+
+/// Instruction.CPUID: R12 = leaf, R13 = sub-leaf; returns EAX, EBX, ECX, EDX from R12–R15.
+///
+/// Exposes R10–R15. Spec: GHCI 1.5, TDG.VP.VMCALL\<Instruction.CPUID\>.
+#[inline]
+pub fn cpuid(leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
+    const O: u16 = thin_mask(4);
+    let o = thin_call::<E4, O>(
+        0,
+        subfunction::INSTRUCTION_CPUID,
+        leaf as u64,
+        subleaf as u64,
+        0,
+        0,
+    )?;
+    Ok(CpuidResult {
+        eax: o[2] as u32,
+        ebx: o[3] as u32,
+        ecx: o[4] as u32,
+        edx: o[5] as u32,
+    })
+}
+
+/// Instruction.HLT: R12 = 1 if interrupts are blocked (RFLAGS.IF = 0).
+///
+/// Exposes R10–R12. Spec: GHCI 1.5, TDG.VP.VMCALL\<Instruction.HLT\>.
+#[inline]
+pub fn hlt(interrupts_blocked: bool) -> Result<(), VmcallError> {
+    thin_call::<E1, O_STATUS>(
+        0,
+        subfunction::INSTRUCTION_HLT,
+        interrupts_blocked as u64,
+        0,
+        0,
+        0,
+    )
+    .map(|_| ())
+}
+
+/// An I/O or MMIO access size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AccessSize {
+    /// 1 byte.
+    B1 = 1,
+    /// 2 bytes.
+    B2 = 2,
+    /// 4 bytes.
+    B4 = 4,
+    /// 8 bytes (MMIO only).
+    B8 = 8,
+}
+
+impl AccessSize {
+    /// Decodes a size in bytes.
+    pub const fn from_bytes(n: u64) -> Result<AccessSize, InputError> {
+        match n {
+            1 => Ok(AccessSize::B1),
+            2 => Ok(AccessSize::B2),
+            4 => Ok(AccessSize::B4),
+            8 => Ok(AccessSize::B8),
+            _ => Err(InputError::AccessSizeInvalid { value: n }),
+        }
+    }
+
+    /// All ones in the access's width.
+    pub const fn mask(self) -> u64 {
+        low_mask(self as u32 * 8)
+    }
+}
+
+fn io_size(size: AccessSize) -> Result<u64, VmcallError> {
+    match size {
+        AccessSize::B8 => Err(InputError::AccessSizeInvalid { value: 8 }.into()),
+        s => Ok(s as u64),
+    }
+}
+
+/// Instruction.IO, read: R12 = size (1, 2, 4), R13 = 0, R14 = port; returns R11 masked to
+/// `size`.
+///
+/// Exposes R10–R15. Spec: GHCI 1.5, TDG.VP.VMCALL\<Instruction.IO\>.
+#[inline]
+pub fn io_read(size: AccessSize, port: u16) -> Result<u32, VmcallError> {
+    let o = thin_call::<E4, O_R11>(
+        0,
+        subfunction::INSTRUCTION_IO,
+        io_size(size)?,
+        0,
+        port as u64,
+        0,
+    )?;
+    Ok((o[1] & size.mask()) as u32)
+}
+
+/// Instruction.IO, write: R12 = size, R13 = 1, R14 = port, R15 = `value` masked to `size`.
+///
+/// Exposes R10–R15. Spec: GHCI 1.5, TDG.VP.VMCALL\<Instruction.IO\>.
+#[inline]
+pub fn io_write(size: AccessSize, port: u16, value: u32) -> Result<(), VmcallError> {
+    thin_call::<E4, O_STATUS>(
+        0,
+        subfunction::INSTRUCTION_IO,
+        io_size(size)?,
+        1,
+        port as u64,
+        value as u64 & size.mask(),
+    )
+    .map(|_| ())
+}
+
+/// Instruction.RDMSR: R12 = MSR index; returns R11.
+///
+/// Exposes R10–R12. Spec: GHCI 1.5, TDG.VP.VMCALL\<Instruction.RDMSR\>.
+#[inline]
+pub fn rdmsr(msr: u32) -> Result<u64, VmcallError> {
+    let o = thin_call::<E1, O_R11>(0, subfunction::INSTRUCTION_RDMSR, msr as u64, 0, 0, 0)?;
+    Ok(o[1])
+}
+
+/// Instruction.WRMSR: R12 = MSR index, R13 = value.
+///
+/// Exposes R10–R13. Spec: GHCI 1.5, TDG.VP.VMCALL\<Instruction.WRMSR\>.
+#[inline]
+pub fn wrmsr(msr: u32, value: u64) -> Result<(), VmcallError> {
+    thin_call::<E2, O_STATUS>(0, subfunction::INSTRUCTION_WRMSR, msr as u64, value, 0, 0)
+        .map(|_| ())
+}
+
+/// #VE.RequestMMIO, read: R12 = size, R13 = 0, R14 = shared GPA; returns R11 masked to `size`.
+///
+/// Exposes R10–R15. Spec: GHCI 1.5, TDG.VP.VMCALL\<#VE.RequestMMIO\>.
+#[inline]
+pub fn mmio_read(size: AccessSize, gpa: SharedGpa) -> Result<u64, VmcallError> {
+    let o = thin_call::<E4, O_R11>(
+        0,
+        subfunction::VE_REQUEST_MMIO,
+        size as u64,
+        0,
+        gpa.raw(),
+        0,
+    )?;
+    Ok(o[1] & size.mask())
+}
+
+/// #VE.RequestMMIO, write: R12 = size, R13 = 1, R14 = shared GPA, R15 = `value` masked to
+/// `size`.
+///
+/// Exposes R10–R15. Spec: GHCI 1.5, TDG.VP.VMCALL\<#VE.RequestMMIO\>.
+#[inline]
+pub fn mmio_write(size: AccessSize, gpa: SharedGpa, value: u64) -> Result<(), VmcallError> {
+    thin_call::<E4, O_STATUS>(
+        0,
+        subfunction::VE_REQUEST_MMIO,
+        size as u64,
+        1,
+        gpa.raw(),
+        value & size.mask(),
+    )
+    .map(|_| ())
+}
+
+/// Instruction.WBINVD: R12 = 0 for WBINVD, 1 for WBNOINVD.
+///
+/// Exposes R10–R12. Spec: GHCI 1.5, TDG.VP.VMCALL\<Instruction.WBINVD\> (R12's meaning is not
+/// confirmed by a primary source; KVM answers SUBFUNC_UNSUPPORTED).
+#[inline]
+pub fn wbinvd(no_invalidate: bool) -> Result<(), VmcallError> {
+    thin_call::<E1, O_STATUS>(
+        0,
+        subfunction::INSTRUCTION_WBINVD,
+        no_invalidate as u64,
+        0,
+        0,
+        0,
+    )
+    .map(|_| ())
+}
+
+/// The vendor-specific escape, in KVM's convention: R10 = hypercall number (≠ 0), R11–R14 =
+/// arguments; the result comes back in R10 (a KVM return value, not a GHCI status).
+///
+/// Exposes R10–R14. Spec: GHCI 1.5 "vendor-specific TDG.VP.VMCALL" (R10 ≠ 0); Linux
+/// `tdx_kvm_hypercall()`.
+#[inline]
+pub fn kvm_hypercall(nr: u64, args: [u64; 4]) -> Result<u64, VmcallError> {
+    const E: u16 = thin_mask(3);
+    if nr == 0 {
+        return Err(InputError::VendorCallZero.into());
+    }
+    let o = thin_raw::<E, O_STATUS>(nr, args[0], args[1], args[2], args[3], 0)?;
+    Ok(o[0])
+}
+
+/// ReportFatalError: tell the VMM this TD cannot continue, with `error_code` in R12, an optional
+/// GPA of more data in R13 (bit 63 of R12 says it is valid) and up to 64 bytes of `message`
+/// packed into R14, R15, RBX, RDI, RSI, R8, R9, RDX (NUL padded; the VMM adds the terminating
+/// NUL). Does not return: if the VMM resumes the TD, the call repeats.
+///
+/// Exposes RDX, RBX, RSI, RDI, R8–R15. Spec: GHCI 1.5, TDG.VP.VMCALL\<ReportFatalError\>.
+pub fn report_fatal_error(error_code: u64, data: Option<Gpa>, message: &[u8]) -> ! {
+    let mut bytes = [0u8; 64];
+    let n = message.len().min(64);
+    bytes[..n].copy_from_slice(&message[..n]);
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w)
+    };
+    let (r12, r13) = match data {
+        Some(g) => (error_code | 1 << 63, g.raw()),
+        None => (error_code & !(1 << 63), 0),
+    };
+    loop {
+        let mut regs = FatRegs {
+            r10: 0,
+            r11: subfunction::REPORT_FATAL_ERROR,
+            r12,
+            r13,
+            r14: word(0),
+            r15: word(1),
+            rbx: word(2),
+            rdi: word(3),
+            rsi: word(4),
+            r8: word(5),
+            r9: word(6),
+            rdx: word(7),
+        };
+        // SAFETY: FAT is the fat trampoline's own register set.
+        let _ = unsafe { tdvmcall_fat::<{ expose::FAT }, 0>(&mut regs) };
+    }
+}

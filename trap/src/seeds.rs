@@ -1,0 +1,727 @@
+//! Hand-written seed programs for the fuzz targets.
+//!
+//! Each target's seeds together reach every status path the model gives its leaf in the
+//! simulated TD of [`crate::oracle::world_config`] (and the typed constructors' rejections).
+//! `trap/tests/corpora.rs` writes them, encoded with [`Program::encode`], to
+//! `corpora/<target>/<seed name>.bin`, checks that the committed files match, replays every
+//! file, and checks which statuses each target's seeds reach.
+//!
+//! The accept region (64 MiB at 0x8000_0000, see `lay_out_region` in [`crate::oracle`]) is
+//! 32 blocks of 2 MiB, block `b` starting at page `b × 512` (`accept_range` takes page
+//! indices; [`PageRef::Region`] takes a block index below 2^31 and a page index from 2^31 up). By block index mod 8: 0 and 6 a pending 2 MiB leaf; 1 an
+//! accepted 2 MiB leaf; 2 all 4 KiB pending; 3 4 KiB alternating accepted (even pages) and
+//! pending (odd pages); 4 4 KiB unmapped (the honest VMM adds a pending page on the TD exit);
+//! 5 and 7 all 4 KiB accepted.
+
+use crate::call::{Call, FieldRef, MemRef, PageRef, Program, StatusRef, Target, VeInfoSeed};
+
+/// First 4 KiB page of 2 MiB block `b` of the accept region (an `accept_range` page index).
+const fn block(b: u32) -> u32 {
+    b * 512
+}
+
+/// 2 MiB block `b` of the accept region ([`PageRef::Region`] below 2^31).
+fn block_ref(b: u32) -> PageRef {
+    PageRef::Region(b)
+}
+
+/// 4 KiB page `k` of 2 MiB block `b` of the accept region ([`PageRef::Region`] from 2^31 up).
+fn page(b: u32, k: u32) -> PageRef {
+    PageRef::Region(1 << 31 | (block(b) + k))
+}
+
+/// Base GPA of the accept region (`TdConfig::default()`).
+const REGION: u64 = 0x8000_0000;
+/// The shared bit of the simulated TD (GPAW 48).
+const SHARED: u64 = 1 << 47;
+/// A GPA with bit 50 set: accepted by the `Gpa` constructor (bits 63:52 clear) but invalid for
+/// a TD with GPAW 48 (bits 51:48 must be clear).
+const ABOVE_GPAW: u64 = 1 << 50;
+/// Private memory outside the arena and the accept region: reads as zeros, absorbs writes.
+const ELSEWHERE: u64 = 0x1000_0000;
+
+fn accept(page: PageRef, level: u8) -> Call {
+    Call::Accept {
+        page,
+        level,
+        busy: false,
+        interrupts: 0,
+    }
+}
+
+fn accept_busy(page: PageRef, level: u8) -> Call {
+    Call::Accept {
+        page,
+        level,
+        busy: true,
+        interrupts: 0,
+    }
+}
+
+fn accept_interrupted(page: PageRef, level: u8, interrupts: u8) -> Call {
+    Call::Accept {
+        page,
+        level,
+        busy: false,
+        interrupts,
+    }
+}
+
+/// `accept_range` over `pages` (1 to 1100) pages from page `first_page` of the region.
+fn range(first_page: u32, pages: u32, max_level: u8) -> Call {
+    // The oracle takes `pages` mod 1100, plus one: encode the count minus one.
+    assert!((1..=1100).contains(&pages));
+    Call::AcceptRange {
+        first_page,
+        pages: pages - 1,
+        max_level,
+    }
+}
+
+/// The model's metadata field table entry `name`, element `element`, as a [`FieldRef::Known`]
+/// index (position among the guest-accessible elements, as the oracle resolves it).
+fn known(name: &str, element: u32) -> FieldRef {
+    let module = tdx_model::TdxModule::new(crate::oracle::world_config());
+    let first = module
+        .metadata_fields()
+        .position(|(_, a)| a.name == name)
+        .unwrap_or_else(|| panic!("{name} is not a guest-accessible field"));
+    let i = first + element as usize;
+    assert_eq!(
+        module.metadata_fields().nth(i).map(|(_, a)| a.name),
+        Some(name),
+        "{name} has no element {element}"
+    );
+    FieldRef::Known(u8::try_from(i).expect("field table index fits a byte"))
+}
+
+/// Canonical field ID of the table entry `name` (guest-accessible or not).
+fn id(name: &str) -> FieldRef {
+    let e = tdx_model::metadata::TD_FIELDS
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("no field {name}"));
+    FieldRef::Raw(e.field_id)
+}
+
+fn rd(field: FieldRef) -> Call {
+    Call::VmRd { field }
+}
+
+fn rd1(field: FieldRef) -> Call {
+    Call::VmRdV1 { field }
+}
+
+fn wr(field: FieldRef, value: u64, mask: u64) -> Call {
+    Call::VmWr {
+        field,
+        value,
+        mask,
+        narrow: false,
+    }
+}
+
+fn report(report: MemRef, data: MemRef, subtype: u8, interrupts: u8) -> Call {
+    Call::Report {
+        report,
+        data,
+        subtype,
+        report_data: core::array::from_fn(|i| i as u8),
+        interrupts,
+    }
+}
+
+/// [`MemRef::Slot`] values from this up are 64-byte-aligned slots, below it 1 KiB-aligned ones.
+const B64: u16 = 1 << 15;
+
+/// 1 KiB-aligned arena slot `n` (distinct for `n` < 15).
+fn kib(n: u16) -> MemRef {
+    MemRef::Slot(n)
+}
+
+/// 64-byte-aligned arena slot `n`: not 1 KiB aligned unless `n` is a multiple of 16; `b64(0)`
+/// is `kib(8)`, and `b64(1..8)` lie inside `kib(8)`.
+fn b64(n: u16) -> MemRef {
+    MemRef::Slot(B64 | n)
+}
+
+/// A report into 1 KiB slot 0 of REPORTDATA in 64-byte slot 1 (elsewhere in the arena).
+fn plain_report() -> Call {
+    report(kib(0), b64(1), 0, 0)
+}
+
+fn extend(data: MemRef, index: u8, busy: bool) -> Call {
+    Call::RtmrExtend {
+        data,
+        index,
+        value: core::array::from_fn(|i| 0xa0 ^ index ^ i as u8),
+        busy,
+    }
+}
+
+/// Index of the model's named status `name` in `tdx_model::status::KNOWN`.
+fn status_index(name: &str) -> u8 {
+    let i = tdx_model::status::KNOWN
+        .iter()
+        .position(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no status {name}"));
+    u8::try_from(i).expect("status table index fits a byte")
+}
+
+/// Number of leaves `ForcedStatus` rotates over (`leaf` is taken mod this by the oracle).
+const FORCED_LEAVES: u8 = 5;
+
+/// `status` forced on every leaf.
+fn forced_everywhere(status: StatusRef) -> impl Iterator<Item = Call> {
+    (0..FORCED_LEAVES).map(move |leaf| Call::ForcedStatus { leaf, status })
+}
+
+fn named(name: &str, details: u32) -> StatusRef {
+    StatusRef::Known {
+        index: status_index(name),
+        details,
+    }
+}
+
+fn p(calls: impl IntoIterator<Item = Call>) -> Program {
+    Program(calls.into_iter().collect())
+}
+
+/// The seed programs of `target`, each with a file name (without `.bin`). Empty for
+/// [`Target::All`], which is not a fuzz target.
+pub fn seeds(target: Target) -> Vec<(&'static str, Program)> {
+    match target {
+        Target::LeafAccept => accept_seeds(),
+        Target::LeafVpInfo => vec![
+            ("once", p([Call::VpInfo])),
+            ("twice", p([Call::VpInfo, Call::VpInfo])),
+        ],
+        Target::LeafVmRd => vm_rd_seeds(),
+        Target::LeafVmWr => vm_wr_seeds(),
+        Target::LeafReport => report_seeds(),
+        Target::LeafRtmrExtend => rtmr_seeds(),
+        Target::LeafVeinfo => veinfo_seeds(),
+        Target::LeafCpuidve => vec![
+            (
+                "all_four",
+                p([(false, false), (true, false), (false, true), (true, true)]
+                    .map(|(supervisor, user)| Call::CpuidveSet { supervisor, user })),
+            ),
+            (
+                "on_then_off",
+                p([
+                    Call::CpuidveSet {
+                        supervisor: true,
+                        user: true,
+                    },
+                    Call::CpuidveSet {
+                        supervisor: false,
+                        user: false,
+                    },
+                ]),
+            ),
+        ],
+        Target::StatusDecode => status_seeds(),
+        Target::All => Vec::new(),
+    }
+}
+
+fn accept_seeds() -> Vec<(&'static str, Program)> {
+    vec![
+        // SUCCESS paths.
+        ("pending_4k", p([accept(block_ref(2), 0)])),
+        ("pending_2m", p([accept(block_ref(0), 1)])),
+        (
+            "pending_2m_interrupted",
+            p([accept_interrupted(block_ref(6), 1, 3)]),
+        ),
+        // The TD exit path: the honest VMM maps a pending page, the TDCALL re-executes.
+        ("unmapped_4k_td_exit", p([accept(page(4, 5), 0)])),
+        // 4 KiB request inside a pending 2 MiB leaf: TD exit, the VMM demotes the leaf.
+        (
+            "4k_in_pending_2m_td_exit",
+            p([accept(page(0, 7), 0), accept(page(0, 8), 0)]),
+        ),
+        // PAGE_ALREADY_ACCEPTED with the level of the existing leaf.
+        ("accepted_4k", p([accept(block_ref(5), 0)])),
+        ("4k_in_accepted_2m", p([accept(page(1, 3), 0)])),
+        ("accepted_2m", p([accept(block_ref(1), 1)])),
+        (
+            "accept_twice",
+            p([accept(page(3, 1), 0), accept(page(3, 1), 0)]),
+        ),
+        // PAGE_SIZE_MISMATCH: 2 MiB on a 4 KiB page table.
+        ("2m_on_4k_pending", p([accept(block_ref(2), 1)])),
+        ("2m_on_4k_unmapped", p([accept(block_ref(4), 1)])),
+        ("2m_on_4k_mixed", p([accept(block_ref(3), 1)])),
+        // OPERAND_BUSY + RCX.
+        ("busy_4k", p([accept_busy(page(2, 1), 0)])),
+        ("busy_2m", p([accept_busy(block_ref(0), 1)])),
+        // OPERAND_INVALID + RCX from the module.
+        ("level_1g", p([accept(block_ref(0), 2)])),
+        ("shared_bit", p([accept(PageRef::Raw(REGION | SHARED), 0)])),
+        (
+            "above_gpaw",
+            p([accept(PageRef::Raw(REGION | ABOVE_GPAW), 0)]),
+        ),
+        // Rejected by the typed constructors (no TDCALL); the encoding takes the level mod 4.
+        ("level_3", p([accept(block_ref(2), 3)])),
+        (
+            "misaligned_4k",
+            p([accept(PageRef::Raw(REGION + 0x800), 0)]),
+        ),
+        ("misaligned_2m", p([accept(page(0, 1), 1)])),
+        ("gpa_too_wide", p([accept(PageRef::Raw(1 << 52), 0)])),
+        // Outside the accept region: accepted memory mapped with 4 KiB leaves.
+        (
+            "outside_region",
+            p([
+                accept(PageRef::Raw(ELSEWHERE), 0),
+                accept(PageRef::Raw(ELSEWHERE), 1),
+            ]),
+        ),
+        // accept_range over the block kinds.
+        ("range_2m_blocks_0_1", p([range(block(0), 1024, 1)])),
+        ("range_4k_blocks_2_3", p([range(block(2), 1024, 0)])),
+        ("range_1g_blocks_3_4", p([range(block(3), 1024, 2)])),
+        (
+            "range_across_blocks_5_6_7",
+            p([range(block(5) + 500, 1100, 1)]),
+        ),
+        (
+            "range_unaligned_mixed",
+            p([range(block(3) + 3, 700, 1), range(block(5) + 511, 2, 1)]),
+        ),
+        (
+            "range_after_accepts",
+            p([
+                accept(block_ref(0), 1),
+                accept(page(2, 4), 0),
+                range(block(1), 1024, 1),
+                accept(page(2, 4), 0),
+            ]),
+        ),
+    ]
+}
+
+fn vm_rd_seeds() -> Vec<(&'static str, Program)> {
+    vec![
+        // One element of every readable entry, by table index (v0 and v1).
+        (
+            "every_readable_entry",
+            p([
+                rd(known("TD_UUID", 0)),
+                rd(known("NUM_VCPUS", 0)),
+                rd(known("NUM_L2_VMS", 0)),
+                rd(known("ATTRIBUTES", 0)),
+                rd(known("XFAM", 0)),
+                rd(known("MAX_VCPUS", 0)),
+                rd(known("GPAW", 0)),
+                rd(known("TSC_FREQUENCY", 0)),
+                rd(known("NOTIFY_ENABLES", 0)),
+                rd(known("CONFIG_FLAGS", 0)),
+                rd(known("TD_CTLS", 0)),
+                rd(known("TOPOLOGY_ENUM_CONFIGURED", 0)),
+                rd(known("MRTD", 5)),
+                rd(known("MRCONFIGID", 0)),
+                rd(known("MROWNER", 0)),
+                rd(known("MROWNERCONFIG", 0)),
+                rd(known("RTMR", 23)),
+                rd(known("PRE_IMPORT_UUID", 0)),
+                rd(known("SERVTD_HASH", 0)),
+                rd(known("SERVTD_NUM", 0)),
+                rd(known("SERVTD_BINDINGS_TABLE", 15)),
+            ]),
+        ),
+        // Element sizes 1, 2, 4 and 8 bytes, by raw canonical ID.
+        (
+            "element_sizes_raw",
+            p([
+                rd(id("GPAW")),
+                rd(id("TSC_FREQUENCY")),
+                rd(id("NUM_VCPUS")),
+                rd(id("XFAM")),
+            ]),
+        ),
+        // Linux's TDCS_CONFIG_FLAGS / TDCS_TD_CTLS IDs: other non-key bits, same fields.
+        (
+            "linux_ids",
+            p([
+                rd(FieldRef::Raw(0x1110_0003_0000_0016)),
+                rd(FieldRef::Raw(0x1110_0003_0000_0017)),
+            ]),
+        ),
+        // v1: next element in the same entry, next entry, and the end of the list.
+        (
+            "v1_next",
+            p([
+                rd1(known("TD_UUID", 0)),
+                rd1(known("TD_UUID", 3)),
+                rd1(known("RTMR", 5)),
+                rd1(known("SERVTD_BINDINGS_TABLE", 15)),
+            ]),
+        ),
+        (
+            "v1_walk_from_first",
+            p([
+                Call::VmRdFirst,
+                rd1(known("TD_UUID", 0)),
+                rd1(known("TD_UUID", 1)),
+                rd1(known("TD_UUID", 2)),
+                rd1(known("TD_UUID", 3)),
+                rd1(known("NUM_VCPUS", 0)),
+            ]),
+        ),
+        ("first", p([Call::VmRdFirst])),
+        // Failures.
+        (
+            "unknown_field",
+            p([
+                rd(FieldRef::Raw(0x9110_0003_0000_0018)),
+                rd1(FieldRef::Raw(0x9110_0003_0000_0018)),
+            ]),
+        ),
+        (
+            "not_readable",
+            p([rd(id("FATAL")), rd(id("EPTP")), rd1(id("HKID"))]),
+        ),
+        (
+            "cpuid_values",
+            p([
+                rd(id("CPUID_VALUES")),
+                rd(FieldRef::Raw(0x9410_0003_00fe_0000)),
+            ]),
+        ),
+        // A class code the table does not have.
+        (
+            "unknown_class",
+            p([rd(FieldRef::Raw(0x2210_0003_0000_0000))]),
+        ),
+        // Rejected by FieldId::new: reserved bits, and a multi-element sequence.
+        (
+            "rejected_ids",
+            p([
+                rd(FieldRef::Raw(0x9110_0003_0100_0010)),
+                rd(FieldRef::Raw(0xd110_0003_0000_0010)),
+                rd1(FieldRef::Raw(0x1110_0003_0000_0000 | 5 << 34)),
+                rd(FieldRef::Raw(u64::MAX)),
+            ]),
+        ),
+    ]
+}
+
+fn vm_wr_seeds() -> Vec<(&'static str, Program)> {
+    let notify = || known("NOTIFY_ENABLES", 0);
+    let td_ctls = || known("TD_CTLS", 0);
+    vec![
+        (
+            "notify_enables_set_clear",
+            p([
+                wr(notify(), 1, 1),
+                rd(notify()),
+                wr(notify(), 0, 1),
+                rd(notify()),
+            ]),
+        ),
+        // Bits outside the write mask may be in R9 if R8 holds their current value.
+        (
+            "notify_enables_full_mask_same_value",
+            p([wr(notify(), 1, u64::MAX), rd(notify())]),
+        ),
+        (
+            "notify_enables_value_not_valid",
+            p([wr(notify(), 3, 3), rd(notify())]),
+        ),
+        (
+            "td_ctls_pending_ve_disable",
+            p([
+                rd(td_ctls()),
+                wr(td_ctls(), 0, 1),
+                rd(td_ctls()),
+                wr(td_ctls(), 1, 1),
+                rd(td_ctls()),
+            ]),
+        ),
+        (
+            "td_ctls_enum_topology",
+            p([wr(td_ctls(), 2, 2), rd(td_ctls()), wr(td_ctls(), 0, 3)]),
+        ),
+        (
+            "td_ctls_full_mask_same_value",
+            p([wr(td_ctls(), 3, u64::MAX), rd(td_ctls())]),
+        ),
+        (
+            "td_ctls_value_not_valid",
+            p([
+                wr(td_ctls(), 0xff, u64::MAX),
+                wr(td_ctls(), 5, 7),
+                rd(td_ctls()),
+            ]),
+        ),
+        (
+            "narrow",
+            p([
+                Call::VmWr {
+                    field: td_ctls(),
+                    value: 0xffff_fff2,
+                    mask: 0xffff_fff2,
+                    narrow: true,
+                },
+                rd(td_ctls()),
+            ]),
+        ),
+        // METADATA_FIELD_NOT_WRITABLE: zero mask, read-only field, CPUID_VALUES.
+        ("zero_mask", p([wr(notify(), 1, 0), wr(td_ctls(), 4, 4)])),
+        (
+            "read_only_fields",
+            p([
+                wr(known("ATTRIBUTES", 0), 0, 1),
+                wr(known("CONFIG_FLAGS", 0), 0, 2),
+                wr(id("FATAL"), 1, 1),
+                wr(id("CPUID_VALUES"), 1, 1),
+            ]),
+        ),
+        // METADATA_FIELD_ID_INCORRECT.
+        (
+            "unknown_fields",
+            p([
+                wr(FieldRef::Raw(0x9110_0003_0000_0018), 1, 1),
+                wr(FieldRef::Raw(0x9410_0003_00fe_0000), 1, 1),
+            ]),
+        ),
+        // Rejected by FieldId::new.
+        (
+            "rejected_id",
+            p([wr(FieldRef::Raw(0x9110_0003_0000_0010 | 1 << 62), 1, 1)]),
+        ),
+    ]
+}
+
+fn report_seeds() -> Vec<(&'static str, Program)> {
+    vec![
+        ("valid", p([plain_report()])),
+        (
+            "interrupted_then_cached",
+            p([report(kib(0), b64(1), 0, 1), report(kib(2), b64(3), 0, 3)]),
+        ),
+        // The module accepts shared GPAs for both operands.
+        (
+            "shared",
+            p([
+                report(MemRef::SharedSlot(0), b64(1), 0, 0),
+                report(kib(0), MemRef::SharedSlot(B64 | 3), 0, 0),
+            ]),
+        ),
+        // The report overlapping its own REPORTDATA.
+        ("overlapping", p([report(kib(8), b64(0), 0, 0)])),
+        // Private memory the harness does not observe; an accepted page of the accept region.
+        (
+            "unobserved_memory",
+            p([
+                report(MemRef::Raw(ELSEWHERE), b64(1), 0, 0),
+                report(
+                    MemRef::Raw(REGION + (2 << 20)),
+                    MemRef::Raw(ELSEWHERE + 64),
+                    0,
+                    0,
+                ),
+            ]),
+        ),
+        // OPERAND_INVALID + R8.
+        (
+            "subtype_nonzero",
+            p([report(kib(0), b64(1), 1, 0), report(kib(0), b64(1), 255, 0)]),
+        ),
+        // OPERAND_INVALID + RDX / + RCX: GPAs beyond the TD's GPA width.
+        (
+            "data_above_gpaw",
+            p([report(kib(0), MemRef::Raw(ABOVE_GPAW), 0, 0)]),
+        ),
+        (
+            "report_above_gpaw",
+            p([report(MemRef::Raw(ABOVE_GPAW), b64(1), 0, 0)]),
+        ),
+        // Rejected by AlignedGpa: misaligned report (64-byte slot 1) or data, too-wide GPA.
+        ("misaligned_report", p([report(b64(1), b64(3), 0, 0)])),
+        (
+            "misaligned_data",
+            p([report(kib(0), MemRef::Raw(ELSEWHERE + 8), 0, 0)]),
+        ),
+        (
+            "gpa_too_wide",
+            p([report(MemRef::Raw(1 << 52), b64(1), 0, 0)]),
+        ),
+    ]
+}
+
+fn rtmr_seeds() -> Vec<(&'static str, Program)> {
+    vec![
+        (
+            "each_index_then_report",
+            p([
+                extend(b64(1), 0, false),
+                extend(b64(2), 1, false),
+                extend(b64(3), 2, false),
+                extend(b64(4), 3, false),
+                plain_report(),
+            ]),
+        ),
+        (
+            "extend_twice_then_report",
+            p([
+                extend(b64(1), 2, false),
+                plain_report(),
+                extend(b64(1), 2, false),
+                plain_report(),
+            ]),
+        ),
+        // Data the harness does not observe (reads as zeros) and an accepted region page.
+        (
+            "unobserved_data",
+            p([
+                extend(MemRef::Raw(ELSEWHERE), 0, false),
+                extend(MemRef::Raw(REGION + (2 << 20) + 64), 1, false),
+                plain_report(),
+            ]),
+        ),
+        // OPERAND_BUSY + RTMR lock, and nothing extended.
+        ("busy", p([extend(b64(1), 0, true), plain_report()])),
+        // OPERAND_INVALID + RCX: shared data, data beyond the GPA width.
+        (
+            "shared_data",
+            p([
+                extend(MemRef::SharedSlot(B64 | 1), 1, false),
+                plain_report(),
+            ]),
+        ),
+        (
+            "data_above_gpaw",
+            p([extend(MemRef::Raw(ABOVE_GPAW), 1, false)]),
+        ),
+        // Rejected by the constructors: index 4 (the encoding takes the index mod 5), misaligned data, too-wide GPA.
+        ("bad_index", p([extend(b64(1), 4, false), plain_report()])),
+        (
+            "misaligned",
+            p([extend(MemRef::Raw(ELSEWHERE + 32), 0, false)]),
+        ),
+        ("gpa_too_wide", p([extend(MemRef::Raw(1 << 52), 0, false)])),
+        // The report's own failure paths in this target.
+        (
+            "report_interrupted_after_extend",
+            p([
+                plain_report(),
+                extend(b64(1), 3, false),
+                report(kib(0), b64(1), 0, 1),
+            ]),
+        ),
+    ]
+}
+
+fn veinfo_seeds() -> Vec<(&'static str, Program)> {
+    let info = VeInfoSeed {
+        exit_reason: 48,
+        exit_qualification: 0x181,
+        gla: 0x7fff_1234_5000,
+        gpa: 0x8000_1000,
+        instruction_length: 3,
+        instruction_info: 0,
+    };
+    let ones = VeInfoSeed {
+        exit_reason: u32::MAX,
+        exit_qualification: u64::MAX,
+        gla: u64::MAX,
+        gpa: u64::MAX,
+        instruction_length: u32::MAX,
+        instruction_info: u32::MAX,
+    };
+    vec![
+        ("with_info", p([Call::VeinfoGet { info: Some(info) }])),
+        ("without_info", p([Call::VeinfoGet { info: None }])),
+        ("all_ones", p([Call::VeinfoGet { info: Some(ones) }])),
+        (
+            "with_then_without",
+            p([
+                Call::VeinfoGet { info: Some(info) },
+                Call::VeinfoGet { info: None },
+                Call::VeinfoGet { info: Some(ZERO) },
+            ]),
+        ),
+    ]
+}
+
+/// All-zero #VE information (valid, but every field zero).
+const ZERO: VeInfoSeed = VeInfoSeed {
+    exit_reason: 0,
+    exit_qualification: 0,
+    gla: 0,
+    gpa: 0,
+    instruction_length: 0,
+    instruction_info: 0,
+};
+
+/// Operand IDs and levels to pair with named statuses.
+const DETAILS: [u32; 3] = [1, 2, 0xa8];
+
+fn status_seeds() -> Vec<(&'static str, Program)> {
+    let mut seeds: Vec<(&'static str, Program)> = vec![
+        ("success", p(forced_everywhere(StatusRef::Raw(0)))),
+        // Unknown codes: unknown code in a known class, unknown class, unknown warning.
+        (
+            "unknown_codes",
+            p([
+                0xc000_0bff_0000_0000,
+                0x8000_ff00_0000_0001,
+                0x0000_0b09_0000_0000,
+                0xc000_0c0f_0000_00a8,
+            ]
+            .into_iter()
+            .flat_map(|s| forced_everywhere(StatusRef::Raw(s)))),
+        ),
+        // A zero code with details: named TDX_SUCCESS by class/code, yet not success.
+        (
+            "success_code_with_details",
+            p([1, 0xa8, 0xffff_ffff]
+                .into_iter()
+                .flat_map(|s| forced_everywhere(StatusRef::Raw(s)))),
+        ),
+        // Reserved bits 59:48, the fatal and host-recoverability bits, all ones.
+        (
+            "reserved_and_flag_bits",
+            p([
+                0x0fff_0000_0000_0000,
+                0xc001_0100_0000_0001,
+                0xe000_0100_0000_0000,
+                0x9000_0205_0000_0000 | 1 << 48,
+                u64::MAX,
+            ]
+            .into_iter()
+            .flat_map(|s| forced_everywhere(StatusRef::Raw(s)))),
+        ),
+    ];
+    // Every named status on every leaf, without and with details.
+    for ((name, _), seed_name) in tdx_model::status::KNOWN.iter().zip(status_seed_names()) {
+        let calls = [0]
+            .into_iter()
+            .chain(DETAILS)
+            .flat_map(|d| forced_everywhere(named(name, d)));
+        seeds.push((seed_name, p(calls)));
+    }
+    seeds
+}
+
+/// `TDX_OPERAND_INVALID` → `named_operand_invalid`, for every named status, made once.
+fn status_seed_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        tdx_model::status::KNOWN
+            .iter()
+            .map(|(name, _)| {
+                let short = name
+                    .strip_prefix("TDX_")
+                    .unwrap_or(name)
+                    .to_ascii_lowercase();
+                &*Box::leak(format!("named_{short}").into_boxed_str())
+            })
+            .collect()
+    })
+}
