@@ -626,7 +626,53 @@ pub static CONTRACTS: &[LeafContract] = &[
     },
 ];
 
-/// The contract of `leaf` at `version`, if modelled.
+// ---- TDG.VP.VMCALL (0) ----
+const VMCALL_IN: &[InputReg] = &[InputReg {
+    reg: Gpr::Rcx,
+    name: "tdvmcall_control_t: GPR and XMM select masks",
+    fields: &[
+        v("gpr_select", 0, 16),
+        v("xmm_select", 16, 16),
+        mbz("reserved", 32, 32),
+    ],
+}];
+
+macro_rules! vmm_out {
+    ($($reg:ident),*) => {
+        &[$(OutputReg {
+            reg: Gpr::$reg,
+            name: "the VMM's value if selected in GPR_SELECT, else preserved",
+            fields: &[v("value", 0, 64)],
+            on_failure: OnFailure::Unchanged,
+        }),*]
+    };
+}
+
+/// The module-level contract of TDG.VP.VMCALL (leaf 0, version 0). Deliberately not part of
+/// [`CONTRACTS`] and not returned by [`lookup`] (the workspace README's leaf table and its
+/// check in `trap/tests/readme.rs` list leaf 0 as not covered by the leaf contracts).
+///
+/// Input RCX = control value (RAX, RCX, RSP — and RBP with CONFIG_FLAGS.NO_RBP_MOD — must not be
+/// selected; bits 63:32 must be zero). Every GPR but RSP may be selected, so `may_modify` is
+/// every GPR but RSP and RCX (RCX is restored to the control value). The per-call truth is
+/// narrower: after a completed exit exactly RAX and the registers selected in RCX bits 2–15 can
+/// change — see [`crate::vmcall::VmcallContract::exposed`] for each sub-function.
+pub static VMCALL_LEAF: LeafContract = LeafContract {
+    name: "TDG.VP.VMCALL",
+    leaf: leaf::TDG_VP_VMCALL,
+    version: 0,
+    inputs: VMCALL_IN,
+    outputs: vmm_out!(Rdx, Rbx, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15),
+    may_modify: RegSet(0xFFED),
+    reads_guest_memory: false,
+    writes_guest_memory: false,
+    interruptible: false,
+    spec_ref:
+        "TDX module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_vmcall.c; fact sheet tdx-abi.md §4.1",
+};
+
+/// The contract of `leaf` at `version`, if modelled, from [`CONTRACTS`] (leaves 1–8; for
+/// TDG.VP.VMCALL see [`VMCALL_LEAF`] and [`crate::vmcall`]).
 pub fn lookup(leaf: u16, version: u8) -> Option<&'static LeafContract> {
     CONTRACTS
         .iter()
@@ -667,6 +713,19 @@ mod tests {
             assert_eq!(lookup(c.leaf, c.version), Some(c));
         }
         assert!(lookup(0, 0).is_none());
+        let vc = &VMCALL_LEAF;
+        assert_eq!(vc.may_modify, vc.output_regs().with(Gpr::Rax));
+        assert_eq!(
+            vc.may_modify,
+            RegSet::ALL.minus(RegSet::of(&[Gpr::Rsp, Gpr::Rcx]))
+        );
+        assert_eq!(vc.rax(), 0);
+        assert_eq!(
+            vc.encode(&[("gpr_select", 0xFC00), ("xmm_select", 0)])
+                .unwrap()
+                .as_slice(),
+            &[(Gpr::Rcx, 0xFC00)]
+        );
         assert!(lookup(7, 2).is_none());
         assert!(lookup(6, 1).is_none());
         assert_eq!(lookup(7, 1).unwrap().rax(), 0x1_0007);

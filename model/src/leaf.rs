@@ -3,7 +3,7 @@
 //! Source: TDX module 1.5.05 `include/tdx_api_defs.h` (`tdx_leaf_and_version_t`,
 //! `TDG_*_LEAF`); Linux `arch/x86/include/asm/shared/tdx.h`.
 
-/// TDG.VP.VMCALL: call the host VMM (GHCI). Not modelled by [`crate::TdxModule`].
+/// TDG.VP.VMCALL: call the host VMM (GHCI); see [`crate::vmcall`] and [`crate::vmm`].
 pub const TDG_VP_VMCALL: u16 = 0;
 /// TDG.VP.INFO: TD execution environment information.
 pub const TDG_VP_INFO: u16 = 1;

@@ -28,8 +28,10 @@
 //!   deterministic model values ([`TdxModule::expected_report`]).
 //! * **Metadata**: the full TDR/TDCS table with guest read/write masks is transcribed
 //!   ([`metadata`]); CPUID_VALUES leaf/subleaf validation is not.
-//! * TDG.VP.VMCALL (leaf 0) is modelled separately; this model answers it `TDX_OPERAND_INVALID`.
-//!   Leaves ≥ 9 are not modelled.
+//! * TDG.VP.VMCALL (leaf 0): the module's part (control-value checks, the exit to the VMM and
+//!   the resume rules) is modelled exactly; the VMM is a model ([`vmm`]: an honest KVM + QEMU-like
+//!   VMM or a deterministic hostile one), and the GHCI sub-function contracts are in [`vmcall`].
+//!   XMM registers are not modelled. Leaves ≥ 9 are not modelled.
 //!
 //! ## Sources
 //!
@@ -39,8 +41,11 @@
 //!   `get_tdinfo_and_teeinfohash`), `src/common/metadata_handlers/metadata_{generic,td}.[ch]`,
 //!   `include/auto_gen/tdr_tdcs_fields_lookup.c`, `include/auto_gen/tdx_error_codes_defs.h`,
 //!   `include/tdx_api_defs.h` (`md_field_id_t`, `td_report_t`).
-//! * The workspace fact sheet `shared/reference/tdx-abi.md` (§1–§3, §6), which also cites Linux
+//! * The workspace fact sheet `shared/reference/tdx-abi.md` (§1–§4, §6), which also cites Linux
 //!   `arch/x86/coco/tdx`, EDK2 `TdxLib` and td-shim.
+//! * TDG.VP.VMCALL VMM side: KVM `arch/x86/kvm/vmx/tdx.c` (`torvalds/linux` @ `3829d81b`, v6.16
+//!   era), QEMU `target/i386/kvm/tdx.c` (2025), Linux `drivers/virt/coco/tdx-guest/tdx-guest.c`
+//!   (`torvalds/linux` @ `6867849a`, GetQuote buffer header).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -55,9 +60,13 @@ pub mod metadata;
 pub mod module;
 pub mod regs;
 pub mod status;
+pub mod vmcall;
+pub mod vmm;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vmcall_tests;
 
 pub use contract::{EncodeError, EncodedInputs, LeafContract};
 pub use memory::{FlatMemory, GuestMemory, NoMemory};
@@ -65,3 +74,5 @@ pub use module::{
     Completion, MetadataAccess, PageInfo, PageState, TdConfig, TdExitReason, TdxModule, VeInfo,
 };
 pub use regs::{Gpr, RegSet, Regs};
+pub use vmcall::{vmcall_lookup, VmcallContract, VMCALL_CONTRACTS};
+pub use vmm::{HonestVmm, HostileVmm, Vmm, VmmMode, VmmView};

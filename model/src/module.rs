@@ -18,6 +18,7 @@ use crate::memory::GuestMemory;
 use crate::metadata::{self, MdEntry, CPUID_CLASS_CODE, TD_FIELDS};
 use crate::regs::{Gpr, Regs};
 use crate::status::{self, operand};
+use crate::vmm::{HonestVmm, HostileVmm, Vmm, VmmMode, VmmState, VmmView};
 
 /// 4 KiB.
 pub const PAGE_4K: u64 = 0x1000;
@@ -32,6 +33,8 @@ pub const ATTR_SEPT_VE_DISABLE: u64 = 1 << 28;
 pub const CONFIG_FLAGS_GPAW: u64 = 1 << 0;
 /// TDCS CONFIG_FLAGS bit 1: FLEXIBLE_PENDING_VE (the guest may change TD_CTLS.PENDING_VE_DISABLE).
 pub const CONFIG_FLAGS_FLEXIBLE_PENDING_VE: u64 = 1 << 1;
+/// TDCS CONFIG_FLAGS bit 2: NO_RBP_MOD (TDG.VP.VMCALL may not select RBP).
+pub const CONFIG_FLAGS_NO_RBP_MOD: u64 = 1 << 2;
 /// TDCS TD_CTLS bit 0: PENDING_VE_DISABLE.
 pub const TD_CTLS_PENDING_VE_DISABLE: u64 = 1 << 0;
 /// TDCS TD_CTLS bit 1: ENUM_TOPOLOGY.
@@ -341,6 +344,9 @@ pub struct TdxModule {
     config_flags: u64,
     notify_enables: u64,
     td_ctls: u64,
+    vmm: VmmState,
+    last_vmm_view: Option<VmmView>,
+    vmcall_count: u64,
 }
 
 fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
@@ -403,6 +409,9 @@ impl TdxModule {
             config_flags,
             notify_enables: config.notify_enables,
             td_ctls,
+            vmm: VmmState::new(VmmMode::Honest, &config),
+            last_vmm_view: None,
+            vmcall_count: 0,
             cfg: config,
         }
     }
@@ -418,9 +427,19 @@ impl TdxModule {
     ///
     /// RAX decoding (`td_call()`): bits 63:24 ≠ 0, a version ≠ 0 for any leaf but TDG.VM.RD, or an
     /// unknown leaf → `TDX_OPERAND_INVALID` (operand RAX), nothing else written. Leaves modelled:
-    /// 1–8. Leaf 0 (TDG.VP.VMCALL) is modelled separately (it is a guest↔VMM protocol): this model
-    /// answers it like an unknown leaf, `Completed` with RAX = `TDX_OPERAND_INVALID`. Leaves ≥ 9
-    /// (TDG.VP.RD and later 1.5 leaves) are not modelled and also answered `TDX_OPERAND_INVALID`.
+    /// 0 (TDG.VP.VMCALL) and 1–8. Leaves ≥ 9 (TDG.VP.RD and later 1.5 leaves) are not modelled
+    /// and answered `TDX_OPERAND_INVALID`.
+    ///
+    /// TDG.VP.VMCALL (`tdg_vp_vmcall.c`, fact sheet §4.1; RAX must be exactly 0). RCX is the
+    /// control value: bits 63:32 ≠ 0, `GPR_SELECT` bit 0 (RAX), 1 (RCX) or 4 (RSP) set, or bit
+    /// 5 (RBP) set while CONFIG_FLAGS.NO_RBP_MOD ([`CONFIG_FLAGS_NO_RBP_MOD`]) is set →
+    /// `Completed` with RAX = `TDX_OPERAND_INVALID` + 1 (RCX), nothing else changed, no exit.
+    /// `XMM_SELECT` is not validated. Otherwise the module exits to the VMM
+    /// ([`Self::set_vmm`]), which sees a [`VmmView`] (selected GPRs, others zero, RCX = control;
+    /// recorded in [`Self::last_vmm_view`]), and the TD resumes: `Completed` with RAX = 0,
+    /// RCX = the control value, every GPR selected in bits 2–15 = the VMM's value, every other
+    /// register preserved. The module never looks at R10/R11: the sub-function semantics are
+    /// the VMM's ([`crate::vmcall`]).
     pub fn tdcall(&mut self, input: &Regs, mem: &mut dyn GuestMemory) -> Completion {
         let rax = input[Gpr::Rax];
         let mut out = *input;
@@ -433,6 +452,7 @@ impl TdxModule {
                 Step::Status(status::TDX_OPERAND_INVALID + operand::RAX)
             } else {
                 match lf {
+                    leaf::TDG_VP_VMCALL => self.vp_vmcall(input, &mut out, mem),
                     leaf::TDG_VP_INFO => self.vp_info(&mut out),
                     leaf::TDG_MR_RTMR_EXTEND => self.rtmr_extend(input, mem),
                     leaf::TDG_VP_VEINFO_GET => self.veinfo_get(&mut out),
@@ -454,6 +474,27 @@ impl TdxModule {
             Step::Interrupted => Completion::Interrupted,
             Step::Exit(gpa) => Completion::TdExit(TdExitReason::EptViolation { gpa }),
         }
+    }
+
+    /// TDG.VP.VMCALL: control-value check, exit to the VMM, resume (see [`Self::tdcall`]).
+    fn vp_vmcall(&mut self, input: &Regs, out: &mut Regs, mem: &mut dyn GuestMemory) -> Step {
+        let control = input[Gpr::Rcx];
+        let select = control as u16;
+        let illegal = (1u16 << Gpr::Rax as u8) | (1 << Gpr::Rcx as u8) | (1 << Gpr::Rsp as u8);
+        let rbp_illegal =
+            self.config_flags & CONFIG_FLAGS_NO_RBP_MOD != 0 && select & (1 << Gpr::Rbp as u8) != 0;
+        if control >> 32 != 0 || select & illegal != 0 || rbp_illegal {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
+        }
+        let view = VmmView::new(control, input);
+        self.last_vmm_view = Some(view);
+        self.vmcall_count += 1;
+        let back = self.vmm.handle(&view, mem);
+        for r in view.selected().iter() {
+            out[r] = back[r];
+        }
+        out[Gpr::Rcx] = control;
+        Step::Status(status::TDX_SUCCESS)
     }
 
     /// An interruption point of an interruptible leaf: interrupt if the counter set by
@@ -998,6 +1039,73 @@ impl TdxModule {
     /// `OPERAND_BUSY` + 0xA8.
     pub fn set_rtmr_busy(&mut self, busy: bool) {
         self.rtmr_busy = busy;
+    }
+
+    /// Choose the VMM answering TDG.VP.VMCALL exits (initially [`VmmMode::Honest`]). Always
+    /// installs a fresh VMM (an honest VMM starts with every accept-region page private).
+    /// Allocates; not for the TDCALL path.
+    pub fn set_vmm(&mut self, mode: VmmMode) {
+        self.vmm = VmmState::new(mode, &self.cfg);
+    }
+
+    /// The VMM currently installed.
+    pub fn vmm_mode(&self) -> VmmMode {
+        self.vmm.mode()
+    }
+
+    /// The honest VMM, if installed.
+    pub fn honest_vmm(&self) -> Option<&HonestVmm> {
+        match &self.vmm {
+            VmmState::Honest(v) => Some(v),
+            VmmState::Hostile(_) => None,
+        }
+    }
+
+    /// The honest VMM, mutably (e.g. [`HonestVmm::set_map_gpa_chunk_limit`]), if installed.
+    pub fn honest_vmm_mut(&mut self) -> Option<&mut HonestVmm> {
+        match &mut self.vmm {
+            VmmState::Honest(v) => Some(v),
+            VmmState::Hostile(_) => None,
+        }
+    }
+
+    /// The hostile VMM, if installed.
+    pub fn hostile_vmm(&self) -> Option<&HostileVmm> {
+        match &self.vmm {
+            VmmState::Hostile(v) => Some(v),
+            VmmState::Honest(_) => None,
+        }
+    }
+
+    /// What the VMM saw at the last TDG.VP.VMCALL exit (`None` before the first).
+    pub fn last_vmm_view(&self) -> Option<VmmView> {
+        self.last_vmm_view
+    }
+
+    /// Number of TDG.VP.VMCALL exits to the VMM so far (rejected control values not counted).
+    pub fn vmcall_count(&self) -> u64 {
+        self.vmcall_count
+    }
+
+    /// Honest VMM: whether the accept-region page holding `gpa` is shared (`None` outside the
+    /// region or with the hostile VMM).
+    pub fn gpa_shared(&self, gpa: u64) -> Option<bool> {
+        self.honest_vmm()?.gpa_shared(gpa)
+    }
+
+    /// Honest VMM: the value RDMSR of `index` returns now (`None` if unknown or hostile VMM).
+    pub fn msr(&self, index: u32) -> Option<u64> {
+        self.honest_vmm()?.msr(index)
+    }
+
+    /// Honest VMM: the registered event-notification vector.
+    pub fn notify_vector(&self) -> Option<u8> {
+        self.honest_vmm()?.notify_vector()
+    }
+
+    /// Honest VMM: the last ReportFatalError `(error code, 64-byte message)`.
+    pub fn fatal_report(&self) -> Option<(u64, [u8; 64])> {
+        self.honest_vmm()?.fatal_report()
     }
 
     /// Set (or clear) the valid #VE information.

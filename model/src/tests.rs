@@ -67,7 +67,7 @@ fn rax_reserved_unknown_and_version() {
         rax(TDG_MEM_PAGE_ACCEPT, 0xFF),
         9,
         0xFFFF,
-        rax(TDG_VP_VMCALL, 0),
+        rax(TDG_VP_VMCALL, 1),
     ] {
         let input = regs(rax, &[]);
         let out = run(&mut m, &input, &mut NoMemory, RegSet::EMPTY);

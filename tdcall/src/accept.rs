@@ -63,7 +63,8 @@ pub enum AcceptError {
         gpa: Gpa,
         /// Size that was requested.
         level: PageLevel,
-        /// TDCALLs made for it.
+        /// Accept attempts made for it (a TDCALL re-executed after an interruption or TD
+        /// exit is one attempt).
         attempts: u32,
     },
 }
@@ -92,13 +93,21 @@ impl fmt::Display for AcceptError {
 ///
 /// `start` and `len` must be 4 KiB aligned, `len` non-zero and the range must end at or below
 /// 2^52. See the [module documentation](self) for the strategy.
+///
+/// # Safety
+///
+/// As [`tdg_mem_page_accept`](crate::tdg_mem_page_accept), for every page of the range: the
+/// module zeroes what it accepts, so no live object may occupy the range.
 #[cfg(target_arch = "x86_64")]
-pub fn accept_range(
+pub unsafe fn accept_range(
     start: u64,
     len: u64,
     options: AcceptOptions,
 ) -> Result<AcceptStats, AcceptError> {
-    accept_range_with(start, len, options, crate::tdg_mem_page_accept)
+    // SAFETY: forwarded from the caller.
+    accept_range_with(start, len, options, |p| unsafe {
+        crate::tdg_mem_page_accept(p)
+    })
 }
 
 /// [`accept_range`] over any implementation of TDG.MEM.PAGE.ACCEPT (for tests, and for callers
@@ -118,16 +127,14 @@ pub fn accept_range_with(
         _ => return Err(AcceptError::Input(InputError::RangeInvalid { start, len })),
     };
     let mut stats = AcceptStats::default();
-    // After a fallback, sizes above `cap` are not tried again until `cap_until`.
-    let mut cap = options.max_level;
+    // After a fallback, sizes above `cap` are not tried again until `cap_until`; a size the
+    // module does not support at all (OPERAND_INVALID) is not tried again in this call.
+    let mut max_level = options.max_level;
+    let mut cap = max_level;
     let mut cap_until = start;
     let mut gpa = start;
     while gpa < end {
-        let mut level = if gpa < cap_until {
-            cap
-        } else {
-            options.max_level
-        };
+        let mut level = if gpa < cap_until { cap } else { max_level };
         while level != PageLevel::Size4K
             && (gpa & (level.size() - 1) != 0 || end - gpa < level.size())
         {
@@ -145,9 +152,11 @@ pub fn accept_range_with(
                     gpa += level.size();
                     break;
                 }
-                Ok(Accepted::AlreadyAccepted { .. }) => {
+                Ok(Accepted::AlreadyAccepted { mapped_level }) => {
                     stats.already_accepted += 1;
-                    gpa += level.size();
+                    // A larger accepted mapping covers the rest of its own page too.
+                    let covered = mapped_level.max(level).size();
+                    gpa = (gpa | (covered - 1)).saturating_add(1).min(end);
                     break;
                 }
                 Err(st) if st.is(StatusCode::OperandBusy) => {
@@ -167,8 +176,12 @@ pub fn accept_range_with(
                                 && st.operand() == Some(OperandId::RCX))) =>
                 {
                     stats.fallbacks += 1;
+                    let smaller = level.smaller().unwrap_or(PageLevel::Size4K);
+                    if st.is(StatusCode::OperandInvalid) {
+                        max_level = max_level.min(smaller);
+                    }
                     cap_until = gpa + level.size();
-                    cap = level.smaller().unwrap_or(PageLevel::Size4K);
+                    cap = smaller;
                     break;
                 }
                 Err(status) => {
@@ -208,6 +221,26 @@ mod tests {
         assert_eq!(calls, [512, 512, 1]);
         assert_eq!(stats.accepted, [512, 511, 0]);
         assert_eq!(stats.fallbacks, 2);
+    }
+
+    #[test]
+    fn unsupported_1g_is_not_retried_and_larger_mappings_are_skipped() {
+        let mut calls = [0u32; 3];
+        let stats = accept_range_with(0, 2 << 30, AcceptOptions::default(), |p| {
+            calls[p.level() as usize] += 1;
+            match p.level() {
+                PageLevel::Size1G => Err(st(StatusCode::OperandInvalid, 1)),
+                // The first 2 MiB is already accepted as one 2 MiB page.
+                _ if p.gpa().raw() < 2 << 20 => Ok(Accepted::AlreadyAccepted {
+                    mapped_level: PageLevel::Size2M,
+                }),
+                _ => Ok(Accepted::Accepted),
+            }
+        })
+        .unwrap();
+        assert_eq!(calls, [0, 1024, 1]);
+        assert_eq!(stats.already_accepted, 1);
+        assert_eq!(stats.accepted, [0, 1023, 0]);
     }
 
     #[test]

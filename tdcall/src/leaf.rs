@@ -10,7 +10,8 @@
 //! clobber, so the compiler keeps nothing it needs there. XMM and other extended state are
 //! preserved; the module uses no guest stack (`nostack`); arithmetic flags are not promised,
 //! so `preserves_flags` is never given. Blocks marked `nomem` are leaves that touch no guest
-//! memory; `readonly` ones only read it; the rest may write it. Outside a TD, TDCALL raises
+//! memory and change nothing about how memory accesses behave; `readonly` ones only read it;
+//! the rest may write it (or, like TDG.VM.WR, change how later accesses fault). Outside a TD, TDCALL raises
 //! #UD or #GP: a fault, never undefined behaviour.
 //!
 //! Each function documents its register contract, its errors and the specification section
@@ -142,7 +143,12 @@ pub fn tdg_vp_veinfo_get() -> Result<VeInfo, TdxStatus> {
             lateout("r8") r8,
             lateout("r9") r9,
             lateout("r10") r10,
-            options(nostack, nomem),
+            // R11 is not written by module 1.5.05; declared so that a later module that
+            // returns more #VE information cannot corrupt a live value.
+            lateout("r11") _,
+            // Not `nomem`: memory accesses must not move across the read of the #VE
+            // information (a #VE handler's loads may fault again).
+            options(nostack),
         );
     }
     status(rax)?;
@@ -227,11 +233,17 @@ pub fn tdg_vp_cpuidve_set(config: CpuidVe) -> Result<(), TdxStatus> {
 /// `TDX_PAGE_SIZE_MISMATCH` + level (the range is mapped with smaller pages).
 ///
 /// Spec: TDX Module ABI, TDG.MEM.PAGE.ACCEPT leaf; module `tdg_mem_page_accept.c`.
+///
+/// # Safety
+///
+/// The module zeroes the page when it accepts it. The page must be memory the caller knows is
+/// not in use: a host can remove an accepted page and add it back as pending, and accepting
+/// it again would then zero memory that live objects occupy.
 #[inline]
-pub fn tdg_mem_page_accept(page: AcceptPage) -> Result<Accepted, TdxStatus> {
+pub unsafe fn tdg_mem_page_accept(page: AcceptPage) -> Result<Accepted, TdxStatus> {
     let rax: u64;
-    // SAFETY: see the module-level contract; the module zeroes a pending page, which no
-    // guest code can access before it is accepted, and writes RAX only.
+    // SAFETY: see the module-level contract; the caller guarantees the page holds nothing
+    // live. The module writes RAX only.
     unsafe {
         asm!(
             tdcall!(),
@@ -339,7 +351,8 @@ pub fn tdg_vm_rd_first() -> Result<FieldId, TdxStatus> {
 /// Registers: in RAX = 8, RCX = 0, RDX = field id, R8 = value, R9 = write mask. Out RAX status,
 /// R8 previous value (0 on failure).
 ///
-/// Returns the previous value. Errors: `TDX_METADATA_FIELD_ID_INCORRECT`,
+/// Returns the previous value. Errors: `TDX_OPERAND_BUSY` + METADATA_FIELD (0xB0) when a
+/// concurrent write to the field won, `TDX_METADATA_FIELD_ID_INCORRECT`,
 /// `TDX_METADATA_FIELD_NOT_WRITABLE`, `TDX_METADATA_WR_MASK_NOT_VALID`,
 /// `TDX_METADATA_FIELD_VALUE_NOT_VALID`, `TDX_METADATA_FIELD_CURRENTLY_NOT_WRITABLE`,
 /// `TDX_OPERAND_INVALID` + RCX.
@@ -357,7 +370,9 @@ pub fn tdg_vm_wr(field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus
             in("rdx") field.raw(),
             inlateout("r8") value => r8,
             in("r9") mask,
-            options(nostack, nomem),
+            // Not `nomem`: a write to TD_CTLS (PENDING_VE_DISABLE) changes how later accesses
+            // to pending pages fault, so memory accesses must not move across it.
+            options(nostack),
         );
     }
     status(rax)?;

@@ -45,7 +45,10 @@ fn main() {
         .unwrap_or(1.0);
     let budget = Duration::from_secs_f64(secs);
     let mut oracle = Oracle::new(Production, 1);
-    let base = oracle.session.module().config().accept_region_base;
+    // SAFETY: no TDCALL runs during the read.
+    let base = unsafe { oracle.session.module() }
+        .config()
+        .accept_region_base;
     let td_ctls = 0x1110_0003_0000_0017u64;
     // (name, call, model-only input registers)
     let cases: Vec<(&str, Call, Regs)> = vec![

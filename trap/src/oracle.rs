@@ -12,7 +12,7 @@
 use core::fmt::{self, Write as _};
 
 use sha2::{Digest, Sha384};
-use tdcall::accept::{accept_range_with, AcceptError, AcceptOptions};
+use tdcall::accept::{accept_range_with, AcceptOptions};
 use tdcall::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex, TdAttributes,
     TdInfo, TdxStatus, VeInfo,
@@ -155,17 +155,19 @@ pub fn world_config() -> TdConfig {
     TdConfig::default()
 }
 
-fn lay_out_region(s: &mut Session) {
-    let cfg = s.module().config().clone();
+fn lay_out_region(session: &mut Session) {
+    // SAFETY: no TDCALL runs while the layout is written.
+    let s = unsafe { session.module() };
+    let cfg = s.config().clone();
     let blocks = cfg.accept_region_size / (2 << 20);
     for b in 0..blocks {
         let base = cfg.accept_region_base + b * (2 << 20);
         match b % 8 {
-            0 | 6 => s.module().set_page(base, 1, PageState::Pending),
-            1 => s.module().set_page(base, 1, PageState::Accepted),
+            0 | 6 => s.set_page(base, 1, PageState::Pending),
+            1 => s.set_page(base, 1, PageState::Accepted),
             2 => {
                 for p in 0..512 {
-                    s.module().set_page(base + p * 4096, 0, PageState::Pending);
+                    s.set_page(base + p * 4096, 0, PageState::Pending);
                 }
             }
             3 => {
@@ -175,17 +177,17 @@ fn lay_out_region(s: &mut Session) {
                     } else {
                         PageState::Pending
                     };
-                    s.module().set_page(base + p * 4096, 0, st);
+                    s.set_page(base + p * 4096, 0, st);
                 }
             }
             4 => {
                 for p in 0..512 {
-                    s.module().set_page(base + p * 4096, 0, PageState::Unmapped);
+                    s.set_page(base + p * 4096, 0, PageState::Unmapped);
                 }
             }
             _ => {
                 for p in 0..512 {
-                    s.module().set_page(base + p * 4096, 0, PageState::Accepted);
+                    s.set_page(base + p * 4096, 0, PageState::Accepted);
                 }
             }
         }
@@ -221,7 +223,8 @@ impl<W: Wrappers> Oracle<W> {
     pub fn new(wrappers: W, seed: u64) -> Self {
         let mut session = Session::new(world_config(), seed);
         lay_out_region(&mut session);
-        let template = session.module().clone();
+        // SAFETY: no TDCALL runs during the copy.
+        let template = unsafe { session.module() }.clone();
         Oracle {
             session,
             wrappers,
@@ -233,8 +236,28 @@ impl<W: Wrappers> Oracle<W> {
     /// Starts over with a fresh simulated TD.
     pub fn reset(&mut self, seed: u64) {
         self.session.reset(world_config(), seed);
-        self.session.module().clone_from(&self.template);
+        // SAFETY: no TDCALL runs during the copy.
+        unsafe { self.session.module() }.clone_from(&self.template);
         self.seed = seed;
+    }
+
+    /// The simulated module. Borrowing the whole oracle mutably, it cannot be alive while a
+    /// wrapper (reached through `self.wrappers`) executes a TDCALL.
+    fn model(&mut self) -> &mut TdxModule {
+        // SAFETY: see above: the exclusive borrow of `self` keeps TDCALLs out of its lifetime.
+        unsafe { self.session.module() }
+    }
+
+    /// The TDCALL log, under the same exclusive borrow as [`Self::model`].
+    fn log(&mut self) -> &[Record] {
+        // SAFETY: as in `model`.
+        unsafe { self.session.log() }
+    }
+
+    /// The arena, under the same exclusive borrow as [`Self::model`].
+    fn arena(&mut self) -> &mut [u8; ARENA_SIZE] {
+        // SAFETY: as in `model`.
+        unsafe { self.session.arena() }
     }
 
     fn next_seed(&mut self) -> u64 {
@@ -290,13 +313,13 @@ impl<W: Wrappers> Oracle<W> {
 
     /// The one completed TDCALL of a single-leaf call, checked for encoding and clobbers.
     fn checked_record(
-        &self,
+        &mut self,
         c: &'static LeafContract,
         call: &Call,
         fields: &[(&str, u64)],
         lost: u16,
     ) -> Result<Record, Failure> {
-        let log = self.session.log();
+        let log = self.log().to_vec();
         let Some(last) = log.last() else {
             return Err(self.fail(
                 Verdict::Encoding,
@@ -394,33 +417,43 @@ impl<W: Wrappers> Oracle<W> {
         call: &Call,
         fields: &[(&str, u64)],
         why: tdcall::InputError,
+        want: &str,
+        want_details: u64,
     ) -> Result<Outcome, Failure> {
         let null_field = c.leaf == leaf::TDG_VM_RD
             && c.version == 1
             && fields
                 .iter()
                 .any(|(n, v)| *n == "field_id" && v | CONTEXT_CODE == u64::MAX);
-        let (model_rejects, reason) = match c.encode(fields) {
-            Err(_) => (true, "unencodable input"),
+        // The rejection must be the model's own answer to the same input: the same status and
+        // operand, not just any error.
+        let (agrees, reason, seen) = match c.encode(fields) {
+            Err(_) => (true, "unencodable input", None),
             // The null field id asks TDG.VM.RD v1 for the first field: `tdg_vm_rd_first`.
-            Ok(_) if null_field => (true, "null field id (tdg_vm_rd_first)"),
+            Ok(_) if null_field => (true, "null field id (tdg_vm_rd_first)", None),
             Ok(enc) => {
                 let mut regs = Regs::default();
                 regs[Gpr::Rax] = c.rax();
                 enc.apply(&mut regs);
                 match self.dry_run(&regs) {
-                    Some(out) => (out[Gpr::Rax] >> 63 == 1, "rejected before TDCALL"),
-                    None => (true, "does not complete (rejected before TDCALL)"),
+                    Some(out) => {
+                        let raw = out[Gpr::Rax];
+                        let same = is_named(raw, want) && raw & 0xffff_ffff == want_details;
+                        (same, "rejected before TDCALL", Some(raw))
+                    }
+                    // The module would hang on an earlier operand: refusing is the better answer.
+                    None => (true, "does not complete (rejected before TDCALL)", None),
                 }
             }
         };
-        if !model_rejects {
+        if !agrees {
             return Err(self.fail(
                 Verdict::Encoding,
                 c.name,
                 call,
                 format!(
-                    "the typed constructor rejected {fields:?} ({why}) but the model accepts it"
+                    "the typed constructor rejected {fields:?} ({why}); the model answers \
+                     {seen:#x?} where {want} + {want_details} was expected"
                 ),
             ));
         }
@@ -431,7 +464,7 @@ impl<W: Wrappers> Oracle<W> {
     /// it never completes (an EPT violation on a private page that is not accepted: on real
     /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
     fn dry_run(&mut self, regs: &Regs) -> Option<Regs> {
-        let mut scratch = self.session.module().clone();
+        let mut scratch = self.model().clone();
         for _ in 0..16 {
             match scratch.tdcall(regs, &mut ZeroMemory) {
                 Completion::Completed(out) => return Some(out),
@@ -451,7 +484,7 @@ impl<W: Wrappers> Oracle<W> {
         fields: &[(&str, u64)],
         gpas: &[u64],
     ) -> bool {
-        let cfg = self.session.module().config();
+        let cfg = self.model().config();
         let shared = 1u64 << if cfg.gpaw_52 { 51 } else { 47 };
         let (base, size) = (cfg.accept_region_base, cfg.accept_region_size);
         if !gpas.iter().any(|g| (g & !shared).wrapping_sub(base) < size) {
@@ -522,7 +555,7 @@ impl<W: Wrappers> Oracle<W> {
     fn mem_gpa(&mut self, m: MemRef, len: usize) -> u64 {
         let base = self.session.arena_gpa();
         let shared = 1u64
-            << if self.session.module().config().gpaw_52 {
+            << if self.model().config().gpaw_52 {
                 51
             } else {
                 47
@@ -543,7 +576,7 @@ impl<W: Wrappers> Oracle<W> {
     /// Offset in the arena of `len` bytes at `gpa` (shared bit ignored, as the module does).
     fn arena_offset(&mut self, gpa: u64, len: usize) -> Option<usize> {
         let shared = 1u64
-            << if self.session.module().config().gpaw_52 {
+            << if self.model().config().gpaw_52 {
                 51
             } else {
                 47
@@ -556,19 +589,19 @@ impl<W: Wrappers> Oracle<W> {
     fn arena_bytes<const N: usize>(&mut self, gpa: u64) -> [u8; N] {
         let mut b = [0u8; N];
         if let Some(off) = self.arena_offset(gpa, N) {
-            b.copy_from_slice(&self.session.arena()[off..off + N]);
+            b.copy_from_slice(&self.arena()[off..off + N]);
         }
         b
     }
 
     fn write_arena(&mut self, gpa: u64, data: &[u8]) {
         if let Some(off) = self.arena_offset(gpa, data.len()) {
-            self.session.arena()[off..off + data.len()].copy_from_slice(data);
+            self.arena()[off..off + data.len()].copy_from_slice(data);
         }
     }
 
     fn region_gpa(&mut self, page: PageRef) -> u64 {
-        let cfg = self.session.module().config();
+        let cfg = self.model().config();
         match page {
             PageRef::Region(x) if x < 1 << 31 => {
                 let blocks = cfg.accept_region_size >> 21;
@@ -585,12 +618,7 @@ impl<W: Wrappers> Oracle<W> {
     fn field_id(&mut self, f: FieldRef) -> u64 {
         match f {
             FieldRef::Known(i) => {
-                let ids: Vec<u64> = self
-                    .session
-                    .module()
-                    .metadata_fields()
-                    .map(|(id, _)| id)
-                    .collect();
+                let ids: Vec<u64> = self.model().metadata_fields().map(|(id, _)| id).collect();
                 ids[i as usize % ids.len()]
             }
             FieldRef::Raw(x) => x,
@@ -608,7 +636,7 @@ impl<W: Wrappers> Oracle<W> {
                 let rec = self.checked_record(c, call, &[], lost)?;
                 self.decoding(c, call, &rec, &got, &expect_vp_info(c, &rec.output))?;
                 if let Ok(info) = got {
-                    let cfg = self.session.module().config();
+                    let cfg = self.model().config();
                     let ok = info.gpa_width == if cfg.gpaw_52 { 52 } else { 48 }
                         && info.attributes.0 == cfg.attributes
                         && info.num_vcpus == cfg.num_vcpus
@@ -631,23 +659,33 @@ impl<W: Wrappers> Oracle<W> {
                 self.write_arena(gpa, &value);
                 let index = u64::from(index);
                 let fields = [("extend_data_gpa", gpa), ("index", index)];
-                let typed =
-                    AlignedGpa::<64>::new(gpa).and_then(|g| Ok((g, RtmrIndex::new(index)?)));
-                let (g, i) = match typed {
-                    Ok(t) => t,
-                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                // A rejected operand is checked alone, the others made valid (the arena, index
+                // 0): the module's check order must not decide which rejection is expected.
+                let arena = self.session.arena_gpa();
+                let (g, i) = match AlignedGpa::<64>::new(gpa) {
+                    Err(e) => {
+                        let alone = [("extend_data_gpa", gpa), ("index", 0)];
+                        return self.check_rejection(c, call, &alone, e, INVALID, RCX);
+                    }
+                    Ok(g) => match RtmrIndex::new(index) {
+                        Err(e) => {
+                            let alone = [("extend_data_gpa", arena), ("index", index)];
+                            return self.check_rejection(c, call, &alone, e, INVALID, RDX);
+                        }
+                        Ok(i) => (g, i),
+                    },
                 };
                 if !self.completes(c, &fields, &[gpa]) {
                     return Ok(self.not_run(c, NO_COMPLETION));
                 }
-                self.session.module().set_rtmr_busy(busy);
-                let before = self.session.module().rtmr(i.get() as usize);
+                self.model().set_rtmr_busy(busy);
+                let before = self.model().rtmr(i.get() as usize);
                 let seen: [u8; 48] = self.arena_bytes(gpa);
                 let (got, lost) = under_pressure(seed, || self.wrappers.rtmr_extend(g, i));
-                self.session.module().set_rtmr_busy(false);
+                self.model().set_rtmr_busy(false);
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
-                let after = self.session.module().rtmr(i.get() as usize);
+                let after = self.model().rtmr(i.get() as usize);
                 let want = if got.is_ok() {
                     let mut h = Sha384::new();
                     h.update(before);
@@ -678,7 +716,7 @@ impl<W: Wrappers> Oracle<W> {
                     instruction_length: i.instruction_length,
                     instruction_info: i.instruction_info,
                 });
-                self.session.module().set_ve_info(planted);
+                self.model().set_ve_info(planted);
                 let (got, lost) = under_pressure(seed, || self.wrappers.veinfo_get());
                 let rec = self.checked_record(c, call, &[], lost)?;
                 self.decoding(c, call, &rec, &got, &expect_veinfo(c, &rec.output))?;
@@ -690,7 +728,7 @@ impl<W: Wrappers> Oracle<W> {
                     instruction_length: i.instruction_length,
                     instruction_info: i.instruction_info,
                 });
-                let left = self.session.module().ve_info();
+                let left = self.model().ve_info();
                 self.semantics(c, call, &rec, got.ok() == want && left.is_none(), || {
                     format!("planted {want:?}, wrapper got {got:?}, module still holds {left:?}")
                 })?;
@@ -712,35 +750,53 @@ impl<W: Wrappers> Oracle<W> {
                     ("report_data_gpa", dgpa),
                     ("subtype", subtype as u64),
                 ];
-                let typed = AlignedGpa::<1024>::new(rgpa)
-                    .and_then(|r| Ok((r, AlignedGpa::<64>::new(dgpa)?)));
-                let (r, d) = match typed {
-                    Ok(t) => t,
-                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                // As for RTMR.EXTEND: each rejected operand alone, the others valid.
+                let arena = self.session.arena_gpa();
+                let (r, d) = match AlignedGpa::<1024>::new(rgpa) {
+                    Err(e) => {
+                        let alone = [
+                            ("report_gpa", rgpa),
+                            ("report_data_gpa", arena),
+                            ("subtype", 0),
+                        ];
+                        return self.check_rejection(c, call, &alone, e, INVALID, RCX);
+                    }
+                    Ok(r) => match AlignedGpa::<64>::new(dgpa) {
+                        Err(e) => {
+                            let alone = [
+                                ("report_gpa", arena),
+                                ("report_data_gpa", dgpa),
+                                ("subtype", 0),
+                            ];
+                            return self.check_rejection(c, call, &alone, e, INVALID, RDX);
+                        }
+                        Ok(d) => (r, d),
+                    },
                 };
                 if !self.completes(c, &fields, &[rgpa, dgpa]) {
                     return Ok(self.not_run(c, NO_COMPLETION));
                 }
                 let seen: [u8; 64] = self.arena_bytes(dgpa);
                 let before: [u8; 1024] = self.arena_bytes(rgpa);
-                self.session
-                    .module()
+                self.model()
                     .set_interrupt_pending(u32::from(interrupts % 4));
                 let w = &self.wrappers;
                 // SAFETY: both addresses are the arena (owned by the session and not borrowed
                 // during the call) or memory the simulated module does not write.
                 let (got, lost) = under_pressure(seed, || unsafe { w.report(r, d, subtype) });
-                self.session.module().set_interrupt_pending(0);
+                self.model().set_interrupt_pending(0);
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
                 let after: [u8; 1024] = self.arena_bytes(rgpa);
                 let in_arena = self.arena_offset(rgpa, 1024).is_some();
                 let want = if got.is_ok() && in_arena {
-                    self.session.module().expected_report(&seen)
+                    self.model().expected_report(&seen)
                 } else {
                     before
                 };
-                self.semantics(c, call, &rec, after == want, || {
+                // Independently of the model's report: REPORTDATA sits at byte 128.
+                let data_in_place = !(got.is_ok() && in_arena) || after[128..192] == seen[..];
+                self.semantics(c, call, &rec, after == want && data_in_place, || {
                     let diff = after.iter().zip(want.iter()).position(|(a, b)| a != b);
                     format!(
                         "report buffer after {got:?} differs from the model's from byte {diff:?}"
@@ -755,7 +811,7 @@ impl<W: Wrappers> Oracle<W> {
                 let (got, lost) = under_pressure(seed, || self.wrappers.cpuidve_set(cfg));
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
-                let now = self.session.module().cpuid_ve();
+                let now = self.model().cpuid_ve();
                 self.semantics(
                     c,
                     call,
@@ -786,29 +842,30 @@ impl<W: Wrappers> Oracle<W> {
                     Gpa::new(gpa).and_then(|g| AcceptPage::new(g, PageLevel::from_raw(level)?));
                 let p = match typed {
                     Ok(p) => p,
-                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
                 };
                 let pages = p.level().size() / 4096;
-                let snapshot = |s: &mut Session| -> Vec<_> {
+                let snapshot = |m: &mut TdxModule| -> Vec<_> {
                     (0..pages.min(512))
-                        .map(|k| s.module().page(gpa + k * 4096))
+                        .map(|k| m.page(gpa + k * 4096))
                         .collect()
                 };
-                let cfg = self.session.module().config();
+                let cfg = self.model().config();
                 let in_region = gpa.wrapping_sub(cfg.accept_region_base) < cfg.accept_region_size;
                 let busy = busy && in_region;
                 if busy {
-                    self.session.module().set_busy(gpa, true);
+                    self.model().set_busy(gpa, true);
                 }
-                self.session
-                    .module()
+                self.model()
                     .set_interrupt_pending(u32::from(interrupts % 4));
-                let before = snapshot(&mut self.session);
-                let (got, lost) = under_pressure(seed, || self.wrappers.accept(p));
-                self.session.module().set_interrupt_pending(0);
-                let after = snapshot(&mut self.session);
+                let before = snapshot(self.model());
+                let w = &self.wrappers;
+                // SAFETY: the page is the simulated TD's: accepting it zeroes no real memory.
+                let (got, lost) = under_pressure(seed, || unsafe { w.accept(p) });
+                self.model().set_interrupt_pending(0);
+                let after = snapshot(self.model());
                 if busy {
-                    self.session.module().set_busy(gpa, false);
+                    self.model().set_busy(gpa, false);
                 }
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect_accept(rec.output[Gpr::Rax]))?;
@@ -844,7 +901,9 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = [("vm_index", 0), ("field_id", id)];
                 let f = match FieldId::new(id) {
                     Ok(f) => f,
-                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                    Err(e) => {
+                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, 0)
+                    }
                 };
                 let w = &self.wrappers;
                 let (got, lost) = under_pressure(seed, || {
@@ -859,7 +918,7 @@ impl<W: Wrappers> Oracle<W> {
                 let got = got.map(|(v, n)| (v, n.map(FieldId::raw)));
                 self.decoding(c, call, &rec, &got, &want)?;
                 if let Ok((v, _)) = got {
-                    let m = self.session.module().metadata(id);
+                    let m = self.model().metadata(id);
                     self.semantics(c, call, &rec, m == Some(v), || {
                         format!("read {v:#x} but the model's field holds {m:x?}")
                     })?;
@@ -871,18 +930,11 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = [("vm_index", 0), ("field_id", u64::MAX)];
                 let (got, lost) = under_pressure(seed, || self.wrappers.vm_rd_first());
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                let raw = rec.output[Gpr::Rax];
-                let want =
-                    if is_named(raw, "TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT") && raw as u32 == 0 {
-                        Ok(c.output_field(&rec.output, "next_field_id")
-                            .unwrap_or(u64::MAX))
-                    } else {
-                        Err(TdxStatus::from_raw(raw))
-                    };
-                let got_raw = got.map(|f| f.raw());
+                let want = expect_vm_rd_first(c, &rec.output);
+                let got_raw = got.map(FieldId::raw);
                 self.decoding(c, call, &rec, &got_raw, &want)?;
                 if let Ok(first) = got_raw {
-                    let model_first = self.session.module().metadata_fields().next().map(|f| f.0);
+                    let model_first = self.model().metadata_fields().next().map(|f| f.0);
                     self.semantics(c, call, &rec, model_first == Some(first), || {
                         format!("first field {first:#x}, model's first is {model_first:x?}")
                     })?;
@@ -910,16 +962,16 @@ impl<W: Wrappers> Oracle<W> {
                 ];
                 let f = match FieldId::new(id) {
                     Ok(f) => f,
-                    Err(e) => return self.check_rejection(c, call, &fields, e),
+                    Err(e) => {
+                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, 0)
+                    }
                 };
-                let before = self.session.module().metadata(id);
+                let before = self.model().metadata(id);
                 let (got, lost) = under_pressure(seed, || self.wrappers.vm_wr(f, value, mask));
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                let raw = rec.output[Gpr::Rax];
-                let want = status_result(raw)
-                    .map(|_| c.output_field(&rec.output, "old_value").unwrap_or(0));
+                let want = expect_vm_wr(c, &rec.output);
                 self.decoding(c, call, &rec, &got, &want)?;
-                let after = self.session.module().metadata(id);
+                let after = self.model().metadata(id);
                 let expect_after = match got {
                     Ok(old) => Some((old & !mask) | (value & mask)),
                     Err(_) => before,
@@ -958,7 +1010,8 @@ impl<W: Wrappers> Oracle<W> {
         let first_field = self.field_id(FieldRef::Known(0));
         self.session.force_status(status);
         let w = &self.wrappers;
-        let (c, rec) = match which % 5 {
+        let arena = self.session.arena_gpa();
+        let (c, rec) = match which % 10 {
             0 => {
                 let c = contract(leaf::TDG_VP_INFO, 0);
                 let (got, lost) = under_pressure(seed, || w.vp_info());
@@ -990,12 +1043,71 @@ impl<W: Wrappers> Oracle<W> {
                 self.decoding(c, call, &rec, &got, &expect_vm_rd(c, &rec.output, false))?;
                 (c, rec)
             }
+            5 => {
+                let c = contract(leaf::TDG_VM_RD, 1);
+                let fields = [("vm_index", 0), ("field_id", first_field)];
+                let f = FieldId::new(first_field).expect("model's first field id is well-formed");
+                let (got, lost) = under_pressure(seed, || w.vm_rd_v1(f));
+                let got = got.map(|(v, n)| (v, n.map(FieldId::raw)));
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &expect_vm_rd(c, &rec.output, true))?;
+                (c, rec)
+            }
+            6 => {
+                let c = contract(leaf::TDG_VM_RD, 1);
+                let fields = [("vm_index", 0), ("field_id", u64::MAX)];
+                let (got, lost) = under_pressure(seed, || w.vm_rd_first());
+                let got = got.map(FieldId::raw);
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &expect_vm_rd_first(c, &rec.output))?;
+                (c, rec)
+            }
+            7 => {
+                let c = contract(leaf::TDG_VM_WR, 0);
+                let fields = [
+                    ("vm_index", 0),
+                    ("field_id", first_field),
+                    ("value", 0),
+                    ("write_mask", 0),
+                ];
+                let f = FieldId::new(first_field).expect("model's first field id is well-formed");
+                let (got, lost) = under_pressure(seed, || w.vm_wr(f, 0, 0));
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &expect_vm_wr(c, &rec.output))?;
+                (c, rec)
+            }
+            8 => {
+                let c = contract(leaf::TDG_MR_RTMR_EXTEND, 0);
+                let fields = [("extend_data_gpa", arena), ("index", 3)];
+                let g = AlignedGpa::<64>::new(arena).expect("the arena is page aligned");
+                let i = RtmrIndex::new(3).expect("index 3");
+                let (got, lost) = under_pressure(seed, || w.rtmr_extend(g, i));
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                (c, rec)
+            }
+            9 => {
+                let c = contract(leaf::TDG_MR_REPORT, 0);
+                let fields = [
+                    ("report_gpa", arena + 1024),
+                    ("report_data_gpa", arena),
+                    ("subtype", 0),
+                ];
+                let r = AlignedGpa::<1024>::new(arena + 1024).expect("arena slot");
+                let d = AlignedGpa::<64>::new(arena).expect("arena slot");
+                // SAFETY: both are the arena, which nothing borrows during the call.
+                let (got, lost) = under_pressure(seed, || unsafe { w.report(r, d, 0) });
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                (c, rec)
+            }
             _ => {
                 let c = contract(leaf::TDG_MEM_PAGE_ACCEPT, 0);
                 let fields = [("level", 0), ("gpa", page >> 12)];
                 let p = AcceptPage::new(Gpa::new(page).expect("region GPA"), PageLevel::Size4K)
                     .expect("4 KiB aligned");
-                let (got, lost) = under_pressure(seed, || w.accept(p));
+                // SAFETY: the page is the simulated TD's: accepting it zeroes no real memory.
+                let (got, lost) = under_pressure(seed, || unsafe { w.accept(p) });
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect_accept(rec.output[Gpr::Rax]))?;
                 (c, rec)
@@ -1018,55 +1130,63 @@ impl<W: Wrappers> Oracle<W> {
     ) -> Result<Outcome, Failure> {
         const NAME: &str = "accept_range (TDG.MEM.PAGE.ACCEPT)";
         let c = contract(leaf::TDG_MEM_PAGE_ACCEPT, 0);
-        let cfg = self.session.module().config().clone();
-        let region_pages = cfg.accept_region_size / 4096;
-        let first = first_page as u64 % region_pages;
-        let n = (1 + pages as u64 % 1100).min(region_pages - first);
-        let start = cfg.accept_region_base + first * 4096;
-        let len = n * 4096;
+        let cfg = self.model().config().clone();
+        let (base, size) = (cfg.accept_region_base, cfg.accept_region_size);
+        let first = first_page as u64 % (size / 4096);
+        let n = (1 + pages as u64 % 1100).min(size / 4096 - first);
+        let start = base + first * 4096;
+        let end = start + n * 4096;
         let opts = AcceptOptions {
-            max_level: PageLevel::from_raw(u64::from(max_level % 3)).expect("level < 3"),
+            max_level: match max_level % 3 {
+                0 => PageLevel::Size4K,
+                1 => PageLevel::Size2M,
+                _ => PageLevel::Size1G,
+            },
             busy_retries: 4,
         };
+        // The range and up to 2 MiB around it: inside must end accepted, outside unchanged.
+        let lo = start.saturating_sub(2 << 20).max(base);
+        let hi = (end + (2 << 20)).min(base + size);
+        let snapshot = |m: &mut TdxModule| -> Vec<_> {
+            (lo..hi).step_by(4096).map(|g| (g, m.page(g))).collect()
+        };
+        let before = snapshot(self.model());
         let w = &self.wrappers;
         let mut attempts = 0usize;
+        let mut stray = None;
         let (got, lost) = under_pressure(seed, || {
-            accept_range_with(start, len, opts, |p| {
+            accept_range_with(start, n * 4096, opts, |p| {
                 attempts += 1;
-                w.accept(p)
+                let g = p.gpa().raw();
+                if g < start || g + p.level().size() > end {
+                    stray.get_or_insert(p);
+                }
+                // SAFETY: the page is the simulated TD's: accepting it zeroes no real memory.
+                unsafe { w.accept(p) }
             })
         });
-        let log = self.session.log().to_vec();
-        let completed = log
-            .iter()
-            .filter(|r| r.kind == RecordKind::Completed)
-            .count();
-        if self.session.tdcall_count() <= log.len() && completed != attempts {
+        let after = snapshot(self.model());
+        let completed = self.session.completed_count();
+        if completed != attempts || stray.is_some() {
             return Err(self.fail(
                 Verdict::Encoding,
                 NAME,
                 call,
-                format!("{attempts} accepts made {completed} completed TDCALLs"),
+                format!(
+                    "{attempts} accepts made {completed} completed TDCALLs; first page outside \
+                     [{start:#x}, {end:#x}): {stray:?}"
+                ),
             ));
         }
-        for rec in log.iter() {
+        let log = self.log().to_vec();
+        for rec in &log {
             let rcx = rec.input[Gpr::Rcx];
-            let lvl = rcx & 7;
-            let gpa = rcx & !0xfff;
-            let fits = rec.input[Gpr::Rax] == c.rax()
-                && rcx & 0xff8 == 0
-                && lvl < 3
-                && gpa >= start
-                && gpa + (4096u64 << (9 * lvl)) <= start + len;
-            if !fits {
+            if rec.input[Gpr::Rax] != c.rax() || rcx & 0xff8 != 0 || rcx & 7 > 2 {
                 return Err(Failure {
                     verdict: Verdict::Encoding,
                     leaf: NAME,
                     call: format!("{call:?}"),
-                    detail: format!(
-                        "a TDCALL outside [{start:#x}, {:#x}) or malformed",
-                        start + len
-                    ),
+                    detail: "a TDCALL that is not a well-formed TDG.MEM.PAGE.ACCEPT".into(),
                     table: register_table(rec, Some(c), &rec.input),
                 });
             }
@@ -1079,30 +1199,47 @@ impl<W: Wrappers> Oracle<W> {
                 format!("values live across accept_range were overwritten (slots {lost:#06x})"),
             ));
         }
-        let done_until = match got {
-            Ok(_) => start + len,
-            Err(AcceptError::Tdx { gpa, .. } | AcceptError::Busy { gpa, .. }) => gpa.raw(),
-            Err(AcceptError::Input(e)) => {
-                return Err(self.fail(
-                    Verdict::Encoding,
-                    NAME,
-                    call,
-                    format!("accept_range rejected a valid range: {e}"),
-                ))
-            }
-        };
-        let mut gpa = start;
-        while gpa < done_until {
-            let st = self.session.module().page(gpa).state;
-            if st != PageState::Accepted {
+        // Inside the accept region the honest VMM resolves every TD exit and nothing is busy:
+        // the model never fails a well-formed accept there, so the helper must succeed.
+        let stats = match got {
+            Ok(stats) => stats,
+            Err(e) => {
                 return Err(self.fail(
                     Verdict::Semantics,
                     NAME,
                     call,
-                    format!("accept_range returned {got:?} but page {gpa:#x} is {st:?}"),
+                    format!("accept_range failed inside the accept region: {e}"),
+                ))
+            }
+        };
+        let mut newly = 0u64;
+        for ((g, b), (_, a)) in before.iter().zip(&after) {
+            let inside = (start..end).contains(g);
+            let ok = if inside {
+                a.state == PageState::Accepted
+            } else {
+                // The honest VMM may split a pending 2 MiB leaf the range only partly covers:
+                // the level of a page outside may change, its state may not.
+                a.state == b.state
+            };
+            if !ok {
+                return Err(self.fail(
+                    Verdict::Semantics,
+                    NAME,
+                    call,
+                    format!("page {g:#x} went from {b:?} to {a:?} (range [{start:#x}, {end:#x}))"),
                 ));
             }
-            gpa += 4096;
+            newly += u64::from(inside && b.state != PageState::Accepted);
+        }
+        let reported: u64 = (0..3).map(|l| stats.accepted[l] << (9 * l)).sum();
+        if reported != newly {
+            return Err(self.fail(
+                Verdict::Semantics,
+                NAME,
+                call,
+                format!("accept_range reports {stats:?} ({reported} pages); {newly} were accepted"),
+            ));
         }
         Ok(Outcome {
             leaf: NAME,
@@ -1166,12 +1303,38 @@ pub fn expect_accept(raw: u64) -> Result<Accepted, TdxStatus> {
     if raw == 0 {
         return Ok(Accepted::Accepted);
     }
-    if is_named(raw, "TDX_PAGE_ALREADY_ACCEPTED") {
-        if let Ok(mapped_level) = PageLevel::from_raw(raw & 0xffff_ffff) {
+    // The warning's details are the SEPT level of the existing mapping: 0, 1 or 2.
+    if raw & !0xffff_ffff == tdx_model::status::TDX_PAGE_ALREADY_ACCEPTED {
+        let mapped_level = match raw & 0xffff_ffff {
+            0 => Some(PageLevel::Size4K),
+            1 => Some(PageLevel::Size2M),
+            2 => Some(PageLevel::Size1G),
+            _ => None,
+        };
+        if let Some(mapped_level) = mapped_level {
             return Ok(Accepted::AlreadyAccepted { mapped_level });
         }
     }
     Err(TdxStatus::from_raw(raw))
+}
+
+/// The model's decoding of TDG.VM.RD v1 with the null field id: the information status
+/// `TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT` exactly (no details) is the success, with the first
+/// field id in RDX; any other status is the error.
+pub fn expect_vm_rd_first(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
+    let raw = out[Gpr::Rax];
+    if raw == tdx_model::status::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT {
+        Ok(c.output_field(out, "next_field_id")
+            .expect("VM.RD v1 next field"))
+    } else {
+        Err(TdxStatus::from_raw(raw))
+    }
+}
+
+/// The model's decoding of TDG.VM.WR outputs: the previous value.
+pub fn expect_vm_wr(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
+    status_result(out[Gpr::Rax])?;
+    Ok(c.output_field(out, "old_value").expect("VM.WR old value"))
 }
 
 /// The model's decoding of TDG.VM.RD outputs, as `(value, raw next field id)`.
@@ -1238,6 +1401,11 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
 
 /// Why a call with a memory operand on a page that is not accepted is not made.
 const NO_COMPLETION: &str = "does not complete (EPT violation on a page not accepted)";
+
+const INVALID: &str = "TDX_OPERAND_INVALID";
+const FIELD_ID_INCORRECT: &str = "TDX_METADATA_FIELD_ID_INCORRECT";
+const RCX: u64 = 1;
+const RDX: u64 = 2;
 
 /// Bits 54:52 of a field id, ignored by TDG.VM.RD/WR.
 const CONTEXT_CODE: u64 = 0x7 << 52;

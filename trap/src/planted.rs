@@ -148,7 +148,7 @@ impl Wrappers for LosesOperand {
     const NAME: &'static str = "planted: TDG.MEM.PAGE.ACCEPT drops the operand id";
 
     #[inline(always)]
-    fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
+    unsafe fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
         let rax: u64;
         // SAFETY: registers declared correctly; the defect is in the decoding below.
         unsafe {

@@ -11,7 +11,8 @@
 //! leaves RIP alone, so the TDCALL executes again, as on real hardware.
 //!
 //! The handler allocates nothing and takes no lock: the state it uses belongs to the current
-//! thread ([`Session`]) and is reached through a `const` thread-local pointer.
+//! thread ([`Session`]) and is reached through a `const` thread-local pointer. It runs on an
+//! alternate signal stack the session installs (so a stack overflow is still reported as one).
 
 use core::cell::Cell;
 use core::ptr::{self, NonNull};
@@ -141,7 +142,14 @@ thread_local! {
 pub struct Session {
     state: NonNull<TrapState>,
     arena: NonNull<Arena>,
+    /// This thread's alternate signal stack while the session lives, and the one it replaced.
+    _alt_stack: Vec<u8>,
+    previous_alt_stack: libc::stack_t,
 }
+
+/// Size of the alternate signal stack a session gives its thread: the model runs in the
+/// handler and needs more than std's small overflow stack.
+const ALT_STACK_SIZE: usize = 256 * 1024;
 
 impl Session {
     /// Installs the handlers (once per process) and makes a new simulated TD current on this
@@ -168,21 +176,42 @@ impl Session {
             bare: false,
         });
         let state = NonNull::from(Box::leak(state));
+        let mut alt_stack = vec![0u8; ALT_STACK_SIZE];
+        let new_stack = libc::stack_t {
+            ss_sp: alt_stack.as_mut_ptr().cast(),
+            ss_flags: 0,
+            ss_size: ALT_STACK_SIZE,
+        };
+        let mut previous_alt_stack: libc::stack_t = unsafe_zeroed();
+        // SAFETY: the new stack lives as long as the session, which restores the previous one
+        // before freeing it.
+        let rc = unsafe { libc::sigaltstack(&new_stack, &mut previous_alt_stack) };
+        assert_eq!(rc, 0, "sigaltstack failed");
         ACTIVE.with(|a| a.set(state.as_ptr()));
-        Session { state, arena }
+        Session {
+            state,
+            arena,
+            _alt_stack: alt_stack,
+            previous_alt_stack,
+        }
     }
 
     /// The simulated module, between calls.
-    pub fn module(&mut self) -> &mut TdxModule {
-        // SAFETY: the handler touches the state only during a TDCALL, which cannot happen while
-        // this exclusive borrow of the session is alive.
+    ///
+    /// # Safety
+    ///
+    /// No TDCALL may execute on this thread while the reference lives: the handler changes the
+    /// module during every TDCALL, and the wrappers are free functions the borrow checker does
+    /// not tie to the session.
+    pub unsafe fn module(&mut self) -> &mut TdxModule {
+        // SAFETY: the caller keeps TDCALLs out of the reference's lifetime.
         unsafe { &mut (*self.state.as_ptr()).module }
     }
 
     /// Replaces the simulated module (a fresh TD) and clears the log.
     pub fn reset(&mut self, config: TdConfig, seed: u64) {
         let module = TdxModule::new(config);
-        // SAFETY: as in `module`.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         let st = unsafe { &mut *self.state.as_ptr() };
         st.module = module;
         st.rng = seed | 1;
@@ -190,13 +219,13 @@ impl Session {
         st.completed = 0;
         st.reexecutions = 0;
         st.force = None;
-        // SAFETY: as in `module`; the arena is only touched by the handler during a TDCALL.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.arena.as_ptr()).0.fill(0) };
     }
 
     /// Forgets the TDCALLs recorded so far.
     pub fn clear_log(&mut self) {
-        // SAFETY: as in `module`.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         let st = unsafe { &mut *self.state.as_ptr() };
         st.count = 0;
         st.completed = 0;
@@ -205,20 +234,24 @@ impl Session {
     /// How many TDCALLs completed since the last [`clear_log`](Self::clear_log), including
     /// those beyond the log's capacity.
     pub fn completed_count(&self) -> usize {
-        // SAFETY: as in `log`.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).completed }
     }
 
     /// The most recent TDCALL, even beyond the log's capacity.
     pub fn last_record(&self) -> Option<Record> {
-        // SAFETY: as in `log`.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         let st = unsafe { &*self.state.as_ptr() };
         (st.count > 0).then_some(st.last)
     }
 
     /// The TDCALLs since the last [`clear_log`](Self::clear_log) (at most [`LOG_CAPACITY`]).
-    pub fn log(&self) -> &[Record] {
-        // SAFETY: as in `module`; shared borrow between calls.
+    ///
+    /// # Safety
+    ///
+    /// As [`module`](Self::module): no TDCALL while the slice lives.
+    pub unsafe fn log(&self) -> &[Record] {
+        // SAFETY: the caller keeps TDCALLs out of the slice's lifetime.
         let st = unsafe { &*self.state.as_ptr() };
         &st.records[..st.count.min(LOG_CAPACITY)]
     }
@@ -226,27 +259,27 @@ impl Session {
     /// How many TDCALLs executed since the last [`clear_log`](Self::clear_log), including those
     /// beyond the log's capacity.
     pub fn tdcall_count(&self) -> usize {
-        // SAFETY: as in `log`.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).count }
     }
 
     /// Makes the next completed TDCALL return `status` in RAX instead of the model's status
     /// (outputs stay the model's): a future or faulty module, for decoding checks.
     pub fn force_status(&mut self, status: u64) {
-        // SAFETY: as in `module`.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).force = Some(status) };
     }
 
     /// Cancels [`force_status`](Self::force_status) if no TDCALL used it.
     pub fn force_status_clear(&mut self) {
-        // SAFETY: as in `module`.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).force = None };
     }
 
     /// In bare mode the handler answers every TDCALL with RAX = 0 and nothing else, without
     /// the model or the log: the cost of the trap round trip alone, for benchmarks.
     pub fn set_bare(&mut self, bare: bool) {
-        // SAFETY: as in `module`.
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).bare = bare };
     }
 
@@ -256,8 +289,13 @@ impl Session {
     }
 
     /// The arena, between calls.
-    pub fn arena(&mut self) -> &mut [u8; ARENA_SIZE] {
-        // SAFETY: as in `module`.
+    ///
+    /// # Safety
+    ///
+    /// As [`module`](Self::module): no TDCALL while the reference lives (the module may write
+    /// the arena).
+    pub unsafe fn arena(&mut self) -> &mut [u8; ARENA_SIZE] {
+        // SAFETY: the caller keeps TDCALLs out of the reference's lifetime.
         unsafe { &mut (*self.arena.as_ptr()).0 }
     }
 }
@@ -265,6 +303,8 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         ACTIVE.with(|a| a.set(ptr::null_mut()));
+        // SAFETY: restores the stack that was installed before this session's.
+        unsafe { libc::sigaltstack(&self.previous_alt_stack, ptr::null_mut()) };
         // SAFETY: both were leaked from boxes in `new` and are no longer reachable by the
         // handler (the thread-local pointer is cleared).
         unsafe {
@@ -284,9 +324,9 @@ pub fn install() {
         for (i, sig) in [libc::SIGSEGV, libc::SIGILL].into_iter().enumerate() {
             let mut act: libc::sigaction = unsafe_zeroed();
             act.sa_sigaction = on_fault as *const () as usize;
-            // No SA_ONSTACK: the model needs more stack than std's small alternate signal
-            // stack; TDCALL faults synchronously on the thread's own stack, below the red zone.
-            act.sa_flags = libc::SA_SIGINFO;
+            // SA_ONSTACK, so that a stack overflow still reaches std's handler; a session gives
+            // its thread an alternate stack large enough for the model.
+            act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
             // SAFETY: `act` is fully initialised; `prev[i]` receives the old disposition.
             let rc = unsafe {
                 libc::sigemptyset(&mut act.sa_mask);
@@ -330,7 +370,9 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
     let gregs = &mut uc.uc_mcontext.gregs;
     // #GP arrives as SIGSEGV with SI_KERNEL, #UD as SIGILL; other SIGSEGVs are page faults,
     // possibly on the instruction fetch itself, so RIP is only read for these two.
-    let candidate = sig == libc::SIGILL || (sig == libc::SIGSEGV && code == libc::SI_KERNEL);
+    // A SIGILL sent by kill(2) or raise(3) has si_code <= 0 and is not a fault.
+    let candidate =
+        (sig == libc::SIGILL && code > 0) || (sig == libc::SIGSEGV && code == libc::SI_KERNEL);
     let rip = gregs[libc::REG_RIP as usize] as *const u8;
     let state = ACTIVE.with(|a| a.get());
     // SAFETY: for #GP and #UD the faulting instruction was fetched and decoded, so its bytes

@@ -52,9 +52,14 @@ pub trait Wrappers {
     }
 
     /// TDG.MEM.PAGE.ACCEPT.
+    ///
+    /// # Safety
+    ///
+    /// As [`tdcall::tdg_mem_page_accept`].
     #[inline(always)]
-    fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
-        tdcall::tdg_mem_page_accept(page)
+    unsafe fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
+        // SAFETY: forwarded from the caller.
+        unsafe { tdcall::tdg_mem_page_accept(page) }
     }
 
     /// TDG.VM.RD version 0.

@@ -38,17 +38,24 @@ fn allocs() -> u64 {
 #[test]
 fn handler_does_not_allocate() {
     let mut s = Session::new(world_config(), 7);
-    let base = s.module().config().accept_region_base;
     let arena = s.arena_gpa();
-    s.module()
-        .set_page(base, 1, tdx_model::module::PageState::Pending);
-    s.module().set_interrupt_pending(2);
+    // SAFETY: no TDCALL runs while the model is set up.
+    let base = unsafe {
+        let m = s.module();
+        let base = m.config().accept_region_base;
+        m.set_page(base, 1, tdx_model::module::PageState::Pending);
+        m.set_interrupt_pending(2);
+        base
+    };
     let td_ctls = FieldId::new(0x1110_0003_0000_0017).unwrap();
     let before = allocs();
     let info = tdcall::tdg_vp_info();
-    let accepted = tdcall::tdg_mem_page_accept(
-        AcceptPage::new(Gpa::new(base).unwrap(), PageLevel::Size2M).unwrap(),
-    );
+    // SAFETY: the page is the simulated TD's.
+    let accepted = unsafe {
+        tdcall::tdg_mem_page_accept(
+            AcceptPage::new(Gpa::new(base).unwrap(), PageLevel::Size2M).unwrap(),
+        )
+    };
     let ext = tdcall::tdg_mr_rtmr_extend(
         AlignedGpa::<64>::new(arena).unwrap(),
         RtmrIndex::new(2).unwrap(),
