@@ -387,8 +387,10 @@ impl HonestVmm {
             }
             sfn::SERVICE => {
                 let v = out[Gpr::R14];
-                if !self.is_shared(out[Gpr::R12])
-                    || !self.is_shared(out[Gpr::R13])
+                // GHCI: 4 KiB-aligned shared GPAs within the TD's GPA width.
+                let page_ok = |g: u64| self.is_shared(g) && self.legal_gpa(g) && g % PAGE_4K == 0;
+                if !page_ok(out[Gpr::R12])
+                    || !page_ok(out[Gpr::R13])
                     || (1..32).contains(&v)
                     || v > 255
                 {
@@ -453,6 +455,7 @@ impl HonestVmm {
                     || dir > 1
                     || !self.is_shared(gpa)
                     || !self.is_shared(gpa.wrapping_add(size - 1))
+                    || !self.legal_gpa(gpa.wrapping_add(size - 1))
                 {
                     return status::INVALID_OPERAND;
                 }

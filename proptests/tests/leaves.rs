@@ -46,4 +46,51 @@ proptest! {
 
     #[test]
     fn mixed_programs(p in program(Target::All)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_get_td_vm_call_info(p in program(Target::VmcallGetTdVmCallInfo)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_map_gpa(p in program(Target::VmcallMapGpa)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_get_quote(p in program(Target::VmcallGetQuote)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_report_fatal_error(p in program(Target::VmcallReportFatalError)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_setup_event_notify_interrupt(p in program(Target::VmcallSetupEventNotifyInterrupt)) {
+        check(&p)?;
+    }
+
+    #[test]
+    fn vmcall_service(p in program(Target::VmcallService)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_cpuid(p in program(Target::VmcallCpuid)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_hlt(p in program(Target::VmcallHlt)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_io(p in program(Target::VmcallIo)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_rdmsr(p in program(Target::VmcallRdmsr)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_wrmsr(p in program(Target::VmcallWrmsr)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_mmio(p in program(Target::VmcallMmio)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_wbinvd(p in program(Target::VmcallWbinvd)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_vendor(p in program(Target::VmcallVendor)) { check(&p)?; }
+
+    #[test]
+    fn vmcall_hostile(p in program(Target::VmcallHostile)) { check(&p)?; }
 }

@@ -60,3 +60,28 @@ fn ignored_error_is_caught() {
 fn lost_operand_id_is_caught() {
     caught(LosesOperand, Target::LeafAccept, Verdict::Decoding);
 }
+
+#[test]
+fn exposed_live_register_is_caught() {
+    caught(ExposesLiveRegister, Target::VmcallCpuid, Verdict::Leakage);
+}
+
+#[test]
+fn missing_vmm_clobber_is_caught() {
+    caught(MissingVmmClobber, Target::VmcallRdmsr, Verdict::Clobbers);
+}
+
+#[test]
+fn trusted_resume_address_is_caught() {
+    caught(TrustsResume, Target::VmcallMapGpa, Verdict::Decoding);
+}
+
+#[test]
+fn unmasked_io_read_is_caught() {
+    caught(UnmaskedIo, Target::VmcallIo, Verdict::Decoding);
+}
+
+#[test]
+fn xmm_bit_is_caught() {
+    caught(XmmBit, Target::VmcallHlt, Verdict::Leakage);
+}

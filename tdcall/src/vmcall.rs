@@ -448,12 +448,27 @@ pub fn map_gpa(gpa: u64, len: u64) -> Result<MapGpaProgress, VmcallError> {
 /// allowed `max_stalls` times in a row, then the conversion gives up with
 /// `RetriesExhausted`. Every RETRY that is accepted moves forward or counts as a stall, so the
 /// number of calls is bounded by the number of pages plus the stalls.
+///
+/// The converted memory changes owner: converting to shared hands its contents to the host;
+/// converting to private requires accepting the pages before use.
 pub fn convert_range(
     gpa: u64,
     len: u64,
     to_shared: bool,
     gpa_width: u8,
     max_stalls: u32,
+) -> Result<(), VmcallError> {
+    convert_range_with(gpa, len, to_shared, gpa_width, max_stalls, map_gpa)
+}
+
+/// [`convert_range`] over any implementation of MapGPA (for tests and other wrappers).
+pub fn convert_range_with(
+    gpa: u64,
+    len: u64,
+    to_shared: bool,
+    gpa_width: u8,
+    max_stalls: u32,
+    mut map: impl FnMut(u64, u64) -> Result<MapGpaProgress, VmcallError>,
 ) -> Result<(), VmcallError> {
     let shared = match gpa_width {
         48 | 52 => 1u64 << (gpa_width - 1),
@@ -471,7 +486,7 @@ pub fn convert_range(
     let mut cur = start;
     let mut stalls = 0;
     while cur < end {
-        match map_gpa(cur, end - cur)? {
+        match map(cur, end - cur)? {
             MapGpaProgress::Done => return Ok(()),
             MapGpaProgress::Retry { resume } if resume == cur => {
                 stalls += 1;
@@ -482,9 +497,16 @@ pub fn convert_range(
                     });
                 }
             }
-            MapGpaProgress::Retry { resume } => {
+            MapGpaProgress::Retry { resume } if resume > cur && resume < end => {
                 stalls = 0;
                 cur = resume;
+            }
+            // `map` is any implementation: its resume address is checked here too.
+            MapGpaProgress::Retry { resume } => {
+                return Err(VmcallError::Untrusted {
+                    what: "MapGPA resume address",
+                    value: resume,
+                })
             }
         }
     }

@@ -22,6 +22,24 @@
 //! | `VmRdFirst` | – |
 //! | `VmWr` | FieldRef, u64 value, u64 mask, bool narrow |
 //! | `ForcedStatus` | u8 leaf, StatusRef status |
+//! | `SetVmm` | bool hostile, u64 seed |
+//! | `VmcallInfo` | u8 leaf (mod 4) |
+//! | `VmcallMapGpa`, `VmcallConvert` | PageRef page, u16 pages, bool shared |
+//! | `VmcallGetQuote` | MemRef buffer, u32 length |
+//! | `VmcallNotify` | u8 vector |
+//! | `VmcallService` | MemRef command, MemRef response, u8 vector, u64 timeout |
+//! | `VmcallCpuid` | u32 leaf, u32 sub-leaf |
+//! | `VmcallHlt` | bool blocked |
+//! | `VmcallIo` | u8 size (mod 5: 1, 2, 4, 8, 3), u16 port, bool write, u32 value |
+//! | `VmcallRdmsr` | u32 MSR |
+//! | `VmcallWrmsr` | u32 MSR, u64 value |
+//! | `VmcallMmio` | u8 size (as IO), MemRef GPA, bool write, u64 value |
+//! | `VmcallWbinvd` | bool WBNOINVD |
+//! | `VmcallKvm` | u64 number, 4 × u64 arguments |
+//! | `VmcallFatal` | u64 code, bool + u64 data GPA, \[u8; 64\] message, u8 length (mod 65) |
+//!
+//! Inputs of the `vmcall_hostile` target start with a u64 seed: the program begins with
+//! `SetVmm { hostile: true, seed }`.
 //!
 //! `MemRef` = u8 tag (mod 3: 0 arena slot, 1 arena slot with the shared bit, 2 raw) then
 //! u16 slot or u64 address. `PageRef` = u8 tag (mod 4: 0–2 a u32 page of the accept region,
@@ -183,6 +201,128 @@ pub enum Call {
         /// Keep only bits 3:0 of value and mask (where the guest-writable bits are).
         narrow: bool,
     },
+    /// Chooses the VMM that answers TDG.VP.VMCALL from here on.
+    SetVmm {
+        /// The hostile VMM (arbitrary values in every exposed register) instead of the honest.
+        hostile: bool,
+        /// The hostile VMM's seed.
+        seed: u64,
+    },
+    /// TDG.VP.VMCALL\<GetTdVmCallInfo\>.
+    VmcallInfo {
+        /// R12 (mod 4).
+        leaf: u8,
+    },
+    /// TDG.VP.VMCALL\<MapGPA\>, one call, over pages of the accept region.
+    VmcallMapGpa {
+        /// First page.
+        page: PageRef,
+        /// Pages (mod 1024, at least 1).
+        pages: u16,
+        /// To shared (else to private).
+        shared: bool,
+    },
+    /// `convert_range`: MapGPA until done, over pages of the accept region.
+    VmcallConvert {
+        /// First page.
+        page: PageRef,
+        /// Pages (mod 1024, at least 1).
+        pages: u16,
+        /// To shared (else to private).
+        shared: bool,
+    },
+    /// TDG.VP.VMCALL\<GetQuote\>.
+    VmcallGetQuote {
+        /// The buffer.
+        buffer: MemRef,
+        /// Its length.
+        len: u32,
+    },
+    /// TDG.VP.VMCALL\<SetupEventNotifyInterrupt\>.
+    VmcallNotify {
+        /// The vector.
+        vector: u8,
+    },
+    /// TDG.VP.VMCALL\<Service\>.
+    VmcallService {
+        /// Command buffer.
+        command: MemRef,
+        /// Response buffer.
+        response: MemRef,
+        /// Notify vector (0: blocking).
+        vector: u8,
+        /// Timeout.
+        timeout: u64,
+    },
+    /// TDG.VP.VMCALL\<Instruction.CPUID\>.
+    VmcallCpuid {
+        /// EAX.
+        leaf: u32,
+        /// ECX.
+        subleaf: u32,
+    },
+    /// TDG.VP.VMCALL\<Instruction.HLT\>.
+    VmcallHlt {
+        /// RFLAGS.IF = 0.
+        blocked: bool,
+    },
+    /// TDG.VP.VMCALL\<Instruction.IO\>.
+    VmcallIo {
+        /// Size in bytes (one of 1, 2, 4, 8, 3 by the byte mod 5).
+        size: u8,
+        /// Port.
+        port: u16,
+        /// A write (else a read).
+        write: bool,
+        /// Value written.
+        value: u32,
+    },
+    /// TDG.VP.VMCALL\<Instruction.RDMSR\>.
+    VmcallRdmsr {
+        /// MSR index.
+        msr: u32,
+    },
+    /// TDG.VP.VMCALL\<Instruction.WRMSR\>.
+    VmcallWrmsr {
+        /// MSR index.
+        msr: u32,
+        /// Value.
+        value: u64,
+    },
+    /// TDG.VP.VMCALL\<#VE.RequestMMIO\>.
+    VmcallMmio {
+        /// Size in bytes (one of 1, 2, 4, 8, 3 by the byte mod 5).
+        size: u8,
+        /// The MMIO address (shared slots are the valid ones).
+        gpa: MemRef,
+        /// A write (else a read).
+        write: bool,
+        /// Value written.
+        value: u64,
+    },
+    /// TDG.VP.VMCALL\<Instruction.WBINVD\>.
+    VmcallWbinvd {
+        /// WBNOINVD.
+        no_invalidate: bool,
+    },
+    /// The vendor-specific TDG.VP.VMCALL (KVM convention).
+    VmcallKvm {
+        /// Hypercall number (R10).
+        nr: u64,
+        /// Arguments.
+        args: [u64; 4],
+    },
+    /// TDG.VP.VMCALL\<ReportFatalError\>, run in a child process (it does not return).
+    VmcallFatal {
+        /// Error code (R12).
+        code: u64,
+        /// GPA of more data (R13), if any.
+        data: Option<u64>,
+        /// Message bytes.
+        message: [u8; 64],
+        /// Message length used (mod 65).
+        len: u8,
+    },
     /// A leaf whose status the module replaces with `status` (a future or faulty module):
     /// exercises the wrappers' decoding of every status, known or not.
     ForcedStatus {
@@ -209,9 +349,48 @@ pub enum Kind {
     VmRdFirst,
     VmWr,
     ForcedStatus,
+    SetVmm,
+    VmcallInfo,
+    VmcallMapGpa,
+    VmcallConvert,
+    VmcallGetQuote,
+    VmcallNotify,
+    VmcallService,
+    VmcallCpuid,
+    VmcallHlt,
+    VmcallIo,
+    VmcallRdmsr,
+    VmcallWrmsr,
+    VmcallMmio,
+    VmcallWbinvd,
+    VmcallKvm,
+    VmcallFatal,
 }
 
 impl Call {
+    /// Whether the call is a TDG.VP.VMCALL (or the VMM choice that goes with them).
+    pub fn is_vmcall(&self) -> bool {
+        matches!(
+            self.kind(),
+            Kind::SetVmm
+                | Kind::VmcallInfo
+                | Kind::VmcallMapGpa
+                | Kind::VmcallConvert
+                | Kind::VmcallGetQuote
+                | Kind::VmcallNotify
+                | Kind::VmcallService
+                | Kind::VmcallCpuid
+                | Kind::VmcallHlt
+                | Kind::VmcallIo
+                | Kind::VmcallRdmsr
+                | Kind::VmcallWrmsr
+                | Kind::VmcallMmio
+                | Kind::VmcallWbinvd
+                | Kind::VmcallKvm
+                | Kind::VmcallFatal
+        )
+    }
+
     /// This call's kind.
     pub fn kind(&self) -> Kind {
         match self {
@@ -227,6 +406,22 @@ impl Call {
             Call::VmRdFirst => Kind::VmRdFirst,
             Call::VmWr { .. } => Kind::VmWr,
             Call::ForcedStatus { .. } => Kind::ForcedStatus,
+            Call::SetVmm { .. } => Kind::SetVmm,
+            Call::VmcallInfo { .. } => Kind::VmcallInfo,
+            Call::VmcallMapGpa { .. } => Kind::VmcallMapGpa,
+            Call::VmcallConvert { .. } => Kind::VmcallConvert,
+            Call::VmcallGetQuote { .. } => Kind::VmcallGetQuote,
+            Call::VmcallNotify { .. } => Kind::VmcallNotify,
+            Call::VmcallService { .. } => Kind::VmcallService,
+            Call::VmcallCpuid { .. } => Kind::VmcallCpuid,
+            Call::VmcallHlt { .. } => Kind::VmcallHlt,
+            Call::VmcallIo { .. } => Kind::VmcallIo,
+            Call::VmcallRdmsr { .. } => Kind::VmcallRdmsr,
+            Call::VmcallWrmsr { .. } => Kind::VmcallWrmsr,
+            Call::VmcallMmio { .. } => Kind::VmcallMmio,
+            Call::VmcallWbinvd { .. } => Kind::VmcallWbinvd,
+            Call::VmcallKvm { .. } => Kind::VmcallKvm,
+            Call::VmcallFatal { .. } => Kind::VmcallFatal,
         }
     }
 }
@@ -252,13 +447,43 @@ pub enum Target {
     LeafCpuidve,
     /// Status decoding: statuses forced on every leaf.
     StatusDecode,
+    /// GetTdVmCallInfo.
+    VmcallGetTdVmCallInfo,
+    /// MapGPA.
+    VmcallMapGpa,
+    /// GetQuote.
+    VmcallGetQuote,
+    /// ReportFatalError.
+    VmcallReportFatalError,
+    /// SetupEventNotifyInterrupt.
+    VmcallSetupEventNotifyInterrupt,
+    /// Service.
+    VmcallService,
+    /// Instruction.CPUID.
+    VmcallCpuid,
+    /// Instruction.HLT.
+    VmcallHlt,
+    /// Instruction.IO.
+    VmcallIo,
+    /// Instruction.RDMSR.
+    VmcallRdmsr,
+    /// Instruction.WRMSR.
+    VmcallWrmsr,
+    /// #VE.RequestMMIO.
+    VmcallMmio,
+    /// Instruction.WBINVD.
+    VmcallWbinvd,
+    /// The vendor-specific escape (KVM hypercall).
+    VmcallVendor,
+    /// The higher-level helpers in long sequences against the hostile VMM.
+    VmcallHostile,
     /// Everything (campaign and property tests).
     All,
 }
 
 impl Target {
     /// The fuzz targets, in the order the README lists them.
-    pub const FUZZ: [Target; 9] = [
+    pub const FUZZ: [Target; 24] = [
         Target::LeafAccept,
         Target::LeafVpInfo,
         Target::LeafVmRd,
@@ -268,6 +493,21 @@ impl Target {
         Target::LeafVeinfo,
         Target::LeafCpuidve,
         Target::StatusDecode,
+        Target::VmcallGetTdVmCallInfo,
+        Target::VmcallMapGpa,
+        Target::VmcallGetQuote,
+        Target::VmcallReportFatalError,
+        Target::VmcallSetupEventNotifyInterrupt,
+        Target::VmcallService,
+        Target::VmcallCpuid,
+        Target::VmcallHlt,
+        Target::VmcallIo,
+        Target::VmcallRdmsr,
+        Target::VmcallWrmsr,
+        Target::VmcallMmio,
+        Target::VmcallWbinvd,
+        Target::VmcallVendor,
+        Target::VmcallHostile,
     ];
 
     /// The fuzz target's name (`fuzz/fuzz_targets/<name>.rs`, `corpora/<name>/`).
@@ -282,6 +522,21 @@ impl Target {
             Target::LeafVeinfo => "leaf_veinfo",
             Target::LeafCpuidve => "leaf_cpuidve",
             Target::StatusDecode => "status_decode",
+            Target::VmcallGetTdVmCallInfo => "vmcall_get_td_vm_call_info",
+            Target::VmcallMapGpa => "vmcall_map_gpa",
+            Target::VmcallGetQuote => "vmcall_get_quote",
+            Target::VmcallReportFatalError => "vmcall_report_fatal_error",
+            Target::VmcallSetupEventNotifyInterrupt => "vmcall_setup_event_notify_interrupt",
+            Target::VmcallService => "vmcall_service",
+            Target::VmcallCpuid => "vmcall_cpuid",
+            Target::VmcallHlt => "vmcall_hlt",
+            Target::VmcallIo => "vmcall_io",
+            Target::VmcallRdmsr => "vmcall_rdmsr",
+            Target::VmcallWrmsr => "vmcall_wrmsr",
+            Target::VmcallMmio => "vmcall_mmio",
+            Target::VmcallWbinvd => "vmcall_wbinvd",
+            Target::VmcallVendor => "vmcall_vendor",
+            Target::VmcallHostile => "vmcall_hostile",
             Target::All => "all",
         }
     }
@@ -309,6 +564,32 @@ impl Target {
             Target::LeafVeinfo => &[VeinfoGet],
             Target::LeafCpuidve => &[CpuidveSet],
             Target::StatusDecode => &[ForcedStatus],
+            // Each sub-function with a VMM switch, so honest and hostile answers mix.
+            Target::VmcallGetTdVmCallInfo => &[VmcallInfo, SetVmm],
+            Target::VmcallMapGpa => &[VmcallMapGpa, VmcallConvert, SetVmm],
+            Target::VmcallGetQuote => &[VmcallGetQuote, SetVmm],
+            Target::VmcallReportFatalError => &[VmcallFatal, SetVmm],
+            Target::VmcallSetupEventNotifyInterrupt => &[VmcallNotify, SetVmm],
+            Target::VmcallService => &[VmcallService, SetVmm],
+            Target::VmcallCpuid => &[VmcallCpuid, SetVmm],
+            Target::VmcallHlt => &[VmcallHlt, SetVmm],
+            Target::VmcallIo => &[VmcallIo, SetVmm],
+            Target::VmcallRdmsr => &[VmcallRdmsr, SetVmm],
+            Target::VmcallWrmsr => &[VmcallWrmsr, VmcallRdmsr, SetVmm],
+            Target::VmcallMmio => &[VmcallMmio, SetVmm],
+            Target::VmcallWbinvd => &[VmcallWbinvd, SetVmm],
+            Target::VmcallVendor => &[VmcallKvm, SetVmm],
+            // Programs of this target start with the hostile VMM (see `Program::decode`).
+            Target::VmcallHostile => &[
+                VmcallConvert,
+                VmcallConvert,
+                VmcallMapGpa,
+                VmcallIo,
+                VmcallMmio,
+                VmcallCpuid,
+                VmcallRdmsr,
+                VmcallInfo,
+            ],
             Target::All => &[
                 VpInfo,
                 RtmrExtend,
@@ -322,6 +603,21 @@ impl Target {
                 VmRdFirst,
                 VmWr,
                 ForcedStatus,
+                SetVmm,
+                VmcallInfo,
+                VmcallMapGpa,
+                VmcallConvert,
+                VmcallGetQuote,
+                VmcallNotify,
+                VmcallService,
+                VmcallCpuid,
+                VmcallHlt,
+                VmcallIo,
+                VmcallRdmsr,
+                VmcallWrmsr,
+                VmcallMmio,
+                VmcallWbinvd,
+                VmcallKvm,
             ],
         }
     }
@@ -338,6 +634,9 @@ fn mem_ref(u: &mut Unstructured<'_>) -> arbitrary::Result<MemRef> {
         _ => MemRef::Raw(u64::arbitrary(u)?),
     })
 }
+
+/// Access sizes by their byte mod 5: the valid ones and one that is not.
+const SIZES: [u8; 5] = [1, 2, 4, 8, 3];
 
 /// ACCEPT levels by the low three bits of their byte: mostly 4 KiB and 2 MiB.
 const LEVELS: [u8; 8] = [0, 0, 0, 1, 1, 1, 2, 3];
@@ -422,6 +721,84 @@ fn call(u: &mut Unstructured<'_>, kind: Kind) -> arbitrary::Result<Call> {
             mask: u64::arbitrary(u)?,
             narrow: bool::arbitrary(u)?,
         },
+        Kind::SetVmm => Call::SetVmm {
+            hostile: bool::arbitrary(u)?,
+            seed: u64::arbitrary(u)?,
+        },
+        Kind::VmcallInfo => Call::VmcallInfo {
+            leaf: u8::arbitrary(u)? % 4,
+        },
+        Kind::VmcallMapGpa => Call::VmcallMapGpa {
+            page: page_ref(u)?,
+            pages: u16::arbitrary(u)?,
+            shared: bool::arbitrary(u)?,
+        },
+        Kind::VmcallConvert => Call::VmcallConvert {
+            page: page_ref(u)?,
+            pages: u16::arbitrary(u)?,
+            shared: bool::arbitrary(u)?,
+        },
+        Kind::VmcallGetQuote => Call::VmcallGetQuote {
+            buffer: mem_ref(u)?,
+            len: u32::arbitrary(u)?,
+        },
+        Kind::VmcallNotify => Call::VmcallNotify {
+            vector: u8::arbitrary(u)?,
+        },
+        Kind::VmcallService => Call::VmcallService {
+            command: mem_ref(u)?,
+            response: mem_ref(u)?,
+            vector: u8::arbitrary(u)?,
+            timeout: u64::arbitrary(u)?,
+        },
+        Kind::VmcallCpuid => Call::VmcallCpuid {
+            leaf: u32::arbitrary(u)?,
+            subleaf: u32::arbitrary(u)?,
+        },
+        Kind::VmcallHlt => Call::VmcallHlt {
+            blocked: bool::arbitrary(u)?,
+        },
+        Kind::VmcallIo => Call::VmcallIo {
+            size: SIZES[u8::arbitrary(u)? as usize % SIZES.len()],
+            port: u16::arbitrary(u)?,
+            write: bool::arbitrary(u)?,
+            value: u32::arbitrary(u)?,
+        },
+        Kind::VmcallRdmsr => Call::VmcallRdmsr {
+            msr: u32::arbitrary(u)?,
+        },
+        Kind::VmcallWrmsr => Call::VmcallWrmsr {
+            msr: u32::arbitrary(u)?,
+            value: u64::arbitrary(u)?,
+        },
+        Kind::VmcallMmio => Call::VmcallMmio {
+            size: SIZES[u8::arbitrary(u)? as usize % SIZES.len()],
+            gpa: mem_ref(u)?,
+            write: bool::arbitrary(u)?,
+            value: u64::arbitrary(u)?,
+        },
+        Kind::VmcallWbinvd => Call::VmcallWbinvd {
+            no_invalidate: bool::arbitrary(u)?,
+        },
+        Kind::VmcallKvm => Call::VmcallKvm {
+            nr: u64::arbitrary(u)?,
+            args: [
+                u64::arbitrary(u)?,
+                u64::arbitrary(u)?,
+                u64::arbitrary(u)?,
+                u64::arbitrary(u)?,
+            ],
+        },
+        Kind::VmcallFatal => Call::VmcallFatal {
+            code: u64::arbitrary(u)?,
+            data: if bool::arbitrary(u)? {
+                Some(u64::arbitrary(u)?)
+            } else {
+                None
+            },
+            message: bytes(u)?,
+            len: u8::arbitrary(u)? % 65,
+        },
         Kind::ForcedStatus => Call::ForcedStatus {
             leaf: u8::arbitrary(u)?,
             status: if u8::arbitrary(u)? % 2 == 0 {
@@ -442,6 +819,13 @@ impl Program {
         let kinds = target.kinds();
         let mut u = Unstructured::new(data);
         let mut calls = Vec::new();
+        if target == Target::VmcallHostile {
+            let seed = u64::arbitrary(&mut u).unwrap_or(0);
+            calls.push(Call::SetVmm {
+                hostile: true,
+                seed,
+            });
+        }
         while !u.is_empty() && calls.len() < MAX_CALLS {
             let Ok(k) = u8::arbitrary(&mut u) else { break };
             match call(&mut u, kinds[k as usize % kinds.len()]) {
@@ -456,7 +840,18 @@ impl Program {
     /// `None` if a call's kind is not one of the target's.
     pub fn encode(&self, target: Target) -> Option<Vec<u8>> {
         let mut out = Vec::new();
-        for c in &self.0 {
+        let mut calls = &self.0[..];
+        if target == Target::VmcallHostile {
+            match calls.first() {
+                Some(Call::SetVmm {
+                    hostile: true,
+                    seed,
+                }) => out.extend(seed.to_le_bytes()),
+                _ => return None,
+            }
+            calls = &calls[1..];
+        }
+        for c in calls {
             let k = target.kinds().iter().position(|k| *k == c.kind())?;
             out.push(k as u8);
             encode_call(c, &mut out);
@@ -477,6 +872,19 @@ fn put_mem(m: &MemRef, o: &mut Vec<u8>) {
         }
         MemRef::Raw(x) => {
             o.push(2);
+            o.extend(x.to_le_bytes())
+        }
+    }
+}
+
+fn put_page(p: &PageRef, o: &mut Vec<u8>) {
+    match *p {
+        PageRef::Region(i) => {
+            o.push(0);
+            o.extend(i.to_le_bytes())
+        }
+        PageRef::Raw(x) => {
+            o.push(3);
             o.extend(x.to_le_bytes())
         }
     }
@@ -538,16 +946,7 @@ fn encode_call(c: &Call, o: &mut Vec<u8>) {
             busy,
             interrupts,
         } => {
-            match *page {
-                PageRef::Region(i) => {
-                    o.push(0);
-                    o.extend(i.to_le_bytes())
-                }
-                PageRef::Raw(x) => {
-                    o.push(3);
-                    o.extend(x.to_le_bytes())
-                }
-            }
+            put_page(page, o);
             o.push(LEVELS.iter().position(|l| l == level).unwrap_or(7) as u8);
             o.push(*busy as u8);
             o.push(*interrupts);
@@ -572,6 +971,97 @@ fn encode_call(c: &Call, o: &mut Vec<u8>) {
             o.extend(value.to_le_bytes());
             o.extend(mask.to_le_bytes());
             o.push(*narrow as u8);
+        }
+        Call::SetVmm { hostile, seed } => {
+            o.push(*hostile as u8);
+            o.extend(seed.to_le_bytes());
+        }
+        Call::VmcallInfo { leaf } => o.push(*leaf),
+        Call::VmcallMapGpa {
+            page,
+            pages,
+            shared,
+        }
+        | Call::VmcallConvert {
+            page,
+            pages,
+            shared,
+        } => {
+            put_page(page, o);
+            o.extend(pages.to_le_bytes());
+            o.push(*shared as u8);
+        }
+        Call::VmcallGetQuote { buffer, len } => {
+            put_mem(buffer, o);
+            o.extend(len.to_le_bytes());
+        }
+        Call::VmcallNotify { vector } => o.push(*vector),
+        Call::VmcallService {
+            command,
+            response,
+            vector,
+            timeout,
+        } => {
+            put_mem(command, o);
+            put_mem(response, o);
+            o.push(*vector);
+            o.extend(timeout.to_le_bytes());
+        }
+        Call::VmcallCpuid { leaf, subleaf } => {
+            o.extend(leaf.to_le_bytes());
+            o.extend(subleaf.to_le_bytes());
+        }
+        Call::VmcallHlt { blocked } => o.push(*blocked as u8),
+        Call::VmcallIo {
+            size,
+            port,
+            write,
+            value,
+        } => {
+            o.push(SIZES.iter().position(|s| s == size).unwrap_or(4) as u8);
+            o.extend(port.to_le_bytes());
+            o.push(*write as u8);
+            o.extend(value.to_le_bytes());
+        }
+        Call::VmcallRdmsr { msr } => o.extend(msr.to_le_bytes()),
+        Call::VmcallWrmsr { msr, value } => {
+            o.extend(msr.to_le_bytes());
+            o.extend(value.to_le_bytes());
+        }
+        Call::VmcallMmio {
+            size,
+            gpa,
+            write,
+            value,
+        } => {
+            o.push(SIZES.iter().position(|s| s == size).unwrap_or(4) as u8);
+            put_mem(gpa, o);
+            o.push(*write as u8);
+            o.extend(value.to_le_bytes());
+        }
+        Call::VmcallWbinvd { no_invalidate } => o.push(*no_invalidate as u8),
+        Call::VmcallKvm { nr, args } => {
+            o.extend(nr.to_le_bytes());
+            for a in args {
+                o.extend(a.to_le_bytes());
+            }
+        }
+        Call::VmcallFatal {
+            code,
+            data,
+            message,
+            len,
+        } => {
+            o.extend(code.to_le_bytes());
+            match data {
+                Some(d) => {
+                    o.push(1);
+                    o.extend(d.to_le_bytes());
+                }
+                None => o.push(0),
+            }
+            o.extend(message);
+            o.push(*len);
         }
         Call::ForcedStatus { leaf, status } => {
             o.push(*leaf);

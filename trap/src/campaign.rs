@@ -100,12 +100,7 @@ fn run_one<W: Wrappers>(oracle: &mut Oracle<W>, program: &Program, report: &mut 
         l.stats.add(out);
         l.time += now - last;
         last = now;
-        let verdicts: &[Verdict] = if out.status.is_some() {
-            &Verdict::ALL
-        } else {
-            &[Verdict::Encoding]
-        };
-        for v in verdicts {
+        for v in out.verdicts() {
             *l.passed.entry(*v).or_default() += 1;
         }
     });
@@ -155,13 +150,22 @@ fn draw(
 pub fn table(report: &CampaignReport) -> String {
     let mut s = String::new();
     s.push_str(&format!(
-        "{:<36} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9}  statuses seen\n",
-        "leaf", "calls", "TDCALLs", "encoding", "clobbers", "decoding", "semantics", "calls/s"
+        "{:<38} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}  statuses seen\n",
+        "leaf",
+        "calls",
+        "TDCALLs",
+        "encoding",
+        "leakage",
+        "clobbers",
+        "decoding",
+        "semantics",
+        "calls/s"
     ));
     for (name, l) in &report.leaves {
         let v = |x: Verdict| {
             let p = l.passed.get(&x).copied().unwrap_or(0);
             match l.failed.get(&x).copied().unwrap_or(0) {
+                0 if p == 0 => "-".to_string(),
                 0 => format!("{p} ok"),
                 f => format!("{f} FAIL"),
             }
@@ -178,11 +182,12 @@ pub fn table(report: &CampaignReport) -> String {
             statuses.push(format!("+{} more", by_count.len() - 6));
         }
         s.push_str(&format!(
-            "{:<36} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9.0}  {}\n",
+            "{:<38} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9.0}  {}\n",
             name,
             l.stats.calls,
             l.stats.tdcalls,
             v(Verdict::Encoding),
+            v(Verdict::Leakage),
             v(Verdict::Clobbers),
             v(Verdict::Decoding),
             v(Verdict::Semantics),

@@ -24,13 +24,18 @@ use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig, TdxModule};
 use crate::call::{Call, FieldRef, Kind, MemRef, PageRef, Program, StatusRef};
 use crate::pressure::under_pressure;
 use crate::trap::{Record, RecordKind, Session, ARENA_SIZE};
+
+mod vmcall;
 use crate::wrappers::Wrappers;
 
-/// The four checks.
+/// The checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Verdict {
     /// Inputs reached the TDCALL as the model encodes them.
     Encoding,
+    /// TDG.VP.VMCALL only: the VMM saw exactly the call's registers, holding its inputs or
+    /// zero, and none of the caller's live values.
+    Leakage,
     /// Live values survived the call.
     Clobbers,
     /// The typed result is the model's decoding of the outputs.
@@ -40,9 +45,10 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// All four, in report order.
-    pub const ALL: [Verdict; 4] = [
+    /// All of them, in the order they are checked.
+    pub const ALL: [Verdict; 5] = [
         Verdict::Encoding,
+        Verdict::Leakage,
         Verdict::Clobbers,
         Verdict::Decoding,
         Verdict::Semantics,
@@ -87,6 +93,32 @@ pub struct Outcome {
     pub tdcalls: usize,
     /// Why no TDCALL was made, when none was.
     pub not_run: Option<&'static str>,
+    /// Whether the leakage checks applied (TDG.VP.VMCALL).
+    pub leakage: bool,
+}
+
+impl Outcome {
+    /// The same outcome, of a TDG.VP.VMCALL call (leakage checked).
+    pub fn vmcall(self) -> Outcome {
+        Outcome {
+            leakage: true,
+            ..self
+        }
+    }
+
+    /// The verdicts this call passed.
+    pub fn verdicts(&self) -> &'static [Verdict] {
+        match (self.status, self.leakage) {
+            (None, _) => &[Verdict::Encoding],
+            (Some(_), true) => &Verdict::ALL,
+            (Some(_), false) => &[
+                Verdict::Encoding,
+                Verdict::Clobbers,
+                Verdict::Decoding,
+                Verdict::Semantics,
+            ],
+        }
+    }
 }
 
 /// Renders the register table of one TDCALL: seen at the TDCALL, the model's encoding,
@@ -540,6 +572,7 @@ impl<W: Wrappers> Oracle<W> {
             status: None,
             tdcalls: 0,
             not_run: Some(why),
+            leakage: false,
         }
     }
 
@@ -549,6 +582,7 @@ impl<W: Wrappers> Oracle<W> {
             status: Some(rec.output[Gpr::Rax]),
             tdcalls: self.session.tdcall_count(),
             not_run: None,
+            leakage: false,
         }
     }
 
@@ -629,6 +663,9 @@ impl<W: Wrappers> Oracle<W> {
     pub fn run_call(&mut self, call: &Call) -> Result<Outcome, Failure> {
         self.session.clear_log();
         let seed = self.next_seed();
+        if call.is_vmcall() {
+            return self.run_vmcall(call, seed);
+        }
         match *call {
             Call::VpInfo => {
                 let c = contract(leaf::TDG_VP_INFO, 0);
@@ -995,6 +1032,8 @@ impl<W: Wrappers> Oracle<W> {
                 };
                 self.run_forced(call, seed, which, raw)
             }
+            // TDG.VP.VMCALL calls, routed above.
+            _ => self.run_vmcall(call, seed),
         }
     }
 
@@ -1246,6 +1285,7 @@ impl<W: Wrappers> Oracle<W> {
             status: self.session.last_record().map(|r| r.output[Gpr::Rax]),
             tdcalls: self.session.tdcall_count(),
             not_run: None,
+            leakage: false,
         })
     }
 }
@@ -1444,6 +1484,12 @@ impl LeafStats {
         self.tdcalls += out.tdcalls as u64;
         let name = match out.status {
             None => out.not_run.unwrap_or("not run").to_string(),
+            // A TDG.VP.VMCALL's status is the GHCI status in R10.
+            Some(raw) if out.leakage => tdx_model::vmcall::status::name(raw)
+                .map_or("unknown GHCI status", |n| {
+                    n.trim_start_matches("TDG.VP.VMCALL_")
+                })
+                .to_string(),
             Some(raw) => match tdx_model::status::name(raw) {
                 Some(n) => n.to_string(),
                 None => "unknown code".to_string(),
@@ -1468,5 +1514,21 @@ pub fn kind_name(k: Kind) -> &'static str {
         Kind::VmRdFirst => "TDG.VM.RD v1 (first)",
         Kind::VmWr => "TDG.VM.WR",
         Kind::ForcedStatus => "forced status",
+        Kind::SetVmm => "VMM choice",
+        Kind::VmcallInfo => "GetTdVmCallInfo",
+        Kind::VmcallMapGpa => "MapGPA",
+        Kind::VmcallConvert => "convert_range",
+        Kind::VmcallGetQuote => "GetQuote",
+        Kind::VmcallNotify => "SetupEventNotifyInterrupt",
+        Kind::VmcallService => "Service",
+        Kind::VmcallCpuid => "Instruction.CPUID",
+        Kind::VmcallHlt => "Instruction.HLT",
+        Kind::VmcallIo => "Instruction.IO",
+        Kind::VmcallRdmsr => "Instruction.RDMSR",
+        Kind::VmcallWrmsr => "Instruction.WRMSR",
+        Kind::VmcallMmio => "#VE.RequestMMIO",
+        Kind::VmcallWbinvd => "Instruction.WBINVD",
+        Kind::VmcallKvm => "KVM hypercall",
+        Kind::VmcallFatal => "ReportFatalError",
     }
 }

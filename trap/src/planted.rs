@@ -8,6 +8,10 @@
 
 use core::arch::asm;
 
+use tdcall::vmcall::{
+    expose, subfunction, tdvmcall_thin, AccessSize, CpuidResult, MapGpaProgress, VmcallError,
+    VmcallStatus,
+};
 use tdcall::{AcceptPage, Accepted, FieldId, PageLevel, StatusCode, TdAttributes, TdInfo};
 use tdcall::{TdxStatus, VeInfo};
 
@@ -174,7 +178,7 @@ impl Wrappers for LosesOperand {
 
 /// The planted bugs with the verdict expected to catch each and the fuzz target whose
 /// inputs reach it.
-pub const PLANTED: [(&str, Verdict, crate::call::Target); 5] = [
+pub const PLANTED: [(&str, Verdict, crate::call::Target); 10] = [
     (
         MissingClobber::NAME,
         Verdict::Clobbers,
@@ -200,4 +204,184 @@ pub const PLANTED: [(&str, Verdict, crate::call::Target); 5] = [
         Verdict::Decoding,
         crate::call::Target::LeafAccept,
     ),
+    (
+        ExposesLiveRegister::NAME,
+        Verdict::Leakage,
+        crate::call::Target::VmcallCpuid,
+    ),
+    (
+        MissingVmmClobber::NAME,
+        Verdict::Clobbers,
+        crate::call::Target::VmcallRdmsr,
+    ),
+    (
+        TrustsResume::NAME,
+        Verdict::Decoding,
+        crate::call::Target::VmcallMapGpa,
+    ),
+    (
+        UnmaskedIo::NAME,
+        Verdict::Decoding,
+        crate::call::Target::VmcallIo,
+    ),
+    (
+        XmmBit::NAME,
+        Verdict::Leakage,
+        crate::call::Target::VmcallHlt,
+    ),
 ];
+
+/// Instruction.CPUID exposing RDX, which holds whatever the caller had there.
+pub struct ExposesLiveRegister;
+
+impl Wrappers for ExposesLiveRegister {
+    const NAME: &'static str = "planted: Instruction.CPUID exposes RDX";
+
+    #[inline(always)]
+    fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
+        const E: u16 = 0xfc00 | expose::RDX;
+        // SAFETY: deliberately wrong (RDX is exposed and may be changed by the VMM without
+        // the compiler knowing); only run under the trap backend.
+        let o = unsafe {
+            tdvmcall_thin::<E, 0xfc00>([
+                0,
+                subfunction::INSTRUCTION_CPUID,
+                leaf.into(),
+                subleaf.into(),
+                0,
+                0,
+            ])
+        }
+        .map_err(VmcallError::Module)?;
+        if o[0] != 0 {
+            return Err(VmcallError::Vmm(VmcallStatus(o[0])));
+        }
+        Ok(CpuidResult {
+            eax: o[2] as u32,
+            ebx: o[3] as u32,
+            ecx: o[4] as u32,
+            edx: o[5] as u32,
+        })
+    }
+}
+
+/// Instruction.RDMSR whose asm declares R12 (exposed, so the VMM may write it) as input only.
+pub struct MissingVmmClobber;
+
+impl Wrappers for MissingVmmClobber {
+    const NAME: &'static str = "planted: Instruction.RDMSR misses the R12 clobber";
+
+    #[inline(always)]
+    fn rdmsr(&self, msr: u32) -> Result<u64, VmcallError> {
+        let (rax, r10, r11): (u64, u64, u64);
+        // SAFETY: deliberately wrong (R12 is exposed but declared input-only); only run under
+        // the trap backend.
+        unsafe {
+            asm!(
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") 0x1c00u64 => _,
+                inlateout("r10") 0u64 => r10,
+                inlateout("r11") subfunction::INSTRUCTION_RDMSR => r11,
+                in("r12") msr as u64,
+                options(nostack),
+            );
+        }
+        if rax != 0 {
+            return Err(VmcallError::Module(TdxStatus::from_raw(rax)));
+        }
+        if r10 != 0 {
+            return Err(VmcallError::Vmm(VmcallStatus(r10)));
+        }
+        Ok(r11)
+    }
+}
+
+/// MapGPA that returns the VMM's resume address without checking it.
+pub struct TrustsResume;
+
+impl Wrappers for TrustsResume {
+    const NAME: &'static str = "planted: MapGPA trusts the resume address";
+
+    #[inline(always)]
+    fn map_gpa(&self, gpa: u64, len: u64) -> Result<MapGpaProgress, VmcallError> {
+        if (gpa | len) & 0xfff != 0 || len == 0 || gpa.checked_add(len).is_none() {
+            return Err(VmcallError::Input(tdcall::InputError::RangeInvalid {
+                start: gpa,
+                len,
+            }));
+        }
+        // SAFETY: R10-R13 only, as the production wrapper.
+        let o =
+            unsafe { tdvmcall_thin::<0x3c00, 0x0c00>([0, subfunction::MAP_GPA, gpa, len, 0, 0]) }
+                .map_err(VmcallError::Module)?;
+        match o[0] {
+            0 => Ok(MapGpaProgress::Done),
+            1 => Ok(MapGpaProgress::Retry { resume: o[1] }),
+            s => Err(VmcallError::Vmm(VmcallStatus(s))),
+        }
+    }
+}
+
+/// Instruction.IO read that keeps all 32 low bits of R11 whatever the access size.
+pub struct UnmaskedIo;
+
+impl Wrappers for UnmaskedIo {
+    const NAME: &'static str = "planted: Instruction.IO read not masked to its size";
+
+    #[inline(always)]
+    fn io_read(&self, size: AccessSize, port: u16) -> Result<u32, VmcallError> {
+        if size == AccessSize::B8 {
+            return Err(VmcallError::Input(tdcall::InputError::AccessSizeInvalid {
+                value: 8,
+            }));
+        }
+        // SAFETY: R10-R15, as the production wrapper.
+        let o = unsafe {
+            tdvmcall_thin::<0xfc00, 0x0c00>([
+                0,
+                subfunction::INSTRUCTION_IO,
+                size as u64,
+                0,
+                port.into(),
+                0,
+            ])
+        }
+        .map_err(VmcallError::Module)?;
+        if o[0] != 0 {
+            return Err(VmcallError::Vmm(VmcallStatus(o[0])));
+        }
+        Ok(o[1] as u32)
+    }
+}
+
+/// Instruction.HLT with an XMM register selected in the mask.
+pub struct XmmBit;
+
+impl Wrappers for XmmBit {
+    const NAME: &'static str = "planted: Instruction.HLT selects XMM0";
+
+    #[inline(always)]
+    fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
+        let (rax, r10): (u64, u64);
+        // SAFETY: the mask selects XMM0 as well (the defect); the GPRs are declared.
+        unsafe {
+            asm!(
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") 0x1_1c00u64 => _,
+                inlateout("r10") 0u64 => r10,
+                inlateout("r11") subfunction::INSTRUCTION_HLT => _,
+                inlateout("r12") u64::from(interrupts_blocked) => _,
+                options(nostack),
+            );
+        }
+        if rax != 0 {
+            return Err(VmcallError::Module(TdxStatus::from_raw(rax)));
+        }
+        match r10 {
+            0 => Ok(()),
+            s => Err(VmcallError::Vmm(VmcallStatus(s))),
+        }
+    }
+}

@@ -223,6 +223,7 @@ pub fn seeds(target: Target) -> Vec<(&'static str, Program)> {
         ],
         Target::StatusDecode => status_seeds(),
         Target::All => Vec::new(),
+        t => vmcall_seeds(t),
     }
 }
 
@@ -724,4 +725,450 @@ fn status_seed_names() -> &'static [&'static str] {
             })
             .collect()
     })
+}
+
+fn hostile(seed: u64) -> Call {
+    Call::SetVmm {
+        hostile: true,
+        seed,
+    }
+}
+
+fn honest() -> Call {
+    Call::SetVmm {
+        hostile: false,
+        seed: 0,
+    }
+}
+
+/// A shared 4 KiB page of the arena (`MemRef::SharedSlot` picks page `n` mod 4 for TDVMCALL
+/// buffers).
+fn shared_page(n: u16) -> MemRef {
+    MemRef::SharedSlot(n)
+}
+
+fn map(page: PageRef, pages: u16, shared: bool) -> Call {
+    Call::VmcallMapGpa {
+        page,
+        pages,
+        shared,
+    }
+}
+
+fn convert(page: PageRef, pages: u16, shared: bool) -> Call {
+    Call::VmcallConvert {
+        page,
+        pages,
+        shared,
+    }
+}
+
+fn io(size: u8, port: u16, write: bool, value: u32) -> Call {
+    Call::VmcallIo {
+        size,
+        port,
+        write,
+        value,
+    }
+}
+
+fn mmio(size: u8, gpa: MemRef, write: bool, value: u64) -> Call {
+    Call::VmcallMmio {
+        size,
+        gpa,
+        write,
+        value,
+    }
+}
+
+/// Seeds of the TDG.VP.VMCALL targets: each sub-function's success and refusal paths against
+/// the honest VMM, then the same calls against hostile VMMs.
+fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
+    match target {
+        Target::VmcallGetTdVmCallInfo => vec![
+            ("leaves", p((0..4).map(|leaf| Call::VmcallInfo { leaf }))),
+            (
+                "hostile",
+                p([hostile(1)]
+                    .into_iter()
+                    .chain((0..4).map(|leaf| Call::VmcallInfo { leaf }))),
+            ),
+        ],
+        Target::VmcallMapGpa => vec![
+            (
+                "to_shared_and_back",
+                p([map(block_ref(3), 511, true), map(block_ref(3), 511, false)]),
+            ),
+            ("chunks", p([map(block_ref(1), 1023, true)])),
+            (
+                "convert_range",
+                p([
+                    convert(block_ref(5), 1023, true),
+                    convert(block_ref(5), 1023, false),
+                ]),
+            ),
+            (
+                "raw_gpa",
+                p([
+                    map(PageRef::Raw(0x1001), 1, true),
+                    map(PageRef::Raw(1 << 51), 4, false),
+                ]),
+            ),
+            (
+                "hostile",
+                p([
+                    hostile(7),
+                    map(block_ref(2), 300, true),
+                    convert(block_ref(2), 700, true),
+                    map(block_ref(4), 1, false),
+                ]),
+            ),
+        ],
+        Target::VmcallGetQuote => vec![
+            (
+                "quotes",
+                p([
+                    Call::VmcallGetQuote {
+                        buffer: shared_page(0),
+                        len: 4096,
+                    },
+                    Call::VmcallGetQuote {
+                        buffer: shared_page(1),
+                        len: 8192,
+                    },
+                ]),
+            ),
+            (
+                "refused",
+                p([
+                    Call::VmcallGetQuote {
+                        buffer: MemRef::Slot(0),
+                        len: 4096,
+                    },
+                    Call::VmcallGetQuote {
+                        buffer: shared_page(0),
+                        len: 100,
+                    },
+                    Call::VmcallGetQuote {
+                        buffer: shared_page(0),
+                        len: 0,
+                    },
+                    Call::VmcallGetQuote {
+                        buffer: MemRef::Raw(0x1234),
+                        len: 4096,
+                    },
+                ]),
+            ),
+            (
+                "hostile",
+                p([
+                    hostile(3),
+                    Call::VmcallGetQuote {
+                        buffer: shared_page(2),
+                        len: 4096,
+                    },
+                ]),
+            ),
+        ],
+        Target::VmcallReportFatalError => vec![
+            (
+                "message",
+                p([Call::VmcallFatal {
+                    code: 0,
+                    data: None,
+                    message: *b"kernel panic: attempted to kill init! exitcode=0x0000000b.......",
+                    len: 64,
+                }]),
+            ),
+            (
+                "short_with_data",
+                p([Call::VmcallFatal {
+                    code: 0x10000,
+                    data: Some(0x1000),
+                    message: [0x41; 64],
+                    len: 5,
+                }]),
+            ),
+        ],
+        Target::VmcallSetupEventNotifyInterrupt => vec![
+            (
+                "vectors",
+                p([32u8, 255, 31, 0, 128].map(|vector| Call::VmcallNotify { vector })),
+            ),
+            (
+                "hostile",
+                p([hostile(9), Call::VmcallNotify { vector: 64 }]),
+            ),
+        ],
+        Target::VmcallService => vec![
+            (
+                "blocking_and_async",
+                p([
+                    Call::VmcallService {
+                        command: shared_page(0),
+                        response: shared_page(1),
+                        vector: 0,
+                        timeout: 0,
+                    },
+                    Call::VmcallService {
+                        command: shared_page(2),
+                        response: shared_page(3),
+                        vector: 48,
+                        timeout: 1000,
+                    },
+                ]),
+            ),
+            (
+                "refused",
+                p([
+                    Call::VmcallService {
+                        command: MemRef::Slot(0),
+                        response: shared_page(1),
+                        vector: 0,
+                        timeout: 0,
+                    },
+                    Call::VmcallService {
+                        command: shared_page(0),
+                        response: shared_page(1),
+                        vector: 5,
+                        timeout: 0,
+                    },
+                ]),
+            ),
+            (
+                "hostile",
+                p([
+                    hostile(11),
+                    Call::VmcallService {
+                        command: shared_page(0),
+                        response: shared_page(1),
+                        vector: 0,
+                        timeout: 0,
+                    },
+                ]),
+            ),
+        ],
+        Target::VmcallCpuid => vec![
+            (
+                "leaves",
+                p([
+                    Call::VmcallCpuid {
+                        leaf: 0,
+                        subleaf: 0,
+                    },
+                    Call::VmcallCpuid {
+                        leaf: 1,
+                        subleaf: 0,
+                    },
+                    Call::VmcallCpuid {
+                        leaf: 0x4000_0000,
+                        subleaf: 7,
+                    },
+                ]),
+            ),
+            (
+                "hostile",
+                p([
+                    hostile(5),
+                    Call::VmcallCpuid {
+                        leaf: 1,
+                        subleaf: 0,
+                    },
+                    Call::VmcallCpuid {
+                        leaf: 7,
+                        subleaf: 1,
+                    },
+                ]),
+            ),
+        ],
+        Target::VmcallHlt => vec![
+            (
+                "both",
+                p([
+                    Call::VmcallHlt { blocked: false },
+                    Call::VmcallHlt { blocked: true },
+                ]),
+            ),
+            (
+                "hostile",
+                p([hostile(13), Call::VmcallHlt { blocked: true }]),
+            ),
+        ],
+        Target::VmcallIo => vec![
+            (
+                "reads",
+                p([
+                    io(1, 0x3f8, false, 0),
+                    io(2, 0x60, false, 0),
+                    io(4, 0xcf8, false, 0),
+                ]),
+            ),
+            (
+                "writes",
+                p([
+                    io(1, 0x80, true, 0x1ff),
+                    io(2, 0x70, true, 0xdead_beef),
+                    io(4, 0xcfc, true, 7),
+                ]),
+            ),
+            (
+                "bad_sizes",
+                p([io(8, 0x80, false, 0), io(3, 0x80, true, 1)]),
+            ),
+            (
+                "hostile",
+                p([
+                    hostile(17),
+                    io(1, 0x3f8, false, 0),
+                    io(2, 0x60, false, 0),
+                    io(4, 0xcf8, false, 0),
+                ]),
+            ),
+        ],
+        Target::VmcallRdmsr => vec![
+            (
+                "known_and_unknown",
+                p([0x1bu32, 0x10, 0xc000_0080].map(|msr| Call::VmcallRdmsr { msr })),
+            ),
+            ("hostile", p([hostile(19), Call::VmcallRdmsr { msr: 0x1b }])),
+        ],
+        Target::VmcallWrmsr => vec![
+            (
+                "write_then_read",
+                p([
+                    Call::VmcallWrmsr {
+                        msr: 0x1b,
+                        value: 0xfee0_0900,
+                    },
+                    Call::VmcallRdmsr { msr: 0x1b },
+                    Call::VmcallWrmsr {
+                        msr: 0x10,
+                        value: 5,
+                    },
+                    Call::VmcallWrmsr {
+                        msr: 0xdead,
+                        value: 1,
+                    },
+                ]),
+            ),
+            (
+                "hostile",
+                p([
+                    hostile(23),
+                    Call::VmcallWrmsr {
+                        msr: 0x1b,
+                        value: 1,
+                    },
+                ]),
+            ),
+        ],
+        Target::VmcallMmio => vec![
+            (
+                "sizes",
+                p([
+                    mmio(1, MemRef::SharedSlot(0x8000), false, 0),
+                    mmio(2, MemRef::SharedSlot(0x8001), false, 0),
+                    mmio(4, MemRef::SharedSlot(0x8002), true, 0x1234_5678_9abc),
+                    mmio(8, MemRef::SharedSlot(0x8003), false, 0),
+                ]),
+            ),
+            (
+                "refused",
+                p([
+                    mmio(4, MemRef::Slot(0), false, 0),
+                    mmio(3, MemRef::SharedSlot(0), false, 0),
+                ]),
+            ),
+            (
+                "hostile",
+                p([
+                    hostile(29),
+                    mmio(1, MemRef::SharedSlot(1), false, 0),
+                    mmio(8, MemRef::SharedSlot(2), false, 0),
+                ]),
+            ),
+        ],
+        Target::VmcallWbinvd => vec![(
+            "both",
+            p([
+                Call::VmcallWbinvd {
+                    no_invalidate: false,
+                },
+                Call::VmcallWbinvd {
+                    no_invalidate: true,
+                },
+            ]),
+        )],
+        Target::VmcallVendor => vec![
+            (
+                "kvm",
+                p([
+                    Call::VmcallKvm {
+                        nr: 1,
+                        args: [0; 4],
+                    },
+                    Call::VmcallKvm {
+                        nr: 0x1234,
+                        args: [1, 2, 3, 4],
+                    },
+                    Call::VmcallKvm {
+                        nr: 0,
+                        args: [0; 4],
+                    },
+                ]),
+            ),
+            (
+                "hostile",
+                p([
+                    hostile(31),
+                    Call::VmcallKvm {
+                        nr: 1,
+                        args: [9; 4],
+                    },
+                ]),
+            ),
+        ],
+        Target::VmcallHostile => vec![
+            (
+                "conversions",
+                p([
+                    hostile(0x5eed),
+                    convert(block_ref(0), 1023, true),
+                    convert(block_ref(3), 600, false),
+                    map(block_ref(5), 10, true),
+                    io(1, 0x3f8, false, 0),
+                    mmio(2, MemRef::SharedSlot(0x8000), false, 0),
+                    Call::VmcallCpuid {
+                        leaf: 1,
+                        subleaf: 0,
+                    },
+                    Call::VmcallRdmsr { msr: 0x1b },
+                    Call::VmcallInfo { leaf: 1 },
+                ]),
+            ),
+            (
+                "retry_storm",
+                p([
+                    hostile(42),
+                    convert(block_ref(7), 1023, true),
+                    convert(block_ref(7), 1023, false),
+                ]),
+            ),
+        ],
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .map(|(n, prog)| {
+        if matches!(target, Target::VmcallHostile)
+            || prog
+                .0
+                .first()
+                .is_some_and(|c| matches!(c, Call::SetVmm { .. }))
+        {
+            (n, prog)
+        } else {
+            (n, Program([honest()].into_iter().chain(prog.0).collect()))
+        }
+    })
+    .collect()
 }

@@ -19,6 +19,7 @@ use core::ptr::{self, NonNull};
 use std::sync::OnceLock;
 
 use tdx_model::contract::OnFailure;
+use tdx_model::vmcall::vmcall_lookup;
 use tdx_model::{Completion, Gpr, GuestMemory, RegSet, Regs, TdConfig, TdxModule};
 
 /// The TDCALL instruction.
@@ -84,14 +85,18 @@ pub struct Arena(pub [u8; ARENA_SIZE]);
 /// Size of the [`Arena`].
 pub const ARENA_SIZE: usize = 16 * 1024;
 
-/// The module's view of guest memory: the arena, identity mapped. Private memory outside it is
-/// memory the harness does not observe: it reads as zeros and absorbs writes.
+/// The module's (and the VMM's) view of guest memory: the arena, identity mapped, under its
+/// private and its shared GPA. Memory outside it is memory the harness does not observe: it
+/// reads as zeros and absorbs writes.
 pub struct HarnessMemory {
     base: *mut u8,
+    /// The TD's shared bit: the arena is reached through private and shared GPAs alike.
+    shared: u64,
 }
 
 impl HarnessMemory {
     fn window(&self, gpa: u64, len: usize) -> Option<*mut u8> {
+        let gpa = gpa & !self.shared;
         let base = self.base as u64;
         let end = gpa.checked_add(len as u64)?;
         (gpa >= base && end <= base + ARENA_SIZE as u64).then_some(gpa as *mut u8)
@@ -131,6 +136,7 @@ pub struct TrapState {
     reexecutions: u32,
     force: Option<u64>,
     bare: bool,
+    fatal_fd: libc::c_int,
 }
 
 thread_local! {
@@ -161,10 +167,12 @@ impl Session {
             "a trap session is already active on this thread"
         );
         let arena = NonNull::from(Box::leak(Box::new(Arena([0; ARENA_SIZE]))));
+        let shared = 1u64 << if config.gpaw_52 { 51 } else { 47 };
         let state = Box::new(TrapState {
             module: TdxModule::new(config),
             memory: HarnessMemory {
                 base: arena.as_ptr().cast(),
+                shared,
             },
             rng: seed | 1,
             records: [Record::EMPTY; LOG_CAPACITY],
@@ -174,6 +182,7 @@ impl Session {
             reexecutions: 0,
             force: None,
             bare: false,
+            fatal_fd: -1,
         });
         let state = NonNull::from(Box::leak(state));
         let mut alt_stack = vec![0u8; ALT_STACK_SIZE];
@@ -238,6 +247,19 @@ impl Session {
         unsafe { (*self.state.as_ptr()).completed }
     }
 
+    /// Appends a record made elsewhere (a child process's TDCALL, see
+    /// [`set_fatal_fd`](Self::set_fatal_fd)) to the log, as if this thread had made it.
+    pub fn inject_record(&mut self, rec: Record) {
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
+        let st = unsafe { &mut *self.state.as_ptr() };
+        if st.count < LOG_CAPACITY {
+            st.records[st.count] = rec;
+        }
+        st.count += 1;
+        st.completed += usize::from(rec.kind == RecordKind::Completed);
+        st.last = rec;
+    }
+
     /// The most recent TDCALL, even beyond the log's capacity.
     pub fn last_record(&self) -> Option<Record> {
         // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
@@ -274,6 +296,14 @@ impl Session {
     pub fn force_status_clear(&mut self) {
         // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).force = None };
+    }
+
+    /// In a child process that calls ReportFatalError: once the VMM has seen the call, the
+    /// handler writes its [`Record`] to `fd` and ends the process with `_exit(0)`, as a VMM
+    /// ends the TD. The call does not return, so this is how its TDCALL is observed.
+    pub fn set_fatal_fd(&mut self, fd: libc::c_int) {
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
+        unsafe { (*self.state.as_ptr()).fatal_fd = fd };
     }
 
     /// In bare mode the handler answers every TDCALL with RAX = 0 and nothing else, without
@@ -452,7 +482,22 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             let failed = out[Gpr::Rax] >> 63 == 1;
             let mut defined = RegSet::of(&[Gpr::Rax, Gpr::Rsp]);
             let mut may_modify = RegSet::of(&[Gpr::Rax]);
-            if let Some(c) = contract {
+            if rax == 0 {
+                // TDG.VP.VMCALL: once the VMM resumed the TD (RAX = 0), every register the
+                // control value selects may hold anything; the sub-function's contract says
+                // which of them are outputs.
+                if out[Gpr::Rax] == 0 {
+                    let select = RegSet(input[Gpr::Rcx] as u16).minus(RegSet::of(&[
+                        Gpr::Rax,
+                        Gpr::Rcx,
+                        Gpr::Rsp,
+                    ]));
+                    may_modify = may_modify.union(select);
+                    if let Some(v) = vmcall_lookup(input[Gpr::R10], input[Gpr::R11]) {
+                        defined = defined.union(v.output_regs());
+                    }
+                }
+            } else if let Some(c) = contract {
                 may_modify = c.may_modify;
                 for o in c.outputs {
                     if !failed || matches!(o.on_failure, OnFailure::Default(_)) {
@@ -501,6 +546,18 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
     st.count += 1;
     st.completed += usize::from(rec.kind == RecordKind::Completed);
     st.last = rec;
+    let fatal = input[Gpr::Rax] == 0
+        && input[Gpr::R10] == 0
+        && input[Gpr::R11] == tdx_model::vmcall::subfunction::REPORT_FATAL_ERROR;
+    if fatal && st.fatal_fd >= 0 && rec.kind == RecordKind::Completed {
+        let bytes = core::ptr::from_ref(&rec).cast::<u8>();
+        // SAFETY: write(2) and _exit(2) are async-signal-safe; the record is plain data read
+        // back by the same binary.
+        unsafe {
+            libc::write(st.fatal_fd, bytes.cast(), core::mem::size_of::<Record>());
+            libc::_exit(0);
+        }
+    }
 }
 
 fn die(msg: &[u8]) -> ! {

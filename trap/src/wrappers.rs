@@ -1,8 +1,9 @@
 //! The implementation under test, as a trait: production forwards to `tdcall`; the planted
 //! variants in [`crate::planted`] override one method each.
 
+use tdcall::vmcall::{self, AccessSize, CpuidResult, MapGpaProgress, SharedGpa, VmcallError};
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, RtmrIndex, TdInfo, TdxStatus, VeInfo,
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, RtmrIndex, TdInfo, TdxStatus, VeInfo,
 };
 
 /// One implementation of the guest-side leaves. Methods are `#[inline(always)]` so that the
@@ -84,6 +85,108 @@ pub trait Wrappers {
     #[inline(always)]
     fn vm_wr(&self, field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus> {
         tdcall::tdg_vm_wr(field, value, mask)
+    }
+
+    /// TDG.VP.VMCALL\<GetTdVmCallInfo\>.
+    #[inline(always)]
+    fn vmcall_info(&self, leaf: u64) -> Result<[u64; 4], VmcallError> {
+        vmcall::get_td_vm_call_info(leaf)
+    }
+
+    /// TDG.VP.VMCALL\<MapGPA\>, one call.
+    #[inline(always)]
+    fn map_gpa(&self, gpa: u64, len: u64) -> Result<MapGpaProgress, VmcallError> {
+        vmcall::map_gpa(gpa, len)
+    }
+
+    /// TDG.VP.VMCALL\<GetQuote\>.
+    #[inline(always)]
+    fn get_quote(&self, buffer: SharedGpa, len: u64) -> Result<(), VmcallError> {
+        vmcall::get_quote(buffer, len)
+    }
+
+    /// TDG.VP.VMCALL\<SetupEventNotifyInterrupt\>.
+    #[inline(always)]
+    fn setup_event_notify(&self, vector: u8) -> Result<(), VmcallError> {
+        vmcall::setup_event_notify_interrupt(vector)
+    }
+
+    /// TDG.VP.VMCALL\<Service\>.
+    #[inline(always)]
+    fn service(
+        &self,
+        command: SharedGpa,
+        response: SharedGpa,
+        vector: Option<u8>,
+        timeout: u64,
+    ) -> Result<(), VmcallError> {
+        vmcall::service(command, response, vector, timeout)
+    }
+
+    /// TDG.VP.VMCALL\<Instruction.CPUID\>.
+    #[inline(always)]
+    fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
+        vmcall::cpuid(leaf, subleaf)
+    }
+
+    /// TDG.VP.VMCALL\<Instruction.HLT\>.
+    #[inline(always)]
+    fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
+        vmcall::hlt(interrupts_blocked)
+    }
+
+    /// TDG.VP.VMCALL\<Instruction.IO\>, read.
+    #[inline(always)]
+    fn io_read(&self, size: AccessSize, port: u16) -> Result<u32, VmcallError> {
+        vmcall::io_read(size, port)
+    }
+
+    /// TDG.VP.VMCALL\<Instruction.IO\>, write.
+    #[inline(always)]
+    fn io_write(&self, size: AccessSize, port: u16, value: u32) -> Result<(), VmcallError> {
+        vmcall::io_write(size, port, value)
+    }
+
+    /// TDG.VP.VMCALL\<Instruction.RDMSR\>.
+    #[inline(always)]
+    fn rdmsr(&self, msr: u32) -> Result<u64, VmcallError> {
+        vmcall::rdmsr(msr)
+    }
+
+    /// TDG.VP.VMCALL\<Instruction.WRMSR\>.
+    #[inline(always)]
+    fn wrmsr(&self, msr: u32, value: u64) -> Result<(), VmcallError> {
+        vmcall::wrmsr(msr, value)
+    }
+
+    /// TDG.VP.VMCALL\<#VE.RequestMMIO\>, read.
+    #[inline(always)]
+    fn mmio_read(&self, size: AccessSize, gpa: SharedGpa) -> Result<u64, VmcallError> {
+        vmcall::mmio_read(size, gpa)
+    }
+
+    /// TDG.VP.VMCALL\<#VE.RequestMMIO\>, write.
+    #[inline(always)]
+    fn mmio_write(&self, size: AccessSize, gpa: SharedGpa, value: u64) -> Result<(), VmcallError> {
+        vmcall::mmio_write(size, gpa, value)
+    }
+
+    /// TDG.VP.VMCALL\<Instruction.WBINVD\>.
+    #[inline(always)]
+    fn wbinvd(&self, no_invalidate: bool) -> Result<(), VmcallError> {
+        vmcall::wbinvd(no_invalidate)
+    }
+
+    /// The vendor-specific TDG.VP.VMCALL, KVM convention.
+    #[inline(always)]
+    fn kvm_hypercall(&self, nr: u64, args: [u64; 4]) -> Result<u64, VmcallError> {
+        vmcall::kvm_hypercall(nr, args)
+    }
+
+    /// TDG.VP.VMCALL\<ReportFatalError\>; does not return.
+    #[inline(always)]
+    fn report_fatal_error(&self, code: u64, data: Option<Gpa>, message: &[u8]) -> ! {
+        vmcall::report_fatal_error(code, data, message)
     }
 }
 

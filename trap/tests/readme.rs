@@ -102,3 +102,96 @@ fn leaf_table_matches_model_wrappers_and_fuzz_targets() {
         );
     }
 }
+
+#[test]
+fn every_target_has_a_fuzz_target_and_a_corpus() {
+    let dir = |d: &str| -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(root().join(d))
+            .unwrap()
+            .filter_map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().into_string().unwrap();
+                (name != "README.md").then(|| name.trim_end_matches(".rs").to_string())
+            })
+            .collect()
+    };
+    let targets: std::collections::BTreeSet<String> = tdx_trap::Target::FUZZ
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    assert_eq!(
+        dir("fuzz/fuzz_targets"),
+        targets,
+        "fuzz/fuzz_targets vs Target::FUZZ"
+    );
+    assert_eq!(dir("corpora"), targets, "corpora/ vs Target::FUZZ");
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for t in &targets {
+        assert!(
+            readme.contains(&format!("`{t}`")),
+            "README does not name fuzz target {t}"
+        );
+    }
+}
+
+#[test]
+fn vmcall_table_matches_model_wrappers_and_fuzz_targets() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let rows: Vec<Vec<String>> = readme
+        .lines()
+        .skip_while(|l| {
+            !l.starts_with("| R11 | GHCI name | wrapper | exposes (RCX) | fuzz target |")
+        })
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    let source = std::fs::read_to_string(root().join("tdcall/src/vmcall.rs")).unwrap();
+    for c in tdx_model::vmcall::VMCALL_CONTRACTS {
+        let row = rows
+            .iter()
+            .find(|r| r[1] == c.name)
+            .unwrap_or_else(|| panic!("the model has {}, the README table does not", c.name));
+        assert_eq!(
+            u64::from_str_radix(row[3].trim_start_matches("0x"), 16).unwrap(),
+            c.rcx(),
+            "{}: README exposes {}, the model's contract {:#x}",
+            c.name,
+            row[3],
+            c.rcx()
+        );
+        match c.subfunction {
+            Some(sf) => assert!(
+                row[0] == format!("{sf:#x}") || row[0] == sf.to_string(),
+                "{}: R11 {} vs {sf:#x}",
+                c.name,
+                row[0]
+            ),
+            None => assert!(row[0].starts_with("R10"), "{}: vendor row", c.name),
+        }
+        for w in row[2].split(',').map(|w| w.trim().trim_matches('`')) {
+            assert!(
+                source.contains(&format!("pub fn {w}(")),
+                "README names {w}, not in tdcall::vmcall"
+            );
+        }
+        let t = row[4].trim_matches('`');
+        assert!(
+            root()
+                .join("fuzz/fuzz_targets")
+                .join(format!("{t}.rs"))
+                .exists(),
+            "README names fuzz target {t}"
+        );
+    }
+    assert_eq!(
+        rows.len(),
+        tdx_model::vmcall::VMCALL_CONTRACTS.len(),
+        "one row per contract"
+    );
+}
