@@ -556,6 +556,111 @@ impl SharedGpa {
     }
 }
 
+/// The GetQuote buffer header (Linux `drivers/virt/coco/tdx-guest/tdx-guest.c`
+/// `struct tdx_quote_buf`; QEMU `tdx_handle_get_quote()`): `version` (u64, 1), `status` (u64,
+/// written by the VMM), `in_len` (u32, TDREPORT length), `out_len` (u32, quote length, written by
+/// the VMM), then the data.
+pub mod quote {
+    /// Header version.
+    pub const VERSION: u64 = 1;
+    /// Status while the VMM owns the buffer.
+    pub const STATUS_IN_FLIGHT: u64 = u64::MAX;
+    /// Status: the quote follows the header.
+    pub const STATUS_SUCCESS: u64 = 0;
+    /// Header size in bytes.
+    pub const HEADER_SIZE: usize = 24;
+}
+
+/// Where a GetQuote request stands, as read from its buffer. Everything in it came from the
+/// VMM and is validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuoteStatus {
+    /// The VMM still owns the buffer.
+    InFlight,
+    /// The quote is ready: `len` bytes after the header (checked to fit the buffer).
+    Ready {
+        /// Quote length.
+        len: u32,
+    },
+    /// The VMM reported an error status.
+    Failed(u64),
+    /// The VMM reported success with a length that does not fit the buffer.
+    BadLength(u32),
+}
+
+/// Writes a GetQuote request for `tdreport` into the `len` bytes at `buffer` and asks the VMM
+/// for a quote ([`get_quote`]); poll [`quote_status`] (or wait for the notify interrupt).
+///
+/// `len` must be a non-zero multiple of 4 KiB with room for the header and the report.
+///
+/// # Safety
+///
+/// `buffer` must point to `len` writable bytes, the memory at the shared GPA `gpa`. The VMM
+/// writes them asynchronously until the status leaves [`quote::STATUS_IN_FLIGHT`]: no Rust
+/// reference to them may exist meanwhile (hence a raw pointer).
+pub unsafe fn request_quote(
+    buffer: *mut u8,
+    len: usize,
+    gpa: SharedGpa,
+    tdreport: &[u8],
+) -> Result<(), VmcallError> {
+    if len == 0 || len & 0xfff != 0 || len - quote::HEADER_SIZE < tdreport.len() {
+        return Err(InputError::RangeInvalid {
+            start: gpa.raw(),
+            len: len as u64,
+        }
+        .into());
+    }
+    let mut header = [0u8; quote::HEADER_SIZE];
+    header[..8].copy_from_slice(&quote::VERSION.to_le_bytes());
+    header[8..16].copy_from_slice(&quote::STATUS_IN_FLIGHT.to_le_bytes());
+    header[16..20].copy_from_slice(&(tdreport.len() as u32).to_le_bytes());
+    // SAFETY: the caller guarantees `len` writable bytes at `buffer`, which the checks above
+    // show hold the header and the report.
+    unsafe {
+        core::ptr::copy_nonoverlapping(header.as_ptr(), buffer, quote::HEADER_SIZE);
+        core::ptr::copy_nonoverlapping(
+            tdreport.as_ptr(),
+            buffer.add(quote::HEADER_SIZE),
+            tdreport.len(),
+        );
+    }
+    get_quote(gpa, len as u64)
+}
+
+/// Reads the status of a GetQuote request from the `len` bytes at `buffer` (volatile reads:
+/// the VMM may be writing them), validating what the VMM wrote.
+///
+/// # Safety
+///
+/// `buffer` must point to `len` readable bytes.
+pub unsafe fn quote_status(buffer: *const u8, len: usize) -> QuoteStatus {
+    if len < quote::HEADER_SIZE {
+        return QuoteStatus::BadLength(0);
+    }
+    let read = |at: usize, n: usize| {
+        let mut v = 0u64;
+        for i in (0..n).rev() {
+            // SAFETY: `at + i` lies in the header, inside the caller's `len` bytes.
+            let b = unsafe { core::ptr::read_volatile(buffer.add(at + i)) };
+            v = v << 8 | b as u64;
+        }
+        v
+    };
+    match read(8, 8) {
+        quote::STATUS_IN_FLIGHT => QuoteStatus::InFlight,
+        quote::STATUS_SUCCESS => {
+            let out = read(20, 4) as u32;
+            if out as usize <= len - quote::HEADER_SIZE {
+                QuoteStatus::Ready { len: out }
+            } else {
+                QuoteStatus::BadLength(out)
+            }
+        }
+        s => QuoteStatus::Failed(s),
+    }
+}
+
 /// SetupEventNotifyInterrupt: the VMM signals completion of asynchronous requests (GetQuote,
 /// Service) with interrupt `vector` (32–255) on this vCPU.
 ///
