@@ -29,6 +29,8 @@ macro_rules! tdcall {
 pub mod accept;
 #[cfg(target_arch = "x86_64")]
 pub mod leaf;
+#[cfg(target_arch = "x86_64")]
+pub mod leaf15;
 pub mod status;
 pub mod types;
 #[cfg(target_arch = "x86_64")]

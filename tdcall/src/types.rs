@@ -56,6 +56,11 @@ pub enum InputError {
     },
     /// A vendor-specific TDG.VP.VMCALL needs a non-zero R10.
     VendorCallZero,
+    /// An L2 VM index outside 1..=3.
+    L2VmOutOfRange {
+        /// The rejected index.
+        value: u8,
+    },
     /// A GPA range that is empty, wraps, or is not 4 KiB aligned.
     RangeInvalid {
         /// Start of the rejected range.
@@ -80,6 +85,7 @@ impl fmt::Display for InputError {
             InputError::VectorOutOfRange { value } => write!(f, "vector {value} < 32"),
             InputError::AccessSizeInvalid { value } => write!(f, "access size {value} unsupported"),
             InputError::VendorCallZero => f.write_str("vendor-specific TDVMCALL with R10 = 0"),
+            InputError::L2VmOutOfRange { value } => write!(f, "L2 VM index {value} not in 1..=3"),
             InputError::RangeInvalid { start, len } => {
                 write!(f, "invalid GPA range {start:#x}+{len:#x}")
             }
