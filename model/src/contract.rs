@@ -150,8 +150,8 @@ pub struct EncodedInputs {
 }
 
 impl EncodedInputs {
-    /// Maximum number of input registers of any leaf (TDG.VM.WR: RCX, RDX, R8, R9).
-    pub const CAPACITY: usize = 4;
+    /// Maximum number of input registers of any leaf (TDG.SERVTD.WR: RCX, RDX, R8–R13).
+    pub const CAPACITY: usize = 8;
 
     /// The `(register, value)` pairs.
     pub fn as_slice(&self) -> &[(Gpr, u64)] {
@@ -513,7 +513,339 @@ const VM_WR_OUT: &[OutputReg] = &[OutputReg {
     on_failure: OnFailure::Default(0),
 }];
 
+// ---- TDG.VP.RD (9) / TDG.VP.WR (10) ----
+const VP_INDEX: InputReg = InputReg {
+    reg: Gpr::Rcx,
+    name: "reserved, must be 0 (whole register; else OPERAND_INVALID + RCX)",
+    fields: &[v("vm_index", 0, 64)],
+};
+const VP_RD_IN: &[InputReg] = &[VP_INDEX, FIELD_ID];
+const VP_WR_IN: &[InputReg] = &[
+    VP_INDEX,
+    FIELD_ID,
+    InputReg {
+        reg: Gpr::R8,
+        name: "value to write",
+        fields: &[v("value", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::R9,
+        name: "write mask",
+        fields: &[v("write_mask", 0, 64)],
+    },
+];
+
+// ---- TDG.SYS.RD (11) / TDG.SYS.RDALL (12) ----
+const SYS_RD_IN: &[InputReg] = &[FIELD_ID];
+const SYS_RDALL_IN: &[InputReg] = &[
+    InputReg {
+        reg: Gpr::Rdx,
+        name: "GPA of the 4 KiB metadata list buffer (4 KiB aligned, private)",
+        fields: &[v("list_gpa", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::R8,
+        name: "first field ID to dump (-1: from the first readable field)",
+        fields: &[v("field_id", 0, 64)],
+    },
+];
+const SYS_RDALL_OUT: &[OutputReg] = &[OutputReg {
+    reg: Gpr::R8,
+    name: "next field ID to dump (-1 when the list is complete)",
+    fields: &[v("next_field_id", 0, 64)],
+    on_failure: OnFailure::Default(u64::MAX),
+}];
+
+// ---- TDG.SERVTD.RD (18) / TDG.SERVTD.WR (20) ----
+const BINDING_HANDLE: InputReg = InputReg {
+    reg: Gpr::Rcx,
+    name: "binding handle: ((target TDR PA[51:12] << 12) | slot) + service TD_UUID[0]",
+    fields: &[v("binding_handle", 0, 64)],
+};
+const UUID_IN_0: InputReg = InputReg {
+    reg: Gpr::R10,
+    name: "target TD UUID qword 0",
+    fields: &[v("target_uuid_0", 0, 64)],
+};
+const UUID_OUT_0: OutputReg = OutputReg {
+    reg: Gpr::R10,
+    name: "target TD's current TD_UUID qword 0 (written only with TDX_TARGET_UUID_UPDATED)",
+    fields: &[v("current_uuid_0", 0, 64)],
+    on_failure: OnFailure::Unchanged,
+};
+const UUID_IN_1: InputReg = InputReg {
+    reg: Gpr::R11,
+    name: "target TD UUID qword 1",
+    fields: &[v("target_uuid_1", 0, 64)],
+};
+const UUID_OUT_1: OutputReg = OutputReg {
+    reg: Gpr::R11,
+    name: "target TD's current TD_UUID qword 1 (written only with TDX_TARGET_UUID_UPDATED)",
+    fields: &[v("current_uuid_1", 0, 64)],
+    on_failure: OnFailure::Unchanged,
+};
+const UUID_IN_2: InputReg = InputReg {
+    reg: Gpr::R12,
+    name: "target TD UUID qword 2",
+    fields: &[v("target_uuid_2", 0, 64)],
+};
+const UUID_OUT_2: OutputReg = OutputReg {
+    reg: Gpr::R12,
+    name: "target TD's current TD_UUID qword 2 (written only with TDX_TARGET_UUID_UPDATED)",
+    fields: &[v("current_uuid_2", 0, 64)],
+    on_failure: OnFailure::Unchanged,
+};
+const UUID_IN_3: InputReg = InputReg {
+    reg: Gpr::R13,
+    name: "target TD UUID qword 3",
+    fields: &[v("target_uuid_3", 0, 64)],
+};
+const UUID_OUT_3: OutputReg = OutputReg {
+    reg: Gpr::R13,
+    name: "target TD's current TD_UUID qword 3 (written only with TDX_TARGET_UUID_UPDATED)",
+    fields: &[v("current_uuid_3", 0, 64)],
+    on_failure: OnFailure::Unchanged,
+};
+const SERVTD_RD_IN: &[InputReg] = &[
+    BINDING_HANDLE,
+    FIELD_ID,
+    UUID_IN_0,
+    UUID_IN_1,
+    UUID_IN_2,
+    UUID_IN_3,
+];
+const SERVTD_WR_IN: &[InputReg] = &[
+    BINDING_HANDLE,
+    FIELD_ID,
+    InputReg {
+        reg: Gpr::R8,
+        name: "value to write",
+        fields: &[v("value", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::R9,
+        name: "write mask",
+        fields: &[v("write_mask", 0, 64)],
+    },
+    UUID_IN_0,
+    UUID_IN_1,
+    UUID_IN_2,
+    UUID_IN_3,
+];
+const SERVTD_RD_OUT: &[OutputReg] = &[
+    OutputReg {
+        reg: Gpr::Rdx,
+        name: "next readable field ID (-1 if none)",
+        fields: &[v("next_field_id", 0, 64)],
+        on_failure: OnFailure::Default(u64::MAX),
+    },
+    OutputReg {
+        reg: Gpr::R8,
+        name: "field value",
+        fields: &[v("value", 0, 64)],
+        on_failure: OnFailure::Default(0),
+    },
+    UUID_OUT_0,
+    UUID_OUT_1,
+    UUID_OUT_2,
+    UUID_OUT_3,
+];
+const SERVTD_WR_OUT: &[OutputReg] = &[
+    OutputReg {
+        reg: Gpr::R8,
+        name: "previous field value",
+        fields: &[v("old_value", 0, 64)],
+        on_failure: OnFailure::Default(0),
+    },
+    UUID_OUT_0,
+    UUID_OUT_1,
+    UUID_OUT_2,
+    UUID_OUT_3,
+];
+
+// ---- TDG.MR.VERIFYREPORT (22) ----
+const VERIFYREPORT_IN: &[InputReg] = &[InputReg {
+    reg: Gpr::Rcx,
+    name: "GPA of the 256-byte REPORTMACSTRUCT (256-byte aligned, private)",
+    fields: &[v("reportmacstruct_gpa", 0, 64)],
+}];
+
+// ---- TDG.MEM.PAGE.ATTR.RD (23) / TDG.MEM.PAGE.ATTR.WR (24) ----
+const GPA_MAPPING_OUT: OutputReg = OutputReg {
+    reg: Gpr::Rcx,
+    name: "gpa_mapping_and_flags_t: level, GPA aligned to the level, PENDING",
+    fields: &[
+        v("level", 0, 3),
+        mbz("reserved0", 3, 9),
+        v("mapped_gpa", 12, 40),
+        mbz("reserved1", 52, 10),
+        v("pending", 62, 1),
+        mbz("reserved2", 63, 1),
+    ],
+    on_failure: OnFailure::Default(0),
+};
+const GPA_ATTR_OUT: OutputReg = OutputReg {
+    reg: Gpr::Rdx,
+    name: "gpa_attr_t: GPA attributes of VM 0 (L1, always 0) and L2 VMs 1..3",
+    fields: &[
+        v("attr_vm0", 0, 16),
+        v("attr_vm1", 16, 16),
+        v("attr_vm2", 32, 16),
+        v("attr_vm3", 48, 16),
+    ],
+    on_failure: OnFailure::Default(0),
+};
+const ATTR_RD_IN: &[InputReg] = &[InputReg {
+    reg: Gpr::Rcx,
+    name: "private GPA (bits 11:0 ignored)",
+    fields: &[v("gpa", 0, 64)],
+}];
+const ATTR_OUT: &[OutputReg] = &[GPA_MAPPING_OUT, GPA_ATTR_OUT];
+const ATTR_WR_IN: &[InputReg] = &[
+    InputReg {
+        reg: Gpr::Rcx,
+        name: "page_info_api_input_t: level (0..2) and GPA aligned to it",
+        fields: &[
+            v("level", 0, 3),
+            mbz("reserved0", 3, 9),
+            v("gpa", 12, 40),
+            mbz("reserved1", 52, 12),
+        ],
+    },
+    InputReg {
+        reg: Gpr::Rdx,
+        name: "gpa_attr_t: new attributes (VM 0 and non-existent VMs must be 0; VALID bit 15)",
+        fields: &[
+            v("attr_vm0", 0, 16),
+            v("attr_vm1", 16, 16),
+            v("attr_vm2", 32, 16),
+            v("attr_vm3", 48, 16),
+        ],
+    },
+    InputReg {
+        reg: Gpr::R8,
+        name: "attr_flags_t: per-VM attribute write masks, bit 15 = INVEPT (VM 0 word must be 0)",
+        fields: &[
+            v("flags_vm0", 0, 16),
+            v("flags_vm1", 16, 16),
+            v("flags_vm2", 32, 16),
+            v("flags_vm3", 48, 16),
+        ],
+    },
+];
+
+// ---- TDG.VP.ENTER (25) ----
+const VP_ENTER_IN: &[InputReg] = &[
+    InputReg {
+        reg: Gpr::Rcx,
+        name: "vm_and_flags_t: TLB invalidation type, VM index",
+        fields: &[
+            v("invalidate", 0, 2),
+            mbz("reserved0", 2, 50),
+            v("vm_index", 52, 2),
+            mbz("reserved1", 54, 10),
+        ],
+    },
+    InputReg {
+        reg: Gpr::Rdx,
+        name: "GPA of the 256-byte L2_ENTER_GUEST_STATE (256-byte aligned, private)",
+        fields: &[v("guest_state_gpa", 0, 64)],
+    },
+];
+const fn out_u(reg: Gpr, name: &'static str, fields: &'static [BitField]) -> OutputReg {
+    OutputReg {
+        reg,
+        name,
+        fields,
+        on_failure: OnFailure::Unchanged,
+    }
+}
+const VP_ENTER_OUT: &[OutputReg] = &[
+    out_u(Gpr::Rbx, "0", &[mbz("reserved", 0, 64)]),
+    out_u(
+        Gpr::Rcx,
+        "L2 exit qualification",
+        &[v("exit_qualification", 0, 64)],
+    ),
+    out_u(Gpr::Rdx, "L2 guest linear address", &[v("guest_linear_address", 0, 64)]),
+    out_u(
+        Gpr::Rbp,
+        "the L2's RBP at the exit (the module loads the L2 GPRs over L1's and overwrites all but RBP)",
+        &[v("l2_rbp", 0, 64)],
+    ),
+    out_u(
+        Gpr::Rsi,
+        "l2_enter_seg_details_t: L2 CS selector, access rights, limit",
+        &[v("cs_selector", 0, 16), v("cs_ar", 16, 16), v("cs_limit", 32, 32)],
+    ),
+    out_u(Gpr::Rdi, "L2 CS base", &[v("cs_base", 0, 64)]),
+    out_u(Gpr::R8, "L2 guest physical address", &[v("guest_physical_address", 0, 64)]),
+    out_u(
+        Gpr::R9,
+        "VM-exit interruption information and error code",
+        &[v("intr_info", 0, 32), v("intr_error_code", 32, 32)],
+    ),
+    out_u(
+        Gpr::R10,
+        "IDT-vectoring information and error code",
+        &[v("idt_vectoring_info", 0, 32), v("idt_vectoring_error_code", 32, 32)],
+    ),
+    out_u(
+        Gpr::R11,
+        "VM-exit instruction information and length",
+        &[v("instruction_info", 0, 32), v("instruction_length", 32, 32)],
+    ),
+    out_u(
+        Gpr::R12,
+        "l2_enter_additional_exit_info_t: CPL",
+        &[v("cpl", 0, 2), mbz("reserved", 2, 62)],
+    ),
+    out_u(
+        Gpr::R13,
+        "extended exit qualification",
+        &[v("extended_exit_qualification", 0, 64)],
+    ),
+    out_u(Gpr::R14, "0", &[mbz("reserved", 0, 64)]),
+    out_u(Gpr::R15, "0", &[mbz("reserved", 0, 64)]),
+];
+
+// ---- TDG.VP.INVEPT (26) / TDG.VP.INVGLA (27) ----
+const INVEPT_IN: &[InputReg] = &[InputReg {
+    reg: Gpr::Rcx,
+    name: "bitmap of L2 VMs (bit 0 and bits above NUM_L2_VMS must be 0)",
+    fields: &[v("vm_bitmap", 0, 64)],
+}];
+const INVGLA_IN: &[InputReg] = &[
+    InputReg {
+        reg: Gpr::Rcx,
+        name: "vm_and_flags_t: LIST, VM index",
+        fields: &[
+            v("list", 0, 1),
+            mbz("reserved0", 1, 51),
+            v("vm_index", 52, 2),
+            mbz("reserved1", 54, 10),
+        ],
+    },
+    InputReg {
+        reg: Gpr::Rdx,
+        name: "LIST = 0: GLA entry ([11:0] last page index, [63:12] base GLA page); LIST = 1: \
+               GLA_LIST_INFO ([8:0] first entry, [11:9] reserved, [51:12] list GPA page, \
+               [61:52] number of entries, [63:62] reserved)",
+        fields: &[v("gla_entry_or_list", 0, 64)],
+    },
+];
+const INVGLA_OUT: &[OutputReg] = &[OutputReg {
+    reg: Gpr::Rdx,
+    name: "LIST = 1: updated GLA_LIST_INFO (first entry advanced, count decreased), also on \
+           interruption; LIST = 0: unchanged",
+    fields: &[v("gla_list_info", 0, 64)],
+    on_failure: OnFailure::Unchanged,
+}];
+
+const ALL_BUT_RSP: RegSet = RegSet(0xFFEF);
+
 /// The contracts of the modelled leaves, in leaf order; TDG.VM.RD appears twice (version 0, 1).
+/// Leaves 1–8 (TDX 1.0/1.5) and the TDX 1.5 leaves 9–12, 18, 20, 22–27.
 pub static CONTRACTS: &[LeafContract] = &[
     LeafContract {
         name: "TDG.VP.INFO",
@@ -624,6 +956,165 @@ pub static CONTRACTS: &[LeafContract] = &[
         interruptible: false,
         spec_ref: "TDX Module ABI spec, TDG.VM.WR leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vm_rd_wr.c",
     },
+    LeafContract {
+        name: "TDG.VP.RD",
+        leaf: leaf::TDG_VP_RD,
+        version: 0,
+        inputs: VP_RD_IN,
+        outputs: VM_RD1_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rdx, Gpr::R8]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VP.RD leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_rd_wr.c, include/auto_gen/tdvps_fields_lookup.c",
+    },
+    LeafContract {
+        name: "TDG.VP.WR",
+        leaf: leaf::TDG_VP_WR,
+        version: 0,
+        inputs: VP_WR_IN,
+        outputs: VM_WR_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::R8]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VP.WR leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_rd_wr.c, src/common/metadata_handlers/metadata_vp.c",
+    },
+    LeafContract {
+        name: "TDG.SYS.RD",
+        leaf: leaf::TDG_SYS_RD,
+        version: 0,
+        inputs: SYS_RD_IN,
+        outputs: VM_RD1_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rdx, Gpr::R8]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.SYS.RD leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_sys_rd.c, include/auto_gen/global_sys_fields_lookup.c",
+    },
+    LeafContract {
+        name: "TDG.SYS.RDALL",
+        leaf: leaf::TDG_SYS_RDALL,
+        version: 0,
+        inputs: SYS_RDALL_IN,
+        outputs: SYS_RDALL_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::R8]),
+        reads_guest_memory: false,
+        writes_guest_memory: true,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.SYS.RDALL leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_sys_rdall.c, md_dump_list() in src/common/metadata_handlers/metadata_generic.c, md_list_header_t in metadata_generic.h",
+    },
+    LeafContract {
+        name: "TDG.SERVTD.RD",
+        leaf: leaf::TDG_SERVTD_RD,
+        version: 0,
+        inputs: SERVTD_RD_IN,
+        outputs: SERVTD_RD_OUT,
+        may_modify: RegSet::of(&[
+            Gpr::Rax,
+            Gpr::Rdx,
+            Gpr::R8,
+            Gpr::R10,
+            Gpr::R11,
+            Gpr::R12,
+            Gpr::R13,
+        ]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.SERVTD.RD leaf; module 1.5.05 src/vmm_dispatcher/migration_api_calls/tdg_servtd_rd_wr.c, src/common/helpers/service_td.h",
+    },
+    LeafContract {
+        name: "TDG.SERVTD.WR",
+        leaf: leaf::TDG_SERVTD_WR,
+        version: 0,
+        inputs: SERVTD_WR_IN,
+        outputs: SERVTD_WR_OUT,
+        may_modify: RegSet::of(&[
+            Gpr::Rax,
+            Gpr::R8,
+            Gpr::R10,
+            Gpr::R11,
+            Gpr::R12,
+            Gpr::R13,
+        ]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.SERVTD.WR leaf; module 1.5.05 src/vmm_dispatcher/migration_api_calls/tdg_servtd_rd_wr.c, md_td_write_element() in metadata_td.c",
+    },
+    LeafContract {
+        name: "TDG.MR.VERIFYREPORT",
+        leaf: leaf::TDG_MR_VERIFYREPORT,
+        version: 0,
+        inputs: VERIFYREPORT_IN,
+        outputs: &[],
+        may_modify: RegSet::of(&[Gpr::Rax]),
+        reads_guest_memory: true,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.MR.VERIFYREPORT leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mr_verifyreport.c",
+    },
+    LeafContract {
+        name: "TDG.MEM.PAGE.ATTR.RD",
+        leaf: leaf::TDG_MEM_PAGE_ATTR_RD,
+        version: 0,
+        inputs: ATTR_RD_IN,
+        outputs: ATTR_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rcx, Gpr::Rdx]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.MEM.PAGE.ATTR.RD leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mem_page_attr_rd.c",
+    },
+    LeafContract {
+        name: "TDG.MEM.PAGE.ATTR.WR",
+        leaf: leaf::TDG_MEM_PAGE_ATTR_WR,
+        version: 0,
+        inputs: ATTR_WR_IN,
+        outputs: ATTR_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rcx, Gpr::Rdx]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.MEM.PAGE.ATTR.WR leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mem_page_attr_wr.c, is_gpa_attr_legal() in src/common/helpers/helpers.h",
+    },
+    LeafContract {
+        name: "TDG.VP.ENTER",
+        leaf: leaf::TDG_VP_ENTER,
+        version: 0,
+        inputs: VP_ENTER_IN,
+        outputs: VP_ENTER_OUT,
+        may_modify: ALL_BUT_RSP,
+        reads_guest_memory: true,
+        writes_guest_memory: true,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VP.ENTER leaf; module 1.5.05 src/td_transitions/tdg_vp_enter.c, td_l2_to_l1_exit_internal() and write_l2_enter_outputs() in src/td_transitions/td_exit.c",
+    },
+    LeafContract {
+        name: "TDG.VP.INVEPT",
+        leaf: leaf::TDG_VP_INVEPT,
+        version: 0,
+        inputs: INVEPT_IN,
+        outputs: &[],
+        may_modify: RegSet::of(&[Gpr::Rax]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDX Module ABI spec, TDG.VP.INVEPT leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_invept.c",
+    },
+    LeafContract {
+        name: "TDG.VP.INVGLA",
+        leaf: leaf::TDG_VP_INVGLA,
+        version: 0,
+        inputs: INVGLA_IN,
+        outputs: INVGLA_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rdx]),
+        reads_guest_memory: true,
+        writes_guest_memory: false,
+        interruptible: true,
+        spec_ref: "TDX Module ABI spec, TDG.VP.INVGLA leaf (TDG.VP.INVVPID in 1.5.05); module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_invvpid.c",
+    },
 ];
 
 // ---- TDG.VP.VMCALL (0) ----
@@ -671,7 +1162,8 @@ pub static VMCALL_LEAF: LeafContract = LeafContract {
         "TDX module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_vmcall.c; fact sheet tdx-abi.md §4.1",
 };
 
-/// The contract of `leaf` at `version`, if modelled, from [`CONTRACTS`] (leaves 1–8; for
+/// The contract of `leaf` at `version`, if modelled, from [`CONTRACTS`] (leaves 1–12, 18, 20,
+/// 22–27; for
 /// TDG.VP.VMCALL see [`VMCALL_LEAF`] and [`crate::vmcall`]).
 pub fn lookup(leaf: u16, version: u8) -> Option<&'static LeafContract> {
     CONTRACTS
@@ -685,7 +1177,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(CONTRACTS.len(), 9);
+        assert_eq!(CONTRACTS.len(), 21);
         let mut prev = (0u16, 0u8);
         for c in CONTRACTS {
             assert!((c.leaf, c.version) > prev, "{} out of order", c.name);

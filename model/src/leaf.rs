@@ -21,6 +21,31 @@ pub const TDG_MEM_PAGE_ACCEPT: u16 = 6;
 pub const TDG_VM_RD: u16 = 7;
 /// TDG.VM.WR: write a TD-scope metadata field.
 pub const TDG_VM_WR: u16 = 8;
+/// TDG.VP.RD: read a VCPU-scope (TDVPS) metadata field (TDX 1.5).
+pub const TDG_VP_RD: u16 = 9;
+/// TDG.VP.WR: write a VCPU-scope (TDVPS) metadata field (TDX 1.5).
+pub const TDG_VP_WR: u16 = 10;
+/// TDG.SYS.RD: read a global-scope metadata field (TDX 1.5).
+pub const TDG_SYS_RD: u16 = 11;
+/// TDG.SYS.RDALL: read all guest-readable global-scope metadata into a list (TDX 1.5).
+pub const TDG_SYS_RDALL: u16 = 12;
+/// TDG.SERVTD.RD: a service TD reads a target TD's metadata (TDX 1.5).
+pub const TDG_SERVTD_RD: u16 = 18;
+/// TDG.SERVTD.WR: a service TD writes a target TD's metadata (TDX 1.5).
+pub const TDG_SERVTD_WR: u16 = 20;
+/// TDG.MR.VERIFYREPORT: verify a REPORTMACSTRUCT produced on this platform (TDX 1.5).
+pub const TDG_MR_VERIFYREPORT: u16 = 22;
+/// TDG.MEM.PAGE.ATTR.RD: read a private page's mapping and L2 attributes (TD partitioning).
+pub const TDG_MEM_PAGE_ATTR_RD: u16 = 23;
+/// TDG.MEM.PAGE.ATTR.WR: write a private page's L2 attributes (TD partitioning).
+pub const TDG_MEM_PAGE_ATTR_WR: u16 = 24;
+/// TDG.VP.ENTER: enter an L2 VCPU (TD partitioning).
+pub const TDG_VP_ENTER: u16 = 25;
+/// TDG.VP.INVEPT: invalidate cached EPT translations of L2 VMs (TD partitioning).
+pub const TDG_VP_INVEPT: u16 = 26;
+/// TDG.VP.INVGLA: invalidate L2 TLB entries by guest linear address (named TDG.VP.INVVPID in
+/// the 1.5.05 source, `tdg_vp_invvpid.c`).
+pub const TDG_VP_INVGLA: u16 = 27;
 
 /// RAX input value for `leaf` at `version`: bits 15:0 leaf, 23:16 version, 63:24 zero.
 pub const fn rax(leaf: u16, version: u8) -> u64 {

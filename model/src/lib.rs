@@ -13,6 +13,25 @@
 //! checks, status codes with operand IDs, default output values on failure, which registers are
 //! written, interruption (RAX/RIP untouched) and EPT-violation TD exits.
 //!
+//! TDX module 1.5 leaves: TDG.VP.RD (9) / TDG.VP.WR (10), TDG.SYS.RD (11) / TDG.SYS.RDALL (12),
+//! TDG.SERVTD.RD (18) / TDG.SERVTD.WR (20), TDG.MR.VERIFYREPORT (22), TDG.MEM.PAGE.ATTR.RD (23) /
+//! .WR (24), TDG.VP.ENTER (25), TDG.VP.INVEPT (26) and TDG.VP.INVGLA (27, `tdg_vp_invvpid.c`),
+//! from the 1.5.05 source (see [`contract::CONTRACTS`] for their registers and `TdxModule`'s
+//! inspection methods). Their model parameters are in [`TdConfig`] (`num_l2_vms`,
+//! `seamverifyreport_available`, `l2_vapic_set`, `l2_sept_ready`, `servtd_target`), which by
+//! default leave leaves 0–8 unchanged. TDG.VP.INVGLA list mode is interruptible with visible
+//! progress ([`Completion::InterruptedWithProgress`]); TDG.SERVTD.RD/WR binding failures are
+//! cross-TD-trap TD exits ([`TdExitReason::CrossTdTrap`]) that no VMM action fixes.
+//!
+//! **TDG.MEM.PAGE.RELEASE (30) is not modelled** (answered `TDX_OPERAND_INVALID` + RAX like any
+//! unknown leaf, as the 1.5.05 module does). Searched: the 1.5.05 source (no leaf 30), and the
+//! public code index for `TDG_MEM_PAGE_RELEASE`. Found: only a Linux RFC series (Zhenzhong Duan,
+//! "[RFCv2 PATCH] ... coco guest" memory hot-unplug, 2026) that confirms the leaf number, the
+//! CONFIG_FLAGS bit 6 (PAGE_RELEASE) enable and the RCX input (`start | TDX_PS_{4K,2M,1G}`,
+//! i.e. ACCEPT's layout) and treats any non-zero RAX as failure; the statuses and the RCX output
+//! on error are only in OpenVMM's definitions (fact sheet §3.2), not in any module source, so
+//! the leaf's semantics could not be confirmed from a primary source.
+//!
 //! ## Simplifications
 //!
 //! * **Accept region.** Only private memory inside [`TdConfig::accept_region_base`] ..
@@ -31,7 +50,13 @@
 //! * TDG.VP.VMCALL (leaf 0): the module's part (control-value checks, the exit to the VMM and
 //!   the resume rules) is modelled exactly; the VMM is a model ([`vmm`]: an honest KVM + QEMU-like
 //!   VMM or a deterministic hostile one), and the GHCI sub-function contracts are in [`vmcall`].
-//!   XMM registers are not modelled. Leaves ≥ 9 are not modelled.
+//!   XMM registers are not modelled.
+//! * **TDX 1.5 leaves**: the VCPU metadata table is the guest-accessible subset of TDVPS (the
+//!   TD-VMCS / L2-VMCS tables are not modelled) — see [`metadata15`]; the TD-scope table keeps
+//!   the L2_SEPT_ROOT entries dropped whatever `num_l2_vms` is; SEAMVERIFYREPORT uses the model
+//!   MAC of [`TdxModule::expected_report`] and checks CPUSVN before the MAC (**UNVERIFIED**
+//!   order); the L2 VCPU of TDG.VP.ENTER is a fixed program (`lea rax, [rax + 1]; cpuid`);
+//!   L2 page aliases are tracked for the accept region only.
 //!
 //! ## Sources
 //!
@@ -57,6 +82,7 @@ pub mod field_id;
 pub mod leaf;
 pub mod memory;
 pub mod metadata;
+pub mod metadata15;
 pub mod module;
 pub mod regs;
 pub mod status;
@@ -66,12 +92,15 @@ pub mod vmm;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests15;
+#[cfg(test)]
 mod vmcall_tests;
 
 pub use contract::{EncodeError, EncodedInputs, LeafContract};
 pub use memory::{FlatMemory, GuestMemory, NoMemory};
 pub use module::{
-    Completion, MetadataAccess, PageInfo, PageState, TdConfig, TdExitReason, TdxModule, VeInfo,
+    Completion, MetadataAccess, PageInfo, PageState, ServtdTarget, TdConfig, TdExitReason,
+    TdxModule, VeInfo,
 };
 pub use regs::{Gpr, RegSet, Regs};
 pub use vmcall::{vmcall_lookup, VmcallContract, VMCALL_CONTRACTS};

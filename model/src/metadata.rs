@@ -7,8 +7,9 @@
 //! narrowed to the element size as in the source). Host, debug, migration and service-TD masks are
 //! not modelled. The last three entries (`L2_SEPT_ROOT_1..3`) are left out: the module drops
 //! `TDCS_PAGES_PER_L2_VM * (MAX_L2_VMS - NUM_L2_VMS)` entries from the end of the table
-//! (`md_get_num_of_td_vp_ctx_unused_entries()`, `metadata_generic.c`), and the modelled TD has
-//! `NUM_L2_VMS = 0`, so those IDs are unknown (`TDX_METADATA_FIELD_ID_INCORRECT`).
+//! (`md_get_num_of_td_vp_ctx_unused_entries()`, `metadata_generic.c`); the model keeps them out
+//! whatever [`crate::TdConfig::num_l2_vms`] is (a simplification when it is > 0), so those IDs
+//! are unknown (`TDX_METADATA_FIELD_ID_INCORRECT`).
 //!
 //! Lookup (`md_find_entry_idx()`): by class code and field code only — the element size, inc
 //! size, write-mask-valid, context and non-arch bits of the input ID do not matter. Hence Linux's

@@ -20,6 +20,10 @@ use crate::regs::{Gpr, Regs};
 use crate::status::{self, operand};
 use crate::vmm::{HonestVmm, HostileVmm, Vmm, VmmMode, VmmState, VmmView};
 
+mod leaves15;
+
+pub use leaves15::{ServtdTarget, L2_ENTER_GUEST_STATE_SIZE, REPORTMACSTRUCT_SIZE};
+
 /// 4 KiB.
 pub const PAGE_4K: u64 = 0x1000;
 /// 2 MiB.
@@ -162,6 +166,24 @@ pub struct TdConfig {
     pub seam_attributes: u64,
     /// TEE_TCB_INFO.TEE_TCB_SVN2 (model value).
     pub tee_tcb_svn2: [u8; 16],
+    /// TDCS NUM_L2_VMS (TD partitioning, 0..=3). 0 (default): TDG.VP.ENTER, TDG.VP.INVGLA reject
+    /// every VM index, TDG.VP.INVEPT accepts only an empty bitmap, TDG.MEM.PAGE.ATTR.WR accepts
+    /// only all-zero attributes/flags, and TDG.MEM.PAGE.ATTR.RD returns VM words 1–3 as 0.
+    /// Also read by TDG.VM.RD (NUM_L2_VMS); the L2_SEPT_ROOT TD-scope entries stay unmodelled.
+    pub num_l2_vms: u8,
+    /// The CPU supports SEAMOPS(SEAMVERIFYREPORT): TDG.MR.VERIFYREPORT is available and
+    /// TDX_FEATURES0.LOCAL_ATTESTATION (bit 8) is 1 (default `true`).
+    pub seamverifyreport_available: bool,
+    /// The L1 VMM set the virtual-APIC page GPA of L2 VM `i` (index 1..=3; index 0 unused).
+    /// Default: all set. TDG.VP.ENTER of a VM whose entry is `false` fails with
+    /// `OPERAND_INVALID` + `L2_VAPIC_GPA` (0xAA).
+    pub l2_vapic_set: [bool; 4],
+    /// The host added the L2 Secure-EPT pages: the L2 SEPT walk of TDG.MEM.PAGE.ATTR.WR
+    /// succeeds (default `true`); `false` → `TDX_L2_SEPT_WALK_FAILED` on the first new alias.
+    pub l2_sept_ready: bool,
+    /// The target TD this (service) TD is bound to, for TDG.SERVTD.RD/WR (default `None`: no
+    /// target; every binding handle whose slot is 0 then causes a cross-TD-trap TD exit).
+    pub servtd_target: Option<ServtdTarget>,
 }
 
 const fn seq48(start: u8) -> [u8; 48] {
@@ -212,6 +234,11 @@ impl Default for TdConfig {
             mr_signer_seam: [0; 48],
             seam_attributes: 0,
             tee_tcb_svn2: [0; 16],
+            num_l2_vms: 0,
+            seamverifyreport_available: true,
+            l2_vapic_set: [false, true, true, true],
+            l2_sept_ready: true,
+            servtd_target: None,
         }
     }
 }
@@ -248,6 +275,21 @@ pub enum TdExitReason {
         /// The faulting GPA.
         gpa: u64,
     },
+    /// Cross-TD trap (`async_tdexit_cross_td(TDX_CROSS_TD_TRAP, ..)`,
+    /// `tdg_servtd_rd_wr.c`): TDG.SERVTD.RD/WR found the binding handle's TDR page not to be
+    /// the bound target's, the binding slot not bound (`TDX_SERVTD_NOT_BOUND` + slot), the
+    /// binding recorded for another service TD (`TDX_SERVTD_UUID_MISMATCH`) or a TDINFO hash
+    /// mismatch (`TDX_SERVTD_INFO_HASH_MISMATCH`). The module sets guest RAX to `status` and
+    /// exits to the VMM with TDX_CROSS_TD_TRAP. Nothing the VMM does makes the same TDCALL
+    /// succeed: [`TdxModule::vmm_handle_exit`] ignores it, and a harness that re-executes
+    /// TDCALLs after TD exits must not issue such a call (it would loop forever).
+    CrossTdTrap {
+        /// The cross-TD status the module reports (model value for a bad TDR page:
+        /// `TDX_OPERAND_INVALID` + operand TDR (128)).
+        status: u64,
+        /// The target TDR physical address decoded from the binding handle.
+        target_tdr_pa: u64,
+    },
 }
 
 /// The outcome of one TDCALL.
@@ -262,6 +304,13 @@ pub enum Completion {
     /// The leaf did not complete (EPT violation TD exit); the TDCALL re-executes after the VMM
     /// handles it.
     TdExit(TdExitReason),
+    /// Leaf interrupted after making visible progress (TDG.VP.INVGLA list mode,
+    /// `tdg_vp_invvpid.c`): RAX and RIP untouched, so the TDCALL re-executes after the interrupt
+    /// is handled; the register file is the input one except the progress registers (RDX =
+    /// the updated GLA_LIST_INFO: FIRST_ENTRY advanced, NUM_ENTRIES decreased). RAX holds its
+    /// *input* value (the leaf/version), RSP is unchanged. Re-executing with these registers
+    /// continues where the interrupted call stopped.
+    InterruptedWithProgress(Regs),
 }
 
 /// #VE information (TDVPS VE_INFO) as returned by TDG.VP.VEINFO.GET.
@@ -325,7 +374,11 @@ struct Page {
 enum Step {
     Status(u64),
     Interrupted,
+    /// Interrupted after writing progress registers into `out`.
+    InterruptedWithProgress,
     Exit(u64),
+    /// Cross-TD-trap TD exit `(status, target TDR PA)`.
+    CrossTd(u64, u64),
 }
 
 /// The simulated TDX module for one TD and one VCPU.
@@ -340,13 +393,17 @@ pub struct TdxModule {
     interrupts: u32,
     retry_pending: bool,
     ve_info: Option<VeInfo>,
-    cpuid_ve: (bool, bool),
+    /// TDVPS CPUID_SUPERVISOR_VE, CPUID_USER_VE (bytes; TDG.VP.CPUIDVE.SET writes 0/1).
+    cpuid_ve: (u8, u8),
     config_flags: u64,
     notify_enables: u64,
     td_ctls: u64,
     vmm: VmmState,
     last_vmm_view: Option<VmmView>,
     vmcall_count: u64,
+    vp: leaves15::VpState,
+    servtd: leaves15::ServtdState,
+    l2: leaves15::L2State,
 }
 
 fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
@@ -376,6 +433,7 @@ impl TdxModule {
             "region size must be a 2 MiB multiple"
         );
         assert!(config.max_pa <= 64);
+        assert!(config.num_l2_vms <= 3, "NUM_L2_VMS is at most 3");
         let n = (config.accept_region_size / PAGE_2M) as usize;
         let config_flags = (config.config_flags & !CONFIG_FLAGS_GPAW) | config.gpaw_52 as u64;
         let td_ctls = if config.attributes & ATTR_SEPT_VE_DISABLE != 0 {
@@ -405,13 +463,16 @@ impl TdxModule {
             interrupts: 0,
             retry_pending: false,
             ve_info: None,
-            cpuid_ve: (false, false),
+            cpuid_ve: (0, 0),
             config_flags,
             notify_enables: config.notify_enables,
             td_ctls,
             vmm: VmmState::new(VmmMode::Honest, &config),
             last_vmm_view: None,
             vmcall_count: 0,
+            vp: leaves15::VpState::new(config.num_l2_vms),
+            servtd: leaves15::ServtdState::new(),
+            l2: leaves15::L2State::new(if config.num_l2_vms > 0 { n } else { 0 }),
             cfg: config,
         }
     }
@@ -427,8 +488,9 @@ impl TdxModule {
     ///
     /// RAX decoding (`td_call()`): bits 63:24 ≠ 0, a version ≠ 0 for any leaf but TDG.VM.RD, or an
     /// unknown leaf → `TDX_OPERAND_INVALID` (operand RAX), nothing else written. Leaves modelled:
-    /// 0 (TDG.VP.VMCALL) and 1–8. Leaves ≥ 9 (TDG.VP.RD and later 1.5 leaves) are not modelled
-    /// and answered `TDX_OPERAND_INVALID`.
+    /// 0 (TDG.VP.VMCALL), 1–8, and the TDX 1.5 leaves 9–12, 18, 20, 22–27 (their check orders
+    /// are documented on the `leaves15` functions, summarised in [`crate::contract`]); leaf 30
+    /// (TDG.MEM.PAGE.RELEASE) and the other numbers are answered `TDX_OPERAND_INVALID` + RAX.
     ///
     /// TDG.VP.VMCALL (`tdg_vp_vmcall.c`, fact sheet §4.1; RAX must be exactly 0). RCX is the
     /// control value: bits 63:32 ≠ 0, `GPR_SELECT` bit 0 (RAX), 1 (RCX) or 4 (RSP) set, or bit
@@ -461,6 +523,18 @@ impl TdxModule {
                     leaf::TDG_MEM_PAGE_ACCEPT => self.page_accept(input[Gpr::Rcx]),
                     leaf::TDG_VM_RD => self.vm_rd_wr(input, &mut out, false, ver),
                     leaf::TDG_VM_WR => self.vm_rd_wr(input, &mut out, true, 0),
+                    leaf::TDG_VP_RD => self.vp_rd_wr(input, &mut out, false),
+                    leaf::TDG_VP_WR => self.vp_rd_wr(input, &mut out, true),
+                    leaf::TDG_SYS_RD => self.sys_rd(input, &mut out),
+                    leaf::TDG_SYS_RDALL => self.sys_rdall(input, &mut out, mem),
+                    leaf::TDG_SERVTD_RD => self.servtd_rd_wr(input, &mut out, false),
+                    leaf::TDG_SERVTD_WR => self.servtd_rd_wr(input, &mut out, true),
+                    leaf::TDG_MR_VERIFYREPORT => self.verifyreport(input, mem),
+                    leaf::TDG_MEM_PAGE_ATTR_RD => self.page_attr_rd(input, &mut out),
+                    leaf::TDG_MEM_PAGE_ATTR_WR => self.page_attr_wr(input, &mut out),
+                    leaf::TDG_VP_ENTER => self.vp_enter(input, &mut out, mem),
+                    leaf::TDG_VP_INVEPT => self.vp_invept(input),
+                    leaf::TDG_VP_INVGLA => self.vp_invgla(input, &mut out, mem),
                     _ => Step::Status(status::TDX_OPERAND_INVALID + operand::RAX),
                 }
             }
@@ -472,7 +546,15 @@ impl TdxModule {
                 Completion::Completed(out)
             }
             Step::Interrupted => Completion::Interrupted,
+            Step::InterruptedWithProgress => {
+                out[Gpr::Rax] = rax;
+                Completion::InterruptedWithProgress(out)
+            }
             Step::Exit(gpa) => Completion::TdExit(TdExitReason::EptViolation { gpa }),
+            Step::CrossTd(status, target_tdr_pa) => Completion::TdExit(TdExitReason::CrossTdTrap {
+                status,
+                target_tdr_pa,
+            }),
         }
     }
 
@@ -682,7 +764,7 @@ impl TdxModule {
         if rcx >> 2 != 0 {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
         }
-        self.cpuid_ve = (rcx & 1 != 0, rcx & 2 != 0);
+        self.cpuid_ve = ((rcx & 1) as u8, (rcx >> 1 & 1) as u8);
         Step::Status(status::TDX_SUCCESS)
     }
 
@@ -867,7 +949,7 @@ impl TdxModule {
         match entry.name {
             "TD_UUID" => c.td_uuid[e],
             "NUM_VCPUS" => c.num_vcpus as u64,
-            "NUM_L2_VMS" => 0,
+            "NUM_L2_VMS" => c.num_l2_vms as u64,
             "ATTRIBUTES" => c.attributes,
             "XFAM" => c.xfam,
             "MAX_VCPUS" => c.max_vcpus as u64,
@@ -903,8 +985,12 @@ impl TdxModule {
     /// as PENDING (the PDE becomes a 4 KiB page table); a PENDING 2 MiB leaf → demoted to 512
     /// PENDING 4 KiB leaves. Accepted pages, shared GPAs and GPAs outside the region: nothing
     /// (a PENDING 4 KiB page cannot be fixed by the VMM: the guest must accept it).
+    ///
+    /// A [`TdExitReason::CrossTdTrap`] is ignored (no VMM action can fix a bad binding).
     pub fn vmm_handle_exit(&mut self, exit: TdExitReason) {
-        let TdExitReason::EptViolation { gpa } = exit;
+        let TdExitReason::EptViolation { gpa } = exit else {
+            return;
+        };
         if gpa & self.shared_bit() != 0 {
             return;
         }
@@ -944,6 +1030,7 @@ impl TdxModule {
             state: PageState::Unmapped,
             busy: false,
         };
+        self.split_l2(ci);
     }
 
     // ------------------------------------------------------------------ setup / inspection
@@ -1120,7 +1207,7 @@ impl TdxModule {
 
     /// CPUID #VE controls `(supervisor, user)` as set by TDG.VP.CPUIDVE.SET (initially off).
     pub fn cpuid_ve(&self) -> (bool, bool) {
-        self.cpuid_ve
+        (self.cpuid_ve.0 != 0, self.cpuid_ve.1 != 0)
     }
 
     /// What TDG.VM.RD (version 0) would return in R8 for `field_id`, or `None` if it would fail.

@@ -65,7 +65,12 @@ fn rax_reserved_unknown_and_version() {
         rax(TDG_VP_INFO, 1),
         rax(TDG_VM_WR, 1),
         rax(TDG_MEM_PAGE_ACCEPT, 0xFF),
-        9,
+        rax(TDG_VP_RD, 1),
+        13,
+        19,
+        21,
+        28,
+        30,
         0xFFFF,
         rax(TDG_VP_VMCALL, 1),
     ] {
@@ -273,7 +278,9 @@ fn accept_2m_paths_and_linux_flow() {
                     assert_eq!(r[Gpr::Rax], TDX_SUCCESS);
                     break;
                 }
-                Completion::Interrupted => panic!("4K accept is not interruptible"),
+                Completion::Interrupted | Completion::InterruptedWithProgress(_) => {
+                    panic!("4K accept is not interruptible")
+                }
             }
         }
         assert_eq!(m.page(p).state, PageState::Accepted);

@@ -521,9 +521,10 @@ impl L2Exit {
 ///
 /// Registers: in RAX = 25, RCX = invalidation (1:0) | VM index (53:52), RDX = GPA of the
 /// L2_ENTER_GUEST_STATE buffer (256-byte aligned, private). Out: RAX exit case | exit reason,
-/// RBX 0, RCX, RDX, RSI, RDI, R8–R13 the exit information of [`L2Exit`], R14 = R15 = 0; the L2
-/// GPRs are written back to the buffer. Almost every GPR changes: RBX (not an `asm!` operand)
-/// is saved on the stack around the TDCALL. Errors (bit 63 set): `TDX_OPERAND_INVALID` + RCX /
+/// RBX 0, RCX, RDX, RSI, RDI, R8–R13 the exit information of [`L2Exit`], R14 = R15 = 0, and RBP
+/// the L2 VM's RBP (the module restores L1's registers from the L2's, all but RSP; module 1.5
+/// `td_exit.c`); the L2 GPRs are written back to the buffer. Every GPR but RSP changes: RBX and
+/// RBP (not `asm!` operands) are saved on the stack around the TDCALL. Errors (bit 63 set): `TDX_OPERAND_INVALID` + RCX /
 /// RDX / L2_VAPIC_GPA; `TDX_PENDING_INTERRUPT` (bit 63 clear, the VM was not entered) is returned
 /// as an error too, since no exit information comes with it. Spec: TDX Module ABI, TDG.VP.ENTER;
 /// module `tdg_vp_enter.c`, `td_exit.c`.
@@ -551,13 +552,15 @@ pub unsafe fn tdg_vp_enter(
         u64,
         u64,
     );
-    // SAFETY: see `crate::leaf`; the caller owns the state buffer. RBX is pushed and popped
-    // around the TDCALL; every other register the leaf writes is declared.
+    // SAFETY: see `crate::leaf`; the caller owns the state buffer. RBX and RBP are pushed and
+    // popped around the TDCALL; every other register the leaf writes is declared.
     unsafe {
         asm!(
+            "push rbp",
             "push rbx",
             tdcall!(),
             "pop rbx",
+            "pop rbp",
             inlateout("rax") TDG_VP_ENTER => rax,
             inlateout("rcx") (vm.get() as u64) << 52 | invalidate as u64 => rcx,
             inlateout("rdx") state.raw() => rdx,

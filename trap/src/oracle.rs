@@ -497,10 +497,22 @@ impl<W: Wrappers> Oracle<W> {
     /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
     fn dry_run(&mut self, regs: &Regs) -> Option<Regs> {
         let mut scratch = self.model().clone();
-        for _ in 0..16 {
-            match scratch.tdcall(regs, &mut ZeroMemory) {
+        let mut regs = *regs;
+        for _ in 0..1024 {
+            match scratch.tdcall(&regs, &mut ZeroMemory) {
                 Completion::Completed(out) => return Some(out),
                 Completion::Interrupted => {}
+                Completion::InterruptedWithProgress(progress) => {
+                    regs = Regs {
+                        gpr: core::array::from_fn(|i| {
+                            if i == Gpr::Rax.index() {
+                                regs.gpr[i]
+                            } else {
+                                progress.gpr[i]
+                            }
+                        }),
+                    }
+                }
                 Completion::TdExit(e) => scratch.vmm_handle_exit(e),
             }
         }

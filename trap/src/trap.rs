@@ -529,6 +529,17 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             st.reexecutions = 0;
         }
         Completion::Interrupted => rec.kind = RecordKind::Interrupted,
+        Completion::InterruptedWithProgress(progress) => {
+            // Interrupted after writing progress (TDG.VP.INVGLA list mode): the registers the
+            // model gives are written, RAX and RIP stay, the TDCALL executes again from there.
+            rec.kind = RecordKind::Interrupted;
+            for (i, g) in GREG.iter().enumerate() {
+                if i != Gpr::Rax.index() && i != Gpr::Rsp.index() {
+                    gregs[*g as usize] = progress.gpr[i] as libc::greg_t;
+                }
+            }
+            rec.output = progress;
+        }
         Completion::TdExit(exit) => {
             rec.kind = RecordKind::TdExit;
             st.module.vmm_handle_exit(exit);

@@ -58,9 +58,13 @@ fn rows() -> Vec<Row> {
 #[test]
 fn leaf_table_matches_model_wrappers_and_fuzz_targets() {
     let rows = rows();
-    let sources = ["tdcall/src/leaf.rs", "tdcall/src/accept.rs"]
-        .map(|p| std::fs::read_to_string(root().join(p)).unwrap())
-        .join("\n");
+    let sources = [
+        "tdcall/src/leaf.rs",
+        "tdcall/src/leaf15.rs",
+        "tdcall/src/accept.rs",
+    ]
+    .map(|p| std::fs::read_to_string(root().join(p)).unwrap())
+    .join("\n");
     for r in &rows {
         let c = lookup(r.leaf, r.version);
         assert_eq!(

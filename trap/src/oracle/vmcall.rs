@@ -378,8 +378,8 @@ impl<W: Wrappers> Oracle<W> {
             } => {
                 let c = contract_of(0, sfn::MAP_GPA);
                 let (gpa, len) = self.map_range(page, pages, shared);
-                if gpa & 0xfff != 0 {
-                    // Not page aligned: the wrapper refuses without a TDCALL.
+                if gpa & 0xfff != 0 || gpa.checked_add(len).is_none() {
+                    // Not page aligned, or wrapping: the wrapper refuses without a TDCALL.
                     let (got, _) = under_pressure(seed, || self.wrappers.map_gpa(gpa, len));
                     let why = InputError::RangeInvalid { start: gpa, len };
                     self.expect_refusal(c, call, got.map(|_| ()), why)?;
@@ -464,7 +464,7 @@ impl<W: Wrappers> Oracle<W> {
                     let (g, l) = (rec.input[Gpr::R12], rec.input[Gpr::R13]);
                     if rcx != c.rcx()
                         || g < gpa
-                        || g + l != gpa + len
+                        || g.wrapping_add(l) != gpa.wrapping_add(len)
                         || rec.input[Gpr::R11] != sfn::MAP_GPA
                     {
                         return Err(Failure {
@@ -473,7 +473,7 @@ impl<W: Wrappers> Oracle<W> {
                                 Verdict::Encoding,
                                 format!(
                                     "a MapGPA outside [{gpa:#x}, {:#x}) or malformed",
-                                    gpa + len
+                                    gpa.wrapping_add(len)
                                 ),
                             )
                         });
@@ -485,8 +485,8 @@ impl<W: Wrappers> Oracle<W> {
                         format!("slots {lost:#06x} overwritten"),
                     ));
                 }
-                let end = (gpa + len - 1) & !self.shared_bit();
-                if gpa & 0xfff != 0 || end >> width != 0 {
+                let last = gpa.checked_add(len - 1).map(|e| e & !self.shared_bit());
+                if gpa & 0xfff != 0 || last.is_none_or(|e| e >> width != 0) {
                     // The helper refuses a range it cannot express, before any TDCALL.
                     if calls != 0 || !matches!(got, Err(VmcallError::Input(_))) {
                         return Err(fail(

@@ -1,0 +1,792 @@
+//! The checks: contract probes (raw TDCALL with canaries, against the model's contract and a
+//! prediction model) and the wrapper differential (typed results of the real `tdcall`
+//! wrappers against the model's decoding of the raw outputs for the same inputs).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use sha2::{Digest, Sha384};
+use tdcall::{AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex};
+use tdcall::{TdAttributes, TdInfo, TdxStatus};
+use tdx_model::contract::{lookup, LeafContract};
+use tdx_model::leaf;
+use tdx_model::module::{report_offsets, ATTR_SEPT_VE_DISABLE};
+use tdx_model::status as st;
+use tdx_model::{Completion, Gpr, RegSet, Regs, TdConfig, TdxModule};
+
+use crate::mem::{Shadow, ACCEPT_PAGES, BUFS};
+use crate::probe::probe;
+
+/// TDCS TD_CTLS, as the issue names it (architectural id; the model ignores bit 63).
+const TD_CTLS: u64 = 0x1110_0003_0000_0017;
+
+/// xorshift64*: the seeded generator of canaries and wrapper inputs.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed` (0 is replaced).
+    pub fn new(seed: u64) -> Rng {
+        Rng(if seed == 0 {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            seed
+        })
+    }
+    /// Next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// Uniform-ish in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut b = [0u8; N];
+        for c in b.chunks_mut(8) {
+            let v = self.next().to_le_bytes();
+            c.copy_from_slice(&v[..c.len()]);
+        }
+        b
+    }
+}
+
+/// The contract as the self-test's prediction path uses it. With the feature
+/// `plant-contract-bug` it is wrong on purpose: TDG.VP.INFO is taken to preserve R9.
+fn predicted_may_modify(c: &LeafContract) -> RegSet {
+    if cfg!(feature = "plant-contract-bug") && c.leaf == leaf::TDG_VP_INFO {
+        c.may_modify.minus(RegSet::of(&[Gpr::R9]))
+    } else {
+        c.may_modify
+    }
+}
+
+/// `NAME|operand (raw)` for a status.
+pub fn status_str(raw: u64) -> String {
+    let name = if raw == 0 {
+        "TDX_SUCCESS"
+    } else {
+        st::name(raw).unwrap_or("unknown status")
+    };
+    let details = raw as u32;
+    let class = (raw >> 40) as u8;
+    // Operand-class statuses (classes 1 and 2) name a GPR in bits 31:0; RAX is operand 0.
+    if raw != 0 && (class == 1 || class == 2) && details < 16 {
+        let reg = Gpr::from_index(details as usize).map_or("?", |r| r.name());
+        format!("{name}|{reg} ({raw:#x})")
+    } else if details != 0 {
+        format!("{name}+{details:#x} ({raw:#x})")
+    } else {
+        format!("{name} ({raw:#x})")
+    }
+}
+
+fn reg_list(s: RegSet) -> String {
+    let mut out = String::new();
+    for r in s.iter() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(r.name());
+    }
+    out
+}
+
+/// The configuration of the simulated TD of the rehearsal (the trap handler's model).
+pub fn rehearsal_config() -> TdConfig {
+    TdConfig {
+        attributes: ATTR_SEPT_VE_DISABLE,
+        gpaw_52: false,
+        num_vcpus: 1,
+        max_vcpus: 1,
+        vcpu_index: 0,
+        ..TdConfig::default()
+    }
+}
+
+/// The self-test's state and tallies.
+pub struct Ctx {
+    in_td: bool,
+    /// Checks passed.
+    pub passed: u32,
+    /// Checks failed.
+    pub failed: u32,
+    rng: Rng,
+    pred: TdxModule,
+    shadow: Shadow,
+    readable: Vec<u64>,
+    rtmr3: Vec<u64>,
+}
+
+impl Ctx {
+    /// Learn the TD from TDG.VP.INFO (raw, through the probe) and build the prediction model
+    /// to match it as far as known: GPA width, ATTRIBUTES, vCPU counts and index.
+    pub fn new(in_td: bool, seed: u64) -> Ctx {
+        let mut input = Regs::zero();
+        input[Gpr::Rax] = leaf::rax(leaf::TDG_VP_INFO, 0);
+        // SAFETY: TDG.VP.INFO has no memory operand.
+        let out = unsafe { probe(&mut input) };
+        let mut cfg = TdConfig::default();
+        if out[Gpr::Rax] == 0 {
+            cfg.gpaw_52 = out[Gpr::Rcx] & 0x3f == 52;
+            cfg.attributes = out[Gpr::Rdx];
+            cfg.num_vcpus = out[Gpr::R8] as u32;
+            cfg.max_vcpus = (out[Gpr::R8] >> 32) as u32;
+            cfg.vcpu_index = out[Gpr::R9] as u32;
+        }
+        uefi::println!(
+            "info TD as TDG.VP.INFO reports it: status {}, GPAW {}, ATTRIBUTES {:#x}, vCPUs {}/{}, index {}",
+            status_str(out[Gpr::Rax]),
+            if cfg.gpaw_52 { 52 } else { 48 },
+            cfg.attributes,
+            cfg.num_vcpus,
+            cfg.max_vcpus,
+            cfg.vcpu_index
+        );
+        let pred = TdxModule::new(cfg);
+        let mut readable = Vec::new();
+        let mut rtmr = Vec::new();
+        for (id, acc) in pred.metadata_fields() {
+            if acc.readable() && FieldId::new(id).is_ok() {
+                readable.push(id);
+            }
+            if acc.name == "RTMR" {
+                rtmr.push(id);
+            }
+        }
+        let rtmr3 = rtmr.get(18..24).map(|s| s.to_vec()).unwrap_or_default();
+        Ctx {
+            in_td,
+            passed: 0,
+            failed: 0,
+            rng: Rng::new(seed),
+            pred,
+            shadow: Shadow { written: [0; 1024] },
+            readable,
+            rtmr3,
+        }
+    }
+
+    fn ok(&mut self, msg: &str) {
+        self.passed += 1;
+        uefi::println!("ok   {msg}");
+    }
+
+    fn fail(&mut self, msg: &str, detail: &str) {
+        self.failed += 1;
+        uefi::println!("FAIL {msg}");
+        for line in detail.lines() {
+            uefi::println!("     {line}");
+        }
+    }
+
+    /// Distinct canaries in every GPR: 0xCA, the register number, 40 random bits.
+    fn canaries(&mut self) -> Regs {
+        let mut r = Regs::zero();
+        for (i, v) in r.gpr.iter_mut().enumerate() {
+            *v = 0xca00_0000_0000_0000 | (i as u64) << 48 | (self.rng.next() & 0xff_ffff_ffff);
+        }
+        r
+    }
+
+    /// The prediction model's answer to `input` (a separate instance from the one answering
+    /// trapped TDCALLs in the rehearsal).
+    fn predict(&mut self, input: &Regs) -> Result<Regs, String> {
+        match self.pred.tdcall(input, &mut self.shadow) {
+            Completion::Completed(out) => Ok(out),
+            Completion::Interrupted | Completion::InterruptedWithProgress(_) => {
+                Err("the model predicts an interruption".into())
+            }
+            Completion::TdExit(e) => Err(format!("the model predicts a TD exit ({e:?})")),
+        }
+    }
+
+    /// Compare one raw TDCALL with the contract (`may_modify`, `preserved()`) and, when given,
+    /// the prediction. Returns the problems found.
+    fn contract_problems(
+        c: &LeafContract,
+        input: &Regs,
+        out: &Regs,
+        pred: Option<&Regs>,
+    ) -> Vec<String> {
+        let may = predicted_may_modify(c);
+        let mut problems = Vec::new();
+        for r in Gpr::ALL {
+            if r == Gpr::Rsp {
+                if out[r] != input[r] {
+                    problems.push(format!("RSP moved: {:#x} -> {:#x}", input[r], out[r]));
+                }
+                continue;
+            }
+            if !may.contains(r) {
+                if out[r] != input[r] {
+                    problems.push(format!(
+                        "{} changed but the contract says {} preserves it",
+                        r.name(),
+                        c.name
+                    ));
+                }
+            } else if let Some(p) = pred {
+                if out[r] != p[r] {
+                    if r == Gpr::Rax {
+                        problems.push(format!(
+                            "status {}, the model predicts {}",
+                            status_str(out[r]),
+                            status_str(p[r])
+                        ));
+                    } else {
+                        problems.push(format!(
+                            "{} = {:#x}, the model predicts {:#x}",
+                            r.name(),
+                            out[r],
+                            p[r]
+                        ));
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    fn table(c: &LeafContract, input: &Regs, out: &Regs, pred: Option<&Regs>) -> String {
+        let may = predicted_may_modify(c);
+        let mut t = format!(
+            "{} (leaf {} version {}), RAX in = {:#x}\nreg  contract    input/canary        expected            actual\n",
+            c.name,
+            c.leaf,
+            c.version,
+            input[Gpr::Rax]
+        );
+        for r in Gpr::ALL {
+            let expected = match pred {
+                Some(p) if may.contains(r) => Some(p[r]),
+                None if may.contains(r) => None,
+                _ => Some(input[r]),
+            };
+            let (shown, mark) = match expected {
+                Some(e) => (format!("{e:#018x}"), if e != out[r] { "  <--" } else { "" }),
+                None => ("(not predicted)   ".into(), ""),
+            };
+            t.push_str(&format!(
+                "{:<4} {:<11} {:#018x}  {}  {:#018x}{}\n",
+                r.name(),
+                if may.contains(r) {
+                    "may change"
+                } else {
+                    "preserved"
+                },
+                input[r],
+                shown,
+                out[r],
+                mark
+            ));
+        }
+        t
+    }
+
+    /// One contract probe: canaries everywhere, the leaf's inputs on top, TDCALL through the
+    /// probe, then contract + prediction. `c` is the contract that bounds the call (for RAX
+    /// decoding failures: the leaf's). Returns the registers before and after.
+    fn contract_probe(
+        &mut self,
+        title: &str,
+        c: &LeafContract,
+        rax: u64,
+        inputs: &[(Gpr, u64)],
+    ) -> (Regs, Regs) {
+        let mut input = self.canaries();
+        input[Gpr::Rax] = rax;
+        for (r, v) in inputs {
+            input[*r] = *v;
+        }
+        let predicted = self.predict(&input);
+        // SAFETY: every memory operand the self-test passes points into BUFS.
+        let out = unsafe { probe(&mut input) };
+        let mut pred = match predicted {
+            Ok(p) => p,
+            Err(why) => {
+                let t = Self::table(c, &input, &out, None);
+                self.fail(&format!("{title}: {why}"), &t);
+                return (input, out);
+            }
+        };
+        let mut note = String::new();
+        // The model maps memory outside its accept region with 4 KiB leaves; a real TD may map
+        // the page with a 2 MiB leaf (PAGE_ALREADY_ACCEPTED + level 1). Not predictable.
+        if self.in_td
+            && c.leaf == leaf::TDG_MEM_PAGE_ACCEPT
+            && pred[Gpr::Rax] == st::TDX_PAGE_ALREADY_ACCEPTED
+            && out[Gpr::Rax] == st::TDX_PAGE_ALREADY_ACCEPTED + 1
+        {
+            pred[Gpr::Rax] = out[Gpr::Rax];
+            note = " (mapped at 2 MiB: the model cannot know the TD's SEPT levels)".into();
+        }
+        let problems = Self::contract_problems(c, &input, &out, Some(&pred));
+        if problems.is_empty() {
+            let changed = out.diff(&input).minus(RegSet::of(&[Gpr::Rax]));
+            let kept = predicted_may_modify(c)
+                .complement()
+                .minus(RegSet::of(&[Gpr::Rsp]))
+                .len();
+            let changed = if changed.is_empty() {
+                "no register but RAX changed".into()
+            } else {
+                format!("{} changed", reg_list(changed))
+            };
+            self.ok(&format!(
+                "{title}: {changed}; {kept} registers kept their canaries, RSP kept; status {} as the model predicts{note}",
+                status_str(out[Gpr::Rax])
+            ));
+        } else {
+            let t = Self::table(c, &input, &out, Some(&pred));
+            self.fail(&format!("{title}: {}", problems.join("; ")), &t);
+        }
+        (input, out)
+    }
+
+    fn c(l: u16, v: u8) -> &'static LeafContract {
+        lookup(l, v).expect("modelled leaf")
+    }
+
+    /// RTMR 3 through TDG.VM.RD (the wrapper), 48 bytes.
+    fn read_rtmr3(&self) -> Result<[u8; 48], String> {
+        if self.rtmr3.len() != 6 {
+            return Err("the model's metadata table lists no RTMR 3".into());
+        }
+        let mut m = [0u8; 48];
+        for (k, id) in self.rtmr3.iter().enumerate() {
+            let f = FieldId::new(*id).map_err(|e| format!("{e}"))?;
+            let v = tdcall::tdg_vm_rd(f).map_err(|e| format!("TDG.VM.RD {id:#x}: {e}"))?;
+            m[k * 8..k * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        Ok(m)
+    }
+
+    /// The contract probes, one line each.
+    pub fn contract_probes(&mut self) {
+        use Gpr::*;
+        let info = Self::c(leaf::TDG_VP_INFO, 0);
+        self.contract_probe("TDG.VP.INFO contract", info, info.rax(), &[]);
+
+        let rd0 = Self::c(leaf::TDG_VM_RD, 0);
+        let rd1 = Self::c(leaf::TDG_VM_RD, 1);
+        self.contract_probe(
+            "TDG.VM.RD TD_CTLS contract",
+            rd0,
+            rd0.rax(),
+            &[(Rcx, 0), (Rdx, TD_CTLS)],
+        );
+        self.contract_probe(
+            "TDG.VM.RD v1 null field id contract",
+            rd1,
+            rd1.rax(),
+            &[(Rcx, 0), (Rdx, u64::MAX)],
+        );
+        self.contract_probe(
+            "TDG.VM.RD v1 TD_CTLS contract",
+            rd1,
+            rd1.rax(),
+            &[(Rcx, 0), (Rdx, TD_CTLS)],
+        );
+
+        let ve = Self::c(leaf::TDG_VP_VEINFO_GET, 0);
+        self.contract_probe(
+            "TDG.VP.VEINFO.GET (no #VE pending) contract",
+            ve,
+            ve.rax(),
+            &[],
+        );
+
+        let cpuidve = Self::c(leaf::TDG_VP_CPUIDVE_SET, 0);
+        self.contract_probe(
+            "TDG.VP.CPUIDVE.SET reserved bit 2 contract",
+            cpuidve,
+            cpuidve.rax(),
+            &[(Rcx, 1 << 2)],
+        );
+
+        let accept = Self::c(leaf::TDG_MEM_PAGE_ACCEPT, 0);
+        let page = BUFS.accept_page(0);
+        self.contract_probe(
+            "TDG.MEM.PAGE.ACCEPT already-accepted 4K page contract",
+            accept,
+            accept.rax(),
+            &[(Rcx, page)],
+        );
+
+        // RTMR 3: read, extend through the probe, read again.
+        let extend = Self::c(leaf::TDG_MR_RTMR_EXTEND, 0);
+        let data: [u8; 48] = self.rng.bytes();
+        BUFS.set_extend(&data);
+        let before = self.read_rtmr3();
+        self.contract_probe(
+            "TDG.MR.RTMR.EXTEND RTMR3 contract",
+            extend,
+            extend.rax(),
+            &[(Rcx, BUFS.extend()), (Rdx, 3)],
+        );
+        let after = self.read_rtmr3();
+        match (before, after) {
+            (Ok(b), Ok(a)) => {
+                let mut h = Sha384::new();
+                h.update(b);
+                h.update(data);
+                let want: [u8; 48] = h.finalize().into();
+                if a == want {
+                    self.ok("TDG.MR.RTMR.EXTEND semantics: RTMR3 (read by TDG.VM.RD) = SHA-384(old RTMR3 || data)");
+                } else {
+                    self.fail(
+                        "TDG.MR.RTMR.EXTEND semantics: RTMR3 is not SHA-384(old || data)",
+                        &format!(
+                            "old  {b:02x?}\ndata {data:02x?}\nwant {want:02x?}\ngot  {a:02x?}"
+                        ),
+                    );
+                }
+            }
+            (b, a) => self.fail(
+                "TDG.MR.RTMR.EXTEND semantics: cannot read RTMR3",
+                &format!("before: {:?}\nafter: {:?}", b.err(), a.err()),
+            ),
+        }
+
+        // TDG.MR.REPORT into the 1 KiB-aligned buffer.
+        let report = Self::c(leaf::TDG_MR_REPORT, 0);
+        let rd: [u8; 64] = self.rng.bytes();
+        BUFS.set_report_data(&rd);
+        BUFS.clear_report(0x5a);
+        let (_, out) = self.contract_probe(
+            "TDG.MR.REPORT contract",
+            report,
+            report.rax(),
+            &[(Rcx, BUFS.report()), (Rdx, BUFS.report_data()), (R8, 0)],
+        );
+        if out[Rax] == 0 {
+            self.report_semantics(&rd);
+        }
+
+        // Invalid operands that must fail.
+        let misaligned = BUFS.extend() + 8;
+        self.contract_probe(
+            "TDG.MR.RTMR.EXTEND misaligned GPA contract",
+            extend,
+            extend.rax(),
+            &[(Rcx, misaligned), (Rdx, 3)],
+        );
+        self.contract_probe(
+            "TDG.MR.RTMR.EXTEND RTMR index 4 contract",
+            extend,
+            extend.rax(),
+            &[(Rcx, BUFS.extend()), (Rdx, 4)],
+        );
+        self.contract_probe(
+            "TDG.MR.RTMR.EXTEND RTMR index 2^32+3 (64-bit compare) contract",
+            extend,
+            extend.rax(),
+            &[(Rcx, BUFS.extend()), (Rdx, (1 << 32) | 3)],
+        );
+        self.contract_probe(
+            "TDG.MR.REPORT misaligned report GPA contract",
+            report,
+            report.rax(),
+            &[
+                (Rcx, BUFS.report() + 0x200),
+                (Rdx, BUFS.report_data()),
+                (R8, 0),
+            ],
+        );
+        self.contract_probe(
+            "TDG.MR.REPORT subtype 1 contract",
+            report,
+            report.rax(),
+            &[(Rcx, BUFS.report()), (Rdx, BUFS.report_data()), (R8, 1)],
+        );
+        self.contract_probe(
+            "TDG.MEM.PAGE.ACCEPT reserved bit 3 contract",
+            accept,
+            accept.rax(),
+            &[(Rcx, page | 1 << 3)],
+        );
+        let not_2m = (0..ACCEPT_PAGES)
+            .map(|i| BUFS.accept_page(i))
+            .find(|p| p % 0x20_0000 != 0)
+            .unwrap_or(page);
+        self.contract_probe(
+            "TDG.MEM.PAGE.ACCEPT 2M level, 4K-aligned GPA contract",
+            accept,
+            accept.rax(),
+            &[(Rcx, not_2m | 1)],
+        );
+        self.contract_probe(
+            "TDG.MEM.PAGE.ACCEPT level 3 contract",
+            accept,
+            accept.rax(),
+            &[(Rcx, page | 3)],
+        );
+        self.contract_probe(
+            "TDG.VM.RD reserved RAX bit 40 contract",
+            rd0,
+            rd0.rax() | 1 << 40,
+            &[(Rcx, 0), (Rdx, TD_CTLS)],
+        );
+        // Version 2 reaches the leaf function, which writes its defaults first: the version-1
+        // contract (RDX, R8) bounds it.
+        self.contract_probe(
+            "TDG.VM.RD version 2 contract",
+            rd1,
+            leaf::rax(leaf::TDG_VM_RD, 2),
+            &[(Rcx, 0), (Rdx, TD_CTLS)],
+        );
+        self.contract_probe(
+            "TDG.VM.RD VM index 1 contract",
+            rd0,
+            rd0.rax(),
+            &[(Rcx, 1), (Rdx, TD_CTLS)],
+        );
+        self.contract_probe(
+            "TDG.VM.RD field id with reserved bit 24 contract",
+            rd0,
+            rd0.rax(),
+            &[(Rcx, 0), (Rdx, TD_CTLS | 1 << 24)],
+        );
+        self.contract_probe(
+            "TDG.VP.INFO reserved RAX bit 24 contract",
+            info,
+            info.rax() | 1 << 24,
+            &[],
+        );
+    }
+
+    fn report_semantics(&mut self, rd: &[u8; 64]) {
+        use report_offsets as o;
+        let rep = BUFS.read_report();
+        let mut problems = Vec::new();
+        if rep[o::REPORTTYPE] != 0x81 {
+            problems.push(format!(
+                "REPORTTYPE.TYPE {:#x}, not 0x81 (TDX)",
+                rep[o::REPORTTYPE]
+            ));
+        }
+        if rep[o::REPORTDATA..o::REPORTDATA + 64] != rd[..] {
+            problems.push("REPORTDATA is not the one passed in RDX".into());
+        }
+        match self.read_rtmr3() {
+            Ok(m) if rep[o::RTMR + 144..o::RTMR + 192] != m[..] => {
+                problems.push("TDINFO.RTMR3 differs from RTMR3 read by TDG.VM.RD".into())
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(e),
+        }
+        let mut what = "REPORTTYPE 0x81, REPORTDATA echoed, TDINFO.RTMR3 = TDG.VM.RD's RTMR3";
+        // In the rehearsal the prediction model saw every state-changing call so far, so the
+        // whole report is predictable (in a TD, MRTD, TCB info and MAC are the platform's).
+        if !self.in_td {
+            what = "REPORTTYPE 0x81, REPORTDATA echoed, TDINFO.RTMR3 = TDG.VM.RD's RTMR3, all 1024 bytes as the prediction model wrote them";
+            if rep != self.shadow.written {
+                let first = (0..1024).find(|&i| rep[i] != self.shadow.written[i]);
+                problems.push(format!(
+                    "report differs from the prediction from byte {first:?}"
+                ));
+            }
+        }
+        if problems.is_empty() {
+            self.ok(&format!("TDG.MR.REPORT semantics: {what}"));
+        } else {
+            self.fail("TDG.MR.REPORT semantics", &problems.join("\n"));
+        }
+    }
+
+    /// Raw call through the probe with canaries, checked against the contract only (outputs
+    /// such as RTMR or MRTD values are not predictable in a TD).
+    fn raw(
+        &mut self,
+        c: &LeafContract,
+        rax: u64,
+        inputs: &[(Gpr, u64)],
+    ) -> (Regs, Regs, Vec<String>) {
+        let mut input = self.canaries();
+        input[Gpr::Rax] = rax;
+        for (r, v) in inputs {
+            input[*r] = *v;
+        }
+        // SAFETY: every memory operand the self-test passes points into BUFS.
+        let out = unsafe { probe(&mut input) };
+        let problems = Self::contract_problems(c, &input, &out, None);
+        (input, out, problems)
+    }
+
+    fn wrapper_verdict<T: PartialEq + core::fmt::Debug>(
+        &mut self,
+        n: u32,
+        call: &str,
+        c: &LeafContract,
+        (input, out, mut problems): (Regs, Regs, Vec<String>),
+        model: T,
+        wrapper: T,
+    ) {
+        if model != wrapper {
+            problems.push(format!(
+                "the wrapper returned {wrapper:?}, the model decodes the raw outputs as {model:?}"
+            ));
+        }
+        if problems.is_empty() {
+            self.ok(&format!(
+                "wrapper #{n} {call} = {wrapper:?}, as the model decodes the raw outputs"
+            ));
+        } else {
+            let t = Self::table(c, &input, &out, None);
+            self.fail(&format!("wrapper #{n} {call}: {}", problems.join("; ")), &t);
+        }
+    }
+
+    fn status_of(out: &Regs) -> Result<(), TdxStatus> {
+        match out[Gpr::Rax] {
+            0 => Ok(()),
+            s => Err(TdxStatus::from_raw(s)),
+        }
+    }
+
+    /// `cases` wrapper differential checks from the seeded generator.
+    pub fn wrapper_checks(&mut self, cases: u32) {
+        use Gpr::*;
+        for n in 0..cases {
+            match self.rng.below(7) {
+                0 => {
+                    let c = Self::c(leaf::TDG_VP_INFO, 0);
+                    let raw = self.raw(c, c.rax(), &[]);
+                    let f = |name| c.output_field(&raw.1, name).unwrap_or(u64::MAX);
+                    let model = Self::status_of(&raw.1).map(|()| TdInfo {
+                        gpa_width: f("gpa_width") as u8,
+                        attributes: TdAttributes(f("attributes")),
+                        num_vcpus: f("num_vcpus") as u32,
+                        max_vcpus: f("max_vcpus") as u32,
+                        vcpu_index: f("vcpu_index") as u32,
+                        sys_rd_available: f("sys_rd") != 0,
+                    });
+                    let wrapper = tdcall::tdg_vp_info();
+                    self.wrapper_verdict(n, "tdg_vp_info()", c, raw, model, wrapper);
+                }
+                k @ (1 | 2) => {
+                    // A readable field, or (one time in four) a well-formed id of a field
+                    // that most likely does not exist.
+                    let id = if self.rng.below(4) == 0 || self.readable.is_empty() {
+                        (self.rng.next() & 0x3f00_0000_00ff_ffff) | 3 << 32
+                    } else {
+                        self.readable[self.rng.below(self.readable.len() as u64) as usize]
+                    };
+                    let Ok(field) = FieldId::new(id) else {
+                        continue;
+                    };
+                    if k == 1 {
+                        let c = Self::c(leaf::TDG_VM_RD, 0);
+                        let raw = self.raw(c, c.rax(), &[(Rcx, 0), (Rdx, id)]);
+                        let model = Self::status_of(&raw.1)
+                            .map(|()| c.output_field(&raw.1, "value").unwrap_or(u64::MAX));
+                        let wrapper = tdcall::tdg_vm_rd(field);
+                        self.wrapper_verdict(
+                            n,
+                            &format!("tdg_vm_rd({id:#x})"),
+                            c,
+                            raw,
+                            model,
+                            wrapper,
+                        );
+                    } else {
+                        let c = Self::c(leaf::TDG_VM_RD, 1);
+                        let raw = self.raw(c, c.rax(), &[(Rcx, 0), (Rdx, id)]);
+                        let model = Self::status_of(&raw.1).map(|()| {
+                            let next = c.output_field(&raw.1, "next_field_id").unwrap_or(0);
+                            let value = c.output_field(&raw.1, "value").unwrap_or(u64::MAX);
+                            (value, (next != u64::MAX).then_some(next))
+                        });
+                        let wrapper =
+                            tdcall::tdg_vm_rd_v1(field).map(|(v, next)| (v, next.map(|f| f.raw())));
+                        self.wrapper_verdict(
+                            n,
+                            &format!("tdg_vm_rd_v1({id:#x})"),
+                            c,
+                            raw,
+                            model,
+                            wrapper,
+                        );
+                    }
+                }
+                3 => {
+                    let c = Self::c(leaf::TDG_VM_RD, 1);
+                    let raw = self.raw(c, c.rax(), &[(Rcx, 0), (Rdx, u64::MAX)]);
+                    let model = if raw.1[Rax] == st::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT {
+                        Ok(c.output_field(&raw.1, "next_field_id").unwrap_or(0))
+                    } else {
+                        Err(TdxStatus::from_raw(raw.1[Rax]))
+                    };
+                    let wrapper = tdcall::tdg_vm_rd_first().map(|f| f.raw());
+                    self.wrapper_verdict(n, "tdg_vm_rd_first()", c, raw, model, wrapper);
+                }
+                4 => {
+                    let i = self.rng.below(ACCEPT_PAGES as u64) as usize;
+                    let gpa = BUFS.accept_page(i);
+                    let c = Self::c(leaf::TDG_MEM_PAGE_ACCEPT, 0);
+                    let raw = self.raw(c, c.rax(), &[(Rcx, gpa)]);
+                    let s = raw.1[Rax];
+                    let model = if s == 0 {
+                        Ok(Accepted::Accepted)
+                    } else if s >> 32 == st::TDX_PAGE_ALREADY_ACCEPTED >> 32 && (s as u32) <= 2 {
+                        Ok(Accepted::AlreadyAccepted {
+                            mapped_level: PageLevel::from_raw(s as u32 as u64).expect("0..=2"),
+                        })
+                    } else {
+                        Err(TdxStatus::from_raw(s))
+                    };
+                    let page = AcceptPage::new(Gpa::new(gpa).expect("GPA"), PageLevel::Size4K)
+                        .expect("page-aligned");
+                    // SAFETY: the page is one of the self-test's accept pages, which hold
+                    // nothing live: were it pending again, zeroing it would harm nothing.
+                    let wrapper = unsafe { tdcall::tdg_mem_page_accept(page) };
+                    self.wrapper_verdict(
+                        n,
+                        &format!("tdg_mem_page_accept({gpa:#x}, 4K)"),
+                        c,
+                        raw,
+                        model,
+                        wrapper,
+                    );
+                }
+                5 => {
+                    // Supervisor CPUID #VE stays off (the self-test itself runs CPUID).
+                    let cfg = CpuidVe {
+                        supervisor: false,
+                        user: self.rng.below(2) == 1,
+                    };
+                    let c = Self::c(leaf::TDG_VP_CPUIDVE_SET, 0);
+                    let raw = self.raw(c, c.rax(), &[(Rcx, cfg.to_rcx())]);
+                    let model = Self::status_of(&raw.1);
+                    let wrapper = tdcall::tdg_vp_cpuidve_set(cfg);
+                    self.wrapper_verdict(
+                        n,
+                        &format!("tdg_vp_cpuidve_set({cfg:?})"),
+                        c,
+                        raw,
+                        model,
+                        wrapper,
+                    );
+                }
+                _ => {
+                    let data: [u8; 48] = self.rng.bytes();
+                    BUFS.set_extend(&data);
+                    let c = Self::c(leaf::TDG_MR_RTMR_EXTEND, 0);
+                    let raw = self.raw(c, c.rax(), &[(Rcx, BUFS.extend()), (Rdx, 3)]);
+                    let model = Self::status_of(&raw.1);
+                    let gpa = AlignedGpa::<64>::new(BUFS.extend()).expect("aligned");
+                    let wrapper = tdcall::tdg_mr_rtmr_extend(gpa, RtmrIndex::new(3).expect("3"));
+                    self.wrapper_verdict(n, "tdg_mr_rtmr_extend(data, 3)", c, raw, model, wrapper);
+                }
+            }
+        }
+        // Leave CPUID #VE off for user mode as well.
+        let _ = tdcall::tdg_vp_cpuidve_set(CpuidVe::default());
+    }
+}
