@@ -48,6 +48,42 @@ proptest! {
     fn mixed_programs(p in program(Target::All)) { check(&p)?; }
 
     #[test]
+    fn leaf_vp_rd(p in program(Target::LeafVpRd)) { check(&p)?; }
+
+    #[test]
+    fn leaf_vp_wr(p in program(Target::LeafVpWr)) { check(&p)?; }
+
+    #[test]
+    fn leaf_sys_rd(p in program(Target::LeafSysRd)) { check(&p)?; }
+
+    #[test]
+    fn leaf_sys_rdall(p in program(Target::LeafSysRdAll)) { check(&p)?; }
+
+    #[test]
+    fn leaf_servtd_rd(p in program(Target::LeafServtdRd)) { check(&p)?; }
+
+    #[test]
+    fn leaf_servtd_wr(p in program(Target::LeafServtdWr)) { check(&p)?; }
+
+    #[test]
+    fn leaf_verifyreport(p in program(Target::LeafVerifyReport)) { check(&p)?; }
+
+    #[test]
+    fn leaf_page_attr_rd(p in program(Target::LeafPageAttrRd)) { check(&p)?; }
+
+    #[test]
+    fn leaf_page_attr_wr(p in program(Target::LeafPageAttrWr)) { check(&p)?; }
+
+    #[test]
+    fn leaf_vp_enter(p in program(Target::LeafVpEnter)) { check(&p)?; }
+
+    #[test]
+    fn leaf_invept(p in program(Target::LeafInvept)) { check(&p)?; }
+
+    #[test]
+    fn leaf_invgla(p in program(Target::LeafInvgla)) { check(&p)?; }
+
+    #[test]
     fn vmcall_get_td_vm_call_info(p in program(Target::VmcallGetTdVmCallInfo)) { check(&p)?; }
 
     #[test]

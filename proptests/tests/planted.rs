@@ -85,3 +85,8 @@ fn unmasked_io_read_is_caught() {
 fn xmm_bit_is_caught() {
     caught(XmmBit, Target::VmcallHlt, Verdict::Leakage);
 }
+
+#[test]
+fn vp_enter_missing_clobber_is_caught() {
+    caught(EnterMissesR14, Target::LeafVpEnter, Verdict::Clobbers);
+}

@@ -22,6 +22,18 @@
 //! | `VmRdFirst` | – |
 //! | `VmWr` | FieldRef, u64 value, u64 mask, bool narrow |
 //! | `ForcedStatus` | u8 leaf, StatusRef status |
+//! | `VpRd`, `SysRd` | FieldRef, bool first |
+//! | `VpWr` | FieldRef, u64 value, u64 mask, bool narrow |
+//! | `SysRdAll` | MemRef list, FieldRef first |
+//! | `ServtdRd` | u64 binding (mod 4), FieldRef, u8 uuid choice, bool busy |
+//! | `ServtdWr` | u64 binding (mod 4), FieldRef, u64 value, u64 mask, u8 uuid choice, bool busy |
+//! | `VerifyReport` | MemRef, u16 tamper, \[u8; 16\] report data |
+//! | `AttrRd` | PageRef |
+//! | `AttrWr` | PageRef, u8 level (as `Accept`), u64 attributes, u64 flags |
+//! | `VpEnter` | u8 VM (mod 5), u8 invalidation (mod 4), MemRef state, bool pending interrupt |
+//! | `Invept` | u8 bitmap |
+//! | `Invgla` | u8 VM (mod 5), u64 base, u16 pages (mod 4097) |
+//! | `InvglaList` | u8 VM (mod 5), MemRef list, u16 first (mod 600), u16 count (mod 600), u8 interrupts (mod 4) |
 //! | `SetVmm` | bool hostile, u64 seed |
 //! | `VmcallInfo` | u8 leaf (mod 4) |
 //! | `VmcallMapGpa`, `VmcallConvert` | PageRef page, u16 pages, bool shared |
@@ -201,6 +213,127 @@ pub enum Call {
         /// Keep only bits 3:0 of value and mask (where the guest-writable bits are).
         narrow: bool,
     },
+    /// TDG.VP.RD (or, with `first`, the null field id).
+    VpRd {
+        /// The field (`Known` indexes the model's VP table).
+        field: FieldRef,
+        /// Ask for the first field instead.
+        first: bool,
+    },
+    /// TDG.VP.WR.
+    VpWr {
+        /// The field.
+        field: FieldRef,
+        /// Value.
+        value: u64,
+        /// Write mask.
+        mask: u64,
+        /// Keep only bits 7:0 of value and mask.
+        narrow: bool,
+    },
+    /// TDG.SYS.RD (or, with `first`, the null field id).
+    SysRd {
+        /// The field (`Known` indexes the model's SYS table).
+        field: FieldRef,
+        /// Ask for the first field instead.
+        first: bool,
+    },
+    /// TDG.SYS.RDALL into the arena.
+    SysRdAll {
+        /// The list buffer.
+        list: MemRef,
+        /// First field id (`Known` indexes the SYS table; `Raw(u64::MAX)` is the null id).
+        first: FieldRef,
+    },
+    /// TDG.SERVTD.RD.
+    ServtdRd {
+        /// Binding handle: 0 the bound one, 1 its slot 1, other values raw.
+        binding: u64,
+        /// The target's field (`Known` indexes the TD table).
+        field: FieldRef,
+        /// Target UUID: 0 right, 1 the pre-import UUID, other values a wrong one.
+        uuid: u8,
+        /// Hold the bindings lock.
+        busy: bool,
+    },
+    /// TDG.SERVTD.WR.
+    ServtdWr {
+        /// Binding handle, as for `ServtdRd`.
+        binding: u64,
+        /// The target's field.
+        field: FieldRef,
+        /// Value.
+        value: u64,
+        /// Write mask.
+        mask: u64,
+        /// Target UUID, as for `ServtdRd`.
+        uuid: u8,
+        /// Hold the bindings lock.
+        busy: bool,
+    },
+    /// TDG.MR.VERIFYREPORT of a genuine REPORTMACSTRUCT placed in the arena, possibly tampered.
+    VerifyReport {
+        /// Where the REPORTMACSTRUCT is.
+        mac: MemRef,
+        /// 0: genuine; n: byte n − 1 (mod 256) flipped.
+        tamper: u16,
+        /// REPORTDATA of the report.
+        data: [u8; 16],
+    },
+    /// TDG.MEM.PAGE.ATTR.RD.
+    AttrRd {
+        /// The page.
+        page: PageRef,
+    },
+    /// TDG.MEM.PAGE.ATTR.WR.
+    AttrWr {
+        /// The page.
+        page: PageRef,
+        /// Level (as ACCEPT's).
+        level: u8,
+        /// New attributes (RDX).
+        attrs: u64,
+        /// Write masks (R8).
+        flags: u64,
+    },
+    /// TDG.VP.ENTER.
+    VpEnter {
+        /// L2 VM index (mod 5: 0 and 4 are invalid).
+        vm: u8,
+        /// Invalidation (mod 4).
+        invalidate: u8,
+        /// The L2 guest state buffer.
+        state: MemRef,
+        /// An L1 interrupt is pending.
+        pending: bool,
+    },
+    /// TDG.VP.INVEPT.
+    Invept {
+        /// VM bitmap (R8 bits 7:0).
+        vms: u8,
+    },
+    /// TDG.VP.INVGLA, single mode.
+    Invgla {
+        /// L2 VM index (mod 5).
+        vm: u8,
+        /// Base GLA.
+        base: u64,
+        /// Pages (mod 4097).
+        pages: u16,
+    },
+    /// TDG.VP.INVGLA, list mode, over a list in the arena.
+    InvglaList {
+        /// L2 VM index (mod 5).
+        vm: u8,
+        /// Where the list is.
+        list: MemRef,
+        /// First entry (mod 600).
+        first: u16,
+        /// Entries (mod 600).
+        count: u16,
+        /// Interruptions before completing (mod 4).
+        interrupts: u8,
+    },
     /// Chooses the VMM that answers TDG.VP.VMCALL from here on.
     SetVmm {
         /// The hostile VMM (arbitrary values in every exposed register) instead of the honest.
@@ -350,6 +483,19 @@ pub enum Kind {
     VmWr,
     ForcedStatus,
     SetVmm,
+    VpRd,
+    VpWr,
+    SysRd,
+    SysRdAll,
+    ServtdRd,
+    ServtdWr,
+    VerifyReport,
+    AttrRd,
+    AttrWr,
+    VpEnter,
+    Invept,
+    Invgla,
+    InvglaList,
     VmcallInfo,
     VmcallMapGpa,
     VmcallConvert,
@@ -391,6 +537,26 @@ impl Call {
         )
     }
 
+    /// Whether the call is one of the TDX 1.5 leaves.
+    pub fn is_leaf15(&self) -> bool {
+        matches!(
+            self.kind(),
+            Kind::VpRd
+                | Kind::VpWr
+                | Kind::SysRd
+                | Kind::SysRdAll
+                | Kind::ServtdRd
+                | Kind::ServtdWr
+                | Kind::VerifyReport
+                | Kind::AttrRd
+                | Kind::AttrWr
+                | Kind::VpEnter
+                | Kind::Invept
+                | Kind::Invgla
+                | Kind::InvglaList
+        )
+    }
+
     /// This call's kind.
     pub fn kind(&self) -> Kind {
         match self {
@@ -407,6 +573,19 @@ impl Call {
             Call::VmWr { .. } => Kind::VmWr,
             Call::ForcedStatus { .. } => Kind::ForcedStatus,
             Call::SetVmm { .. } => Kind::SetVmm,
+            Call::VpRd { .. } => Kind::VpRd,
+            Call::VpWr { .. } => Kind::VpWr,
+            Call::SysRd { .. } => Kind::SysRd,
+            Call::SysRdAll { .. } => Kind::SysRdAll,
+            Call::ServtdRd { .. } => Kind::ServtdRd,
+            Call::ServtdWr { .. } => Kind::ServtdWr,
+            Call::VerifyReport { .. } => Kind::VerifyReport,
+            Call::AttrRd { .. } => Kind::AttrRd,
+            Call::AttrWr { .. } => Kind::AttrWr,
+            Call::VpEnter { .. } => Kind::VpEnter,
+            Call::Invept { .. } => Kind::Invept,
+            Call::Invgla { .. } => Kind::Invgla,
+            Call::InvglaList { .. } => Kind::InvglaList,
             Call::VmcallInfo { .. } => Kind::VmcallInfo,
             Call::VmcallMapGpa { .. } => Kind::VmcallMapGpa,
             Call::VmcallConvert { .. } => Kind::VmcallConvert,
@@ -447,6 +626,30 @@ pub enum Target {
     LeafCpuidve,
     /// Status decoding: statuses forced on every leaf.
     StatusDecode,
+    /// TDG.VP.RD.
+    LeafVpRd,
+    /// TDG.VP.WR.
+    LeafVpWr,
+    /// TDG.SYS.RD.
+    LeafSysRd,
+    /// TDG.SYS.RDALL.
+    LeafSysRdAll,
+    /// TDG.SERVTD.RD.
+    LeafServtdRd,
+    /// TDG.SERVTD.WR.
+    LeafServtdWr,
+    /// TDG.MR.VERIFYREPORT.
+    LeafVerifyReport,
+    /// TDG.MEM.PAGE.ATTR.RD.
+    LeafPageAttrRd,
+    /// TDG.MEM.PAGE.ATTR.WR.
+    LeafPageAttrWr,
+    /// TDG.VP.ENTER.
+    LeafVpEnter,
+    /// TDG.VP.INVEPT.
+    LeafInvept,
+    /// TDG.VP.INVGLA.
+    LeafInvgla,
     /// GetTdVmCallInfo.
     VmcallGetTdVmCallInfo,
     /// MapGPA.
@@ -483,7 +686,7 @@ pub enum Target {
 
 impl Target {
     /// The fuzz targets, in the order the README lists them.
-    pub const FUZZ: [Target; 24] = [
+    pub const FUZZ: [Target; 36] = [
         Target::LeafAccept,
         Target::LeafVpInfo,
         Target::LeafVmRd,
@@ -493,6 +696,18 @@ impl Target {
         Target::LeafVeinfo,
         Target::LeafCpuidve,
         Target::StatusDecode,
+        Target::LeafVpRd,
+        Target::LeafVpWr,
+        Target::LeafSysRd,
+        Target::LeafSysRdAll,
+        Target::LeafServtdRd,
+        Target::LeafServtdWr,
+        Target::LeafVerifyReport,
+        Target::LeafPageAttrRd,
+        Target::LeafPageAttrWr,
+        Target::LeafVpEnter,
+        Target::LeafInvept,
+        Target::LeafInvgla,
         Target::VmcallGetTdVmCallInfo,
         Target::VmcallMapGpa,
         Target::VmcallGetQuote,
@@ -522,6 +737,18 @@ impl Target {
             Target::LeafVeinfo => "leaf_veinfo",
             Target::LeafCpuidve => "leaf_cpuidve",
             Target::StatusDecode => "status_decode",
+            Target::LeafVpRd => "leaf_vp_rd",
+            Target::LeafVpWr => "leaf_vp_wr",
+            Target::LeafSysRd => "leaf_sys_rd",
+            Target::LeafSysRdAll => "leaf_sys_rdall",
+            Target::LeafServtdRd => "leaf_servtd_rd",
+            Target::LeafServtdWr => "leaf_servtd_wr",
+            Target::LeafVerifyReport => "leaf_verifyreport",
+            Target::LeafPageAttrRd => "leaf_page_attr_rd",
+            Target::LeafPageAttrWr => "leaf_page_attr_wr",
+            Target::LeafVpEnter => "leaf_vp_enter",
+            Target::LeafInvept => "leaf_invept",
+            Target::LeafInvgla => "leaf_invgla",
             Target::VmcallGetTdVmCallInfo => "vmcall_get_td_vm_call_info",
             Target::VmcallMapGpa => "vmcall_map_gpa",
             Target::VmcallGetQuote => "vmcall_get_quote",
@@ -564,6 +791,18 @@ impl Target {
             Target::LeafVeinfo => &[VeinfoGet],
             Target::LeafCpuidve => &[CpuidveSet],
             Target::StatusDecode => &[ForcedStatus],
+            Target::LeafVpRd => &[VpRd],
+            Target::LeafVpWr => &[VpWr, VpRd],
+            Target::LeafSysRd => &[SysRd],
+            Target::LeafSysRdAll => &[SysRdAll],
+            Target::LeafServtdRd => &[ServtdRd],
+            Target::LeafServtdWr => &[ServtdWr, ServtdRd],
+            Target::LeafVerifyReport => &[VerifyReport, RtmrExtend],
+            Target::LeafPageAttrRd => &[AttrRd, AttrWr],
+            Target::LeafPageAttrWr => &[AttrWr, AttrRd, Accept],
+            Target::LeafVpEnter => &[VpEnter],
+            Target::LeafInvept => &[Invept],
+            Target::LeafInvgla => &[Invgla, InvglaList],
             // Each sub-function with a VMM switch, so honest and hostile answers mix.
             Target::VmcallGetTdVmCallInfo => &[VmcallInfo, SetVmm],
             Target::VmcallMapGpa => &[VmcallMapGpa, VmcallConvert, SetVmm],
@@ -603,6 +842,19 @@ impl Target {
                 VmRdFirst,
                 VmWr,
                 ForcedStatus,
+                VpRd,
+                VpWr,
+                SysRd,
+                SysRdAll,
+                ServtdRd,
+                ServtdWr,
+                VerifyReport,
+                AttrRd,
+                AttrWr,
+                VpEnter,
+                Invept,
+                Invgla,
+                InvglaList,
                 SetVmm,
                 VmcallInfo,
                 VmcallMapGpa,
@@ -720,6 +972,71 @@ fn call(u: &mut Unstructured<'_>, kind: Kind) -> arbitrary::Result<Call> {
             value: u64::arbitrary(u)?,
             mask: u64::arbitrary(u)?,
             narrow: bool::arbitrary(u)?,
+        },
+        Kind::VpRd => Call::VpRd {
+            field: field_ref(u)?,
+            first: bool::arbitrary(u)?,
+        },
+        Kind::VpWr => Call::VpWr {
+            field: field_ref(u)?,
+            value: u64::arbitrary(u)?,
+            mask: u64::arbitrary(u)?,
+            narrow: bool::arbitrary(u)?,
+        },
+        Kind::SysRd => Call::SysRd {
+            field: field_ref(u)?,
+            first: bool::arbitrary(u)?,
+        },
+        Kind::SysRdAll => Call::SysRdAll {
+            list: mem_ref(u)?,
+            first: field_ref(u)?,
+        },
+        Kind::ServtdRd => Call::ServtdRd {
+            binding: u64::arbitrary(u)? % 4,
+            field: field_ref(u)?,
+            uuid: u8::arbitrary(u)?,
+            busy: bool::arbitrary(u)?,
+        },
+        Kind::ServtdWr => Call::ServtdWr {
+            binding: u64::arbitrary(u)? % 4,
+            field: field_ref(u)?,
+            value: u64::arbitrary(u)?,
+            mask: u64::arbitrary(u)?,
+            uuid: u8::arbitrary(u)?,
+            busy: bool::arbitrary(u)?,
+        },
+        Kind::VerifyReport => Call::VerifyReport {
+            mac: mem_ref(u)?,
+            tamper: u16::arbitrary(u)?,
+            data: bytes(u)?,
+        },
+        Kind::AttrRd => Call::AttrRd { page: page_ref(u)? },
+        Kind::AttrWr => Call::AttrWr {
+            page: page_ref(u)?,
+            level: LEVELS[u8::arbitrary(u)? as usize % LEVELS.len()],
+            attrs: u64::arbitrary(u)?,
+            flags: u64::arbitrary(u)?,
+        },
+        Kind::VpEnter => Call::VpEnter {
+            vm: u8::arbitrary(u)? % 5,
+            invalidate: u8::arbitrary(u)? % 4,
+            state: mem_ref(u)?,
+            pending: bool::arbitrary(u)?,
+        },
+        Kind::Invept => Call::Invept {
+            vms: u8::arbitrary(u)?,
+        },
+        Kind::Invgla => Call::Invgla {
+            vm: u8::arbitrary(u)? % 5,
+            base: u64::arbitrary(u)?,
+            pages: u16::arbitrary(u)? % 4097,
+        },
+        Kind::InvglaList => Call::InvglaList {
+            vm: u8::arbitrary(u)? % 5,
+            list: mem_ref(u)?,
+            first: u16::arbitrary(u)? % 600,
+            count: u16::arbitrary(u)? % 600,
+            interrupts: u8::arbitrary(u)? % 4,
         },
         Kind::SetVmm => Call::SetVmm {
             hostile: bool::arbitrary(u)?,
@@ -975,6 +1292,98 @@ fn encode_call(c: &Call, o: &mut Vec<u8>) {
         Call::SetVmm { hostile, seed } => {
             o.push(*hostile as u8);
             o.extend(seed.to_le_bytes());
+        }
+        Call::VpRd { field, first } | Call::SysRd { field, first } => {
+            put_field(field, o);
+            o.push(*first as u8);
+        }
+        Call::VpWr {
+            field,
+            value,
+            mask,
+            narrow,
+        } => {
+            put_field(field, o);
+            o.extend(value.to_le_bytes());
+            o.extend(mask.to_le_bytes());
+            o.push(*narrow as u8);
+        }
+        Call::SysRdAll { list, first } => {
+            put_mem(list, o);
+            put_field(first, o);
+        }
+        Call::ServtdRd {
+            binding,
+            field,
+            uuid,
+            busy,
+        } => {
+            o.extend(binding.to_le_bytes());
+            put_field(field, o);
+            o.push(*uuid);
+            o.push(*busy as u8);
+        }
+        Call::ServtdWr {
+            binding,
+            field,
+            value,
+            mask,
+            uuid,
+            busy,
+        } => {
+            o.extend(binding.to_le_bytes());
+            put_field(field, o);
+            o.extend(value.to_le_bytes());
+            o.extend(mask.to_le_bytes());
+            o.push(*uuid);
+            o.push(*busy as u8);
+        }
+        Call::VerifyReport { mac, tamper, data } => {
+            put_mem(mac, o);
+            o.extend(tamper.to_le_bytes());
+            o.extend(data);
+        }
+        Call::AttrRd { page } => put_page(page, o),
+        Call::AttrWr {
+            page,
+            level,
+            attrs,
+            flags,
+        } => {
+            put_page(page, o);
+            o.push(LEVELS.iter().position(|l| l == level).unwrap_or(7) as u8);
+            o.extend(attrs.to_le_bytes());
+            o.extend(flags.to_le_bytes());
+        }
+        Call::VpEnter {
+            vm,
+            invalidate,
+            state,
+            pending,
+        } => {
+            o.push(*vm);
+            o.push(*invalidate);
+            put_mem(state, o);
+            o.push(*pending as u8);
+        }
+        Call::Invept { vms } => o.push(*vms),
+        Call::Invgla { vm, base, pages } => {
+            o.push(*vm);
+            o.extend(base.to_le_bytes());
+            o.extend(pages.to_le_bytes());
+        }
+        Call::InvglaList {
+            vm,
+            list,
+            first,
+            count,
+            interrupts,
+        } => {
+            o.push(*vm);
+            put_mem(list, o);
+            o.extend(first.to_le_bytes());
+            o.extend(count.to_le_bytes());
+            o.push(*interrupts);
         }
         Call::VmcallInfo { leaf } => o.push(*leaf),
         Call::VmcallMapGpa {

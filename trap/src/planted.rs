@@ -8,11 +8,14 @@
 
 use core::arch::asm;
 
+use tdcall::leaf15::{EnterInvalidate, L2Exit, L2Vm};
 use tdcall::vmcall::{
     expose, subfunction, tdvmcall_thin, AccessSize, CpuidResult, MapGpaProgress, VmcallError,
     VmcallStatus,
 };
-use tdcall::{AcceptPage, Accepted, FieldId, PageLevel, StatusCode, TdAttributes, TdInfo};
+use tdcall::{
+    AcceptPage, Accepted, AlignedGpa, FieldId, PageLevel, StatusCode, TdAttributes, TdInfo,
+};
 use tdcall::{TdxStatus, VeInfo};
 
 use crate::oracle::Verdict;
@@ -178,7 +181,7 @@ impl Wrappers for LosesOperand {
 
 /// The planted bugs with the verdict expected to catch each and the fuzz target whose
 /// inputs reach it.
-pub const PLANTED: [(&str, Verdict, crate::call::Target); 10] = [
+pub const PLANTED: [(&str, Verdict, crate::call::Target); 11] = [
     (
         MissingClobber::NAME,
         Verdict::Clobbers,
@@ -228,6 +231,11 @@ pub const PLANTED: [(&str, Verdict, crate::call::Target); 10] = [
         XmmBit::NAME,
         Verdict::Leakage,
         crate::call::Target::VmcallHlt,
+    ),
+    (
+        EnterMissesR14::NAME,
+        Verdict::Clobbers,
+        crate::call::Target::LeafVpEnter,
     ),
 ];
 
@@ -383,5 +391,75 @@ impl Wrappers for XmmBit {
             0 => Ok(()),
             s => Err(VmcallError::Vmm(VmcallStatus(s))),
         }
+    }
+}
+
+/// TDG.VP.ENTER whose asm does not declare R14, which the module zeroes on the way back from
+/// the L2 VM (the fat shape: almost every register changes).
+pub struct EnterMissesR14;
+
+impl Wrappers for EnterMissesR14 {
+    const NAME: &'static str = "planted: TDG.VP.ENTER misses the R14 clobber";
+
+    #[inline(always)]
+    unsafe fn vp_enter(
+        &self,
+        vm: L2Vm,
+        invalidate: EnterInvalidate,
+        state: AlignedGpa<256>,
+    ) -> Result<L2Exit, TdxStatus> {
+        let (rax, rcx, rdx, rsi, rdi, r8, r9, r10, r11, r12, r13): (
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+        );
+        // SAFETY: deliberately wrong (R14 is written but not declared); only run under the
+        // trap backend.
+        unsafe {
+            asm!(
+                "push rbp",
+                "push rbx",
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                "pop rbx",
+                "pop rbp",
+                inlateout("rax") 25u64 => rax,
+                inlateout("rcx") (vm.get() as u64) << 52 | invalidate as u64 => rcx,
+                inlateout("rdx") state.raw() => rdx,
+                lateout("rsi") rsi,
+                lateout("rdi") rdi,
+                lateout("r8") r8,
+                lateout("r9") r9,
+                lateout("r10") r10,
+                lateout("r11") r11,
+                lateout("r12") r12,
+                lateout("r13") r13,
+                lateout("r15") _,
+            );
+        }
+        let st = TdxStatus::from_raw(rax);
+        if st.is_error() || st.is(StatusCode::PendingInterrupt) {
+            return Err(st);
+        }
+        Ok(L2Exit {
+            status: st,
+            exit_qualification: rcx,
+            gla: rdx,
+            cs: rsi,
+            cs_base: rdi,
+            gpa: r8,
+            interruption: r9,
+            idt_vectoring: r10,
+            instruction: r11,
+            extra: r12,
+            extended_qualification: r13,
+        })
     }
 }

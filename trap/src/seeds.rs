@@ -223,6 +223,18 @@ pub fn seeds(target: Target) -> Vec<(&'static str, Program)> {
         ],
         Target::StatusDecode => status_seeds(),
         Target::All => Vec::new(),
+        Target::LeafVpRd
+        | Target::LeafVpWr
+        | Target::LeafSysRd
+        | Target::LeafSysRdAll
+        | Target::LeafServtdRd
+        | Target::LeafServtdWr
+        | Target::LeafVerifyReport
+        | Target::LeafPageAttrRd
+        | Target::LeafPageAttrWr
+        | Target::LeafVpEnter
+        | Target::LeafInvept
+        | Target::LeafInvgla => leaf15_seeds(target),
         t => vmcall_seeds(t),
     }
 }
@@ -1171,4 +1183,398 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
         }
     })
     .collect()
+}
+
+/// Seeds of the TDX 1.5 leaf targets: success and refusal paths of each leaf in the simulated
+/// TD of `oracle::world_config` (two L2 VMs, a bound service-TD target).
+fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
+    let known = |i: u8| FieldRef::Known(i);
+    match target {
+        Target::LeafVpRd => vec![
+            (
+                "walk",
+                p((0..20).map(|i| Call::VpRd {
+                    field: known(i),
+                    first: false,
+                })),
+            ),
+            (
+                "first",
+                p([Call::VpRd {
+                    field: known(0),
+                    first: true,
+                }]),
+            ),
+            (
+                "bad_ids",
+                p([
+                    Call::VpRd {
+                        field: FieldRef::Raw(1 << 24),
+                        first: false,
+                    },
+                    Call::VpRd {
+                        field: FieldRef::Raw(0x9020_0000_0000_7777),
+                        first: false,
+                    },
+                ]),
+            ),
+        ],
+        Target::LeafVpWr => vec![
+            (
+                "writes",
+                p((0..12).flat_map(|i| {
+                    [
+                        Call::VpWr {
+                            field: known(i),
+                            value: 3,
+                            mask: 3,
+                            narrow: true,
+                        },
+                        Call::VpRd {
+                            field: known(i),
+                            first: false,
+                        },
+                    ]
+                })),
+            ),
+            (
+                "full_mask",
+                p([Call::VpWr {
+                    field: known(3),
+                    value: 1,
+                    mask: u64::MAX,
+                    narrow: false,
+                }]),
+            ),
+        ],
+        Target::LeafSysRd => vec![
+            (
+                "walk",
+                p((0..16).map(|i| Call::SysRd {
+                    field: known(i),
+                    first: false,
+                })),
+            ),
+            (
+                "first",
+                p([Call::SysRd {
+                    field: known(0),
+                    first: true,
+                }]),
+            ),
+        ],
+        Target::LeafSysRdAll => vec![
+            (
+                "all",
+                p([Call::SysRdAll {
+                    list: MemRef::Slot(0),
+                    first: FieldRef::Raw(u64::MAX),
+                }]),
+            ),
+            (
+                "from_a_field",
+                p([Call::SysRdAll {
+                    list: MemRef::Slot(4),
+                    first: known(3),
+                }]),
+            ),
+            (
+                "refused",
+                p([
+                    Call::SysRdAll {
+                        list: MemRef::Slot(1),
+                        first: known(0),
+                    },
+                    Call::SysRdAll {
+                        list: MemRef::SharedSlot(0),
+                        first: known(0),
+                    },
+                ]),
+            ),
+        ],
+        Target::LeafServtdRd => vec![
+            (
+                "reads",
+                p((0..10).map(|i| Call::ServtdRd {
+                    binding: 0,
+                    field: known(i),
+                    uuid: 0,
+                    busy: false,
+                })),
+            ),
+            (
+                "statuses",
+                p([
+                    Call::ServtdRd {
+                        binding: 0,
+                        field: known(0),
+                        uuid: 1,
+                        busy: false,
+                    },
+                    Call::ServtdRd {
+                        binding: 0,
+                        field: known(0),
+                        uuid: 2,
+                        busy: false,
+                    },
+                    Call::ServtdRd {
+                        binding: 1,
+                        field: known(0),
+                        uuid: 0,
+                        busy: false,
+                    },
+                    Call::ServtdRd {
+                        binding: 0,
+                        field: known(0),
+                        uuid: 0,
+                        busy: true,
+                    },
+                    Call::ServtdRd {
+                        binding: 2,
+                        field: known(0),
+                        uuid: 0,
+                        busy: false,
+                    },
+                ]),
+            ),
+        ],
+        Target::LeafServtdWr => vec![(
+            "writes",
+            p((0..10).flat_map(|i| {
+                [
+                    Call::ServtdWr {
+                        binding: 0,
+                        field: known(i),
+                        value: 0,
+                        mask: u64::MAX,
+                        uuid: 0,
+                        busy: false,
+                    },
+                    Call::ServtdRd {
+                        binding: 0,
+                        field: known(i),
+                        uuid: 0,
+                        busy: false,
+                    },
+                ]
+            })),
+        )],
+        Target::LeafVerifyReport => vec![
+            (
+                "genuine",
+                p([Call::VerifyReport {
+                    mac: MemRef::Slot(0),
+                    tamper: 0,
+                    data: [7; 16],
+                }]),
+            ),
+            (
+                "tampered",
+                p([1u16, 20, 129, 230, 256].map(|t| Call::VerifyReport {
+                    mac: MemRef::Slot(0),
+                    tamper: t,
+                    data: [7; 16],
+                })),
+            ),
+            (
+                "after_extend",
+                p([
+                    extend(b64(0x8000), 2, false),
+                    Call::VerifyReport {
+                        mac: MemRef::Slot(2),
+                        tamper: 0,
+                        data: [1; 16],
+                    },
+                ]),
+            ),
+            (
+                "refused",
+                p([
+                    Call::VerifyReport {
+                        mac: MemRef::SharedSlot(0),
+                        tamper: 0,
+                        data: [0; 16],
+                    },
+                    Call::VerifyReport {
+                        mac: MemRef::Raw(0x80),
+                        tamper: 0,
+                        data: [0; 16],
+                    },
+                ]),
+            ),
+        ],
+        Target::LeafPageAttrRd => vec![(
+            "pages",
+            p([
+                block_ref(1),
+                block_ref(5),
+                page(3, 1),
+                page(0, 0),
+                PageRef::Raw(1 << 47),
+            ]
+            .map(|page| Call::AttrRd { page })),
+        )],
+        Target::LeafPageAttrWr => vec![
+            (
+                "set_and_read",
+                p([
+                    Call::AttrWr {
+                        page: page(5, 3),
+                        level: 0,
+                        attrs: 0x8003 << 16,
+                        flags: 0xffff << 16,
+                    },
+                    Call::AttrRd { page: page(5, 3) },
+                    Call::AttrWr {
+                        page: block_ref(1),
+                        level: 1,
+                        attrs: 0x8007_8007 << 16,
+                        flags: 0x8fff_8fff << 16,
+                    },
+                    Call::AttrRd { page: block_ref(1) },
+                ]),
+            ),
+            (
+                "refused",
+                p([
+                    Call::AttrWr {
+                        page: page(5, 3),
+                        level: 0,
+                        attrs: 1,
+                        flags: 0,
+                    },
+                    Call::AttrWr {
+                        page: page(5, 3),
+                        level: 0,
+                        attrs: 0x0003 << 16,
+                        flags: 0xffff << 16,
+                    },
+                    Call::AttrWr {
+                        page: page(5, 3),
+                        level: 1,
+                        attrs: 0,
+                        flags: 0,
+                    },
+                    Call::AttrWr {
+                        page: block_ref(3),
+                        level: 1,
+                        attrs: 0,
+                        flags: 0,
+                    },
+                ]),
+            ),
+        ],
+        Target::LeafVpEnter => vec![
+            (
+                "enter",
+                p([1u8, 2].map(|vm| Call::VpEnter {
+                    vm,
+                    invalidate: 0,
+                    state: MemRef::Slot(0),
+                    pending: false,
+                })),
+            ),
+            (
+                "invalidate",
+                p((0..4).map(|i| Call::VpEnter {
+                    vm: 1,
+                    invalidate: i,
+                    state: MemRef::Slot(1),
+                    pending: false,
+                })),
+            ),
+            (
+                "refused",
+                p([
+                    Call::VpEnter {
+                        vm: 0,
+                        invalidate: 0,
+                        state: MemRef::Slot(0),
+                        pending: false,
+                    },
+                    Call::VpEnter {
+                        vm: 3,
+                        invalidate: 0,
+                        state: MemRef::Slot(0),
+                        pending: false,
+                    },
+                    Call::VpEnter {
+                        vm: 1,
+                        invalidate: 0,
+                        state: MemRef::Raw(0x10),
+                        pending: false,
+                    },
+                    Call::VpEnter {
+                        vm: 1,
+                        invalidate: 0,
+                        state: MemRef::Slot(0),
+                        pending: true,
+                    },
+                ]),
+            ),
+        ],
+        Target::LeafInvept => vec![(
+            "bitmaps",
+            p([0u8, 2, 4, 6, 1, 8].map(|vms| Call::Invept { vms })),
+        )],
+        Target::LeafInvgla => vec![
+            (
+                "single",
+                p([
+                    Call::Invgla {
+                        vm: 1,
+                        base: 0x1000,
+                        pages: 1,
+                    },
+                    Call::Invgla {
+                        vm: 2,
+                        base: 0x7fff_ffff_0000,
+                        pages: 16,
+                    },
+                    Call::Invgla {
+                        vm: 1,
+                        base: 0x8000_0000_0000,
+                        pages: 1,
+                    },
+                    Call::Invgla {
+                        vm: 3,
+                        base: 0x1000,
+                        pages: 1,
+                    },
+                    Call::Invgla {
+                        vm: 1,
+                        base: 0x1001,
+                        pages: 1,
+                    },
+                ]),
+            ),
+            (
+                "list",
+                p([
+                    Call::InvglaList {
+                        vm: 1,
+                        list: MemRef::Slot(0),
+                        first: 0,
+                        count: 8,
+                        interrupts: 0,
+                    },
+                    Call::InvglaList {
+                        vm: 2,
+                        list: MemRef::Slot(4),
+                        first: 3,
+                        count: 20,
+                        interrupts: 3,
+                    },
+                    Call::InvglaList {
+                        vm: 1,
+                        list: MemRef::Slot(0),
+                        first: 500,
+                        count: 20,
+                        interrupts: 0,
+                    },
+                ]),
+            ),
+        ],
+        _ => Vec::new(),
+    }
 }

@@ -1,6 +1,10 @@
 //! The implementation under test, as a trait: production forwards to `tdcall`; the planted
 //! variants in [`crate::planted`] override one method each.
 
+use tdcall::leaf15::{
+    self, AttrWrError, EnterInvalidate, GlaList, GlaRange, GpaAttrs, L2Exit, L2Vm, PageMapping,
+    RdAll, ServtdError, TdUuid,
+};
 use tdcall::vmcall::{self, AccessSize, CpuidResult, MapGpaProgress, SharedGpa, VmcallError};
 use tdcall::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, RtmrIndex, TdInfo, TdxStatus, VeInfo,
@@ -85,6 +89,128 @@ pub trait Wrappers {
     #[inline(always)]
     fn vm_wr(&self, field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus> {
         tdcall::tdg_vm_wr(field, value, mask)
+    }
+
+    /// TDG.VP.RD.
+    #[inline(always)]
+    fn vp_rd(&self, field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
+        leaf15::tdg_vp_rd(field)
+    }
+
+    /// TDG.VP.RD with the null field id.
+    #[inline(always)]
+    fn vp_rd_first(&self) -> Result<FieldId, TdxStatus> {
+        leaf15::tdg_vp_rd_first()
+    }
+
+    /// TDG.VP.WR.
+    #[inline(always)]
+    fn vp_wr(&self, field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus> {
+        leaf15::tdg_vp_wr(field, value, mask)
+    }
+
+    /// TDG.SYS.RD.
+    #[inline(always)]
+    fn sys_rd(&self, field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
+        leaf15::tdg_sys_rd(field)
+    }
+
+    /// TDG.SYS.RD with the null field id.
+    #[inline(always)]
+    fn sys_rd_first(&self) -> Result<FieldId, TdxStatus> {
+        leaf15::tdg_sys_rd_first()
+    }
+
+    /// TDG.SYS.RDALL.
+    ///
+    /// # Safety
+    ///
+    /// As [`tdcall::leaf15::tdg_sys_rdall`].
+    #[inline(always)]
+    unsafe fn sys_rdall(&self, list: AlignedGpa<4096>, first: u64) -> Result<RdAll, TdxStatus> {
+        // SAFETY: forwarded from the caller.
+        unsafe { leaf15::tdg_sys_rdall(list, first) }
+    }
+
+    /// TDG.SERVTD.RD.
+    #[inline(always)]
+    fn servtd_rd(
+        &self,
+        binding: u64,
+        field: FieldId,
+        uuid: TdUuid,
+    ) -> Result<(u64, Option<FieldId>), ServtdError> {
+        leaf15::tdg_servtd_rd(binding, field, uuid)
+    }
+
+    /// TDG.SERVTD.WR.
+    #[inline(always)]
+    fn servtd_wr(
+        &self,
+        binding: u64,
+        field: FieldId,
+        value: u64,
+        mask: u64,
+        uuid: TdUuid,
+    ) -> Result<u64, ServtdError> {
+        leaf15::tdg_servtd_wr(binding, field, value, mask, uuid)
+    }
+
+    /// TDG.MR.VERIFYREPORT.
+    #[inline(always)]
+    fn verifyreport(&self, mac: AlignedGpa<256>) -> Result<(), TdxStatus> {
+        leaf15::tdg_mr_verifyreport(mac)
+    }
+
+    /// TDG.MEM.PAGE.ATTR.RD.
+    #[inline(always)]
+    fn attr_rd(&self, gpa: Gpa) -> Result<(PageMapping, GpaAttrs), TdxStatus> {
+        leaf15::tdg_mem_page_attr_rd(gpa)
+    }
+
+    /// TDG.MEM.PAGE.ATTR.WR.
+    #[inline(always)]
+    fn attr_wr(
+        &self,
+        page: AcceptPage,
+        attrs: GpaAttrs,
+        flags: GpaAttrs,
+    ) -> Result<(PageMapping, GpaAttrs), AttrWrError> {
+        leaf15::tdg_mem_page_attr_wr(page, attrs, flags)
+    }
+
+    /// TDG.VP.ENTER.
+    ///
+    /// # Safety
+    ///
+    /// As [`tdcall::leaf15::tdg_vp_enter`].
+    #[inline(always)]
+    unsafe fn vp_enter(
+        &self,
+        vm: L2Vm,
+        invalidate: EnterInvalidate,
+        state: AlignedGpa<256>,
+    ) -> Result<L2Exit, TdxStatus> {
+        // SAFETY: forwarded from the caller.
+        unsafe { leaf15::tdg_vp_enter(vm, invalidate, state) }
+    }
+
+    /// TDG.VP.INVEPT.
+    #[inline(always)]
+    fn invept(&self, vms: u64) -> Result<(), TdxStatus> {
+        leaf15::tdg_vp_invept(vms)
+    }
+
+    /// TDG.VP.INVGLA, single mode.
+    #[inline(always)]
+    fn invgla(&self, vm: L2Vm, range: GlaRange) -> Result<(), TdxStatus> {
+        leaf15::tdg_vp_invgla(vm, range)
+    }
+
+    /// TDG.VP.INVGLA, list mode.
+    #[inline(always)]
+    fn invgla_list(&self, vm: L2Vm, list: GlaList) -> Result<(), TdxStatus> {
+        leaf15::tdg_vp_invgla_list(vm, list)
     }
 
     /// TDG.VP.VMCALL\<GetTdVmCallInfo\>.

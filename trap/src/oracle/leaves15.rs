@@ -1,0 +1,777 @@
+//! The TDX 1.5 guest leaves through the oracle: the same four verdicts as the core leaves.
+
+use tdcall::leaf15::{
+    AttrWrError, EnterInvalidate, GlaList, GlaRange, GpaAttrs, L2Exit, L2Vm, PageMapping, RdAll,
+    ServtdError,
+};
+use tdcall::{AcceptPage, AlignedGpa, FieldId, Gpa, PageLevel, TdxStatus};
+use tdx_model::contract::LeafContract;
+use tdx_model::metadata::MdEntry;
+use tdx_model::metadata15::{SYS_FIELDS, VP_FIELDS, VP_FIELDS_BASE};
+use tdx_model::{leaf, Gpr, Regs};
+
+use super::{
+    contract, status_result, Failure, Oracle, Outcome, FIELD_ID_INCORRECT, INVALID, RCX, RDX,
+};
+use crate::call::{Call, FieldRef, MemRef};
+use crate::pressure::under_pressure;
+use crate::trap::{Record, ARENA_SIZE};
+use crate::wrappers::Wrappers;
+
+/// Every element id of a metadata table, in table order.
+fn element_ids(table: &[MdEntry]) -> impl Iterator<Item = u64> + '_ {
+    table.iter().flat_map(|e| {
+        (0..u64::from(e.num_elements()))
+            .map(move |k| (e.field_id & !0xff_ffff) | ((e.field_id & 0xff_ffff) + k))
+    })
+}
+
+/// The model's decoding of a metadata read: `(value, next field id)`.
+fn expect_rd(c: &LeafContract, out: &Regs) -> Result<(u64, Option<u64>), TdxStatus> {
+    status_result(out[Gpr::Rax])?;
+    let value = c.output_field(out, "value").expect("value field");
+    let next = c.output_field(out, "next_field_id").expect("next field");
+    Ok((value, (next != u64::MAX).then_some(next)))
+}
+
+/// The model's decoding of a read with the null field id: the information status alone.
+fn expect_first(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
+    if out[Gpr::Rax] == tdx_model::status::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT {
+        Ok(c.output_field(out, "next_field_id").expect("next field"))
+    } else {
+        Err(TdxStatus::from_raw(out[Gpr::Rax]))
+    }
+}
+
+fn expect_old(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
+    status_result(out[Gpr::Rax])?;
+    Ok(c.output_field(out, "old_value").expect("old value field"))
+}
+
+fn servtd_expect<T>(
+    c: &LeafContract,
+    out: &Regs,
+    ok: impl FnOnce() -> T,
+) -> Result<T, ServtdError> {
+    let raw = out[Gpr::Rax];
+    if raw == 0 {
+        return Ok(ok());
+    }
+    if raw & !0xffff_ffff == tdx_model::status::TDX_TARGET_UUID_UPDATED {
+        let uuid = [
+            "current_uuid_0",
+            "current_uuid_1",
+            "current_uuid_2",
+            "current_uuid_3",
+        ]
+        .map(|n| c.output_field(out, n).expect("uuid field"));
+        return Err(ServtdError::UuidUpdated {
+            status: TdxStatus::from_raw(raw),
+            uuid,
+        });
+    }
+    Err(ServtdError::Status(TdxStatus::from_raw(raw)))
+}
+
+fn attrs_of(c: &LeafContract, out: &Regs) -> GpaAttrs {
+    GpaAttrs(
+        ["attr_vm0", "attr_vm1", "attr_vm2", "attr_vm3"]
+            .map(|n| c.output_field(out, n).expect("attribute field") as u16),
+    )
+}
+
+fn mapping_of(c: &LeafContract, out: &Regs) -> PageMapping {
+    PageMapping {
+        level: c.output_field(out, "level").expect("level") as u8,
+        gpa: c.output_field(out, "mapped_gpa").expect("gpa") << 12,
+        pending: c.output_field(out, "pending").expect("pending") != 0,
+    }
+}
+
+impl<W: Wrappers> Oracle<W> {
+    fn vp_ids(&mut self) -> Vec<u64> {
+        let l2 = usize::from(self.model().config().num_l2_vms);
+        element_ids(&VP_FIELDS[..(VP_FIELDS_BASE + l2).min(VP_FIELDS.len())]).collect()
+    }
+
+    fn pick(ids: &[u64], f: FieldRef) -> u64 {
+        match f {
+            FieldRef::Known(i) => ids[i as usize % ids.len()],
+            FieldRef::Raw(x) => x,
+        }
+    }
+
+    /// A call the model would not complete (a page that is not accepted, a cross-TD trap) is
+    /// not made: the wrapper would never return.
+    fn completes_at(&mut self, c: &'static LeafContract, fields: &[(&str, u64)]) -> bool {
+        let Ok(enc) = c.encode(fields) else {
+            return true;
+        };
+        let mut regs = Regs::default();
+        regs[Gpr::Rax] = c.rax();
+        enc.apply(&mut regs);
+        self.dry_run(&regs).is_some()
+    }
+
+    /// Runs a wrapper under register pressure and checks encoding, clobbers and decoding.
+    fn leaf<T: PartialEq + core::fmt::Debug>(
+        &mut self,
+        c: &'static LeafContract,
+        call: &Call,
+        fields: &[(&str, u64)],
+        seed: u64,
+        run: impl FnOnce(&W) -> T,
+        want: impl FnOnce(&LeafContract, &Regs) -> T,
+    ) -> Result<(Record, T), Failure> {
+        let w = &self.wrappers;
+        let (got, lost) = under_pressure(seed, || run(w));
+        let rec = self.checked_record(c, call, fields, lost)?;
+        let want = want(c, &rec.output);
+        self.decoding(c, call, &rec, &got, &want)?;
+        Ok((rec, got))
+    }
+
+    /// A metadata field's value as the model's own read returns it.
+    fn model_read(&mut self, leaf: u16, id: u64) -> Option<u64> {
+        let c = contract(leaf, 0);
+        let mut regs = Regs::default();
+        regs[Gpr::Rax] = c.rax();
+        regs[Gpr::Rdx] = id;
+        let out = self.dry_run(&regs)?;
+        (out[Gpr::Rax] == 0).then_some(out[Gpr::R8])
+    }
+
+    /// Runs one TDX 1.5 leaf call and checks it.
+    pub(super) fn run_leaf15(&mut self, call: &Call, seed: u64) -> Result<Outcome, Failure> {
+        match *call {
+            Call::VpRd { field, first } | Call::SysRd { field, first } => {
+                let vp = matches!(call, Call::VpRd { .. });
+                let c = contract(
+                    if vp {
+                        leaf::TDG_VP_RD
+                    } else {
+                        leaf::TDG_SYS_RD
+                    },
+                    0,
+                );
+                let ids: Vec<u64> = if vp {
+                    self.vp_ids()
+                } else {
+                    element_ids(SYS_FIELDS).collect()
+                };
+                let id = if first {
+                    u64::MAX
+                } else {
+                    Self::pick(&ids, field)
+                };
+                let fields_vp = [("vm_index", 0), ("field_id", id)];
+                let fields_sys = [("field_id", id)];
+                let fields: &[(&str, u64)] = if vp { &fields_vp } else { &fields_sys };
+                if first {
+                    let (rec, _) = self.leaf(
+                        c,
+                        call,
+                        fields,
+                        seed,
+                        |w| {
+                            if vp {
+                                w.vp_rd_first()
+                            } else {
+                                w.sys_rd_first()
+                            }
+                            .map(FieldId::raw)
+                        },
+                        expect_first,
+                    )?;
+                    return Ok(self.outcome(c, &rec));
+                }
+                let f = match FieldId::new(id) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        return self.check_rejection(c, call, fields, e, FIELD_ID_INCORRECT, 0)
+                    }
+                };
+                let (rec, got) = self.leaf(
+                    c,
+                    call,
+                    fields,
+                    seed,
+                    |w| {
+                        if vp { w.vp_rd(f) } else { w.sys_rd(f) }
+                            .map(|(v, n)| (v, n.map(FieldId::raw)))
+                    },
+                    expect_rd,
+                )?;
+                if let (false, Ok((v, _))) = (vp, got) {
+                    let m = self.model().sys_metadata(id);
+                    self.semantics(c, call, &rec, m == Some(v), || {
+                        format!("read {v:#x}; the model's field holds {m:x?}")
+                    })?;
+                }
+                Ok(self.outcome(c, &rec))
+            }
+            Call::VpWr {
+                field,
+                value,
+                mask,
+                narrow,
+            } => {
+                let (value, mask) = if narrow {
+                    (value & 0xff, mask & 0xff)
+                } else {
+                    (value, mask)
+                };
+                let c = contract(leaf::TDG_VP_WR, 0);
+                let ids = self.vp_ids();
+                let id = Self::pick(&ids, field);
+                let fields = [
+                    ("vm_index", 0),
+                    ("field_id", id),
+                    ("value", value),
+                    ("write_mask", mask),
+                ];
+                let f = match FieldId::new(id) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, 0)
+                    }
+                };
+                let before = self.model_read(leaf::TDG_VP_RD, id);
+                let (rec, got) = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| w.vp_wr(f, value, mask),
+                    expect_old,
+                )?;
+                let after = self.model_read(leaf::TDG_VP_RD, id);
+                let ok = match got {
+                    // A field the guest may write but not read has nothing to compare.
+                    Ok(old) => {
+                        before.is_none()
+                            || (before == Some(old)
+                                && after == Some((old & !mask) | (value & mask)))
+                    }
+                    Err(_) => after == before,
+                };
+                self.semantics(c, call, &rec, ok, || {
+                    format!("field was {before:x?}, reads {after:x?} after {got:x?}")
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::SysRdAll { list, first } => {
+                let c = contract(leaf::TDG_SYS_RDALL, 0);
+                let gpa = self.mem_gpa(list, 1024);
+                let ids: Vec<u64> = element_ids(SYS_FIELDS).collect();
+                let first = Self::pick(&ids, first);
+                let fields = [("list_gpa", gpa), ("field_id", first)];
+                let l = match AlignedGpa::<4096>::new(gpa) {
+                    Ok(l) => l,
+                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RDX),
+                };
+                if !self.completes_at(c, &fields) {
+                    return Ok(self.not_run(c, super::NO_COMPLETION));
+                }
+                let want = |c: &LeafContract, out: &Regs| {
+                    let raw = out[Gpr::Rax];
+                    if raw == 0 {
+                        Ok(RdAll::Complete)
+                    } else if raw & !0xffff_ffff == tdx_model::status::TDX_METADATA_LIST_OVERFLOW {
+                        Ok(RdAll::Overflow {
+                            next: c.output_field(out, "next_field_id").expect("next"),
+                        })
+                    } else {
+                        Err(TdxStatus::from_raw(raw))
+                    }
+                };
+                // SAFETY: the buffer is the arena (or memory the simulated module does not write).
+                let (rec, _) = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| unsafe { w.sys_rdall(l, first) },
+                    want,
+                )?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::ServtdRd {
+                binding,
+                field,
+                uuid,
+                busy,
+            }
+            | Call::ServtdWr {
+                binding,
+                field,
+                uuid,
+                busy,
+                ..
+            } => {
+                let wr = matches!(call, Call::ServtdWr { .. });
+                let c = contract(
+                    if wr {
+                        leaf::TDG_SERVTD_WR
+                    } else {
+                        leaf::TDG_SERVTD_RD
+                    },
+                    0,
+                );
+                let handle = self.model().servtd_binding_handle().unwrap_or(0);
+                let handle = match binding {
+                    0 => handle,
+                    1 => handle.wrapping_add(1),
+                    2 => handle.wrapping_add(0x1000),
+                    _ => 0,
+                };
+                let target = self.model().config().servtd_target.clone();
+                let u = match (uuid % 3, &target) {
+                    (0, Some(t)) => t.td_uuid,
+                    (1, Some(t)) => t.preimport_uuid,
+                    _ => [1, 2, 3, 4],
+                };
+                let ids: Vec<u64> = self.model().metadata_fields().map(|(id, _)| id).collect();
+                let id = Self::pick(&ids, field);
+                let (value, mask) = match *call {
+                    Call::ServtdWr { value, mask, .. } => (value, mask),
+                    _ => (0, 0),
+                };
+                let mut fields = vec![("binding_handle", handle), ("field_id", id)];
+                if wr {
+                    fields.extend([("value", value), ("write_mask", mask)]);
+                }
+                fields.extend([
+                    ("target_uuid_0", u[0]),
+                    ("target_uuid_1", u[1]),
+                    ("target_uuid_2", u[2]),
+                    ("target_uuid_3", u[3]),
+                ]);
+                let f = match FieldId::new(id) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        // The field id alone: the bound handle and the target's UUID.
+                        let good = self.model().servtd_binding_handle().unwrap_or(0);
+                        let t = target.map_or([0; 4], |t| t.td_uuid);
+                        let mut alone = fields.clone();
+                        for (n, v) in alone.iter_mut() {
+                            match *n {
+                                "binding_handle" => *v = good,
+                                "target_uuid_0" => *v = t[0],
+                                "target_uuid_1" => *v = t[1],
+                                "target_uuid_2" => *v = t[2],
+                                "target_uuid_3" => *v = t[3],
+                                _ => {}
+                            }
+                        }
+                        return self.check_rejection(c, call, &alone, e, FIELD_ID_INCORRECT, 0);
+                    }
+                };
+                self.model().set_servtd_bindings_busy(busy);
+                if !self.completes_at(c, &fields) {
+                    self.model().set_servtd_bindings_busy(false);
+                    return Ok(self.not_run(c, "does not complete (cross-TD trap)"));
+                }
+                let result = if wr {
+                    self.leaf(
+                        c,
+                        call,
+                        &fields,
+                        seed,
+                        |w| {
+                            w.servtd_wr(handle, f, value, mask, u)
+                                .map(|old| (old, None))
+                        },
+                        |c, out| {
+                            servtd_expect(c, out, || {
+                                (c.output_field(out, "old_value").expect("old"), None)
+                            })
+                        },
+                    )
+                } else {
+                    self.leaf(
+                        c,
+                        call,
+                        &fields,
+                        seed,
+                        |w| {
+                            w.servtd_rd(handle, f, u)
+                                .map(|(v, n)| (v, n.map(FieldId::raw)))
+                        },
+                        |c, out| {
+                            servtd_expect(c, out, || {
+                                let next = c.output_field(out, "next_field_id").expect("next");
+                                (
+                                    c.output_field(out, "value").expect("value"),
+                                    (next != u64::MAX).then_some(next),
+                                )
+                            })
+                        },
+                    )
+                };
+                self.model().set_servtd_bindings_busy(false);
+                let (rec, _) = result?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::VerifyReport { mac, tamper, data } => {
+                let c = contract(leaf::TDG_MR_VERIFYREPORT, 0);
+                let gpa = self.mem_gpa(mac, 256);
+                let mut report_data = [0u8; 64];
+                report_data[..16].copy_from_slice(&data);
+                let mut genuine = [0u8; 256];
+                genuine.copy_from_slice(&self.model().expected_report(&report_data)[..256]);
+                if tamper != 0 {
+                    genuine[usize::from(tamper - 1) % 256] ^= 0x5a;
+                }
+                self.write_arena(gpa, &genuine);
+                let fields = [("reportmacstruct_gpa", gpa)];
+                let g = match AlignedGpa::<256>::new(gpa) {
+                    Ok(g) => g,
+                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                };
+                if !self.completes_at(c, &fields) {
+                    return Ok(self.not_run(c, super::NO_COMPLETION));
+                }
+                let (rec, got) = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| w.verifyreport(g),
+                    |_, out| status_result(out[Gpr::Rax]),
+                )?;
+                // A genuine REPORTMACSTRUCT in the arena (private) verifies; a tampered one
+                // does not.
+                if matches!(mac, MemRef::Slot(_)) && self.arena_offset(gpa, 256).is_some() {
+                    self.semantics(c, call, &rec, got.is_ok() == (tamper == 0), || {
+                        format!("VERIFYREPORT returned {got:?} for a report tampered at {tamper}")
+                    })?;
+                }
+                Ok(self.outcome(c, &rec))
+            }
+            Call::AttrRd { page } => {
+                let c = contract(leaf::TDG_MEM_PAGE_ATTR_RD, 0);
+                let gpa = self.region_gpa(page);
+                let fields = [("gpa", gpa)];
+                let g = match Gpa::new(gpa) {
+                    Ok(g) => g,
+                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                };
+                if !self.completes_at(c, &fields) {
+                    return Ok(self.not_run(c, super::NO_COMPLETION));
+                }
+                let (rec, got) = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| w.attr_rd(g),
+                    |c, out| {
+                        status_result(out[Gpr::Rax]).map(|_| (mapping_of(c, out), attrs_of(c, out)))
+                    },
+                )?;
+                if let Ok((_, attrs)) = got {
+                    let m = self.model().l2_page_attr(gpa);
+                    self.semantics(c, call, &rec, attrs.0 == m, || {
+                        format!("read {attrs:?}; the model's page holds {m:x?}")
+                    })?;
+                }
+                Ok(self.outcome(c, &rec))
+            }
+            Call::AttrWr {
+                page,
+                level,
+                attrs,
+                flags,
+            } => {
+                let c = contract(leaf::TDG_MEM_PAGE_ATTR_WR, 0);
+                let gpa = self.region_gpa(page);
+                let gpa_field = if gpa & 0xfff == 0 {
+                    gpa >> 12
+                } else {
+                    u64::MAX
+                };
+                let level = u64::from(level);
+                let a = GpaAttrs::from_raw(attrs);
+                let fl = GpaAttrs::from_raw(flags);
+                let mut fields = vec![("level", level), ("gpa", gpa_field)];
+                for (i, n) in ["attr_vm0", "attr_vm1", "attr_vm2", "attr_vm3"]
+                    .iter()
+                    .enumerate()
+                {
+                    fields.push((n, u64::from(a.0[i])));
+                }
+                for (i, n) in ["flags_vm0", "flags_vm1", "flags_vm2", "flags_vm3"]
+                    .iter()
+                    .enumerate()
+                {
+                    fields.push((n, u64::from(fl.0[i])));
+                }
+                let p = match Gpa::new(gpa)
+                    .and_then(|g| AcceptPage::new(g, PageLevel::from_raw(level)?))
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        // RCX alone: the attribute and flag words zero (always valid).
+                        let alone: Vec<(&str, u64)> = fields
+                            .iter()
+                            .map(|&(n, v)| {
+                                (
+                                    n,
+                                    if n.starts_with("attr") || n.starts_with("flags") {
+                                        0
+                                    } else {
+                                        v
+                                    },
+                                )
+                            })
+                            .collect();
+                        return self.check_rejection(c, call, &alone, e, INVALID, RCX);
+                    }
+                };
+                if !self.completes_at(c, &fields) {
+                    return Ok(self.not_run(c, super::NO_COMPLETION));
+                }
+                let (rec, got) = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| w.attr_wr(p, a, fl),
+                    |c, out| {
+                        let raw = out[Gpr::Rax];
+                        if raw != 0 {
+                            Err(AttrWrError {
+                                status: TdxStatus::from_raw(raw),
+                                attrs: attrs_of(c, out),
+                            })
+                        } else {
+                            Ok((mapping_of(c, out), attrs_of(c, out)))
+                        }
+                    },
+                )?;
+                if let Ok((_, now)) = got {
+                    let m = self.model().l2_page_attr(gpa);
+                    self.semantics(c, call, &rec, now.0 == m, || {
+                        format!("ATTR.WR reported {now:?}; the model's page holds {m:x?}")
+                    })?;
+                }
+                Ok(self.outcome(c, &rec))
+            }
+            Call::VpEnter {
+                vm,
+                invalidate,
+                state,
+                pending,
+            } => {
+                let c = contract(leaf::TDG_VP_ENTER, 0);
+                let gpa = self.mem_gpa(state, 256);
+                let arena = self.session.arena_gpa();
+                let fields = [
+                    ("invalidate", u64::from(invalidate % 4)),
+                    ("vm_index", u64::from(vm)),
+                    ("guest_state_gpa", gpa),
+                ];
+                let v = match L2Vm::new(vm) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let alone = [
+                            ("invalidate", u64::from(invalidate % 4)),
+                            ("vm_index", u64::from(vm)),
+                            ("guest_state_gpa", arena),
+                        ];
+                        return self.check_rejection(c, call, &alone, e, INVALID, RCX);
+                    }
+                };
+                let s = match AlignedGpa::<256>::new(gpa) {
+                    Ok(s) => s,
+                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RDX),
+                };
+                let inv = match invalidate % 4 {
+                    0 => EnterInvalidate::None,
+                    1 => EnterInvalidate::InveptSingle,
+                    2 => EnterInvalidate::InvvpidSingle,
+                    _ => EnterInvalidate::InvvpidSingleRetainGlobal,
+                };
+                self.model().set_l1_interrupt_pending(pending);
+                if !self.completes_at(c, &fields) {
+                    self.model().set_l1_interrupt_pending(false);
+                    return Ok(self.not_run(c, super::NO_COMPLETION));
+                }
+                let entries = self.model().l2_entries();
+                // SAFETY: the state buffer is the arena (or memory the simulated module does not
+                // write).
+                let result = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| unsafe { w.vp_enter(v, inv, s) },
+                    |_, out| {
+                        let st = TdxStatus::from_raw(out[Gpr::Rax]);
+                        if out[Gpr::Rax] >> 63 == 1
+                            || out[Gpr::Rax] & !0xffff_ffff
+                                == tdx_model::status::TDX_PENDING_INTERRUPT
+                        {
+                            return Err(st);
+                        }
+                        Ok(L2Exit {
+                            status: st,
+                            exit_qualification: out[Gpr::Rcx],
+                            gla: out[Gpr::Rdx],
+                            cs: out[Gpr::Rsi],
+                            cs_base: out[Gpr::Rdi],
+                            gpa: out[Gpr::R8],
+                            interruption: out[Gpr::R9],
+                            idt_vectoring: out[Gpr::R10],
+                            instruction: out[Gpr::R11],
+                            extra: out[Gpr::R12],
+                            extended_qualification: out[Gpr::R13],
+                        })
+                    },
+                );
+                self.model().set_l1_interrupt_pending(false);
+                let (rec, got) = result?;
+                let now = self.model().l2_entries();
+                self.semantics(c, call, &rec, (now > entries) == got.is_ok(), || {
+                    format!(
+                        "VP.ENTER returned {got:?}; the L2 VM was entered {} times",
+                        now - entries
+                    )
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::Invept { vms } => {
+                let c = contract(leaf::TDG_VP_INVEPT, 0);
+                let fields = [("vm_bitmap", u64::from(vms))];
+                let before = self.model().invept_count();
+                let (rec, got) = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| w.invept(vms.into()),
+                    |_, out| status_result(out[Gpr::Rax]),
+                )?;
+                let after = self.model().invept_count();
+                let want = if got.is_ok() {
+                    u64::from(vms.count_ones())
+                } else {
+                    0
+                };
+                self.semantics(c, call, &rec, after - before == want, || {
+                    format!("INVEPT returned {got:?}; invalidations {before} -> {after}")
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::Invgla { vm, base, pages } => {
+                let c = contract(leaf::TDG_VP_INVGLA, 0);
+                let entry = base | u64::from(pages.max(1) - 1) & 0xfff;
+                let fields = [
+                    ("list", 0),
+                    ("vm_index", u64::from(vm)),
+                    ("gla_entry_or_list", entry),
+                ];
+                let v = match L2Vm::new(vm) {
+                    Ok(v) => v,
+                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                };
+                // A range the entry cannot express (unaligned base, no pages) has no TDCALL.
+                let Ok(range) = GlaRange::new(base, pages) else {
+                    return Ok(self.not_run(c, "unencodable input"));
+                };
+                let fields = [
+                    ("list", 0),
+                    ("vm_index", u64::from(vm)),
+                    ("gla_entry_or_list", range.raw()),
+                ];
+                let before = self.model().invgla_pages();
+                let (rec, got) = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| w.invgla(v, range),
+                    |_, out| status_result(out[Gpr::Rax]),
+                )?;
+                let done = self.model().invgla_pages() - before;
+                // A non-canonical page stops the range part way: only success says how many.
+                let ok = if got.is_ok() {
+                    done == u64::from(pages)
+                } else {
+                    done < u64::from(pages)
+                };
+                self.semantics(c, call, &rec, ok, || {
+                    format!("INVGLA returned {got:?} after invalidating {done} of {pages} pages")
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            Call::InvglaList {
+                vm,
+                list,
+                first,
+                count,
+                interrupts,
+            } => {
+                let c = contract(leaf::TDG_VP_INVGLA, 0);
+                let gpa = self.mem_gpa(list, 1024);
+                let arena = self.session.arena_gpa();
+                // The list: one-page ranges at canonical addresses.
+                let entries: Vec<u8> = (0..512u64)
+                    .flat_map(|i| ((i + 1) << 12).to_le_bytes())
+                    .collect();
+                self.write_arena(
+                    gpa & !0xfff,
+                    &entries[..entries.len().min(
+                        ARENA_SIZE - ((gpa & !0xfff).wrapping_sub(arena) as usize).min(ARENA_SIZE),
+                    )],
+                );
+                let info = u64::from(first) | (gpa & !0xfff) | u64::from(count) << 52;
+                let fields = [
+                    ("list", 1),
+                    ("vm_index", u64::from(vm)),
+                    ("gla_entry_or_list", info),
+                ];
+                let v = match L2Vm::new(vm) {
+                    Ok(v) => v,
+                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                };
+                let l = match AlignedGpa::<4096>::new(gpa) {
+                    Ok(l) => l,
+                    // Bits 11:0 of the list GPA have no place in GLA_LIST_INFO.
+                    Err(_) => return Ok(self.not_run(c, "unencodable input")),
+                };
+                let gl = match GlaList::new(l, first, count) {
+                    Ok(g) => g,
+                    Err(e) => {
+                        let alone = [("list", 1), ("vm_index", 1), ("gla_entry_or_list", info)];
+                        return self.check_rejection(c, call, &alone, e, INVALID, RDX);
+                    }
+                };
+                self.model().set_interrupt_pending(u32::from(interrupts));
+                if !self.completes_at(c, &fields) {
+                    self.model().set_interrupt_pending(0);
+                    return Ok(self.not_run(c, super::NO_COMPLETION));
+                }
+                let before = self.model().invgla_pages();
+                let result = self.leaf(
+                    c,
+                    call,
+                    &fields,
+                    seed,
+                    |w| w.invgla_list(v, gl),
+                    |_, out| status_result(out[Gpr::Rax]),
+                );
+                self.model().set_interrupt_pending(0);
+                let (rec, got) = result?;
+                let done = self.model().invgla_pages() - before;
+                let ok = got.is_err() || done == u64::from(count);
+                self.semantics(c, call, &rec, ok, || {
+                    format!("INVGLA (list) returned {got:?} after invalidating {done} of {count} entries")
+                })?;
+                Ok(self.outcome(c, &rec))
+            }
+            _ => unreachable!("run_leaf15 is only given TDX 1.5 leaf calls"),
+        }
+    }
+}
