@@ -688,6 +688,15 @@ impl<W: Wrappers> Oracle<W> {
     pub fn run_call(&mut self, call: &Call) -> Result<Outcome, Failure> {
         self.session.clear_log();
         let seed = self.next_seed();
+        if !self.wrappers.provides(call.kind()) {
+            return Ok(Outcome {
+                leaf: kind_name(call.kind()),
+                status: None,
+                tdcalls: 0,
+                not_run: Some(NOT_PROVIDED),
+                leakage: false,
+            });
+        }
         if call.is_vmcall() {
             return self.run_vmcall(call, seed);
         }
@@ -1466,6 +1475,9 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
         table: String::new(),
     })
 }
+
+/// Report label of a call the implementation under test does not provide.
+pub const NOT_PROVIDED: &str = "not provided";
 
 /// Why a call with a memory operand on a page that is not accepted is not made.
 const NO_COMPLETION: &str = "does not complete (EPT violation on a page not accepted)";

@@ -1,6 +1,9 @@
 //! The implementation under test, as a trait: production forwards to `tdcall`; the planted
-//! variants in [`crate::planted`] override one method each.
+//! variants in [`crate::planted`] override one method each; an adapter for another project's
+//! wrappers (td-shim's `tdx-tdcall`, C or assembly through the C ABI) overrides
+//! [`Wrappers::provides`] and the methods of the calls it provides.
 
+use crate::call::Kind;
 use tdcall::leaf15::{
     self, AttrWrError, EnterInvalidate, GlaList, GlaRange, GpaAttrs, L2Exit, L2Vm, PageMapping,
     RdAll, ServtdError, TdUuid,
@@ -15,6 +18,15 @@ use tdcall::{
 pub trait Wrappers {
     /// Name in reports.
     const NAME: &'static str;
+
+    /// Whether this implementation provides the call kind; the oracle skips the others (reported
+    /// as "not provided"). An adapter for another project's wrappers overrides this and every
+    /// method it provides; the defaults are this workspace's `tdcall`.
+    #[inline(always)]
+    fn provides(&self, kind: Kind) -> bool {
+        let _ = kind;
+        true
+    }
 
     /// TDG.VP.INFO.
     #[inline(always)]
