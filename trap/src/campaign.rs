@@ -19,6 +19,8 @@ pub struct LeafReport {
     pub failed: BTreeMap<Verdict, u64>,
     /// Time spent in this leaf's calls.
     pub time: Duration,
+    /// The first failure of this leaf, with its program.
+    pub first_failure: Option<(Failure, Program)>,
 }
 
 /// What a campaign found.
@@ -110,6 +112,9 @@ fn run_one<W: Wrappers>(oracle: &mut Oracle<W>, program: &Program, report: &mut 
             *l.passed.entry(*v).or_default() += 1;
         }
         *l.failed.entry(f.verdict).or_default() += 1;
+        if l.first_failure.is_none() {
+            l.first_failure = Some((f.clone(), program.clone()));
+        }
         if report.failures.len() < 5 {
             report.failures.push((f, program.clone()));
         }
@@ -194,6 +199,55 @@ pub fn table(report: &CampaignReport) -> String {
             rate,
             statuses.join(", ")
         ));
+    }
+    s
+}
+
+/// The comparison of several implementations: per leaf, per implementation, the calls made,
+/// the verdict and the first failure's diagnostic. Calls an implementation does not provide
+/// are shown as such, not as failures.
+pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
+    let mut leaves: Vec<&'static str> = reports
+        .iter()
+        .flat_map(|(_, r)| r.leaves.keys().copied())
+        .collect();
+    leaves.sort_unstable();
+    leaves.dedup();
+    let mut s = String::new();
+    s.push_str(&format!("{:<38}", "leaf / sub-function"));
+    for (name, _) in reports {
+        s.push_str(&format!(" {:>28}", name));
+    }
+    s.push('\n');
+    for leaf in leaves {
+        s.push_str(&format!("{leaf:<38}"));
+        for (_, r) in reports {
+            let cell = match r.leaves.get(leaf) {
+                None => "-".to_string(),
+                Some(l) => {
+                    let provided = l.stats.calls
+                        - l.stats.statuses.get(crate::oracle::NOT_PROVIDED).copied().unwrap_or(0);
+                    let failed: u64 = l.failed.values().sum();
+                    if provided == 0 && failed == 0 {
+                        "not provided".to_string()
+                    } else if failed == 0 {
+                        format!("{provided} calls, pass")
+                    } else {
+                        let v = l.failed.keys().next().map_or("?".into(), |v| format!("{v:?}"));
+                        format!("{provided} calls, FAIL {v}")
+                    }
+                }
+            };
+            s.push_str(&format!(" {cell:>28}"));
+        }
+        s.push('\n');
+    }
+    for (name, r) in reports {
+        for (leaf, l) in &r.leaves {
+            if let Some((f, p)) = &l.first_failure {
+                s.push_str(&format!("\n{name}, {leaf}: first failure\n{f}  program: {p:?}\n"));
+            }
+        }
     }
     s
 }
