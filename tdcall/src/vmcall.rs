@@ -208,7 +208,8 @@ const fn keep(outputs: u16, n: u32) -> i64 {
 ///
 /// `EXPOSE` is the GPR_SELECT (a subset of R10–R15 that includes R10); `OUTPUTS` the registers
 /// the sub-function returns (R10 always). Registers in `EXPOSE` but not in `OUTPUTS` read as 0
-/// afterwards, and are zeroed in the registers too. Returns R10–R15.
+/// afterwards, and are zeroed in the registers too. Returns R10–R15 (registers above the highest
+/// exposed one are not touched and come back as given).
 ///
 /// # Safety
 ///
@@ -221,30 +222,116 @@ pub unsafe fn tdvmcall_thin<const EXPOSE: u16, const OUTPUTS: u16>(
 ) -> Result<[u64; 6], TdxStatus> {
     let [mut r10, mut r11, mut r12, mut r13, mut r14, mut r15] = regs;
     let rax: u64;
-    // SAFETY: see the module-level contract; RAX, RCX and R10-R15 are all declared written.
-    unsafe {
-        asm!(
-            tdcall!(),
-            "and r11, {k11}",
-            "and r12, {k12}",
-            "and r13, {k13}",
-            "and r14, {k14}",
-            "and r15, {k15}",
-            k11 = const keep(OUTPUTS, 11),
-            k12 = const keep(OUTPUTS, 12),
-            k13 = const keep(OUTPUTS, 13),
-            k14 = const keep(OUTPUTS, 14),
-            k15 = const keep(OUTPUTS, 15),
-            inlateout("rax") 0u64 => rax,
-            inlateout("rcx") EXPOSE as u64 => _,
-            inlateout("r10") r10,
-            inlateout("r11") r11,
-            inlateout("r12") r12,
-            inlateout("r13") r13,
-            inlateout("r14") r14,
-            inlateout("r15") r15,
-            options(nostack),
-        );
+    // Only R10 up to the highest exposed register is bound: the module preserves the others,
+    // and binding them would make the compiler save and restore callee-saved registers for
+    // nothing. The branch is decided at compile time.
+    let bound = if EXPOSE & expose::R15 != 0 {
+        6
+    } else if EXPOSE & expose::R14 != 0 {
+        5
+    } else if EXPOSE & expose::R13 != 0 {
+        4
+    } else if EXPOSE & expose::R12 != 0 {
+        3
+    } else {
+        2
+    };
+    match bound {
+        // SAFETY: see the module-level contract; RAX, RCX and R10-R11 are declared written.
+        2 => unsafe {
+            asm!(
+                tdcall!(),
+                "and r11, {k11}",
+                k11 = const keep(OUTPUTS, 11),
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") EXPOSE as u64 => _,
+                inlateout("r10") r10,
+                inlateout("r11") r11,
+                options(nostack),
+            )
+        },
+        // SAFETY: see the module-level contract; RAX, RCX and R10-R12 are declared written.
+        3 => unsafe {
+            asm!(
+                tdcall!(),
+                "and r11, {k11}",
+                "and r12, {k12}",
+                k11 = const keep(OUTPUTS, 11),
+                k12 = const keep(OUTPUTS, 12),
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") EXPOSE as u64 => _,
+                inlateout("r10") r10,
+                inlateout("r11") r11,
+                inlateout("r12") r12,
+                options(nostack),
+            )
+        },
+        // SAFETY: see the module-level contract; RAX, RCX and R10-R13 are declared written.
+        4 => unsafe {
+            asm!(
+                tdcall!(),
+                "and r11, {k11}",
+                "and r12, {k12}",
+                "and r13, {k13}",
+                k11 = const keep(OUTPUTS, 11),
+                k12 = const keep(OUTPUTS, 12),
+                k13 = const keep(OUTPUTS, 13),
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") EXPOSE as u64 => _,
+                inlateout("r10") r10,
+                inlateout("r11") r11,
+                inlateout("r12") r12,
+                inlateout("r13") r13,
+                options(nostack),
+            )
+        },
+        // SAFETY: see the module-level contract; RAX, RCX and R10-R14 are declared written.
+        5 => unsafe {
+            asm!(
+                tdcall!(),
+                "and r11, {k11}",
+                "and r12, {k12}",
+                "and r13, {k13}",
+                "and r14, {k14}",
+                k11 = const keep(OUTPUTS, 11),
+                k12 = const keep(OUTPUTS, 12),
+                k13 = const keep(OUTPUTS, 13),
+                k14 = const keep(OUTPUTS, 14),
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") EXPOSE as u64 => _,
+                inlateout("r10") r10,
+                inlateout("r11") r11,
+                inlateout("r12") r12,
+                inlateout("r13") r13,
+                inlateout("r14") r14,
+                options(nostack),
+            )
+        },
+        // SAFETY: see the module-level contract; RAX, RCX and R10-R15 are declared written.
+        _ => unsafe {
+            asm!(
+                tdcall!(),
+                "and r11, {k11}",
+                "and r12, {k12}",
+                "and r13, {k13}",
+                "and r14, {k14}",
+                "and r15, {k15}",
+                k11 = const keep(OUTPUTS, 11),
+                k12 = const keep(OUTPUTS, 12),
+                k13 = const keep(OUTPUTS, 13),
+                k14 = const keep(OUTPUTS, 14),
+                k15 = const keep(OUTPUTS, 15),
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") EXPOSE as u64 => _,
+                inlateout("r10") r10,
+                inlateout("r11") r11,
+                inlateout("r12") r12,
+                inlateout("r13") r13,
+                inlateout("r14") r14,
+                inlateout("r15") r15,
+                options(nostack),
+            )
+        },
     }
     if rax != 0 {
         return Err(TdxStatus::from_raw(rax));

@@ -226,14 +226,22 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
                 None => "-".to_string(),
                 Some(l) => {
                     let provided = l.stats.calls
-                        - l.stats.statuses.get(crate::oracle::NOT_PROVIDED).copied().unwrap_or(0);
+                        - l.stats
+                            .statuses
+                            .get(crate::oracle::NOT_PROVIDED)
+                            .copied()
+                            .unwrap_or(0);
                     let failed: u64 = l.failed.values().sum();
                     if provided == 0 && failed == 0 {
                         "not provided".to_string()
                     } else if failed == 0 {
                         format!("{provided} calls, pass")
                     } else {
-                        let v = l.failed.keys().next().map_or("?".into(), |v| format!("{v:?}"));
+                        let v = l
+                            .failed
+                            .keys()
+                            .next()
+                            .map_or("?".into(), |v| format!("{v:?}"));
                         format!("{provided} calls, FAIL {v}")
                     }
                 }
@@ -245,7 +253,9 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
     for (name, r) in reports {
         for (leaf, l) in &r.leaves {
             if let Some((f, p)) = &l.first_failure {
-                s.push_str(&format!("\n{name}, {leaf}: first failure\n{f}  program: {p:?}\n"));
+                s.push_str(&format!(
+                    "\n{name}, {leaf}: first failure\n{f}  program: {p:?}\n"
+                ));
             }
         }
     }
