@@ -90,3 +90,8 @@ fn xmm_bit_is_caught() {
 fn vp_enter_missing_clobber_is_caught() {
     caught(EnterMissesR14, Target::LeafVpEnter, Verdict::Clobbers);
 }
+
+#[test]
+fn dropped_updated_uuid_is_caught() {
+    caught(DropsUpdatedUuid, Target::LeafServtdRd, Verdict::Decoding);
+}

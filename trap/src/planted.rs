@@ -8,7 +8,7 @@
 
 use core::arch::asm;
 
-use tdcall::leaf15::{EnterInvalidate, L2Exit, L2Vm};
+use tdcall::leaf15::{EnterInvalidate, L2Exit, L2Vm, ServtdError, TdUuid};
 use tdcall::vmcall::{
     expose, subfunction, tdvmcall_thin, AccessSize, CpuidResult, MapGpaProgress, VmcallError,
     VmcallStatus,
@@ -181,7 +181,7 @@ impl Wrappers for LosesOperand {
 
 /// The planted bugs with the verdict expected to catch each and the fuzz target whose
 /// inputs reach it.
-pub const PLANTED: [(&str, Verdict, crate::call::Target); 11] = [
+pub const PLANTED: [(&str, Verdict, crate::call::Target); 12] = [
     (
         MissingClobber::NAME,
         Verdict::Clobbers,
@@ -236,6 +236,11 @@ pub const PLANTED: [(&str, Verdict, crate::call::Target); 11] = [
         EnterMissesR14::NAME,
         Verdict::Clobbers,
         crate::call::Target::LeafVpEnter,
+    ),
+    (
+        DropsUpdatedUuid::NAME,
+        Verdict::Decoding,
+        crate::call::Target::LeafServtdRd,
     ),
 ];
 
@@ -461,5 +466,26 @@ impl Wrappers for EnterMissesR14 {
             extra: r12,
             extended_qualification: r13,
         })
+    }
+}
+
+/// TDG.SERVTD.RD that reports `TDX_TARGET_UUID_UPDATED` as a plain status, dropping the new
+/// UUID the module returns in R10–R13.
+pub struct DropsUpdatedUuid;
+
+impl Wrappers for DropsUpdatedUuid {
+    const NAME: &'static str = "planted: TDG.SERVTD.RD drops the updated UUID";
+
+    #[inline(always)]
+    fn servtd_rd(
+        &self,
+        binding: u64,
+        field: FieldId,
+        uuid: TdUuid,
+    ) -> Result<(u64, Option<FieldId>), ServtdError> {
+        match tdcall::leaf15::tdg_servtd_rd(binding, field, uuid) {
+            Err(ServtdError::UuidUpdated { status, .. }) => Err(ServtdError::Status(status)),
+            other => other,
+        }
     }
 }

@@ -11,7 +11,8 @@ use tdx_model::metadata15::{SYS_FIELDS, VP_FIELDS, VP_FIELDS_BASE};
 use tdx_model::{leaf, Gpr, Regs};
 
 use super::{
-    contract, status_result, Failure, Oracle, Outcome, FIELD_ID_INCORRECT, INVALID, RCX, RDX,
+    contract, status_result, Failure, Oracle, Outcome, Verdict, FIELD_ID_INCORRECT, INVALID, RCX,
+    RDX,
 };
 use crate::call::{Call, FieldRef, MemRef};
 use crate::pressure::under_pressure;
@@ -754,16 +755,30 @@ impl<W: Wrappers> Oracle<W> {
                     return Ok(self.not_run(c, super::NO_COMPLETION));
                 }
                 let before = self.model().invgla_pages();
-                let result = self.leaf(
-                    c,
-                    call,
-                    &fields,
-                    seed,
-                    |w| w.invgla_list(v, gl),
-                    |_, out| status_result(out[Gpr::Rax]),
-                );
+                let gl = core::hint::black_box(gl);
+                let w = &self.wrappers;
+                // The caller's copy of the list info is read right after the call, where the
+                // compiler, told RDX holds it unchanged, would take it from RDX.
+                let ((got, live), lost) = under_pressure(seed, || {
+                    let r = w.invgla_list(v, gl);
+                    (r, gl.raw())
+                });
                 self.model().set_interrupt_pending(0);
-                let (rec, got) = result?;
+                let rec = self.checked_record(c, call, &fields, lost)?;
+                // The module rewrites RDX with its progress: the caller's copy must still hold
+                // what was passed, as `info` (kept in memory by `fields`) does.
+                if live != info {
+                    return Err(self.fail(
+                        Verdict::Clobbers,
+                        c.name,
+                        call,
+                        format!(
+                            "the caller's copy of the list info changed across the call ({live:#x}, \
+                             was {info:#x}): RDX, which the module rewrites, is declared input-only"
+                        ),
+                    ));
+                }
+                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
                 let done = self.model().invgla_pages() - before;
                 let ok = got.is_err() || done == u64::from(count);
                 self.semantics(c, call, &rec, ok, || {
