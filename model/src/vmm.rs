@@ -570,12 +570,14 @@ impl HostileVmm {
     fn bogus_resume(&mut self, start: u64, size: u64) -> u64 {
         let end = start.wrapping_add(size);
         let r = self.next();
-        match r % 6 {
+        match r % 7 {
             0 => start.wrapping_sub(PAGE_4K * (1 + (r >> 60))),
             1 => end,
             2 => end.wrapping_add(PAGE_4K * (1 + (r >> 60))),
             3 => start,
             4 => start ^ (1 << 47) ^ (1 << 51),
+            // Inside the range but not page aligned.
+            5 => start.wrapping_add(1 + (r >> 52) % size.max(1)) | 1,
             _ => self.next(),
         }
     }

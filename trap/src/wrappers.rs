@@ -19,6 +19,21 @@ pub trait Wrappers {
     /// Name in reports.
     const NAME: &'static str;
 
+    /// Whether every TDVMCALL must expose exactly its sub-function's registers (this
+    /// workspace's design). An implementation that exposes a fixed, wider set and zero-fills it
+    /// (as Linux and EDK2 do) sets this to false: the wider mask is then reported as policy, and
+    /// only a non-zero value in a register the call does not use, RBP or an XMM register is a
+    /// leak.
+    const EXACT_MASK: bool = true;
+
+    /// Whether a failed check is a known difference of policy (the implementation's choice,
+    /// written up as such), not a bug: the campaign then reports it under that label instead of
+    /// as a failure. This workspace's wrappers have none.
+    fn policy(&self, failure: &crate::oracle::Failure) -> Option<&'static str> {
+        let _ = failure;
+        None
+    }
+
     /// Whether this implementation provides the call kind; the oracle skips the others (reported
     /// as "not provided"). An adapter for another project's wrappers overrides this and every
     /// method it provides; the defaults are this workspace's `tdcall`.

@@ -373,8 +373,26 @@ const LINUX_KINDS: &[Kind] = &[
 /// Instruction.CPUID, Instruction.RDMSR, Instruction.WRMSR, Instruction.HLT and MapGPA.
 pub struct LinuxStyle;
 
+/// The policy differences of the C implementations (`docs/findings/cabi-policy.md`): both
+/// Linux and EDK2 check a MapGPA resume address against the range but not its alignment.
+fn cabi_policy(f: &tdx_trap::Failure) -> Option<&'static str> {
+    (f.leaf == "MapGPA"
+        && f.verdict == tdx_trap::oracle::Verdict::Decoding
+        && f.detail.contains("wrapper returned Ok(Retry { resume:")
+        && f.detail
+            .contains("Err(Untrusted { what: \"MapGPA resume address\""))
+    .then_some("MapGPA resume address checked for range only, not alignment")
+}
+
 impl Wrappers for LinuxStyle {
     const NAME: &'static str = "C ABI: Linux style";
+
+    fn policy(&self, f: &tdx_trap::Failure) -> Option<&'static str> {
+        cabi_policy(f)
+    }
+    // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:
+    // reported as policy, not as a leak.
+    const EXACT_MASK: bool = false;
 
     fn provides(&self, kind: Kind) -> bool {
         LINUX_KINDS.contains(&kind)
@@ -431,6 +449,10 @@ pub struct LinuxContractMask;
 
 impl Wrappers for LinuxContractMask {
     const NAME: &'static str = "C ABI: Linux style, contract masks";
+
+    fn policy(&self, f: &tdx_trap::Failure) -> Option<&'static str> {
+        cabi_policy(f)
+    }
 
     fn provides(&self, kind: Kind) -> bool {
         LINUX_KINDS.contains(&kind)
@@ -525,6 +547,13 @@ const EDK2_KINDS: &[Kind] = &[
 
 impl Wrappers for Edk2Style {
     const NAME: &'static str = "C ABI: EDK2 style";
+
+    fn policy(&self, f: &tdx_trap::Failure) -> Option<&'static str> {
+        cabi_policy(f)
+    }
+    // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:
+    // reported as policy, not as a leak.
+    const EXACT_MASK: bool = false;
 
     fn provides(&self, kind: Kind) -> bool {
         EDK2_KINDS.contains(&kind)
@@ -621,6 +650,9 @@ pub struct Edk2Ffec;
 
 impl Wrappers for Edk2Ffec {
     const NAME: &'static str = "C ABI: EDK2 style, TdVmCall 0xFFEC (2021-2024)";
+    // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:
+    // reported as policy, not as a leak.
+    const EXACT_MASK: bool = false;
 
     fn provides(&self, kind: Kind) -> bool {
         matches!(kind, Kind::SetVmm | Kind::VmcallHlt | Kind::VmcallRdmsr)

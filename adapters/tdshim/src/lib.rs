@@ -40,7 +40,8 @@ use tdcall::{
 use tdx_tdcall::tdx::{self as shim, TdxDigest};
 use tdx_tdcall::{tdreport, TdCallError, TdVmcallError};
 use tdx_trap::call::Kind;
-use tdx_trap::Wrappers;
+use tdx_trap::oracle::Verdict;
+use tdx_trap::{Failure, Wrappers};
 
 /// td-shim's `tdx-tdcall` 0.2.1 under test.
 pub struct TdShim;
@@ -108,6 +109,109 @@ pub const NOT_PROVIDED: &[(Kind, &str)] = &[
     (Kind::VmcallWbinvd, "no wrapper"),
     (Kind::VmcallKvm, "no wrapper"),
     (Kind::VmcallFatal, "no wrapper"),
+];
+
+/// A failed check that is td-shim's policy, not a bug (`docs/findings/tdshim-policy.md`): the
+/// verdict, the leaf, a piece of the detail, and a piece of the call or register table.
+pub struct PolicyRule {
+    /// The verdict that fails.
+    pub verdict: Verdict,
+    /// `Failure::leaf`.
+    pub leaf: &'static str,
+    /// Part of `Failure::detail`.
+    pub detail: &'static str,
+    /// Part of `Failure::call` or `Failure::table` ("" for any).
+    pub evidence: &'static str,
+    /// The policy, in a few words.
+    pub what: &'static str,
+}
+
+const fn rule(
+    verdict: Verdict,
+    leaf: &'static str,
+    detail: &'static str,
+    evidence: &'static str,
+    what: &'static str,
+) -> PolicyRule {
+    PolicyRule {
+        verdict,
+        leaf,
+        detail,
+        evidence,
+        what,
+    }
+}
+
+/// What the adapter returns for an MMIO write it does not pass to td-shim (undefined behaviour
+/// in td-shim for sizes below 8).
+pub const MMIO_WRITE_UB: &str =
+    "td-shim mmio_write of fewer than 8 bytes (undefined behaviour, not called)";
+
+/// td-shim's policy differences (`docs/findings/tdshim-policy.md`).
+pub const POLICY: &[PolicyRule] = &[
+    rule(
+        Verdict::Encoding,
+        "MapGPA",
+        "expected one TDCALL, saw",
+        "",
+        "MapGPA loops until the whole range is converted",
+    ),
+    rule(
+        Verdict::Encoding,
+        "MapGPA",
+        "expected a refusal (invalid GPA range",
+        "",
+        "MapGPA sends the range unchecked",
+    ),
+    rule(
+        Verdict::Encoding,
+        "convert_range (TDG.VP.VMCALL<MapGPA>)",
+        "MapGPA calls made",
+        "",
+        "MapGPA loops until the whole range is converted",
+    ),
+    rule(
+        Verdict::Encoding,
+        "convert_range (TDG.VP.VMCALL<MapGPA>)",
+        "convert_range over an invalid range returned",
+        "",
+        "MapGPA sends the range unchecked",
+    ),
+    rule(
+        Verdict::Encoding,
+        "convert_range (TDG.VP.VMCALL<MapGPA>)",
+        "or malformed",
+        "RCX  0x000000000000fc00",
+        "MapGPA loops until the whole range is converted",
+    ),
+    rule(
+        Verdict::Encoding,
+        "Instruction.HLT",
+        "inputs differ from the contract's: [\"interrupts_blocked",
+        "",
+        "HLT reads RFLAGS.IF itself",
+    ),
+    rule(
+        Verdict::Encoding,
+        "TDG.MR.REPORT",
+        "from the model's encoding: [\"RCX\", \"RDX\"",
+        "",
+        "TDG.MR.REPORT uses td-shim's own buffers",
+    ),
+    rule(
+        Verdict::Encoding,
+        "TDG.SERVTD.WR",
+        "from the model's encoding: [\"R9\"]",
+        "",
+        "TDG.SERVTD.WR has no write mask",
+    ),
+    rule(
+        Verdict::Encoding,
+        "TDG.MR.RTMR.EXTEND",
+        "the wrapper made no TDCALL",
+        "data: Raw(0)",
+        "RTMR.EXTEND takes a reference (no address 0)",
+    ),
 ];
 
 /// The shared-GPA mask td-shim uses (its private `SHARED_MASK`), as [`warm_up`] read it.
@@ -223,6 +327,21 @@ fn copy_out(addr: u64, data: &[u8]) {
 
 impl Wrappers for TdShim {
     const NAME: &'static str = "td-shim tdx-tdcall 0.2.1";
+    // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:
+    // reported as policy, not as a leak.
+    const EXACT_MASK: bool = false;
+
+    fn policy(&self, f: &Failure) -> Option<&'static str> {
+        POLICY
+            .iter()
+            .find(|r| {
+                r.verdict == f.verdict
+                    && r.leaf == f.leaf
+                    && f.detail.contains(r.detail)
+                    && (f.table.contains(r.evidence) || f.call.contains(r.evidence))
+            })
+            .map(|r| r.what)
+    }
 
     #[inline(always)]
     fn provides(&self, kind: Kind) -> bool {
@@ -341,7 +460,7 @@ impl Wrappers for TdShim {
         Ok((r8, next_field(rdx)))
     }
 
-    /// The null field id through `tdcall_vm_read(.., 1)` (see [`first_field`]).
+    /// The null field id through `tdcall_vm_read(.., 1)`: see `first_field`.
     #[inline(always)]
     fn vm_rd_first(&self) -> Result<FieldId, TdxStatus> {
         first_field(shim::tdcall_vm_read(u64::MAX, 1))
@@ -524,7 +643,7 @@ impl Wrappers for TdShim {
             .map_err(vmcall_error)
     }
 
-    /// `tdvmcall_cpuid` returns no error: on a failure status it issues a TDVMCALL<HLT> and
+    /// `tdvmcall_cpuid` returns no error: on a failure status it issues a `TDVMCALL<HLT>` and
     /// returns the registers anyway.
     #[inline(always)]
     fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
@@ -588,14 +707,21 @@ impl Wrappers for TdShim {
         })
     }
 
+    /// Only 8-byte writes are passed on: for a smaller `T`, td-shim's `tdvmcall_mmio_write`
+    /// reads 8 bytes from the `T` on its stack (`*(addr_of!(value) as *const u64)`), undefined
+    /// behaviour that a debug build stops with a misaligned-pointer panic
+    /// (`docs/findings/tdshim-mmio-write-ub.md`). Those sizes return `MMIO_WRITE_UB` unmade.
     #[inline(always)]
     fn mmio_write(&self, size: AccessSize, gpa: SharedGpa, value: u64) -> Result<(), VmcallError> {
         let a = gpa.raw();
         match size {
-            AccessSize::B1 => shim::tdvmcall_mmio_write(a as *const u8, value as u8),
-            AccessSize::B2 => shim::tdvmcall_mmio_write(a as *const u16, value as u16),
-            AccessSize::B4 => shim::tdvmcall_mmio_write(a as *const u32, value as u32),
             AccessSize::B8 => shim::tdvmcall_mmio_write(a as *const u64, value),
+            s => {
+                return Err(VmcallError::Untrusted {
+                    what: MMIO_WRITE_UB,
+                    value: s as u64,
+                })
+            }
         }
         Ok(())
     }

@@ -21,6 +21,9 @@ use crate::pressure::{secrets, under_pressure};
 use crate::trap::{Record, RecordKind};
 use crate::wrappers::Wrappers;
 
+/// Policy label: a TDVMCALL exposing more registers than its sub-function uses, all zero.
+pub const WIDER_MASK: &str = "exposes more registers than the contract, zero-filled";
+
 /// Report name of `convert_range`.
 const CONVERT: &str = "convert_range (TDG.VP.VMCALL<MapGPA>)";
 
@@ -99,8 +102,18 @@ impl<W: Wrappers> Oracle<W> {
         };
         let rcx = rec.input[Gpr::Rcx];
         let selected = RegSet(rcx as u16);
-        // Leakage first: what the VMM was shown.
-        if rcx >> 16 != 0 || selected != c.exposed || selected.contains(Gpr::Rbp) {
+        // Leakage first: what the VMM was shown. A mask wider than the contract whose extra
+        // registers are all zero leaks nothing: policy, for implementations that choose it.
+        let extra = selected.minus(c.exposed);
+        let zero_filled = extra.iter().all(|r| rec.input[r] == 0);
+        let wider_by_policy = !W::EXACT_MASK
+            && c.exposed.minus(selected).is_empty()
+            && !extra.is_empty()
+            && zero_filled;
+        if rcx >> 16 != 0
+            || (selected != c.exposed && !wider_by_policy)
+            || selected.contains(Gpr::Rbp)
+        {
             return Err(fail(
                 Verdict::Leakage,
                 format!(
@@ -112,6 +125,7 @@ impl<W: Wrappers> Oracle<W> {
                 Some(&rec),
             ));
         }
+        self.policy = wider_by_policy.then_some(WIDER_MASK);
         let carries_input = c.input_regs();
         for r in selected.iter() {
             if !carries_input.contains(r) && rec.input[r] != 0 {
@@ -263,6 +277,7 @@ impl<W: Wrappers> Oracle<W> {
             tdcalls: self.session.tdcall_count(),
             not_run: None,
             leakage: false,
+            policy: self.policy,
         }
         .vmcall()
     }
@@ -326,6 +341,7 @@ impl<W: Wrappers> Oracle<W> {
             tdcalls: 0,
             not_run: Some("rejected before TDCALL"),
             leakage: false,
+            policy: None,
         }
         .vmcall())
     }
@@ -356,6 +372,7 @@ impl<W: Wrappers> Oracle<W> {
                     tdcalls: 0,
                     not_run: Some(if hostile { "hostile" } else { "honest" }),
                     leakage: false,
+                    policy: None,
                 })
             }
             Call::VmcallInfo { leaf } => {
@@ -462,7 +479,16 @@ impl<W: Wrappers> Oracle<W> {
                 for rec in self.log().to_vec() {
                     let rcx = rec.input[Gpr::Rcx];
                     let (g, l) = (rec.input[Gpr::R12], rec.input[Gpr::R13]);
-                    if rcx != c.rcx()
+                    // A wider, zero-filled mask is policy for implementations that choose it.
+                    let extra = RegSet(rcx as u16).minus(c.exposed);
+                    let wider = !W::EXACT_MASK
+                        && rcx >> 16 == 0
+                        && RegSet(rcx as u16).union(c.exposed) == RegSet(rcx as u16)
+                        && extra.iter().all(|r| rec.input[r] == 0);
+                    if wider {
+                        self.policy = Some(WIDER_MASK);
+                    }
+                    if (rcx != c.rcx() && !wider)
                         || g < gpa
                         || g.wrapping_add(l) != gpa.wrapping_add(len)
                         || rec.input[Gpr::R11] != sfn::MAP_GPA
@@ -517,6 +543,7 @@ impl<W: Wrappers> Oracle<W> {
                     tdcalls: self.session.tdcall_count(),
                     not_run: None,
                     leakage: false,
+                    policy: self.policy,
                 }
                 .vmcall())
             }
@@ -833,6 +860,7 @@ impl<W: Wrappers> Oracle<W> {
                         tdcalls: 0,
                         not_run: Some("rejected before TDCALL"),
                         leakage: false,
+                        policy: None,
                     }
                     .vmcall());
                 }
@@ -911,6 +939,7 @@ impl<W: Wrappers> Oracle<W> {
                     tdcalls: 0,
                     not_run: Some("rejected before TDCALL"),
                     leakage: false,
+                    policy: None,
                 }
                 .vmcall())
             }
