@@ -552,11 +552,12 @@ impl<W: Wrappers> Oracle<W> {
                     },
                 )?;
                 if let Ok((_, now)) = got {
-                    // Every alias the page has after the call holds what the call reported.
-                    // (For a VM with no alias the module returns its combined input word,
-                    // `tdg_mem_page_attr_wr.c`, which no page state records.)
+                    // Every alias this call wrote (its word has VALID) holds what the call
+                    // reported. For the other VMs the module returns the combined input word
+                    // (`tdg_mem_page_attr_wr.c` returns `new_gpa_attr`), which no state records.
                     let m = self.model().l2_page_attr(gpa);
-                    let ok = (1..4).all(|vm| m[vm] == 0 || m[vm] == now.0[vm]);
+                    let written = |vm: usize| a.0[vm] & 0x8000 != 0;
+                    let ok = (1..4).all(|vm| !written(vm) || m[vm] == 0 || m[vm] == now.0[vm]);
                     self.semantics(c, call, &rec, ok, || {
                         format!("ATTR.WR reported {now:?}; the model's page holds {m:x?}")
                     })?;
