@@ -95,3 +95,12 @@ fn vp_enter_missing_clobber_is_caught() {
 fn dropped_updated_uuid_is_caught() {
     caught(DropsUpdatedUuid, Target::LeafServtdRd, Verdict::Decoding);
 }
+
+#[test]
+fn invgla_list_rdx_input_only_is_caught() {
+    caught(
+        InvglaListRdxInputOnly,
+        Target::LeafInvgla,
+        Verdict::Clobbers,
+    );
+}

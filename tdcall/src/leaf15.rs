@@ -340,6 +340,7 @@ pub struct GpaAttrs(pub [u16; 4]);
 
 impl GpaAttrs {
     /// The RDX encoding: VM n in bits 16n+15:16n.
+    #[inline]
     pub const fn to_raw(self) -> u64 {
         self.0[0] as u64
             | (self.0[1] as u64) << 16
@@ -348,6 +349,7 @@ impl GpaAttrs {
     }
 
     /// Decodes RDX.
+    #[inline]
     pub const fn from_raw(raw: u64) -> GpaAttrs {
         GpaAttrs([
             raw as u16,
@@ -371,6 +373,7 @@ pub struct PageMapping {
 
 impl PageMapping {
     /// Decodes RCX.
+    #[inline]
     pub const fn from_raw(raw: u64) -> PageMapping {
         PageMapping {
             level: (raw & 7) as u8,
@@ -456,6 +459,7 @@ pub struct L2Vm(u8);
 
 impl L2Vm {
     /// Checks the range (the module checks it against the TD's NUM_L2_VMS).
+    #[inline]
     pub const fn new(index: u8) -> Result<L2Vm, InputError> {
         match index {
             1..=3 => Ok(L2Vm(index)),
@@ -464,6 +468,7 @@ impl L2Vm {
     }
 
     /// The index.
+    #[inline]
     pub const fn get(self) -> u8 {
         self.0
     }
@@ -511,6 +516,7 @@ pub struct L2Exit {
 
 impl L2Exit {
     /// The L2 VM-exit reason (RAX bits 31:0).
+    #[inline]
     pub const fn exit_reason(&self) -> u32 {
         self.status.details()
     }
@@ -622,6 +628,7 @@ pub struct GlaRange(u64);
 
 impl GlaRange {
     /// Checks alignment and count.
+    #[inline]
     pub const fn new(base: u64, pages: u16) -> Result<GlaRange, InputError> {
         if base & 0xfff != 0 || pages == 0 || pages > 4096 {
             Err(InputError::RangeInvalid {
@@ -634,6 +641,7 @@ impl GlaRange {
     }
 
     /// The RDX value.
+    #[inline]
     pub const fn raw(self) -> u64 {
         self.0
     }
@@ -668,6 +676,7 @@ pub struct GlaList(u64);
 
 impl GlaList {
     /// Checks the entry range.
+    #[inline]
     pub const fn new(
         list: AlignedGpa<4096>,
         first: u16,
@@ -684,6 +693,7 @@ impl GlaList {
     }
 
     /// The RDX value.
+    #[inline]
     pub const fn raw(self) -> u64 {
         self.0
     }

@@ -213,6 +213,7 @@ impl OperandId {
     pub const METADATA_FIELD: OperandId = OperandId(0xB0);
 
     /// The register name for GPR operands.
+    #[inline]
     pub const fn register_name(self) -> Option<&'static str> {
         const NAMES: [&str; 16] = [
             "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11",
@@ -251,6 +252,7 @@ macro_rules! status_codes {
             pub const ALL: &'static [StatusCode] = &[$(StatusCode::$name,)*];
 
             /// The code named by bits 63:32 of a status, if known.
+            #[inline]
             pub const fn from_upper(upper: u32) -> Option<StatusCode> {
                 match upper {
                     $($value => Some(StatusCode::$name),)*
@@ -259,6 +261,7 @@ macro_rules! status_codes {
             }
 
             /// The name the TDX module specification uses, e.g. `TDX_OPERAND_INVALID`.
+            #[inline]
             pub const fn spec_name(self) -> &'static str {
                 match self {
                     $(StatusCode::$name => $spec,)*
@@ -266,6 +269,7 @@ macro_rules! status_codes {
             }
 
             /// The status with this code and zero details.
+            #[inline]
             pub const fn status(self) -> TdxStatus {
                 TdxStatus((self as u32 as u64) << 32)
             }

@@ -113,6 +113,7 @@ impl VmcallStatus {
     pub const SUBFUNC_UNSUPPORTED: VmcallStatus = VmcallStatus(0x8000_0000_0000_0003);
 
     /// The GHCI name, if the value is one the GHCI defines.
+    #[inline]
     pub const fn spec_name(self) -> Option<&'static str> {
         Some(match self.0 {
             0 => "TDG.VP.VMCALL_SUCCESS",
@@ -623,6 +624,7 @@ pub struct SharedGpa(Gpa);
 
 impl SharedGpa {
     /// Checks that `gpa` has the shared bit of a TD with GPA width `gpa_width` (48 or 52).
+    #[inline]
     pub const fn new(gpa: u64, gpa_width: u8) -> Result<SharedGpa, InputError> {
         let shared = match gpa_width {
             48 | 52 => 1u64 << (gpa_width - 1),
@@ -638,6 +640,7 @@ impl SharedGpa {
     }
 
     /// The address, shared bit included.
+    #[inline]
     pub const fn raw(self) -> u64 {
         self.0.raw()
     }
@@ -872,6 +875,7 @@ pub enum AccessSize {
 
 impl AccessSize {
     /// Decodes a size in bytes.
+    #[inline]
     pub const fn from_bytes(n: u64) -> Result<AccessSize, InputError> {
         match n {
             1 => Ok(AccessSize::B1),
@@ -883,6 +887,7 @@ impl AccessSize {
     }
 
     /// All ones in the access's width.
+    #[inline]
     pub const fn mask(self) -> u64 {
         low_mask(self as u32 * 8)
     }

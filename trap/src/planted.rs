@@ -8,7 +8,7 @@
 
 use core::arch::asm;
 
-use tdcall::leaf15::{EnterInvalidate, L2Exit, L2Vm, ServtdError, TdUuid};
+use tdcall::leaf15::{EnterInvalidate, GlaList, L2Exit, L2Vm, ServtdError, TdUuid};
 use tdcall::vmcall::{
     expose, subfunction, tdvmcall_thin, AccessSize, CpuidResult, MapGpaProgress, VmcallError,
     VmcallStatus,
@@ -181,7 +181,7 @@ impl Wrappers for LosesOperand {
 
 /// The planted bugs with the verdict expected to catch each and the fuzz target whose
 /// inputs reach it.
-pub const PLANTED: [(&str, Verdict, crate::call::Target); 12] = [
+pub const PLANTED: [(&str, Verdict, crate::call::Target); 13] = [
     (
         MissingClobber::NAME,
         Verdict::Clobbers,
@@ -241,6 +241,11 @@ pub const PLANTED: [(&str, Verdict, crate::call::Target); 12] = [
         DropsUpdatedUuid::NAME,
         Verdict::Decoding,
         crate::call::Target::LeafServtdRd,
+    ),
+    (
+        InvglaListRdxInputOnly::NAME,
+        Verdict::Clobbers,
+        crate::call::Target::LeafInvgla,
     ),
 ];
 
@@ -486,6 +491,35 @@ impl Wrappers for DropsUpdatedUuid {
         match tdcall::leaf15::tdg_servtd_rd(binding, field, uuid) {
             Err(ServtdError::UuidUpdated { status, .. }) => Err(ServtdError::Status(status)),
             other => other,
+        }
+    }
+}
+
+/// TDG.VP.INVGLA list mode declaring RDX input-only, although the module writes its progress
+/// there (the interruptible shape).
+pub struct InvglaListRdxInputOnly;
+
+impl Wrappers for InvglaListRdxInputOnly {
+    const NAME: &'static str = "planted: TDG.VP.INVGLA (list) declares RDX input-only";
+
+    #[inline(always)]
+    fn invgla_list(&self, vm: L2Vm, list: GlaList) -> Result<(), TdxStatus> {
+        let rax: u64;
+        // SAFETY: deliberately wrong (RDX is written but declared input-only); only run under
+        // the trap backend.
+        unsafe {
+            asm!(
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                inlateout("rax") 27u64 => rax,
+                in("rcx") (vm.get() as u64) << 52 | 1,
+                in("rdx") list.raw(),
+                options(nostack, readonly),
+            );
+        }
+        if rax == 0 {
+            Ok(())
+        } else {
+            Err(TdxStatus::from_raw(rax))
         }
     }
 }

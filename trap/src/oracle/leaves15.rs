@@ -16,7 +16,7 @@ use super::{
 };
 use crate::call::{Call, FieldRef, MemRef};
 use crate::pressure::under_pressure;
-use crate::trap::{Record, ARENA_SIZE};
+use crate::trap::{Record, RecordKind, ARENA_SIZE};
 use crate::wrappers::Wrappers;
 
 /// Every element id of a metadata table, in table order.
@@ -789,9 +789,53 @@ impl<W: Wrappers> Oracle<W> {
                 self.semantics(c, call, &rec, ok, || {
                     format!("INVGLA (list) returned {got:?} after invalidating {done} of {count} entries")
                 })?;
-                Ok(self.outcome(c, &rec))
+                let outcome = self.outcome(c, &rec);
+                if got.is_ok() {
+                    self.invgla_list_twice(c, call, seed, v, gl, info)?;
+                }
+                Ok(outcome)
             }
             _ => unreachable!("run_leaf15 is only given TDX 1.5 leaf calls"),
         }
+    }
+
+    /// Two list-mode calls in a row with the same list: each must start from the caller's list
+    /// info. The module leaves its progress in RDX; a wrapper declaring RDX input-only lets the
+    /// compiler skip reloading RDX for the second call, which then passes that progress.
+    fn invgla_list_twice(
+        &mut self,
+        c: &'static LeafContract,
+        call: &Call,
+        seed: u64,
+        v: L2Vm,
+        gl: GlaList,
+        info: u64,
+    ) -> Result<(), Failure> {
+        self.session.clear_log();
+        let w = &self.wrappers;
+        let gl = core::hint::black_box(gl);
+        let _ = under_pressure(seed, || {
+            let first = w.invgla_list(v, gl);
+            (first, w.invgla_list(v, gl))
+        });
+        let log = self.log().to_vec();
+        let starts: Vec<u64> = log
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i == 0 || log[i - 1].kind == RecordKind::Completed)
+            .map(|(_, r)| r.input[Gpr::Rdx])
+            .collect();
+        if starts.len() != 2 || starts.iter().any(|&rdx| rdx != info) {
+            return Err(self.fail(
+                Verdict::Clobbers,
+                c.name,
+                call,
+                format!(
+                    "two calls with list info {info:#x} started from RDX {starts:#x?}: RDX, which \
+                     the module rewrites, is declared input-only"
+                ),
+            ));
+        }
+        Ok(())
     }
 }
