@@ -180,6 +180,13 @@ UINT64 EFIAPI TdVmCall(UINT64 Leaf, UINT64 Arg1, UINT64 Arg2, UINT64 Arg3, UINT6
 UINT64 EFIAPI TdVmCallFfec(UINT64 Leaf, UINT64 Arg1, UINT64 Arg2, UINT64 Arg3, UINT64 Arg4,
 			   VOID *Results);
 
+/*
+ * TdVmCallCpuid — OvmfPkg/Library/CcExitLib/X64/TdVmcallCpuid.nasm's stack layout (c/edk2_cpuid.S):
+ * Instruction.CPUID, Results = four UINT64 (EAX..EDX) written on success. Returns to a wrong
+ * address when the module or the VMM reports an error (docs/findings/edk2-tdvmcallcpuid-stack.md).
+ */
+UINT64 EFIAPI TdVmCallCpuid(UINT64 EaxIn, UINT64 EcxIn, VOID *Results);
+
 #ifdef __cplusplus
 }
 #endif

@@ -97,6 +97,16 @@ pub mod ffi {
             arg4: u64,
             results: *mut c_void,
         ) -> u64;
+        /// `UINT64 EFIAPI TdVmCallCpuid(UINT64 EaxIn, UINT64 EcxIn, VOID *Results)` with the
+        /// stack layout of OvmfPkg's `TdVmcallCpuid.nasm` (`c/edk2_cpuid.S`); `Results` is four
+        /// `UINT64` (EAX–EDX), written on success. On an error path it returns to a wrong
+        /// address (docs/findings/edk2-tdvmcallcpuid-stack.md): call it only in a process that
+        /// may die.
+        #[link_name = "TdVmCallCpuid"]
+        pub fn td_vm_call_cpuid(eax: u64, ecx: u64, results: *mut c_void) -> u64;
+        /// [`td_vm_call_cpuid`] with `Results` popped on every path: the control.
+        #[link_name = "TdVmCallCpuidFixed"]
+        pub fn td_vm_call_cpuid_fixed(eax: u64, ecx: u64, results: *mut c_void) -> u64;
     }
 }
 

@@ -5,6 +5,7 @@
 
 use tdx_adapter_cabi::{ffi, Edk2Ffec, Edk2Style, LinuxContractMask, LinuxStyle};
 use tdx_model::module::CONFIG_FLAGS_NO_RBP_MOD;
+use tdx_model::vmm::{VmmMode, CPUID_TABLE};
 use tdx_trap::call::{Call, PageRef, Program};
 use tdx_trap::oracle::{world_config, Verdict, WIDER_MASK};
 use tdx_trap::{Failure, Oracle, Session, Wrappers};
@@ -136,4 +137,128 @@ fn find_unaligned_resume_seed() {
         }
     }
     panic!("no seed found");
+}
+
+/// edk2-tdvmcallcpuid-stack.md: what the child process does, chosen by this variable.
+const CPUID_MODE: &str = "TDX_CABI_CPUID_MODE";
+
+/// The child side of `edk2_cpuid_error_path_breaks_the_stack`; only runs when spawned by it.
+/// Exits 0 if TdVmCallCpuid returned with the right status and results.
+#[test]
+fn edk2_cpuid_child() {
+    let Ok(mode) = std::env::var(CPUID_MODE) else {
+        return;
+    };
+    let mut session = Session::new(world_config(), 3);
+    let (fault, fixed) = match mode.split_once('+') {
+        Some((f, "fixed")) => (f, true),
+        _ => (mode.as_str(), false),
+    };
+    let expected = match fault {
+        "success" => 0,
+        "module_error" => {
+            session.force_status(TDX_OPERAND_INVALID_RCX);
+            TDX_OPERAND_INVALID_RCX
+        }
+        "vmm_error" => {
+            // SAFETY: no TDCALL runs while the module is borrowed.
+            unsafe { session.module() }.set_vmm(VmmMode::Hostile {
+                seed: CPUID_ERROR_SEED,
+            });
+            VMCALL_INVALID_OPERAND
+        }
+        _ => unreachable!(),
+    };
+    let mut results = [0u64; 4];
+    println!("calling TdVmCallCpuid ({mode})");
+    // SAFETY: Results points to four UINT64; the TDCALL traps to this thread's session. On an
+    // error path the routine corrupts this process, which is why it runs in a child.
+    let rax = unsafe {
+        if fixed {
+            ffi::td_vm_call_cpuid_fixed(0, 0, results.as_mut_ptr().cast())
+        } else {
+            ffi::td_vm_call_cpuid(0, 0, results.as_mut_ptr().cast())
+        }
+    };
+    println!("returned {rax:#x}, results {results:x?}");
+    drop(session);
+    let ok = rax == expected && (rax != 0 || results[0] == u64::from(CPUID_TABLE[0].1[0]));
+    std::process::exit(if ok { 0 } else { 3 });
+}
+
+const TDX_OPERAND_INVALID_RCX: u64 = 0xC000_0100_0000_0001;
+const VMCALL_INVALID_OPERAND: u64 = 0x8000_0000_0000_0000;
+
+/// A hostile-VMM seed whose first Instruction.CPUID answer (through the 0xFFCC mask) is R10 =
+/// TDG.VP.VMCALL_INVALID_OPERAND (found by
+/// `find_cpuid_error_seed`).
+const CPUID_ERROR_SEED: u64 = 10;
+
+#[test]
+#[ignore = "search helper for CPUID_ERROR_SEED"]
+fn find_cpuid_error_seed() {
+    for seed in 0..100_000u64 {
+        let mut session = Session::new(world_config(), 3);
+        // SAFETY: no TDCALL runs while the module is borrowed.
+        unsafe { session.module() }.set_vmm(VmmMode::Hostile { seed });
+        let mut results = [0u64; 4];
+        // SAFETY: as in `edk2_cpuid_child`; the fixed routine returns on every path.
+        let r = unsafe { ffi::td_vm_call_cpuid_fixed(0, 0, results.as_mut_ptr().cast()) };
+        drop(session);
+        if r == VMCALL_INVALID_OPERAND {
+            println!("seed {seed}: {r:#x}");
+            return;
+        }
+    }
+    panic!("no seed found");
+}
+
+fn run_cpuid_child(mode: &str) -> std::process::Output {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "edk2_cpuid_child",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(CPUID_MODE, mode)
+        .output()
+        .unwrap();
+    println!(
+        "{mode}: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+    out
+}
+
+/// edk2-tdvmcallcpuid-stack.md: TdVmCallCpuid pushes its Results pointer after the saved
+/// registers and pops it only on success. On success it returns normally; when the module or
+/// the VMM reports an error it never returns to its caller: the process dies by a signal.
+/// The control, Results popped on every path, returns the error on both.
+#[test]
+fn edk2_cpuid_error_path_breaks_the_stack() {
+    use std::os::unix::process::ExitStatusExt;
+    for mode in [
+        "success",
+        "success+fixed",
+        "module_error+fixed",
+        "vmm_error+fixed",
+    ] {
+        let out = run_cpuid_child(mode);
+        assert_eq!(out.status.code(), Some(0), "{mode}: {:?}", out.status);
+    }
+    for mode in ["module_error", "vmm_error"] {
+        let out = run_cpuid_child(mode);
+        assert!(
+            out.status.signal().is_some(),
+            "{mode}: TdVmCallCpuid came back ({:?}); the error path was expected to return to a \
+             wrong address",
+            out.status
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("calling TdVmCallCpuid"),
+            "{mode}: the child died before the call"
+        );
+    }
 }
