@@ -1,5 +1,6 @@
 //! Minimized reproducers of the findings in `docs/findings/` (cabi-policy.md,
-//! edk2-tdvmcall-rbp.md): one program each, and the exact failure the oracle gives.
+//! edk2-tdvmcall-rbp.md, edk2-tdvmcallcpuid-stack.md): one program or child process each, and
+//! the exact failure seen.
 //!
 //! `cargo test --manifest-path adapters/cabi/Cargo.toml --test findings -- --nocapture`
 
