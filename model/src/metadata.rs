@@ -78,7 +78,8 @@ impl MdEntry {
     }
 }
 
-const fn e(
+/// A table row (the columns of the module's lookup tables).
+pub(crate) const fn e(
     name: &'static str,
     field_id: u64,
     num_fields: u16,
@@ -339,34 +340,52 @@ pub static TD_FIELDS: &[MdEntry] = &[
     e("SEPT_ROOT", 0x2110000300000000, 512, 1, 0x0, 0x0), // 81
 ];
 
-/// Index in [`TD_FIELDS`] of the entry holding `id` (`md_find_entry_idx`): class code equal and
-/// field code within `[first, first + num_fields * num_elem)`. For the CPUID class the field code
-/// is replaced by its ELEMENT bit (bit 0) first, as the module does.
+/// Index in [`TD_FIELDS`] of the entry holding `id` (`md_find_entry_idx`): as [`find_in`], but
+/// for the CPUID class the field code is replaced by its ELEMENT bit (bit 0) first, as the module
+/// does.
 pub fn find_entry(id: FieldId) -> Option<usize> {
-    let class = id.class_code();
-    let code = if class == CPUID_CLASS_CODE {
-        id.field_code() & 1
+    let id = if id.class_code() == CPUID_CLASS_CODE {
+        id.with_field_code(id.field_code() & 1)
     } else {
-        id.field_code()
+        id
     };
-    TD_FIELDS.iter().position(|en| {
+    find_in(TD_FIELDS, id)
+}
+
+/// The next guest-readable element ID after `id` in [`TD_FIELDS`]
+/// (`md_get_next_element_in_context(MD_CTX_TD, .., MD_GUEST_RD)`), as [`next_element_in`].
+/// CPUID_VALUES is never guest-readable, so `idx` is a plain entry here.
+pub fn next_readable_element(id: FieldId, idx: Option<usize>) -> u64 {
+    next_element_in(TD_FIELDS, id, idx, |en| en.guest_rd_mask)
+}
+
+/// Index in `table` of the entry holding `id`: class code equal and field code within
+/// `[first, first + num_fields * num_elem)` (`md_find_entry_idx()`, without the TD context's CPUID special case, [`find_entry`]).
+pub fn find_in(table: &[MdEntry], id: FieldId) -> Option<usize> {
+    let class = id.class_code();
+    let code = id.field_code();
+    table.iter().position(|en| {
         en.class_code() == class
             && code >= en.field_code()
             && code - en.field_code() < en.num_elements()
     })
 }
 
-/// The next guest-readable element ID after `id` (`md_get_next_element_in_context(MD_CTX_TD, ..,
-/// MD_GUEST_RD)`): `id` must be a non-null ID found at `idx` (or the null ID with `idx = None`,
-/// giving the first guest-readable element). Within the same entry the *input* ID is returned
-/// with its field code incremented (its other bits — element size, non-arch, … — kept, as the
-/// module does); otherwise the canonical ID of the next guest-readable entry; [`NULL`] at the end.
-pub fn next_readable_element(id: FieldId, idx: Option<usize>) -> u64 {
+/// The next element ID after `id` (found at `idx`; `None` with the null ID = from the start)
+/// whose `rd_mask(entry)` is non-zero (`md_get_next_element_in_context(.., MD_GUEST_RD)`):
+/// within the same entry the input ID with its field code incremented; otherwise the canonical
+/// ID of the next accessible entry; [`NULL`] at the end. Entries whose mask is zero are skipped
+/// (also within: an entry is either wholly accessible or not).
+pub fn next_element_in(
+    table: &[MdEntry],
+    id: FieldId,
+    idx: Option<usize>,
+    rd_mask: impl Fn(&MdEntry) -> u64,
+) -> u64 {
     let start = match idx {
         None => 0,
         Some(i) => {
-            let en = &TD_FIELDS[i];
-            // CPUID_VALUES is never guest-readable, so `i` is a plain entry here.
+            let en = &table[i];
             let elem = id.field_code() - en.field_code();
             if elem + 1 < en.num_elements() {
                 return id.with_field_code(id.field_code() + 1).0;
@@ -374,9 +393,9 @@ pub fn next_readable_element(id: FieldId, idx: Option<usize>) -> u64 {
             i + 1
         }
     };
-    TD_FIELDS[start..]
+    table[start..]
         .iter()
-        .find(|en| en.guest_rd_mask != 0)
+        .find(|en| rd_mask(en) != 0)
         .map_or(NULL, |en| en.field_id)
 }
 

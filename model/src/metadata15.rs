@@ -32,26 +32,8 @@
 //! entries are dropped (`md_get_num_of_td_vp_ctx_unused_entries()`), which the model applies
 //! to its `L2_MSR_BITMAPS_n` entries.
 
-use crate::field_id::{FieldId, NULL};
-use crate::metadata::MdEntry;
-
-const fn e(
-    name: &'static str,
-    field_id: u64,
-    num_fields: u16,
-    num_elem: u16,
-    guest_rd_mask: u64,
-    guest_wr_mask: u64,
-) -> MdEntry {
-    MdEntry {
-        name,
-        field_id,
-        num_fields,
-        num_elem,
-        guest_rd_mask,
-        guest_wr_mask,
-    }
-}
+use crate::metadata::{e, MdEntry};
+pub use crate::metadata::{find_in, next_element_in};
 
 /// Context code of the global (SYS) metadata context (`MD_CTX_SYS`).
 pub const CONTEXT_SYS: u8 = 0;
@@ -256,50 +238,10 @@ pub fn servtd_masks(name: &str) -> (u64, u64) {
     }
 }
 
-/// Index in `table` of the entry holding `id`: class code equal and field code within
-/// `[first, first + num_fields * num_elem)` (`md_find_entry_idx()`, no CPUID special case:
-/// the SYS and VCPU contexts have none).
-pub fn find_in(table: &[MdEntry], id: FieldId) -> Option<usize> {
-    let class = id.class_code();
-    let code = id.field_code();
-    table.iter().position(|en| {
-        en.class_code() == class
-            && code >= en.field_code()
-            && code - en.field_code() < en.num_elements()
-    })
-}
-
-/// The next element ID after `id` (found at `idx`; `None` with the null ID = from the start)
-/// whose `rd_mask(entry)` is non-zero (`md_get_next_element_in_context(.., MD_GUEST_RD)`):
-/// within the same entry the input ID with its field code incremented; otherwise the canonical
-/// ID of the next accessible entry; [`NULL`] at the end. Entries whose mask is zero are skipped
-/// (also within: an entry is either wholly accessible or not).
-pub fn next_element_in(
-    table: &[MdEntry],
-    id: FieldId,
-    idx: Option<usize>,
-    rd_mask: impl Fn(&MdEntry) -> u64,
-) -> u64 {
-    let start = match idx {
-        None => 0,
-        Some(i) => {
-            let en = &table[i];
-            let elem = id.field_code() - en.field_code();
-            if elem + 1 < en.num_elements() {
-                return id.with_field_code(id.field_code() + 1).0;
-            }
-            i + 1
-        }
-    };
-    table[start..]
-        .iter()
-        .find(|en| rd_mask(en) != 0)
-        .map_or(NULL, |en| en.field_id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::field_id::{FieldId, NULL};
 
     #[test]
     fn tables_shape() {

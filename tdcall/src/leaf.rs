@@ -52,12 +52,25 @@ pub mod number {
 
 use number::*;
 
+/// RAX = 0 is success; anything else is the status, all 64 bits kept.
 #[inline]
-fn status(rax: u64) -> Result<(), TdxStatus> {
+pub(crate) fn status(rax: u64) -> Result<(), TdxStatus> {
     if rax == 0 {
         Ok(())
     } else {
         Err(TdxStatus::from_raw(rax))
+    }
+}
+
+/// A metadata read of the null field id: `TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT` with no
+/// details, and only that, is success, with the first field id in RDX.
+#[inline]
+pub(crate) fn first_field(rax: u64, rdx: u64) -> Result<FieldId, TdxStatus> {
+    let st = TdxStatus::from_raw(rax);
+    if st.is(StatusCode::MetadataFirstFieldIdInContext) && st.details() == 0 {
+        Ok(FieldId::from_module(rdx))
+    } else {
+        Err(st)
     }
 }
 
@@ -338,12 +351,7 @@ pub fn tdg_vm_rd_v1(field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus>
 #[inline]
 pub fn tdg_vm_rd_first() -> Result<FieldId, TdxStatus> {
     let (rax, rdx, _) = tdg_vm_rd_v1_raw(u64::MAX);
-    let st = TdxStatus::from_raw(rax);
-    if st.is(StatusCode::MetadataFirstFieldIdInContext) && st.details() == 0 {
-        Ok(FieldId::from_module(rdx))
-    } else {
-        Err(st)
-    }
+    first_field(rax, rdx)
 }
 
 /// TDG.VM.WR (leaf 8): write the bits of `mask` in a TD-scope metadata field.

@@ -7,6 +7,8 @@
 
 use core::arch::asm;
 
+use crate::leaf::{first_field, status};
+
 use crate::status::{StatusCode, TdxStatus};
 use crate::types::{AcceptPage, AlignedGpa, FieldId, Gpa, InputError};
 
@@ -39,15 +41,6 @@ pub mod number {
 }
 
 use number::*;
-
-#[inline]
-fn status(rax: u64) -> Result<(), TdxStatus> {
-    if rax == 0 {
-        Ok(())
-    } else {
-        Err(TdxStatus::from_raw(rax))
-    }
-}
 
 /// A metadata read that may also return the next field id (all ones: none).
 #[inline]
@@ -96,16 +89,6 @@ fn vp_rd_raw(field: u64) -> (u64, u64, u64) {
 pub fn tdg_vp_rd_first() -> Result<FieldId, TdxStatus> {
     let (rax, rdx, _) = vp_rd_raw(NULL_FIELD);
     first_field(rax, rdx)
-}
-
-#[inline]
-fn first_field(rax: u64, rdx: u64) -> Result<FieldId, TdxStatus> {
-    let st = TdxStatus::from_raw(rax);
-    if st.is(StatusCode::MetadataFirstFieldIdInContext) && st.details() == 0 {
-        Ok(FieldId::from_module(rdx))
-    } else {
-        Err(st)
-    }
 }
 
 /// TDG.VP.WR (leaf 10): write the bits of `mask` in a field of this vCPU's metadata.
