@@ -200,6 +200,22 @@ impl VmcallContract {
         })
     }
 
+    /// Write an input field value (unshifted) by name into its register, leaving the
+    /// register's other bits alone. False if the contract has no such field or the value is
+    /// wider than it.
+    pub fn set_input_field(&self, regs: &mut Regs, name: &str, value: u64) -> bool {
+        for i in self.inputs {
+            if let Some(f) = i.fields.iter().find(|f| f.name == name) {
+                if value & !f.value_mask() != 0 {
+                    return false;
+                }
+                regs[i.reg] = (regs[i.reg] & !f.reg_mask()) | (value << f.lsb);
+                return true;
+            }
+        }
+        false
+    }
+
     /// Extract an output field value (unshifted) by name.
     pub fn output_field(&self, regs: &Regs, name: &str) -> Option<u64> {
         self.outputs.iter().find_map(|o| {

@@ -156,8 +156,10 @@ const fn truncate(value: u64, size: u64) -> u64 {
 ///   quote is "generated" at once: header status = `get_quote::STATUS_SUCCESS`, `out_len` = 0,
 ///   `SUCCESS`;
 /// * SetupEventNotifyInterrupt: vector 32..=255 → recorded, `SUCCESS`; else `INVALID_OPERAND`;
-/// * Service: command or response GPA without the shared bit, or vector in 1..=31 or > 255 →
-///   `INVALID_OPERAND`; else `SUCCESS` (nothing written);
+/// * Service: command or response GPA without the shared bit or beyond the GPA width →
+///   `INVALID_OPERAND`; then either not 4 KiB aligned → `ALIGN_ERROR` (GHCI 1.5, as GetQuote;
+///   td-shim answers the same); then vector in 1..=31 or > 255 → `INVALID_OPERAND`; else
+///   `SUCCESS` (nothing written);
 /// * Instruction.CPUID: [`CPUID_TABLE`], 32-bit values zero-extended into R12–R15;
 /// * Instruction.HLT → `SUCCESS`;
 /// * Instruction.IO: size ∉ {1, 2, 4} or direction ∉ {0, 1} → `INVALID_OPERAND`; read: R11 =
@@ -387,13 +389,16 @@ impl HonestVmm {
             }
             sfn::SERVICE => {
                 let v = out[Gpr::R14];
-                // GHCI: 4 KiB-aligned shared GPAs within the TD's GPA width.
-                let page_ok = |g: u64| self.is_shared(g) && self.legal_gpa(g) && g % PAGE_4K == 0;
-                if !page_ok(out[Gpr::R12])
-                    || !page_ok(out[Gpr::R13])
-                    || (1..32).contains(&v)
-                    || v > 255
-                {
+                // GHCI 1.5: shared GPAs within the TD's GPA width, 4 KiB aligned; a
+                // misaligned buffer is ALIGN_ERROR, as for GetQuote (td-shim's
+                // `tdvmcall_service` answers the same before calling).
+                let (cmd, resp) = (out[Gpr::R12], out[Gpr::R13]);
+                let shared_ok = |g: u64| self.is_shared(g) && self.legal_gpa(g);
+                if !shared_ok(cmd) || !shared_ok(resp) {
+                    status::INVALID_OPERAND
+                } else if (cmd | resp) % PAGE_4K != 0 {
+                    status::ALIGN_ERROR
+                } else if (1..32).contains(&v) || v > 255 {
                     status::INVALID_OPERAND
                 } else {
                     status::SUCCESS

@@ -1,4 +1,9 @@
-//! The differential campaign: every leaf, generated programs, all four verdicts, one table.
+//! The differential campaign: every leaf, generated programs, every verdict, one table.
+//!
+//! A verdict is counted for a call only when its check ran on that call ([`Outcome::checks`]);
+//! a check that never ran for a leaf shows as "—".
+//!
+//! [`Outcome::checks`]: crate::oracle::Outcome::checks
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -103,7 +108,7 @@ fn run_one<W: Wrappers>(oracle: &mut Oracle<W>, program: &Program, report: &mut 
         l.time += now - last;
         last = now;
         for v in out.verdicts() {
-            *l.passed.entry(*v).or_default() += 1;
+            *l.passed.entry(v).or_default() += 1;
         }
     });
     if let Err(f) = result {
@@ -112,14 +117,8 @@ fn run_one<W: Wrappers>(oracle: &mut Oracle<W>, program: &Program, report: &mut 
             // A documented difference of policy: reported as such, not as a failure.
             l.stats.calls += 1;
             *l.stats.policy.entry(p).or_default() += 1;
-            for v in Verdict::ALL.iter().take_while(|v| **v != f.verdict) {
-                *l.passed.entry(*v).or_default() += 1;
-            }
             report.leaves = leaves;
             return;
-        }
-        for v in Verdict::ALL.iter().take_while(|v| **v != f.verdict) {
-            *l.passed.entry(*v).or_default() += 1;
         }
         *l.failed.entry(f.verdict).or_default() += 1;
         if l.first_failure.is_none() {
@@ -161,30 +160,26 @@ fn draw(
     let _ = err.flush();
 }
 
-/// The report as a table: leaf, calls, TDCALLs, statuses seen, verdicts, calls/s.
+/// How a verdict reads in a table: "—" when its check never ran for the leaf, the number of
+/// calls it passed, or the number of failures.
+pub fn verdict_cell(l: &LeafReport, v: Verdict) -> String {
+    let p = l.passed.get(&v).copied().unwrap_or(0);
+    match l.failed.get(&v).copied().unwrap_or(0) {
+        0 if p == 0 => "—".to_string(),
+        0 => format!("{p} ok"),
+        f => format!("{f} FAIL"),
+    }
+}
+
+/// The report as a table: leaf, calls, TDCALLs, each verdict, calls/s, statuses seen.
 pub fn table(report: &CampaignReport) -> String {
     let mut s = String::new();
-    s.push_str(&format!(
-        "{:<38} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}  statuses seen\n",
-        "leaf",
-        "calls",
-        "TDCALLs",
-        "encoding",
-        "leakage",
-        "clobbers",
-        "decoding",
-        "semantics",
-        "calls/s"
-    ));
+    s.push_str(&format!("{:<38} {:>8} {:>8}", "leaf", "calls", "TDCALLs"));
+    for v in Verdict::ALL {
+        s.push_str(&format!(" {:>10}", v.name()));
+    }
+    s.push_str(&format!(" {:>9}  statuses seen\n", "calls/s"));
     for (name, l) in &report.leaves {
-        let v = |x: Verdict| {
-            let p = l.passed.get(&x).copied().unwrap_or(0);
-            match l.failed.get(&x).copied().unwrap_or(0) {
-                0 if p == 0 => "-".to_string(),
-                0 => format!("{p} ok"),
-                f => format!("{f} FAIL"),
-            }
-        };
         let rate = l.stats.calls as f64 / l.time.as_secs_f64().max(1e-9);
         let mut by_count: Vec<(&String, &u64)> = l.stats.statuses.iter().collect();
         by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -197,18 +192,16 @@ pub fn table(report: &CampaignReport) -> String {
             statuses.push(format!("+{} more", by_count.len() - 6));
         }
         s.push_str(&format!(
-            "{:<38} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9.0}  {}\n",
-            name,
-            l.stats.calls,
-            l.stats.tdcalls,
-            v(Verdict::Encoding),
-            v(Verdict::Leakage),
-            v(Verdict::Clobbers),
-            v(Verdict::Decoding),
-            v(Verdict::Semantics),
-            rate,
-            statuses.join(", ")
+            "{:<38} {:>8} {:>8}",
+            name, l.stats.calls, l.stats.tdcalls
         ));
+        for v in Verdict::ALL {
+            // Right-aligned by characters: "—" is one character but three bytes.
+            let cell = verdict_cell(l, v);
+            let pad = 10usize.saturating_sub(cell.chars().count());
+            s.push_str(&format!(" {}{cell}", " ".repeat(pad)));
+        }
+        s.push_str(&format!(" {:>9.0}  {}\n", rate, statuses.join(", ")));
     }
     s
 }

@@ -1,13 +1,22 @@
-//! The oracle: every call checked four ways against the model.
+//! The oracle: every call checked against the model, each check counted only when it ran.
 //!
 //! * **encoding** — the registers at the TDCALL equal the model contract's encoding of the
-//!   wrapper's typed inputs (RAX included); a typed constructor that rejects an input is right
-//!   only if the model rejects it too, and then no TDCALL may happen;
+//!   call's typed inputs (RAX included);
+//! * **refusal** — an input the implementation refused before any TDCALL: right only if the
+//!   model, given the same raw registers, answers with the error the refusal names; an input check
+//!   the implementation declares must be made;
+//! * **leakage** (TDG.VP.VMCALL) — the VMM saw exactly the call's registers, holding its inputs
+//!   or zero, and none of the caller's live values;
 //! * **clobbers** — values live across the call (register pressure, see [`crate::pressure`])
 //!   survive whatever the module wrote into the registers it may change;
-//! * **decoding** — the wrapper's typed result equals the model's decoding of the raw outputs,
-//!   for every status including unknown ones;
-//! * **semantics** — the simulated TD after the call agrees with what the wrapper reported.
+//! * **hygiene** (TDG.VP.VMCALL) — after the TDCALL, every exposed register that carries no
+//!   output is cleared before control leaves the straight-line code that follows;
+//! * **decoding** — the typed result equals the model's decoding of the raw outputs, for every
+//!   status including unknown ones;
+//! * **semantics** — the simulated TD after the call agrees with what the implementation
+//!   reported, against state the oracle derives without the implementation's help.
+//!
+//! Each call records the checks that ran on it ([`Checks`]); reports count only those.
 
 use core::fmt::{self, Write as _};
 
@@ -36,11 +45,16 @@ pub use vmcall::WIDER_MASK;
 pub enum Verdict {
     /// Inputs reached the TDCALL as the model encodes them.
     Encoding,
+    /// An input refused before any TDCALL is one the model refuses with the same error; a
+    /// declared input check was made.
+    Refusal,
     /// TDG.VP.VMCALL only: the VMM saw exactly the call's registers, holding its inputs or
     /// zero, and none of the caller's live values.
     Leakage,
     /// Live values survived the call.
     Clobbers,
+    /// TDG.VP.VMCALL only: exposed registers that carry no output were cleared after the call.
+    Hygiene,
     /// The typed result is the model's decoding of the outputs.
     Decoding,
     /// The simulated state agrees with the result.
@@ -49,13 +63,57 @@ pub enum Verdict {
 
 impl Verdict {
     /// All of them, in the order they are checked.
-    pub const ALL: [Verdict; 5] = [
+    pub const ALL: [Verdict; 7] = [
         Verdict::Encoding,
+        Verdict::Refusal,
         Verdict::Leakage,
         Verdict::Clobbers,
+        Verdict::Hygiene,
         Verdict::Decoding,
         Verdict::Semantics,
     ];
+
+    /// Short name for tables.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Verdict::Encoding => "encoding",
+            Verdict::Refusal => "refusal",
+            Verdict::Leakage => "leakage",
+            Verdict::Clobbers => "clobbers",
+            Verdict::Hygiene => "hygiene",
+            Verdict::Decoding => "decoding",
+            Verdict::Semantics => "semantics",
+        }
+    }
+}
+
+/// The checks that ran on one call and could have failed: a set of [`Verdict`]s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Checks(u8);
+
+impl Checks {
+    /// No check.
+    pub const NONE: Checks = Checks(0);
+
+    /// Adds a check that ran.
+    pub fn insert(&mut self, v: Verdict) {
+        self.0 |= 1 << v as u8;
+    }
+
+    /// Whether the check ran.
+    pub const fn contains(self, v: Verdict) -> bool {
+        self.0 & (1 << v as u8) != 0
+    }
+
+    /// Whether no check ran.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The checks that ran, in [`Verdict::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Verdict> {
+        Verdict::ALL.into_iter().filter(move |v| self.contains(*v))
+    }
 }
 
 /// A failed check, with everything needed to reproduce and read it.
@@ -96,36 +154,20 @@ pub struct Outcome {
     pub tdcalls: usize,
     /// Why no TDCALL was made, when none was.
     pub not_run: Option<&'static str>,
-    /// Whether the leakage checks applied (TDG.VP.VMCALL).
-    pub leakage: bool,
+    /// Whether the call is a TDG.VP.VMCALL (its status is the GHCI status in R10).
+    pub vmcall: bool,
     /// A difference from this workspace's design that is policy, not a bug (reported, not a
     /// failure), e.g. a TDVMCALL exposing more registers than its contract, all zero.
     pub policy: Option<&'static str>,
+    /// The checks that ran on this call (and passed: a failed one ends the call as a
+    /// [`Failure`]).
+    pub checks: Checks,
 }
 
 impl Outcome {
-    /// The same outcome, of a TDG.VP.VMCALL call (leakage checked).
-    pub fn vmcall(self) -> Outcome {
-        Outcome {
-            leakage: true,
-            ..self
-        }
-    }
-
-    /// The verdicts this call passed.
-    pub fn verdicts(&self) -> &'static [Verdict] {
-        match (self.status, self.leakage) {
-            // A call the implementation does not provide was not checked at all.
-            (None, _) if self.not_run == Some(NOT_PROVIDED) => &[],
-            (None, _) => &[Verdict::Encoding],
-            (Some(_), true) => &Verdict::ALL,
-            (Some(_), false) => &[
-                Verdict::Encoding,
-                Verdict::Clobbers,
-                Verdict::Decoding,
-                Verdict::Semantics,
-            ],
-        }
+    /// The checks this call passed: exactly those that ran on it.
+    pub fn verdicts(&self) -> impl Iterator<Item = Verdict> {
+        self.checks.iter()
     }
 }
 
@@ -250,6 +292,8 @@ pub struct Oracle<W: Wrappers> {
     template: TdxModule,
     /// A policy difference noticed during the current call.
     policy: Option<&'static str>,
+    /// The checks that ran on the current call.
+    ran: Checks,
 }
 
 fn status_result(raw: u64) -> Result<(), TdxStatus> {
@@ -278,6 +322,7 @@ impl<W: Wrappers> Oracle<W> {
             seed,
             template,
             policy: None,
+            ran: Checks::NONE,
         }
     }
 
@@ -437,6 +482,7 @@ impl<W: Wrappers> Oracle<W> {
                 format!("input registers differ from the model's encoding: {wrong:?}"),
             ));
         }
+        self.ran.insert(Verdict::Encoding);
         if lost != 0 {
             return Err(self.fail_at(
                 Verdict::Clobbers,
@@ -450,6 +496,7 @@ impl<W: Wrappers> Oracle<W> {
                 ),
             ));
         }
+        self.ran.insert(Verdict::Clobbers);
         if !rec.outside_contract.is_empty() {
             let regs: Vec<&str> = rec.outside_contract.iter().map(|r| r.name()).collect();
             return Err(self.fail_at(
@@ -464,8 +511,11 @@ impl<W: Wrappers> Oracle<W> {
         Ok(rec)
     }
 
-    /// A typed constructor rejected the input: right only if the model rejects it too, and no
-    /// TDCALL may have happened.
+    /// A typed constructor rejected the input: right only if the model, given the same raw
+    /// registers, answers with `want` and, as its operand id, the register that holds
+    /// `operand` (a field name of the contract; `None`: no operand id). The check counts only
+    /// when the model's answer was compared; an input the contract cannot encode, or one the
+    /// model never completes, is reported as not compared.
     fn check_rejection(
         &mut self,
         c: &'static LeafContract,
@@ -473,7 +523,7 @@ impl<W: Wrappers> Oracle<W> {
         fields: &[(&str, u64)],
         why: tdcall::InputError,
         want: &str,
-        want_details: u64,
+        operand: Option<&str>,
     ) -> Result<Outcome, Failure> {
         // Reads that return a next field id take the null id as "the first field": the typed
         // API asks for that with a `*_first` function, not with a `FieldId`.
@@ -485,38 +535,35 @@ impl<W: Wrappers> Oracle<W> {
             && fields
                 .iter()
                 .any(|(n, v)| *n == "field_id" && v | CONTEXT_CODE == u64::MAX);
+        let want_details = operand.map_or(0, |f| operand_id(c, f));
+        let enc = match c.encode(fields) {
+            Err(_) => return Ok(self.not_run(c, UNENCODABLE)),
+            Ok(_) if null_field => return Ok(self.not_run(c, "null field id (the *_first read)")),
+            Ok(enc) => enc,
+        };
+        let mut regs = Regs::default();
+        regs[Gpr::Rax] = c.rax();
+        enc.apply(&mut regs);
+        // The module would hang on an earlier operand: nothing to compare the refusal with.
+        let Some(out) = self.dry_run(&regs) else {
+            return Ok(self.not_run(c, NO_COMPLETION));
+        };
         // The rejection must be the model's own answer to the same input: the same status and
         // operand, not just any error.
-        let (agrees, reason, seen) = match c.encode(fields) {
-            Err(_) => (true, "unencodable input", None),
-            Ok(_) if null_field => (true, "null field id (the *_first read)", None),
-            Ok(enc) => {
-                let mut regs = Regs::default();
-                regs[Gpr::Rax] = c.rax();
-                enc.apply(&mut regs);
-                match self.dry_run(&regs) {
-                    Some(out) => {
-                        let raw = out[Gpr::Rax];
-                        let same = is_named(raw, want) && raw & 0xffff_ffff == want_details;
-                        (same, "rejected before TDCALL", Some(raw))
-                    }
-                    // The module would hang on an earlier operand: refusing is the better answer.
-                    None => (true, "does not complete (rejected before TDCALL)", None),
-                }
-            }
-        };
-        if !agrees {
+        let raw = out[Gpr::Rax];
+        if !(is_named(raw, want) && raw & 0xffff_ffff == want_details) {
             return Err(self.fail(
-                Verdict::Encoding,
+                Verdict::Refusal,
                 c.name,
                 call,
                 format!(
                     "the typed constructor rejected {fields:?} ({why}); the model answers \
-                     {seen:#x?} where {want} + {want_details} was expected"
+                     {raw:#x} where {want} + {want_details} was expected"
                 ),
             ));
         }
-        Ok(self.not_run(c, reason))
+        self.ran.insert(Verdict::Refusal);
+        Ok(self.not_run(c, REFUSED))
     }
 
     /// Runs the leaf on a copy of the model, as the honest VMM would see it through: `None` if
@@ -571,7 +618,7 @@ impl<W: Wrappers> Oracle<W> {
     }
 
     fn decoding<T: PartialEq + fmt::Debug>(
-        &self,
+        &mut self,
         c: &'static LeafContract,
         call: &Call,
         rec: &Record,
@@ -579,6 +626,7 @@ impl<W: Wrappers> Oracle<W> {
         want: &T,
     ) -> Result<(), Failure> {
         if got == want {
+            self.ran.insert(Verdict::Decoding);
             return Ok(());
         }
         Err(self.fail_at(
@@ -592,7 +640,7 @@ impl<W: Wrappers> Oracle<W> {
     }
 
     fn semantics(
-        &self,
+        &mut self,
         c: &'static LeafContract,
         call: &Call,
         rec: &Record,
@@ -600,6 +648,7 @@ impl<W: Wrappers> Oracle<W> {
         detail: impl FnOnce() -> String,
     ) -> Result<(), Failure> {
         if ok {
+            self.ran.insert(Verdict::Semantics);
             return Ok(());
         }
         Err(self.fail_at(Verdict::Semantics, c, call, rec, &rec.input, detail()))
@@ -611,7 +660,8 @@ impl<W: Wrappers> Oracle<W> {
             status: None,
             tdcalls: 0,
             not_run: Some(why),
-            leakage: false,
+            vmcall: false,
+            checks: self.ran,
             policy: None,
         }
     }
@@ -622,7 +672,8 @@ impl<W: Wrappers> Oracle<W> {
             status: Some(rec.output[Gpr::Rax]),
             tdcalls: self.session.tdcall_count(),
             not_run: None,
-            leakage: false,
+            vmcall: false,
+            checks: self.ran,
             policy: None,
         }
     }
@@ -704,6 +755,7 @@ impl<W: Wrappers> Oracle<W> {
     pub fn run_call(&mut self, call: &Call) -> Result<Outcome, Failure> {
         self.session.clear_log();
         self.policy = None;
+        self.ran = Checks::NONE;
         let seed = self.next_seed();
         if !self.wrappers.provides(call.kind()) {
             return Ok(Outcome {
@@ -711,7 +763,8 @@ impl<W: Wrappers> Oracle<W> {
                 status: None,
                 tdcalls: 0,
                 not_run: Some(NOT_PROVIDED),
-                leakage: false,
+                vmcall: false,
+                checks: self.ran,
                 policy: None,
             });
         }
@@ -757,12 +810,26 @@ impl<W: Wrappers> Oracle<W> {
                 let (g, i) = match AlignedGpa::<64>::new(gpa) {
                     Err(e) => {
                         let alone = [("extend_data_gpa", gpa), ("index", 0)];
-                        return self.check_rejection(c, call, &alone, e, INVALID, RCX);
+                        return self.check_rejection(
+                            c,
+                            call,
+                            &alone,
+                            e,
+                            INVALID,
+                            Some("extend_data_gpa"),
+                        );
                     }
                     Ok(g) => match RtmrIndex::new(index) {
                         Err(e) => {
                             let alone = [("extend_data_gpa", arena), ("index", index)];
-                            return self.check_rejection(c, call, &alone, e, INVALID, RDX);
+                            return self.check_rejection(
+                                c,
+                                call,
+                                &alone,
+                                e,
+                                INVALID,
+                                Some("index"),
+                            );
                         }
                         Ok(i) => (g, i),
                     },
@@ -851,7 +918,14 @@ impl<W: Wrappers> Oracle<W> {
                             ("report_data_gpa", arena),
                             ("subtype", 0),
                         ];
-                        return self.check_rejection(c, call, &alone, e, INVALID, RCX);
+                        return self.check_rejection(
+                            c,
+                            call,
+                            &alone,
+                            e,
+                            INVALID,
+                            Some("report_gpa"),
+                        );
                     }
                     Ok(r) => match AlignedGpa::<64>::new(dgpa) {
                         Err(e) => {
@@ -860,7 +934,14 @@ impl<W: Wrappers> Oracle<W> {
                                 ("report_data_gpa", dgpa),
                                 ("subtype", 0),
                             ];
-                            return self.check_rejection(c, call, &alone, e, INVALID, RDX);
+                            return self.check_rejection(
+                                c,
+                                call,
+                                &alone,
+                                e,
+                                INVALID,
+                                Some("report_data_gpa"),
+                            );
                         }
                         Ok(d) => (r, d),
                     },
@@ -934,7 +1015,9 @@ impl<W: Wrappers> Oracle<W> {
                     Gpa::new(gpa).and_then(|g| AcceptPage::new(g, PageLevel::from_raw(level)?));
                 let p = match typed {
                     Ok(p) => p,
-                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                    Err(e) => {
+                        return self.check_rejection(c, call, &fields, e, INVALID, Some("gpa"))
+                    }
                 };
                 let pages = p.level().size() / 4096;
                 let snapshot = |m: &mut TdxModule| -> Vec<_> {
@@ -994,7 +1077,7 @@ impl<W: Wrappers> Oracle<W> {
                 let f = match FieldId::new(id) {
                     Ok(f) => f,
                     Err(e) => {
-                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, 0)
+                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, None)
                     }
                 };
                 let w = &self.wrappers;
@@ -1055,7 +1138,7 @@ impl<W: Wrappers> Oracle<W> {
                 let f = match FieldId::new(id) {
                     Ok(f) => f,
                     Err(e) => {
-                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, 0)
+                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, None)
                     }
                 };
                 let before = self.model().metadata(id);
@@ -1118,7 +1201,8 @@ impl<W: Wrappers> Oracle<W> {
                 status: None,
                 tdcalls: 0,
                 not_run: Some(NOT_PROVIDED),
-                leakage: false,
+                vmcall: false,
+                checks: self.ran,
                 policy: None,
             });
         }
@@ -1362,7 +1446,8 @@ impl<W: Wrappers> Oracle<W> {
             status: self.session.last_record().map(|r| r.output[Gpr::Rax]),
             tdcalls: self.session.tdcall_count(),
             not_run: None,
-            leakage: false,
+            vmcall: false,
+            checks: self.ran,
             policy: None,
         })
     }
@@ -1521,15 +1606,69 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
 pub const NOT_PROVIDED: &str = "not provided";
 
 /// Why a call with a memory operand on a page that is not accepted is not made.
-const NO_COMPLETION: &str = "does not complete (EPT violation on a page not accepted)";
+pub const NO_COMPLETION: &str = "does not complete (EPT violation on a page not accepted)";
 
 const INVALID: &str = "TDX_OPERAND_INVALID";
 const FIELD_ID_INCORRECT: &str = "TDX_METADATA_FIELD_ID_INCORRECT";
-const RCX: u64 = 1;
-const RDX: u64 = 2;
+/// Why a call refused before any TDCALL was not made.
+pub const REFUSED: &str = "refused before TDCALL";
+
+/// Why an input was not compared with the model: the contract cannot encode it.
+const UNENCODABLE: &str = "unencodable input (not compared)";
+
+/// The operand id a TDX module status carries for an input field: the index of the register
+/// that holds it (TDX module `OPERAND_ID_*`: RAX 0, RCX 1, RDX 2, ..., R15 15).
+fn operand_id(c: &LeafContract, field: &str) -> u64 {
+    let reg = c
+        .inputs
+        .iter()
+        .find(|i| i.fields.iter().any(|f| f.name == field))
+        .unwrap_or_else(|| panic!("{} has no input field {field}", c.name))
+        .reg;
+    reg.index() as u64
+}
 
 /// Bits 54:52 of a field id, ignored by TDG.VM.RD/WR.
 const CONTEXT_CODE: u64 = 0x7 << 52;
+
+/// Memory for dry runs of the model that read the arena: a copy of it (at its GPA, private
+/// or shared), zeros elsewhere; writes change only the copy.
+struct ArenaCopy {
+    base: u64,
+    shared: u64,
+    bytes: Vec<u8>,
+}
+
+impl ArenaCopy {
+    fn new(base: u64, shared: u64, bytes: Vec<u8>) -> Self {
+        ArenaCopy {
+            base,
+            shared,
+            bytes,
+        }
+    }
+
+    fn offset(&self, gpa: u64, len: usize) -> Option<usize> {
+        let off = (gpa & !self.shared).wrapping_sub(self.base);
+        (off.checked_add(len as u64)? <= self.bytes.len() as u64).then_some(off as usize)
+    }
+}
+
+impl tdx_model::GuestMemory for ArenaCopy {
+    fn read(&mut self, gpa: u64, buf: &mut [u8]) -> bool {
+        match self.offset(gpa, buf.len()) {
+            Some(o) => buf.copy_from_slice(&self.bytes[o..o + buf.len()]),
+            None => buf.fill(0),
+        }
+        true
+    }
+    fn write(&mut self, gpa: u64, data: &[u8]) -> bool {
+        if let Some(o) = self.offset(gpa, data.len()) {
+            self.bytes[o..o + data.len()].copy_from_slice(data);
+        }
+        true
+    }
+}
 
 /// Memory for dry runs of the model: reads zeros, absorbs writes.
 struct ZeroMemory;
@@ -1571,7 +1710,7 @@ impl LeafStats {
         let name = match out.status {
             None => out.not_run.unwrap_or("not run").to_string(),
             // A TDG.VP.VMCALL's status is the GHCI status in R10.
-            Some(raw) if out.leakage => tdx_model::vmcall::status::name(raw)
+            Some(raw) if out.vmcall => tdx_model::vmcall::status::name(raw)
                 .map_or("unknown GHCI status", |n| {
                     n.trim_start_matches("TDG.VP.VMCALL_")
                 })

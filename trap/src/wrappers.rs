@@ -13,6 +13,38 @@ use tdcall::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, RtmrIndex, TdInfo, TdxStatus, VeInfo,
 };
 
+/// An input check an implementation may make itself, before any TDCALL. An implementation
+/// that declares one ([`Wrappers::declares`]) must refuse every input that fails it; one that
+/// does not may pass such an input to the VMM, whose answer is then checked as any other.
+/// Either way, a refusal is judged against the model (`crate::oracle`, verdict `Refusal`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputCheck {
+    /// SetupEventNotifyInterrupt: vector below 32.
+    NotifyVector,
+    /// Service: notify vector in 1..=31.
+    ServiceVector,
+    /// Service: command or response GPA not 4 KiB aligned.
+    ServiceAlignment,
+    /// GetQuote: buffer GPA not 4 KiB aligned.
+    QuoteAlignment,
+    /// Instruction.IO: access size 8.
+    IoSize,
+    /// MapGPA: an empty, wrapping or not 4 KiB-aligned range.
+    MapGpaRange,
+}
+
+impl InputCheck {
+    /// Every check, for reports and tests.
+    pub const ALL: [InputCheck; 6] = [
+        InputCheck::NotifyVector,
+        InputCheck::ServiceVector,
+        InputCheck::ServiceAlignment,
+        InputCheck::QuoteAlignment,
+        InputCheck::IoSize,
+        InputCheck::MapGpaRange,
+    ];
+}
+
 /// One implementation of the guest-side leaves. Methods are `#[inline(always)]` so that the
 /// asm lands inside the oracle's register-pressure frame.
 pub trait Wrappers {
@@ -32,6 +64,13 @@ pub trait Wrappers {
     fn policy(&self, failure: &crate::oracle::Failure) -> Option<&'static str> {
         let _ = failure;
         None
+    }
+
+    /// Whether the implementation makes `check` itself, before any TDCALL (see
+    /// [`InputCheck`]). None by default; `tdcall` ([`Production`]) makes all of them.
+    fn declares(&self, check: InputCheck) -> bool {
+        let _ = check;
+        false
     }
 
     /// Whether this implementation provides the call kind; the oracle skips the others (reported
@@ -348,4 +387,15 @@ pub struct Production;
 
 impl Wrappers for Production {
     const NAME: &'static str = "tdcall";
+
+    fn declares(&self, check: InputCheck) -> bool {
+        match check {
+            InputCheck::NotifyVector
+            | InputCheck::ServiceVector
+            | InputCheck::ServiceAlignment
+            | InputCheck::QuoteAlignment
+            | InputCheck::IoSize
+            | InputCheck::MapGpaRange => true,
+        }
+    }
 }

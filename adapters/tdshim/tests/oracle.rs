@@ -102,7 +102,7 @@ const KNOWN: &[Known] = &[
     bug(
         Verdict::Encoding,
         "#VE.RequestMMIO",
-        "expected one TDCALL, saw 0",
+        "no TDCALL was made and no input refused",
         "write: true",
         MMIO_UB,
     ),

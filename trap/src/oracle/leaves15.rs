@@ -11,8 +11,7 @@ use tdx_model::metadata15::{SYS_FIELDS, VP_FIELDS, VP_FIELDS_BASE};
 use tdx_model::{leaf, Gpr, Regs};
 
 use super::{
-    contract, status_result, Failure, Oracle, Outcome, Verdict, FIELD_ID_INCORRECT, INVALID, RCX,
-    RDX,
+    contract, status_result, Failure, Oracle, Outcome, Verdict, FIELD_ID_INCORRECT, INVALID,
 };
 use crate::call::{Call, FieldRef, MemRef};
 use crate::pressure::under_pressure;
@@ -189,7 +188,7 @@ impl<W: Wrappers> Oracle<W> {
                 let f = match FieldId::new(id) {
                     Ok(f) => f,
                     Err(e) => {
-                        return self.check_rejection(c, call, fields, e, FIELD_ID_INCORRECT, 0)
+                        return self.check_rejection(c, call, fields, e, FIELD_ID_INCORRECT, None)
                     }
                 };
                 let (rec, got) = self.leaf(
@@ -234,7 +233,7 @@ impl<W: Wrappers> Oracle<W> {
                 let f = match FieldId::new(id) {
                     Ok(f) => f,
                     Err(e) => {
-                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, 0)
+                        return self.check_rejection(c, call, &fields, e, FIELD_ID_INCORRECT, None)
                     }
                 };
                 let before = self.model_read(leaf::TDG_VP_RD, id);
@@ -269,7 +268,9 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = [("list_gpa", gpa), ("field_id", first)];
                 let l = match AlignedGpa::<4096>::new(gpa) {
                     Ok(l) => l,
-                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RDX),
+                    Err(e) => {
+                        return self.check_rejection(c, call, &fields, e, INVALID, Some("list_gpa"))
+                    }
                 };
                 if !self.completes_at(c, &fields) {
                     return Ok(self.not_run(c, super::NO_COMPLETION));
@@ -365,7 +366,7 @@ impl<W: Wrappers> Oracle<W> {
                                 _ => {}
                             }
                         }
-                        return self.check_rejection(c, call, &alone, e, FIELD_ID_INCORRECT, 0);
+                        return self.check_rejection(c, call, &alone, e, FIELD_ID_INCORRECT, None);
                     }
                 };
                 self.model().set_servtd_bindings_busy(busy);
@@ -428,7 +429,16 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = [("reportmacstruct_gpa", gpa)];
                 let g = match AlignedGpa::<256>::new(gpa) {
                     Ok(g) => g,
-                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                    Err(e) => {
+                        return self.check_rejection(
+                            c,
+                            call,
+                            &fields,
+                            e,
+                            INVALID,
+                            Some("reportmacstruct_gpa"),
+                        )
+                    }
                 };
                 if !self.completes_at(c, &fields) {
                     return Ok(self.not_run(c, super::NO_COMPLETION));
@@ -456,7 +466,9 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = [("gpa", gpa)];
                 let g = match Gpa::new(gpa) {
                     Ok(g) => g,
-                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                    Err(e) => {
+                        return self.check_rejection(c, call, &fields, e, INVALID, Some("gpa"))
+                    }
                 };
                 if !self.completes_at(c, &fields) {
                     return Ok(self.not_run(c, super::NO_COMPLETION));
@@ -527,7 +539,7 @@ impl<W: Wrappers> Oracle<W> {
                                 )
                             })
                             .collect();
-                        return self.check_rejection(c, call, &alone, e, INVALID, RCX);
+                        return self.check_rejection(c, call, &alone, e, INVALID, Some("gpa"));
                     }
                 };
                 if !self.completes_at(c, &fields) {
@@ -586,12 +598,21 @@ impl<W: Wrappers> Oracle<W> {
                             ("vm_index", u64::from(vm)),
                             ("guest_state_gpa", arena),
                         ];
-                        return self.check_rejection(c, call, &alone, e, INVALID, RCX);
+                        return self.check_rejection(c, call, &alone, e, INVALID, Some("vm_index"));
                     }
                 };
                 let s = match AlignedGpa::<256>::new(gpa) {
                     Ok(s) => s,
-                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RDX),
+                    Err(e) => {
+                        return self.check_rejection(
+                            c,
+                            call,
+                            &fields,
+                            e,
+                            INVALID,
+                            Some("guest_state_gpa"),
+                        )
+                    }
                 };
                 let inv = match invalidate % 4 {
                     0 => EnterInvalidate::None,
@@ -680,7 +701,9 @@ impl<W: Wrappers> Oracle<W> {
                 ];
                 let v = match L2Vm::new(vm) {
                     Ok(v) => v,
-                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                    Err(e) => {
+                        return self.check_rejection(c, call, &fields, e, INVALID, Some("vm_index"))
+                    }
                 };
                 // A range the entry cannot express (unaligned base, no pages) has no TDCALL.
                 let Ok(range) = GlaRange::new(base, pages) else {
@@ -740,7 +763,9 @@ impl<W: Wrappers> Oracle<W> {
                 ];
                 let v = match L2Vm::new(vm) {
                     Ok(v) => v,
-                    Err(e) => return self.check_rejection(c, call, &fields, e, INVALID, RCX),
+                    Err(e) => {
+                        return self.check_rejection(c, call, &fields, e, INVALID, Some("vm_index"))
+                    }
                 };
                 let l = match AlignedGpa::<4096>::new(gpa) {
                     Ok(l) => l,
@@ -751,7 +776,14 @@ impl<W: Wrappers> Oracle<W> {
                     Ok(g) => g,
                     Err(e) => {
                         let alone = [("list", 1), ("vm_index", 1), ("gla_entry_or_list", info)];
-                        return self.check_rejection(c, call, &alone, e, INVALID, RDX);
+                        return self.check_rejection(
+                            c,
+                            call,
+                            &alone,
+                            e,
+                            INVALID,
+                            Some("gla_entry_or_list"),
+                        );
                     }
                 };
                 self.model().set_interrupt_pending(u32::from(interrupts));

@@ -19,7 +19,7 @@ use super::{Failure, Oracle, Outcome, Verdict};
 use crate::call::{Call, MemRef, PageRef};
 use crate::pressure::{secrets, under_pressure};
 use crate::trap::{Record, RecordKind};
-use crate::wrappers::Wrappers;
+use crate::wrappers::{InputCheck, Wrappers};
 
 /// Policy label: a TDVMCALL exposing more registers than its sub-function uses, all zero.
 pub const WIDER_MASK: &str = "exposes more registers than the contract, zero-filled";
@@ -31,13 +31,14 @@ fn contract_of(r10: u64, subfunction: u64) -> &'static VmcallContract {
     vmcall_lookup(r10, subfunction).expect("the model has a contract for every sub-function")
 }
 
-/// The model's decoding of the GHCI status: RAX ≠ 0 is the module's refusal, R10 ≠ 0 the VMM's.
-fn status_of(rec: &Record) -> Result<(), VmcallError> {
+/// The model's decoding of the GHCI status: RAX ≠ 0 is the module's refusal, a non-zero
+/// `status` output the VMM's.
+fn status_of(c: &VmcallContract, rec: &Record) -> Result<(), VmcallError> {
     let rax = rec.output[Gpr::Rax];
     if rax != 0 {
         return Err(VmcallError::Module(TdxStatus::from_raw(rax)));
     }
-    match rec.output[Gpr::R10] {
+    match output(c, rec, "status") {
         0 => Ok(()),
         s => Err(VmcallError::Vmm(VmcallStatus(s))),
     }
@@ -83,7 +84,7 @@ impl<W: Wrappers> Oracle<W> {
         inputs: &[(&str, u64)],
         live: &[(&str, u64)],
         seed: u64,
-        lost: u16,
+        lost: Option<u16>,
     ) -> Result<Record, Failure> {
         let log = self.log().to_vec();
         let fail = |verdict, detail: String, rec: Option<&Record>| Failure {
@@ -174,14 +175,16 @@ impl<W: Wrappers> Oracle<W> {
                 Some(&rec),
             ));
         }
+        self.ran.insert(Verdict::Encoding);
         // The caller's own copies of its inputs (`live`, read from wherever the compiler kept
         // them) must equal the copies kept in memory: an exposed input register declared
         // input-only is one the compiler believes unchanged.
-        if let Some((name, v)) = live
-            .iter()
-            .zip(inputs)
-            .find_map(|(l, i)| (l != i).then_some(l))
-        {
+        // A call that does not return (ReportFatalError, `lost` = None) has no "after".
+        if let Some((name, v)) = lost.and(
+            live.iter()
+                .zip(inputs)
+                .find_map(|(l, i)| (l != i).then_some(l)),
+        ) {
             return Err(fail(
                 Verdict::Clobbers,
                 format!(
@@ -191,15 +194,18 @@ impl<W: Wrappers> Oracle<W> {
                 Some(&rec),
             ));
         }
-        if lost != 0 {
-            return Err(fail(
-                Verdict::Clobbers,
-                format!(
-                    "values live across the call were overwritten (slots {lost:#06x}): a \
-                     register the VMM may write is missing from the asm's outputs/clobbers"
-                ),
-                Some(&rec),
-            ));
+        if let Some(lost) = lost {
+            if lost != 0 {
+                return Err(fail(
+                    Verdict::Clobbers,
+                    format!(
+                        "values live across the call were overwritten (slots {lost:#06x}): a \
+                         register the VMM may write is missing from the asm's outputs/clobbers"
+                    ),
+                    Some(&rec),
+                ));
+            }
+            self.ran.insert(Verdict::Clobbers);
         }
         if !rec.outside_contract.is_empty() {
             return Err(fail(
@@ -227,11 +233,12 @@ impl<W: Wrappers> Oracle<W> {
                 ));
             }
         }
+        self.ran.insert(Verdict::Leakage);
         Ok(rec)
     }
 
     fn vmcall_decoding<T: PartialEq + core::fmt::Debug>(
-        &self,
+        &mut self,
         c: &'static VmcallContract,
         call: &Call,
         rec: &Record,
@@ -239,6 +246,7 @@ impl<W: Wrappers> Oracle<W> {
         want: &T,
     ) -> Result<(), Failure> {
         if got == want {
+            self.ran.insert(Verdict::Decoding);
             return Ok(());
         }
         Err(Failure {
@@ -251,7 +259,7 @@ impl<W: Wrappers> Oracle<W> {
     }
 
     fn vmcall_semantics(
-        &self,
+        &mut self,
         c: &'static VmcallContract,
         call: &Call,
         rec: &Record,
@@ -259,6 +267,7 @@ impl<W: Wrappers> Oracle<W> {
         detail: impl FnOnce() -> String,
     ) -> Result<(), Failure> {
         if ok {
+            self.ran.insert(Verdict::Semantics);
             return Ok(());
         }
         Err(Failure {
@@ -276,74 +285,180 @@ impl<W: Wrappers> Oracle<W> {
             status: Some(rec.output[Gpr::R10]),
             tdcalls: self.session.tdcall_count(),
             not_run: None,
-            leakage: false,
+            vmcall: true,
+            checks: self.ran,
             policy: self.policy,
         }
-        .vmcall()
     }
 
-    /// The wrapper itself refused an input: exactly that error, and no TDCALL.
-    fn expect_refusal(
+    /// The honest VMM's answer to the call's input fields, on a copy of the simulated TD whose
+    /// memory is a copy of the arena with `writes` applied: R10, or `u64::MAX` when the module
+    /// itself refuses (RAX ≠ 0); `None` if a field does not fit the contract or the call does
+    /// not complete.
+    fn honest_answer(
         &mut self,
         c: &'static VmcallContract,
-        call: &Call,
-        got: Result<(), VmcallError>,
-        why: InputError,
-    ) -> Result<(), Failure> {
-        let made = self.session.tdcall_count();
-        if made == 0 && got == Err(VmcallError::Input(why)) {
-            return Ok(());
-        }
-        Err(Failure {
-            verdict: Verdict::Encoding,
-            leaf: c.name,
-            call: format!("{call:?}"),
-            detail: format!(
-                "expected a refusal ({why}) before any TDCALL; got {got:?} after {made}"
-            ),
-            table: String::new(),
-        })
-    }
-
-    /// A typed input was refused before any TDCALL: the honest VMM must refuse it too.
-    fn vmcall_rejection(
-        &mut self,
-        c: &'static VmcallContract,
-        call: &Call,
-        inputs: &[(Gpr, u64)],
-        why: InputError,
-    ) -> Result<Outcome, Failure> {
+        fields: &[(&'static str, u64)],
+        writes: &[(u64, &[u8])],
+    ) -> Option<u64> {
         let mut regs = tdx_model::Regs::default();
         c.prepare(&mut regs);
-        for (r, v) in inputs {
-            regs[*r] = *v;
+        for (n, v) in fields {
+            if !c.set_input_field(&mut regs, n, *v) {
+                return None;
+            }
+        }
+        let mut memory = super::ArenaCopy::new(self.session.arena_gpa(), self.shared_bit(), {
+            let a: &[u8] = self.arena();
+            a.to_vec()
+        });
+        for (gpa, data) in writes {
+            tdx_model::GuestMemory::write(&mut memory, *gpa, data);
         }
         let mut scratch = self.model().clone();
         scratch.set_vmm(VmmMode::Honest);
-        let answer = match scratch.tdcall(&regs, &mut super::ZeroMemory) {
+        match scratch.tdcall(&regs, &mut memory) {
+            tdx_model::Completion::Completed(out) if out[Gpr::Rax] != 0 => Some(u64::MAX),
             tdx_model::Completion::Completed(out) => Some(out[Gpr::R10]),
             _ => None,
-        };
-        if answer.is_none_or(|s| s >> 63 == 0) {
-            return Err(Failure {
-                verdict: Verdict::Encoding,
-                leaf: c.name,
-                call: format!("{call:?}"),
-                detail: format!(
-                    "the typed input was rejected ({why}) but the honest VMM answers {answer:x?}"
-                ),
-                table: String::new(),
-            });
         }
+    }
+
+    /// Judges a refusal made before any TDCALL, by a typed constructor or the implementation:
+    /// the error must name input fields of the call by their values, and the honest VMM, given
+    /// the call with only those fields as the call has them and every other field valid
+    /// (`valid`), must answer with an error. The same call with every field valid is the
+    /// control: the model must accept it, so the comparison could have failed.
+    fn judge_refusal(
+        &mut self,
+        c: &'static VmcallContract,
+        call: &Call,
+        fields: &[(&'static str, u64)],
+        valid: &[(&'static str, u64)],
+        writes: &[(u64, &[u8])],
+        e: InputError,
+    ) -> Result<Outcome, Failure> {
+        let fail = |detail: String| Failure {
+            verdict: Verdict::Refusal,
+            leaf: c.name,
+            call: format!("{call:?}"),
+            detail,
+            table: String::new(),
+        };
+        let values = rejected_values(e);
+        let named: Vec<&str> = fields
+            .iter()
+            .filter(|(_, v)| values.contains(v))
+            .map(|(n, _)| *n)
+            .collect();
+        if named.is_empty() {
+            return Err(fail(format!(
+                "the refusal ({e}) names none of the call's input fields {fields:x?}"
+            )));
+        }
+        let control = self.honest_answer(c, valid, writes);
+        if control != Some(0) {
+            return Err(fail(format!(
+                "oracle error: the model refuses the valid control inputs {valid:x?} \
+                 ({control:x?})"
+            )));
+        }
+        let alone: Vec<(&'static str, u64)> = valid
+            .iter()
+            .map(|&(n, v)| match fields.iter().find(|(m, _)| *m == n) {
+                Some(&(_, x)) if named.contains(&n) => (n, x),
+                _ => (n, v),
+            })
+            .collect();
+        let answer = self.honest_answer(c, &alone, writes);
+        if answer.is_none_or(|s| s >> 63 == 0) {
+            return Err(fail(format!(
+                "refused {named:?} ({e}); the model, given {alone:x?}, answers {answer:x?}, \
+                 not an error"
+            )));
+        }
+        self.ran.insert(Verdict::Refusal);
         Ok(Outcome {
             leaf: c.name,
             status: None,
             tdcalls: 0,
-            not_run: Some("rejected before TDCALL"),
-            leakage: false,
+            not_run: Some(super::REFUSED),
+            vmcall: true,
+            checks: self.ran,
             policy: None,
+        })
+    }
+
+    /// After the implementation ran: `Some` when it made no TDCALL (its refusal judged), `None`
+    /// when it made the call, which is then checked as any other. An input failing a check the
+    /// implementation declares must have been refused.
+    #[allow(clippy::too_many_arguments)]
+    fn refusal_or_call<T: core::fmt::Debug>(
+        &mut self,
+        c: &'static VmcallContract,
+        call: &Call,
+        fields: &[(&'static str, u64)],
+        valid: &[(&'static str, u64)],
+        writes: &[(u64, &[u8])],
+        got: &Result<T, VmcallError>,
+        violated: Option<InputCheck>,
+    ) -> Result<Option<Outcome>, Failure> {
+        if self.session.tdcall_count() == 0 {
+            return match got {
+                Err(VmcallError::Input(e)) => self
+                    .judge_refusal(c, call, fields, valid, writes, *e)
+                    .map(Some),
+                // A refusal that gives the status the VMM would: right only if the model,
+                // given the same registers, answers exactly that status.
+                Err(VmcallError::Vmm(VmcallStatus(st))) => {
+                    let answer = self.honest_answer(c, fields, writes);
+                    if answer != Some(*st) || st >> 63 == 0 {
+                        return Err(Failure {
+                            verdict: Verdict::Refusal,
+                            leaf: c.name,
+                            call: format!("{call:?}"),
+                            detail: format!(
+                                "refused with {:?} before any TDCALL; the model, given \
+                                 {fields:x?}, answers {answer:x?}",
+                                VmcallStatus(*st)
+                            ),
+                            table: String::new(),
+                        });
+                    }
+                    self.ran.insert(Verdict::Refusal);
+                    Ok(Some(Outcome {
+                        leaf: c.name,
+                        status: None,
+                        tdcalls: 0,
+                        not_run: Some(super::REFUSED),
+                        vmcall: true,
+                        checks: self.ran,
+                        policy: None,
+                    }))
+                }
+                other => Err(Failure {
+                    verdict: Verdict::Encoding,
+                    leaf: c.name,
+                    call: format!("{call:?}"),
+                    detail: format!("no TDCALL was made and no input refused: returned {other:?}"),
+                    table: String::new(),
+                }),
+            };
         }
-        .vmcall())
+        if let Some(check) = violated.filter(|k| self.wrappers.declares(*k)) {
+            return Err(Failure {
+                verdict: Verdict::Refusal,
+                leaf: c.name,
+                call: format!("{call:?}"),
+                detail: format!(
+                    "the implementation declares the input check {check:?} but passed \
+                     {fields:x?} to the VMM"
+                ),
+                table: String::new(),
+            });
+        }
+        // Not declared, or nothing violated: the VMM's answer is checked as any other.
+        Ok(None)
     }
 
     fn shared_slot(&mut self, m: MemRef) -> u64 {
@@ -371,7 +486,8 @@ impl<W: Wrappers> Oracle<W> {
                     status: None,
                     tdcalls: 0,
                     not_run: Some(if hostile { "hostile" } else { "honest" }),
-                    leakage: false,
+                    vmcall: false,
+                    checks: self.ran,
                     policy: None,
                 })
             }
@@ -382,9 +498,9 @@ impl<W: Wrappers> Oracle<W> {
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.vmcall_info(leaf));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                let want = status_of(&rec)
-                    .map(|_| [Gpr::R11, Gpr::R12, Gpr::R13, Gpr::R14].map(|r| rec.output[r]));
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                let want = status_of(c, &rec)
+                    .map(|_| ["r11", "r12", "r13", "r14"].map(|n| output(c, &rec, n)));
                 self.vmcall_decoding(c, call, &rec, &got, &want)?;
                 Ok(self.vmcall_outcome(c, &rec))
             }
@@ -395,28 +511,27 @@ impl<W: Wrappers> Oracle<W> {
             } => {
                 let c = contract_of(0, sfn::MAP_GPA);
                 let (gpa, len) = self.map_range(page, pages, shared);
-                if gpa & 0xfff != 0 || gpa.checked_add(len).is_none() {
-                    // Not page aligned, or wrapping: the wrapper refuses without a TDCALL.
-                    let (got, _) = under_pressure(seed, || self.wrappers.map_gpa(gpa, len));
-                    let why = InputError::RangeInvalid { start: gpa, len };
-                    self.expect_refusal(c, call, got.map(|_| ()), why)?;
-                    return self.vmcall_rejection(
-                        c,
-                        call,
-                        &[(Gpr::R12, gpa), (Gpr::R13, len)],
-                        why,
-                    );
-                }
                 let fields = move || [("gpa", gpa), ("size", len)];
+                let sb = if shared { self.shared_bit() } else { 0 };
+                let base = self.model().config().accept_region_base;
+                let valid = [("gpa", base | sb), ("size", 4096)];
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.map_gpa(gpa, len));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                let end = gpa + len;
-                let want = match status_of(&rec) {
+                let bad_range =
+                    len == 0 || (gpa | len) & 0xfff != 0 || gpa.checked_add(len).is_none();
+                let violated = bad_range.then_some(InputCheck::MapGpaRange);
+                if let Some(out) =
+                    self.refusal_or_call(c, call, &inputs, &valid, &[], &got, violated)?
+                {
+                    return Ok(out);
+                }
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                let end = gpa.wrapping_add(len);
+                let want = match status_of(c, &rec) {
                     Ok(()) => Ok(MapGpaProgress::Done),
                     Err(VmcallError::Vmm(VmcallStatus::RETRY)) => {
-                        let resume = rec.output[Gpr::R11];
+                        let resume = output(c, &rec, "resume_gpa");
                         if (gpa..end).contains(&resume) && resume & 0xfff == 0 {
                             Ok(MapGpaProgress::Retry { resume })
                         } else {
@@ -542,10 +657,10 @@ impl<W: Wrappers> Oracle<W> {
                     status: self.session.last_record().map(|r| r.output[Gpr::R10]),
                     tdcalls: self.session.tdcall_count(),
                     not_run: None,
-                    leakage: false,
+                    vmcall: true,
+                    checks: self.ran,
                     policy: self.policy,
-                }
-                .vmcall())
+                })
             }
             Call::VmcallGetQuote { buffer, len } => {
                 let c = contract_of(0, sfn::GET_QUOTE);
@@ -558,35 +673,25 @@ impl<W: Wrappers> Oracle<W> {
                 header[16..20].copy_from_slice(&1024u32.to_le_bytes());
                 self.write_arena(gpa, &header);
                 let width = self.gpa_width();
-                let buf = match SharedGpa::new(gpa, width) {
-                    Ok(b) if gpa & 0xfff == 0 => b,
-                    Ok(_) => {
-                        let e = InputError::Misaligned {
-                            value: gpa,
-                            required: 4096,
-                        };
-                        return self.vmcall_rejection(
-                            c,
-                            call,
-                            &[(Gpr::R12, gpa), (Gpr::R13, len)],
-                            e,
-                        );
-                    }
-                    Err(e) => {
-                        return self.vmcall_rejection(
-                            c,
-                            call,
-                            &[(Gpr::R12, gpa), (Gpr::R13, len)],
-                            e,
-                        )
-                    }
-                };
                 let fields = move || [("buffer_gpa", gpa), ("length", len)];
+                let valid_gpa = self.shared_slot(MemRef::SharedSlot(0));
+                let valid = [("buffer_gpa", valid_gpa), ("length", 4096)];
+                let writes: [(u64, &[u8]); 1] = [(valid_gpa, &header)];
+                let buf = match SharedGpa::new(gpa, width) {
+                    Ok(b) => b,
+                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &writes, e),
+                };
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.get_quote(buf, len));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                self.vmcall_decoding(c, call, &rec, &got, &status_of(&rec))?;
+                let violated = (gpa & 0xfff != 0).then_some(InputCheck::QuoteAlignment);
+                if let Some(out) =
+                    self.refusal_or_call(c, call, &inputs, &valid, &writes, &got, violated)?
+                {
+                    return Ok(out);
+                }
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 if self.honest() && got.is_ok() {
                     let st: [u8; 24] = self.arena_bytes(gpa);
                     let done = u64::from_le_bytes(st[8..16].try_into().expect("8 bytes")) == 0;
@@ -598,16 +703,19 @@ impl<W: Wrappers> Oracle<W> {
             }
             Call::VmcallNotify { vector } => {
                 let c = contract_of(0, sfn::SETUP_EVENT_NOTIFY_INTERRUPT);
-                if vector < 32 {
-                    let e = InputError::VectorOutOfRange { value: vector };
-                    return self.vmcall_rejection(c, call, &[(Gpr::R12, vector.into())], e);
-                }
                 let fields = move || [("vector", u64::from(vector))];
+                let valid = [("vector", 32)];
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.setup_event_notify(vector));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                self.vmcall_decoding(c, call, &rec, &got, &status_of(&rec))?;
+                let violated = (vector < 32).then_some(InputCheck::NotifyVector);
+                if let Some(out) =
+                    self.refusal_or_call(c, call, &inputs, &valid, &[], &got, violated)?
+                {
+                    return Ok(out);
+                }
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 if self.honest() && got.is_ok() {
                     let now = self.model().notify_vector();
                     self.vmcall_semantics(c, call, &rec, now == Some(vector), || {
@@ -625,33 +733,6 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract_of(0, sfn::SERVICE);
                 let (cmd, resp) = (self.shared_slot(command), self.shared_slot(response));
                 let width = self.gpa_width();
-                let regs = [
-                    (Gpr::R12, cmd),
-                    (Gpr::R13, resp),
-                    (Gpr::R14, vector.into()),
-                    (Gpr::R15, timeout),
-                ];
-                let typed =
-                    SharedGpa::new(cmd, width).and_then(|a| Ok((a, SharedGpa::new(resp, width)?)));
-                let (a, b) = match typed {
-                    Ok(t) if (cmd | resp) & 0xfff == 0 => t,
-                    Ok(_) => {
-                        let e = InputError::Misaligned {
-                            value: cmd | resp,
-                            required: 4096,
-                        };
-                        return self.vmcall_rejection(c, call, &regs, e);
-                    }
-                    Err(e) => return self.vmcall_rejection(c, call, &regs, e),
-                };
-                let v = match vector {
-                    0 => None,
-                    v if v >= 32 => Some(v),
-                    v => {
-                        let e = InputError::VectorOutOfRange { value: v };
-                        return self.vmcall_rejection(c, call, &regs, e);
-                    }
-                };
                 let fields = move || {
                     [
                         ("command_gpa", cmd),
@@ -660,11 +741,36 @@ impl<W: Wrappers> Oracle<W> {
                         ("timeout", timeout),
                     ]
                 };
+                let valid = [
+                    ("command_gpa", self.shared_slot(MemRef::SharedSlot(0))),
+                    ("response_gpa", self.shared_slot(MemRef::SharedSlot(1))),
+                    ("vector", 0),
+                    ("timeout", timeout),
+                ];
+                let typed =
+                    SharedGpa::new(cmd, width).and_then(|a| Ok((a, SharedGpa::new(resp, width)?)));
+                let (a, b) = match typed {
+                    Ok(t) => t,
+                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &[], e),
+                };
+                let v = (vector != 0).then_some(vector);
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.service(a, b, v, timeout));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                self.vmcall_decoding(c, call, &rec, &got, &status_of(&rec))?;
+                let violated = if (cmd | resp) & 0xfff != 0 {
+                    Some(InputCheck::ServiceAlignment)
+                } else {
+                    (1..32)
+                        .contains(&vector)
+                        .then_some(InputCheck::ServiceVector)
+                };
+                if let Some(out) =
+                    self.refusal_or_call(c, call, &inputs, &valid, &[], &got, violated)?
+                {
+                    return Ok(out);
+                }
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 Ok(self.vmcall_outcome(c, &rec))
             }
             Call::VmcallCpuid { leaf, subleaf } => {
@@ -673,13 +779,13 @@ impl<W: Wrappers> Oracle<W> {
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.cpuid(leaf, subleaf));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 // Each output is a 32-bit register value: the VMM's upper halves are dropped.
-                let want = status_of(&rec).map(|_| CpuidResult {
-                    eax: rec.output[Gpr::R12] as u32,
-                    ebx: rec.output[Gpr::R13] as u32,
-                    ecx: rec.output[Gpr::R14] as u32,
-                    edx: rec.output[Gpr::R15] as u32,
+                let want = status_of(c, &rec).map(|_| CpuidResult {
+                    eax: output(c, &rec, "eax") as u32,
+                    ebx: output(c, &rec, "ebx") as u32,
+                    ecx: output(c, &rec, "ecx") as u32,
+                    edx: output(c, &rec, "edx") as u32,
                 });
                 self.vmcall_decoding(c, call, &rec, &got, &want)?;
                 Ok(self.vmcall_outcome(c, &rec))
@@ -690,8 +796,8 @@ impl<W: Wrappers> Oracle<W> {
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.hlt(blocked));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                self.vmcall_decoding(c, call, &rec, &got, &status_of(&rec))?;
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 Ok(self.vmcall_outcome(c, &rec))
             }
             Call::VmcallIo {
@@ -701,20 +807,6 @@ impl<W: Wrappers> Oracle<W> {
                 value,
             } => {
                 let c = contract_of(0, sfn::INSTRUCTION_IO);
-                let regs = [
-                    (Gpr::R12, size.into()),
-                    (Gpr::R13, write.into()),
-                    (Gpr::R14, port.into()),
-                    (Gpr::R15, if write { value.into() } else { 0 }),
-                ];
-                let sz = match AccessSize::from_bytes(size.into()) {
-                    Ok(s) if size != 8 => s,
-                    Ok(_) => {
-                        let e = InputError::AccessSizeInvalid { value: 8 };
-                        return self.vmcall_rejection(c, call, &regs, e);
-                    }
-                    Err(e) => return self.vmcall_rejection(c, call, &regs, e),
-                };
                 let mask = mask_of(size);
                 let written = if write { u64::from(value) & mask } else { 0 };
                 let fields = move || {
@@ -725,21 +817,42 @@ impl<W: Wrappers> Oracle<W> {
                         ("data", written),
                     ]
                 };
+                let valid = [
+                    ("size", 4),
+                    ("direction", write.into()),
+                    ("port", port.into()),
+                    ("data", if write { value.into() } else { 0 }),
+                ];
+                let sz = match AccessSize::from_bytes(size.into()) {
+                    Ok(s) => s,
+                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &[], e),
+                };
+                let violated = (size == 8).then_some(InputCheck::IoSize);
                 let inputs = fields();
                 black_box(&inputs);
                 if write {
                     let (got, lost) =
                         under_pressure(seed, || self.wrappers.io_write(sz, port, value));
-                    let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                    self.vmcall_decoding(c, call, &rec, &got, &status_of(&rec))?;
+                    if let Some(out) =
+                        self.refusal_or_call(c, call, &inputs, &valid, &[], &got, violated)?
+                    {
+                        return Ok(out);
+                    }
+                    let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                    self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                     Ok(self.vmcall_outcome(c, &rec))
                 } else {
                     let (got, lost) = under_pressure(seed, || self.wrappers.io_read(sz, port));
-                    let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
+                    if let Some(out) =
+                        self.refusal_or_call(c, call, &inputs, &valid, &[], &got, violated)?
+                    {
+                        return Ok(out);
+                    }
+                    let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                     // An IO read of `size` bytes keeps `size` bytes of what the VMM returned.
-                    let want = status_of(&rec).map(|_| (rec.output[Gpr::R11] & mask) as u32);
+                    let want = status_of(c, &rec).map(|_| (output(c, &rec, "data") & mask) as u32);
                     self.vmcall_decoding(c, call, &rec, &got, &want)?;
-                    if self.honest() {
+                    if self.honest() && status_of(c, &rec).is_ok() {
                         let expect = tdx_model::vmm::io_read_value(port) & mask;
                         self.vmcall_semantics(c, call, &rec, got == Ok(expect as u32), || {
                             format!(
@@ -756,8 +869,8 @@ impl<W: Wrappers> Oracle<W> {
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.rdmsr(msr));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                let want = status_of(&rec).map(|_| rec.output[Gpr::R11]);
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                let want = status_of(c, &rec).map(|_| output(c, &rec, "value"));
                 self.vmcall_decoding(c, call, &rec, &got, &want)?;
                 Ok(self.vmcall_outcome(c, &rec))
             }
@@ -767,8 +880,8 @@ impl<W: Wrappers> Oracle<W> {
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.wrmsr(msr, value));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                self.vmcall_decoding(c, call, &rec, &got, &status_of(&rec))?;
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 if self.honest() && got.is_ok() {
                     let now = self.model().msr(msr);
                     self.vmcall_semantics(c, call, &rec, now == Some(value), || {
@@ -786,21 +899,7 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract_of(0, sfn::VE_REQUEST_MMIO);
                 let addr = self.mem_gpa(gpa, 8);
                 let width = self.gpa_width();
-                let regs = [
-                    (Gpr::R12, size.into()),
-                    (Gpr::R13, write.into()),
-                    (Gpr::R14, addr),
-                    (Gpr::R15, if write { value } else { 0 }),
-                ];
-                let sz = match AccessSize::from_bytes(size.into()) {
-                    Ok(s) => s,
-                    Err(e) => return self.vmcall_rejection(c, call, &regs, e),
-                };
-                let g = match SharedGpa::new(addr, width) {
-                    Ok(g) => g,
-                    Err(e) => return self.vmcall_rejection(c, call, &regs, e),
-                };
-                let mask = mask_of(size);
+                let mask = mask_of(size.min(8));
                 let fields = move || {
                     [
                         ("size", size.into()),
@@ -809,18 +908,42 @@ impl<W: Wrappers> Oracle<W> {
                         ("data", if write { value & mask } else { 0 }),
                     ]
                 };
+                let valid = [
+                    ("size", 8),
+                    ("direction", write.into()),
+                    ("gpa", self.shared_slot(MemRef::SharedSlot(0))),
+                    ("data", if write { value } else { 0 }),
+                ];
+                let sz = match AccessSize::from_bytes(size.into()) {
+                    Ok(s) => s,
+                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &[], e),
+                };
+                let g = match SharedGpa::new(addr, width) {
+                    Ok(g) => g,
+                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &[], e),
+                };
                 let inputs = fields();
                 black_box(&inputs);
                 if write {
                     let (got, lost) =
                         under_pressure(seed, || self.wrappers.mmio_write(sz, g, value));
-                    let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                    self.vmcall_decoding(c, call, &rec, &got, &status_of(&rec))?;
+                    if let Some(out) =
+                        self.refusal_or_call(c, call, &inputs, &valid, &[], &got, None)?
+                    {
+                        return Ok(out);
+                    }
+                    let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                    self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                     Ok(self.vmcall_outcome(c, &rec))
                 } else {
                     let (got, lost) = under_pressure(seed, || self.wrappers.mmio_read(sz, g));
-                    let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                    let want = status_of(&rec).map(|_| rec.output[Gpr::R11] & mask);
+                    if let Some(out) =
+                        self.refusal_or_call(c, call, &inputs, &valid, &[], &got, None)?
+                    {
+                        return Ok(out);
+                    }
+                    let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                    let want = status_of(c, &rec).map(|_| output(c, &rec, "data") & mask);
                     self.vmcall_decoding(c, call, &rec, &got, &want)?;
                     Ok(self.vmcall_outcome(c, &rec))
                 }
@@ -831,8 +954,8 @@ impl<W: Wrappers> Oracle<W> {
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.wbinvd(no_invalidate));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
-                self.vmcall_decoding(c, call, &rec, &got, &status_of(&rec))?;
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
+                self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 Ok(self.vmcall_outcome(c, &rec))
             }
             Call::VmcallKvm { nr, args } => {
@@ -859,10 +982,10 @@ impl<W: Wrappers> Oracle<W> {
                         status: None,
                         tdcalls: 0,
                         not_run: Some("rejected before TDCALL"),
-                        leakage: false,
+                        vmcall: true,
+                        checks: self.ran,
                         policy: None,
-                    }
-                    .vmcall());
+                    });
                 }
                 let fields = move || {
                     [
@@ -876,12 +999,12 @@ impl<W: Wrappers> Oracle<W> {
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_pressure(seed, || self.wrappers.kvm_hypercall(nr, args));
-                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, lost)?;
+                let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 let rax = rec.output[Gpr::Rax];
                 let want = if rax != 0 {
                     Err(VmcallError::Module(TdxStatus::from_raw(rax)))
                 } else {
-                    Ok(rec.output[Gpr::R10])
+                    Ok(output(c, &rec, "result"))
                 };
                 self.vmcall_decoding(c, call, &rec, &got, &want)?;
                 Ok(self.vmcall_outcome(c, &rec))
@@ -938,10 +1061,10 @@ impl<W: Wrappers> Oracle<W> {
                     status: None,
                     tdcalls: 0,
                     not_run: Some("rejected before TDCALL"),
-                    leakage: false,
+                    vmcall: true,
+                    checks: self.ran,
                     policy: None,
-                }
-                .vmcall())
+                })
             }
         };
         let msg = &message[..usize::from(len).min(64)];
@@ -1014,9 +1137,33 @@ impl<W: Wrappers> Oracle<W> {
         // never returns, so there is nothing to decode.
         self.session.clear_log();
         self.session.inject_record(rec);
-        let rec = self.vmcall_record(c, call, &inputs, &inputs, seed, 0)?;
+        let rec = self.vmcall_record(c, call, &inputs, &inputs, seed, None)?;
         Ok(self.vmcall_outcome(c, &rec))
     }
+}
+
+/// The values a typed input error names (the rejected input, or both ends of a range).
+fn rejected_values(e: InputError) -> Vec<u64> {
+    match e {
+        InputError::GpaTooWide { value }
+        | InputError::Misaligned { value, .. }
+        | InputError::RtmrIndexOutOfRange { value }
+        | InputError::PageLevelOutOfRange { value }
+        | InputError::FieldIdInvalid { value }
+        | InputError::NotShared { value }
+        | InputError::AccessSizeInvalid { value } => vec![value],
+        InputError::GpaWidthInvalid { value } => vec![value.into()],
+        InputError::VectorOutOfRange { value } => vec![value.into()],
+        InputError::L2VmOutOfRange { value } => vec![value.into()],
+        InputError::RangeInvalid { start, len } => vec![start, len],
+        _ => Vec::new(),
+    }
+}
+
+/// An output field of the call's contract, by name, from the registers written back.
+fn output(c: &VmcallContract, rec: &Record, name: &str) -> u64 {
+    c.output_field(&rec.output, name)
+        .unwrap_or_else(|| panic!("{} has no output field {name}", c.name))
 }
 
 fn names(s: RegSet) -> Vec<&'static str> {
