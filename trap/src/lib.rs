@@ -8,6 +8,7 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod asm_contract;
 pub mod call;
 pub mod campaign;
 pub mod fuzzing;
