@@ -309,6 +309,76 @@ impl LeafContract {
     }
 }
 
+/// Register layouts that depend on another input, so that no one [`InputReg`] can hold their
+/// fields: TDG.VP.INVGLA's RDX is a GLA entry when RCX.LIST = 0 and a GLA_LIST_INFO when LIST =
+/// 1 (TDX Module v1.5 ABI specification, TDG.VP.INVGLA; module 1.5.05 `tdg_vp_invvpid.c`,
+/// `gla_list_entry_t` and `gla_list_info_t`). The contract's `gla_entry_or_list` field is the
+/// whole register; these name its parts.
+pub mod layout {
+    use super::{mbz, v, BitField, FieldKind};
+
+    /// `gla_list_entry_t`: the pages `BASE_GLA`, `BASE_GLA + 4 KiB`, …, `+ LAST_GLA_INDEX`
+    /// pages.
+    pub const GLA_ENTRY: &[BitField] = &[v("last_gla_index", 0, 12), v("base_gla_page", 12, 52)];
+
+    /// `gla_list_info_t`: entries `FIRST_ENTRY .. FIRST_ENTRY + NUM_ENTRIES` of the 4 KiB list
+    /// at `LIST_GPA`.
+    pub const GLA_LIST_INFO: &[BitField] = &[
+        v("first_entry", 0, 9),
+        mbz("reserved0", 9, 3),
+        v("list_gpa_page", 12, 40),
+        v("num_entries", 52, 10),
+        mbz("reserved1", 62, 2),
+    ];
+
+    /// The register value with every `Value` field of `layout` given by name (reserved bits
+    /// zero); `None` if a field is missing, unknown or its value too wide.
+    pub fn pack(layout: &[BitField], values: &[(&str, u64)]) -> Option<u64> {
+        if values.iter().any(|(n, _)| {
+            !layout
+                .iter()
+                .any(|f| f.name == *n && f.kind == FieldKind::Value)
+        }) {
+            return None;
+        }
+        let mut raw = 0;
+        for f in layout.iter().filter(|f| f.kind == FieldKind::Value) {
+            let (_, x) = values.iter().find(|(n, _)| *n == f.name)?;
+            if x & !f.value_mask() != 0 {
+                return None;
+            }
+            raw |= x << f.lsb;
+        }
+        Some(raw)
+    }
+
+    /// Field `name` of `raw` (unshifted). Panics on a name the layout does not have.
+    pub fn get(layout: &[BitField], raw: u64, name: &str) -> u64 {
+        field(layout, name).extract(raw)
+    }
+
+    /// `raw` with field `name` replaced by `value` (truncated to the field's width).
+    pub fn set(layout: &[BitField], raw: u64, name: &str, value: u64) -> u64 {
+        let f = field(layout, name);
+        (raw & !f.reg_mask()) | ((value & f.value_mask()) << f.lsb)
+    }
+
+    /// The reserved (must-be-zero) bits of `raw` that are set.
+    pub fn reserved(layout: &[BitField], raw: u64) -> u64 {
+        layout
+            .iter()
+            .filter(|f| f.kind == FieldKind::MustBeZero)
+            .fold(0, |m, f| m | (raw & f.reg_mask()))
+    }
+
+    fn field<'a>(layout: &'a [BitField], name: &str) -> &'a BitField {
+        layout
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no field {name} in the layout"))
+    }
+}
+
 const fn v(name: &'static str, lsb: u8, width: u8) -> BitField {
     BitField {
         name,

@@ -638,13 +638,14 @@ impl GlaRange {
 #[inline]
 pub fn tdg_vp_invgla(vm: L2Vm, range: GlaRange) -> Result<(), TdxStatus> {
     let rax: u64;
-    // SAFETY: see `crate::leaf`; single mode writes RAX only.
+    // SAFETY: see `crate::leaf`. Single mode writes RAX only, but the leaf's register contract
+    // (one for both modes) lets the module write RDX: declared written, at no cost.
     unsafe {
         asm!(
             tdcall!(),
             inlateout("rax") TDG_VP_INVGLA => rax,
             in("rcx") (vm.get() as u64) << 52,
-            in("rdx") range.raw(),
+            inlateout("rdx") range.raw() => _,
             options(nostack),
         );
     }

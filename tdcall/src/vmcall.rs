@@ -827,7 +827,8 @@ pub struct CpuidResult {
 /// Exposes R10–R15. Spec: GHCI 1.5, TDG.VP.VMCALL\<Instruction.CPUID\>.
 #[inline]
 pub fn cpuid(leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
-    const O: u16 = thin_mask(4);
+    // R11 (the sub-function) carries no output: it is cleared with the rest.
+    const O: u16 = expose::R10 | expose::R12 | expose::R13 | expose::R14 | expose::R15;
     let o = thin_call::<E4, O>(
         0,
         subfunction::INSTRUCTION_CPUID,

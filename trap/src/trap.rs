@@ -10,6 +10,13 @@
 //! the model reports as interrupted, or as a TD exit (which the model's honest VMM then handles),
 //! leaves RIP alone, so the TDCALL executes again, as on real hardware.
 //!
+//! After a TDG.VP.VMCALL the handler also watches what the guest does with the values the
+//! VMM left in exposed registers that carry no output (hygiene): it sets the trap flag, so each
+//! following instruction raises SIGTRAP, and records, per watched register, whether its first
+//! change cleared it (or restored the caller's value with `pop`), until every watched register
+//! changed, a `call` or `ret` ran (control left the code around the TDCALL), or
+//! [`HYGIENE_STEPS`] instructions ran ([`Hygiene`]).
+//!
 //! The handler allocates nothing and takes no lock: the state it uses belongs to the current
 //! thread ([`Session`]) and is reached through a `const` thread-local pointer. It runs on an
 //! alternate signal stack the session installs (so a stack overflow is still reported as one).
@@ -33,6 +40,50 @@ const MAX_REEXECUTIONS: u32 = 10_000;
 
 /// Arithmetic flags (CF, PF, AF, ZF, SF, OF) the module may leave changed.
 const ARITH_FLAGS: u64 = 0x8d5;
+
+/// RFLAGS.TF: a debug trap after each instruction.
+const TRAP_FLAG: u64 = 0x100;
+
+/// Instructions single-stepped after a TDG.VP.VMCALL, at most, to see the exposed registers
+/// that carry no output cleared.
+pub const HYGIENE_STEPS: u32 = 128;
+
+/// What the guest did, after one TDG.VP.VMCALL, with the values the VMM left in the exposed
+/// registers that carry no output (the watched registers; those the VMM left zero are not
+/// watched).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hygiene {
+    /// Registers holding a non-zero VMM value when the TDCALL returned.
+    pub watched: RegSet,
+    /// Watched registers whose first change set them to zero, or restored a saved value with
+    /// `pop`.
+    pub cleared: RegSet,
+    /// Watched registers whose first change wrote another non-zero value (the VMM's value may
+    /// have been copied on); the first such value.
+    pub overwritten: RegSet,
+    /// Instructions stepped.
+    pub steps: u32,
+    /// Why stepping stopped: every watched register changed (`true`), or a `call`/`ret` ran or
+    /// the step budget ran out with some unchanged (`false`).
+    pub all_changed: bool,
+}
+
+impl Hygiene {
+    /// Watched registers that still held the VMM's value when stepping stopped.
+    pub fn left(&self) -> RegSet {
+        self.watched.minus(self.cleared).minus(self.overwritten)
+    }
+}
+
+/// Single-stepping state after a TDG.VP.VMCALL.
+#[derive(Clone, Copy)]
+struct Stepping {
+    active: bool,
+    /// Values of the watched registers when the TDCALL returned.
+    vmm: Regs,
+    prev_rip: u64,
+    result: Hygiene,
+}
 
 /// How one TDCALL execution ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +188,9 @@ pub struct TrapState {
     force: Option<u64>,
     bare: bool,
     fatal_fd: libc::c_int,
+    stepping: Stepping,
+    hygiene: Option<Hygiene>,
+    watch_hygiene: bool,
 }
 
 thread_local! {
@@ -183,6 +237,20 @@ impl Session {
             force: None,
             bare: false,
             fatal_fd: -1,
+            stepping: Stepping {
+                active: false,
+                vmm: Regs { gpr: [0; 16] },
+                prev_rip: 0,
+                result: Hygiene {
+                    watched: RegSet::EMPTY,
+                    cleared: RegSet::EMPTY,
+                    overwritten: RegSet::EMPTY,
+                    steps: 0,
+                    all_changed: false,
+                },
+            },
+            hygiene: None,
+            watch_hygiene: true,
         });
         let state = NonNull::from(Box::leak(state));
         let mut alt_stack = vec![0u8; ALT_STACK_SIZE];
@@ -238,6 +306,21 @@ impl Session {
         let st = unsafe { &mut *self.state.as_ptr() };
         st.count = 0;
         st.completed = 0;
+        st.hygiene = None;
+    }
+
+    /// What the guest did with the VMM's values after the last TDG.VP.VMCALL since
+    /// [`clear_log`](Self::clear_log): `None` if none returned, or watching is off.
+    pub fn hygiene(&self) -> Option<Hygiene> {
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
+        unsafe { (*self.state.as_ptr()).hygiene }
+    }
+
+    /// Whether TDG.VP.VMCALLs are followed by single-stepping for the hygiene check (on by
+    /// default; benchmarks measure both).
+    pub fn set_watch_hygiene(&mut self, on: bool) {
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
+        unsafe { (*self.state.as_ptr()).watch_hygiene = on };
     }
 
     /// How many TDCALLs completed since the last [`clear_log`](Self::clear_log), including
@@ -344,16 +427,23 @@ impl Drop for Session {
     }
 }
 
-static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
+static PREVIOUS: OnceLock<[libc::sigaction; 3]> = OnceLock::new();
 
-/// Installs the SIGSEGV and SIGILL handlers once per process, remembering the dispositions they
-/// replace.
+/// The signals the backend handles, in the order of [`PREVIOUS`].
+const SIGNALS: [libc::c_int; 3] = [libc::SIGSEGV, libc::SIGILL, libc::SIGTRAP];
+
+/// Installs the SIGSEGV, SIGILL and SIGTRAP handlers once per process, remembering the
+/// dispositions they replace.
 pub fn install() {
     PREVIOUS.get_or_init(|| {
-        let mut prev: [libc::sigaction; 2] = unsafe_zeroed();
-        for (i, sig) in [libc::SIGSEGV, libc::SIGILL].into_iter().enumerate() {
+        let mut prev: [libc::sigaction; 3] = unsafe_zeroed();
+        for (i, sig) in SIGNALS.into_iter().enumerate() {
             let mut act: libc::sigaction = unsafe_zeroed();
-            act.sa_sigaction = on_fault as *const () as usize;
+            act.sa_sigaction = if sig == libc::SIGTRAP {
+                on_step as *const () as usize
+            } else {
+                on_fault as *const () as usize
+            };
             // SA_ONSTACK, so that a stack overflow still reaches std's handler; a session gives
             // its thread an alternate stack large enough for the model.
             act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
@@ -425,6 +515,97 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
     forward(sig, info, ctx);
 }
 
+extern "C" fn on_step(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let state = ACTIVE.with(|a| a.get());
+    // SAFETY: `state` is null or this thread's live session state; the interrupted code is the
+    // guest code right after a TDCALL and holds no reference into it.
+    let stepping = !state.is_null() && unsafe { (*state).stepping.active };
+    if !stepping {
+        forward(sig, info, ctx);
+        return;
+    }
+    // SAFETY: as above; the kernel passes a valid ucontext to an SA_SIGINFO handler.
+    let (st, uc) = unsafe { (&mut *state, &mut *(ctx as *mut libc::ucontext_t)) };
+    let gregs = &mut uc.uc_mcontext.gregs;
+    let rip = gregs[libc::REG_RIP as usize] as u64;
+    let s = &mut st.stepping;
+    s.result.steps += 1;
+    // SAFETY: the instruction at `prev_rip` was just fetched and executed: its bytes are
+    // mapped, and `decode_step` reads no further than the bytes that decide its answer.
+    let (popped_reg, leaves) = unsafe { decode_step(s.prev_rip as *const u8) };
+    for r in s.result.left().iter() {
+        let now = gregs[GREG[r.index()] as usize] as u64;
+        if now == s.vmm[r] {
+            continue;
+        }
+        if now == 0 || popped_reg == Some(r.index()) {
+            s.result.cleared = s.result.cleared.with(r);
+        } else {
+            s.result.overwritten = s.result.overwritten.with(r);
+        }
+    }
+    let all_changed = s.result.left().is_empty();
+    if all_changed || leaves || s.result.steps >= HYGIENE_STEPS {
+        s.result.all_changed = all_changed;
+        s.active = false;
+        st.hygiene = Some(s.result);
+        gregs[libc::REG_EFL as usize] &= !(TRAP_FLAG as libc::greg_t);
+    } else {
+        s.prev_rip = rip;
+    }
+}
+
+/// What the instruction at `ip` was, as far as the hygiene watch cares: the GPR a `pop`
+/// restored (`58+r`, REX.B `41 58+r`), and whether it was a `call` or `ret` (control leaves the
+/// code around the TDCALL).
+///
+/// # Safety
+///
+/// `ip` is the start of an instruction that just executed.
+unsafe fn decode_step(ip: *const u8) -> (Option<usize>, bool) {
+    let mut i = 0;
+    let mut rex_b = 0;
+    // Legacy and REX prefixes (an instruction has at most 14 of them).
+    loop {
+        // SAFETY: within the executed instruction (prefixes are part of it).
+        let b = unsafe { ip.add(i).read_volatile() };
+        match b {
+            0x66 | 0x67 | 0xf2 | 0xf3 | 0x2e | 0x3e | 0x26 | 0x36 | 0x64 | 0x65 | 0xf0
+                if i < 14 =>
+            {
+                i += 1
+            }
+            0x40..=0x4f if i < 14 => {
+                rex_b = usize::from(b & 1) * 8;
+                i += 1;
+                // REX is the last prefix.
+                // SAFETY: the opcode byte follows the REX prefix within the instruction.
+                let op = unsafe { ip.add(i).read_volatile() };
+                // SAFETY: forwarded from the caller.
+                return unsafe { classify(ip, i, op, rex_b) };
+            }
+            // SAFETY: forwarded from the caller.
+            op => return unsafe { classify(ip, i, op, rex_b) },
+        }
+    }
+}
+
+/// # Safety
+///
+/// As [`decode_step`]; `op` is the opcode byte at `ip + at`.
+unsafe fn classify(ip: *const u8, at: usize, op: u8, rex_b: usize) -> (Option<usize>, bool) {
+    match op {
+        0x58..=0x5f => (Some(usize::from(op - 0x58) + rex_b), false),
+        0xc2 | 0xc3 | 0xca | 0xcb | 0xe8 => (None, true),
+        0xff => {
+            // SAFETY: FF is followed by its ModRM byte within the same instruction.
+            let modrm = unsafe { ip.add(at + 1).read_volatile() };
+            (None, matches!((modrm >> 3) & 7, 2 | 3))
+        }
+        _ => (None, false),
+    }
+}
+
 /// One line on stderr when a #GP/#UD inside a session is not a TDCALL, before it goes on to
 /// the previous disposition. Formats without allocating.
 fn report_foreign_fault(rip: u64) {
@@ -457,6 +638,12 @@ fn next_random(rng: &mut u64) -> u64 {
 }
 
 fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
+    // A TDCALL reached while stepping after the previous one ends that watch.
+    if st.stepping.active {
+        st.stepping.active = false;
+        st.hygiene = Some(st.stepping.result);
+        gregs[libc::REG_EFL as usize] &= !(TRAP_FLAG as libc::greg_t);
+    }
     let mut input = Regs::default();
     for (i, g) in GREG.iter().enumerate() {
         input.gpr[i] = gregs[*g as usize] as u64;
@@ -521,9 +708,41 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             for (i, g) in GREG.iter().enumerate() {
                 gregs[*g as usize] = out.gpr[i] as libc::greg_t;
             }
-            let flags = (rflags_in & !ARITH_FLAGS) | (next_random(&mut st.rng) & ARITH_FLAGS);
-            gregs[libc::REG_EFL as usize] = flags as libc::greg_t;
+            let mut flags = (rflags_in & !ARITH_FLAGS) | (next_random(&mut st.rng) & ARITH_FLAGS);
             gregs[libc::REG_RIP as usize] += TDCALL_BYTES.len() as libc::greg_t;
+            // A TDG.VP.VMCALL the VMM answered: watch the exposed registers that carry no
+            // output and hold a VMM value.
+            if rax == 0 && out[Gpr::Rax] == 0 && st.watch_hygiene && st.fatal_fd < 0 {
+                let outputs = vmcall_lookup(input[Gpr::R10], input[Gpr::R11])
+                    .map_or(RegSet::of(&[Gpr::R10]), |v| v.output_regs());
+                let exposed = RegSet(input[Gpr::Rcx] as u16).minus(RegSet::of(&[
+                    Gpr::Rax,
+                    Gpr::Rcx,
+                    Gpr::Rsp,
+                ]));
+                let watched = RegSet(
+                    exposed
+                        .minus(outputs)
+                        .iter()
+                        .filter(|r| out[*r] != 0)
+                        .fold(0u16, |m, r| m | 1 << r.index()),
+                );
+                let result = Hygiene {
+                    watched,
+                    ..Hygiene::default()
+                };
+                st.hygiene = Some(result);
+                if !watched.is_empty() {
+                    st.stepping = Stepping {
+                        active: true,
+                        vmm: out,
+                        prev_rip: gregs[libc::REG_RIP as usize] as u64,
+                        result,
+                    };
+                    flags |= TRAP_FLAG;
+                }
+            }
+            gregs[libc::REG_EFL as usize] = flags as libc::greg_t;
             rec.output = out;
             rec.rflags_out = flags;
             st.reexecutions = 0;
@@ -580,7 +799,7 @@ fn die(msg: &[u8]) -> ! {
 }
 
 fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
-    let idx = usize::from(sig != libc::SIGSEGV);
+    let idx = SIGNALS.iter().position(|s| *s == sig).unwrap_or(0);
     let prev = match PREVIOUS.get() {
         Some(p) => p[idx],
         None => unsafe_zeroed(),

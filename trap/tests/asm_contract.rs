@@ -38,19 +38,10 @@ fn check_file(rel: &str) -> Vec<BlockReport> {
 
 /// Disagreements between `tdcall` and the model found by this check, kept visible here rather
 /// than hidden in the rule: (file, function, contract, registers missing as written). Each
-/// must still occur; fixing one means deleting its row.
-///
-/// TDG.VP.INVGLA single mode: the model's contract has one may-modify set for both modes
-/// (RAX, RDX), and the trap backend randomises RDX when such a call fails. Its RDX output is
-/// written in list mode only (the contract's own description, "LIST = 0: unchanged", and
-/// `TdxModule::vp_invgla`). `tdg_vp_invgla` declares RDX input-only, relying on that
-/// mode-specific guarantee, which the contract's `may_modify` does not express.
-const KNOWN_DISAGREEMENTS: &[(&str, &str, &str, &[Gpr])] = &[(
-    "tdcall/src/leaf15.rs",
-    "tdg_vp_invgla",
-    "TDG.VP.INVGLA (leaf 27, version 0)",
-    &[Gpr::Rdx],
-)];
+/// must still occur; fixing one means deleting its row. None today (the one this check found,
+/// `tdg_vp_invgla` declaring RDX input-only while the leaf's one contract for both modes lets
+/// the module write it, is fixed).
+const KNOWN_DISAGREEMENTS: &[(&str, &str, &str, &[Gpr])] = &[];
 
 #[test]
 fn production_blocks_match_the_model() {

@@ -40,7 +40,8 @@ UINT64 EFIAPI TdCall(UINT64 Leaf, UINT64 Arg1, UINT64 Arg2, UINT64 Arg3, VOID *R
 /*
  * The body of TdVmCall: tdcall_regs_preamble (RAX = 0, RCX = mask, R10 = 0, RBX, RSI, RDI,
  * RDX, RBP, R8, R9 zeroed), TDCALL, then RAX = R10 if RAX was 0, *Results = R11, and
- * tdcall_regs_postamble (RCX, RDX, R8–R11 cleared; RBX, RSI, RDI cleared then restored).
+ * tdcall_regs_postamble (RCX, RDX, R8–R11 cleared; RBX, RSI, RDI cleared then restored; R10
+ * and R11 cleared after their values are used).
  */
 static inline __attribute__((always_inline)) UINT64
 td_vm_call(UINT64 mask, int r11_on_error, UINT64 Leaf, UINT64 Arg1, UINT64 Arg2, UINT64 Arg3,
@@ -82,6 +83,8 @@ td_vm_call(UINT64 mask, int r11_on_error, UINT64 Leaf, UINT64 Arg1, UINT64 Arg2,
 		if (Results != 0 && (r11_on_error || rax == 0))
 			*(UINT64 *)Results = r11;
 	}
+	/* tdcall_regs_postamble clears R10 and R11 once their values are used. */
+	__asm__ volatile("xorl %%r10d, %%r10d\n\txorl %%r11d, %%r11d" ::: "r10", "r11");
 	return rax;
 }
 

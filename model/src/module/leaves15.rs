@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 use sha2::{Digest, Sha384};
 
 use super::{report_offsets, PageState, Step, TdxModule, PAGES_PER_2M, PAGE_2M, PAGE_4K};
+use crate::contract::layout::{self, GLA_ENTRY, GLA_LIST_INFO};
 use crate::field_id::{FieldId, CONTEXT_CODE_MASK, CONTEXT_TD, NULL, RESERVED_MASK};
 use crate::memory::GuestMemory;
 use crate::metadata::{self, MdEntry, CPUID_CLASS_CODE, TD_FIELDS};
@@ -1111,8 +1112,8 @@ impl TdxModule {
     /// Invalidate one GLA list entry (`invvpid_gla_list_entry()`): pages base, base + 1, …,
     /// base + LAST_GLA_INDEX (bits 11:0); a non-canonical page → `TDX_GLA_NOT_CANONICAL`.
     fn invgla_entry(&mut self, entry: u64) -> Result<(), Step> {
-        let mut la = entry & !0xFFF;
-        for _ in 0..=(entry & 0xFFF) {
+        let mut la = layout::get(GLA_ENTRY, entry, "base_gla_page") << 12;
+        for _ in 0..=layout::get(GLA_ENTRY, entry, "last_gla_index") {
             if !canonical(la) {
                 return Err(Step::Status(status::TDX_GLA_NOT_CANONICAL));
             }
@@ -1153,13 +1154,12 @@ impl TdxModule {
                 Err(s) => s,
             };
         }
-        let mut first = rdx & 0x1FF;
-        let mut count = rdx >> 52 & 0x3FF;
-        let reserved = rdx & (0xE00 | 0xC000_0000_0000_0000);
-        if reserved != 0 || first + count > 512 {
+        let mut first = layout::get(GLA_LIST_INFO, rdx, "first_entry");
+        let mut count = layout::get(GLA_LIST_INFO, rdx, "num_entries");
+        if layout::reserved(GLA_LIST_INFO, rdx) != 0 || first + count > 512 {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
         }
-        let list_gpa = rdx & 0x000F_FFFF_FFFF_F000;
+        let list_gpa = layout::get(GLA_LIST_INFO, rdx, "list_gpa_page") << 12;
         if !self.gpa_valid(list_gpa, true) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
         }
@@ -1183,7 +1183,8 @@ impl TdxModule {
                 interrupted = true;
             }
         }
-        out[Gpr::Rdx] = (rdx & !0x1FF & !(0x3FF << 52)) | first | count << 52;
+        let progress = layout::set(GLA_LIST_INFO, rdx, "first_entry", first);
+        out[Gpr::Rdx] = layout::set(GLA_LIST_INFO, progress, "num_entries", count);
         if interrupted {
             Step::InterruptedWithProgress
         } else {

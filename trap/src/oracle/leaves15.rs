@@ -5,6 +5,7 @@ use tdcall::leaf15::{
     ServtdError,
 };
 use tdcall::{AcceptPage, AlignedGpa, FieldId, Gpa, PageLevel, TdxStatus};
+use tdx_model::contract::layout::{pack, GLA_ENTRY, GLA_LIST_INFO};
 use tdx_model::contract::LeafContract;
 use tdx_model::metadata::MdEntry;
 use tdx_model::metadata15::{SYS_FIELDS, VP_FIELDS, VP_FIELDS_BASE};
@@ -693,11 +694,22 @@ impl<W: Wrappers> Oracle<W> {
             }
             Call::Invgla { vm, base, pages } => {
                 let c = contract(leaf::TDG_VP_INVGLA, 0);
-                let entry = base | u64::from(pages.max(1) - 1) & 0xfff;
+                // The GLA entry from the call's own base and page count, by the contract's
+                // layout; a range it cannot express (unaligned base, no pages or too many) has
+                // no TDCALL and nothing to compare.
+                let entry = (base & 0xfff == 0)
+                    .then(|| {
+                        let last = u64::from(pages).checked_sub(1)?;
+                        pack(
+                            GLA_ENTRY,
+                            &[("last_gla_index", last), ("base_gla_page", base >> 12)],
+                        )
+                    })
+                    .flatten();
                 let fields = [
                     ("list", 0),
                     ("vm_index", u64::from(vm)),
-                    ("gla_entry_or_list", entry),
+                    ("gla_entry_or_list", entry.unwrap_or(0)),
                 ];
                 let v = match L2Vm::new(vm) {
                     Ok(v) => v,
@@ -705,15 +717,9 @@ impl<W: Wrappers> Oracle<W> {
                         return self.check_rejection(c, call, &fields, e, INVALID, Some("vm_index"))
                     }
                 };
-                // A range the entry cannot express (unaligned base, no pages) has no TDCALL.
-                let Ok(range) = GlaRange::new(base, pages) else {
-                    return Ok(self.not_run(c, "unencodable input"));
+                let (Some(_), Ok(range)) = (entry, GlaRange::new(base, pages)) else {
+                    return Ok(self.not_run(c, super::UNENCODABLE));
                 };
-                let fields = [
-                    ("list", 0),
-                    ("vm_index", u64::from(vm)),
-                    ("gla_entry_or_list", range.raw()),
-                ];
                 let before = self.model().invgla_pages();
                 let (rec, got) = self.leaf(
                     c,
@@ -755,7 +761,23 @@ impl<W: Wrappers> Oracle<W> {
                         ARENA_SIZE - ((gpa & !0xfff).wrapping_sub(arena) as usize).min(ARENA_SIZE),
                     )],
                 );
-                let info = u64::from(first) | (gpa & !0xfff) | u64::from(count) << 52;
+                // GLA_LIST_INFO by the contract's layout; bits 11:0 of the list GPA, or a first
+                // entry or count wider than its field, have no place in it.
+                let info = (gpa & 0xfff == 0)
+                    .then(|| {
+                        pack(
+                            GLA_LIST_INFO,
+                            &[
+                                ("first_entry", u64::from(first)),
+                                ("list_gpa_page", gpa >> 12),
+                                ("num_entries", u64::from(count)),
+                            ],
+                        )
+                    })
+                    .flatten();
+                let Some(info) = info else {
+                    return Ok(self.not_run(c, super::UNENCODABLE));
+                };
                 let fields = [
                     ("list", 1),
                     ("vm_index", u64::from(vm)),
@@ -769,8 +791,7 @@ impl<W: Wrappers> Oracle<W> {
                 };
                 let l = match AlignedGpa::<4096>::new(gpa) {
                     Ok(l) => l,
-                    // Bits 11:0 of the list GPA have no place in GLA_LIST_INFO.
-                    Err(_) => return Ok(self.not_run(c, "unencodable input")),
+                    Err(_) => return Ok(self.not_run(c, super::UNENCODABLE)),
                 };
                 let gl = match GlaList::new(l, first, count) {
                     Ok(g) => g,

@@ -107,12 +107,19 @@ impl<W: Wrappers> Oracle<W> {
         // registers are all zero leaks nothing: policy, for implementations that choose it.
         let extra = selected.minus(c.exposed);
         let zero_filled = extra.iter().all(|r| rec.input[r] == 0);
-        let wider_by_policy = !W::EXACT_MASK
-            && c.exposed.minus(selected).is_empty()
-            && !extra.is_empty()
-            && zero_filled;
+        // A register of the contract left unexposed leaks nothing when the call's input
+        // there is zero (a missing output is the decoding check's business).
+        let missing = c.exposed.minus(selected);
+        let mut contract_inputs = tdx_model::Regs::default();
+        c.prepare(&mut contract_inputs);
+        for (n, v) in inputs {
+            c.set_input_field(&mut contract_inputs, n, *v);
+        }
+        let narrower_ok = missing.iter().all(|r| contract_inputs[r] == 0);
+        let wider_by_policy = !W::EXACT_MASK && !extra.is_empty() && zero_filled;
         if rcx >> 16 != 0
-            || (selected != c.exposed && !wider_by_policy)
+            || (!extra.is_empty() && !wider_by_policy)
+            || !narrower_ok
             || selected.contains(Gpr::Rbp)
         {
             return Err(fail(
@@ -234,6 +241,27 @@ impl<W: Wrappers> Oracle<W> {
             }
         }
         self.ran.insert(Verdict::Leakage);
+        // Hygiene: the VMM's values in exposed registers that carry no output were cleared
+        // before control left the straight-line code after the TDCALL. Counted only when a
+        // watched register held a non-zero VMM value (otherwise nothing could have failed).
+        if let Some(h) = self.session.hygiene().filter(|h| !h.watched.is_empty()) {
+            let bad = h.overwritten.union(h.left());
+            if !bad.is_empty() {
+                return Err(fail(
+                    Verdict::Hygiene,
+                    format!(
+                        "after the TDCALL, {:?} (exposed, no output) kept the VMM's value and \
+                         {:?} got another non-zero value instead of being cleared, within {} \
+                         straight-line instructions",
+                        names(h.left()),
+                        names(h.overwritten),
+                        h.steps
+                    ),
+                    Some(&rec),
+                ));
+            }
+            self.ran.insert(Verdict::Hygiene);
+        }
         Ok(rec)
     }
 
