@@ -104,3 +104,42 @@ fn invgla_list_rdx_input_only_is_caught() {
         Verdict::Clobbers,
     );
 }
+
+#[test]
+fn dropped_notify_vector_check_is_caught() {
+    caught(
+        DropsInputChecks,
+        Target::VmcallSetupEventNotifyInterrupt,
+        Verdict::Refusal,
+    );
+}
+
+#[test]
+fn dropped_service_checks_are_caught() {
+    caught(DropsInputChecks, Target::VmcallService, Verdict::Refusal);
+}
+
+#[test]
+fn dropped_quote_alignment_check_is_caught() {
+    caught(DropsInputChecks, Target::VmcallGetQuote, Verdict::Refusal);
+}
+
+#[test]
+fn dropped_io_size_check_is_caught() {
+    caught(DropsInputChecks, Target::VmcallIo, Verdict::Refusal);
+}
+
+#[test]
+fn uncleared_exposed_registers_are_caught() {
+    caught(KeepsVmmValues, Target::VmcallHlt, Verdict::Hygiene);
+}
+
+#[test]
+fn wrong_effect_on_the_report_is_caught() {
+    caught(ReportScribbles, Target::LeafReport, Verdict::Semantics);
+}
+
+#[test]
+fn truncated_gla_base_is_caught() {
+    caught(TruncatesGlaRange, Target::LeafInvgla, Verdict::Encoding);
+}

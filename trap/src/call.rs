@@ -32,7 +32,7 @@
 //! | `AttrWr` | PageRef, u8 level (as `Accept`), u64 attributes, u64 flags |
 //! | `VpEnter` | u8 VM (mod 5), u8 invalidation (mod 4), MemRef state, bool pending interrupt |
 //! | `Invept` | u8 bitmap |
-//! | `Invgla` | u8 VM (mod 5), u64 base, u16 pages (mod 4097) |
+//! | `Invgla` | u8 VM (mod 5), u64 base (bits 1:0 ≠ 0: bits 11:0 cleared, a page-aligned GLA), u16 pages (mod 4097) |
 //! | `InvglaList` | u8 VM (mod 5), MemRef list, u16 first (mod 600), u16 count (mod 600), u8 interrupts (mod 4) |
 //! | `SetVmm` | bool hostile, u64 seed |
 //! | `VmcallInfo` | u8 leaf (mod 4) |
@@ -1028,7 +1028,11 @@ fn call(u: &mut Unstructured<'_>, kind: Kind) -> arbitrary::Result<Call> {
         },
         Kind::Invgla => Call::Invgla {
             vm: u8::arbitrary(u)? % 5,
-            base: u64::arbitrary(u)?,
+            // Mostly page aligned, so that most calls reach the TDCALL.
+            base: match u64::arbitrary(u)? {
+                b if b & 3 != 0 => b & !0xfff,
+                b => b,
+            },
             pages: u16::arbitrary(u)? % 4097,
         },
         Kind::InvglaList => Call::InvglaList {
@@ -1369,7 +1373,9 @@ fn encode_call(c: &Call, o: &mut Vec<u8>) {
         Call::Invept { vms } => o.push(*vms),
         Call::Invgla { vm, base, pages } => {
             o.push(*vm);
-            o.extend(base.to_le_bytes());
+            // A page-aligned base as "bits 1:0 set"; any other base as itself.
+            let b = if base & 0xfff == 0 { base | 1 } else { *base };
+            o.extend(b.to_le_bytes());
             o.extend(pages.to_le_bytes());
         }
         Call::InvglaList {

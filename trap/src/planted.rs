@@ -8,10 +8,10 @@
 
 use core::arch::asm;
 
-use tdcall::leaf15::{EnterInvalidate, GlaList, L2Exit, L2Vm, ServtdError, TdUuid};
+use tdcall::leaf15::{EnterInvalidate, GlaList, GlaRange, L2Exit, L2Vm, ServtdError, TdUuid};
 use tdcall::vmcall::{
-    expose, subfunction, tdvmcall_thin, AccessSize, CpuidResult, MapGpaProgress, VmcallError,
-    VmcallStatus,
+    expose, subfunction, tdvmcall_thin, AccessSize, CpuidResult, MapGpaProgress, SharedGpa,
+    VmcallError, VmcallStatus,
 };
 use tdcall::{
     AcceptPage, Accepted, AlignedGpa, FieldId, PageLevel, StatusCode, TdAttributes, TdInfo,
@@ -19,7 +19,7 @@ use tdcall::{
 use tdcall::{TdxStatus, VeInfo};
 
 use crate::oracle::Verdict;
-use crate::wrappers::Wrappers;
+use crate::wrappers::{InputCheck, Wrappers};
 
 /// TDG.VP.INFO without R11 among the registers it declares written.
 pub struct MissingClobber;
@@ -181,7 +181,7 @@ impl Wrappers for LosesOperand {
 
 /// The planted bugs with the verdict expected to catch each and the fuzz target whose
 /// inputs reach it.
-pub const PLANTED: [(&str, Verdict, crate::call::Target); 13] = [
+pub const PLANTED: [(&str, Verdict, crate::call::Target); 20] = [
     (
         MissingClobber::NAME,
         Verdict::Clobbers,
@@ -245,6 +245,41 @@ pub const PLANTED: [(&str, Verdict, crate::call::Target); 13] = [
     (
         InvglaListRdxInputOnly::NAME,
         Verdict::Clobbers,
+        crate::call::Target::LeafInvgla,
+    ),
+    (
+        DropsInputChecks::NAME,
+        Verdict::Refusal,
+        crate::call::Target::VmcallSetupEventNotifyInterrupt,
+    ),
+    (
+        DropsInputChecks::NAME,
+        Verdict::Refusal,
+        crate::call::Target::VmcallService,
+    ),
+    (
+        DropsInputChecks::NAME,
+        Verdict::Refusal,
+        crate::call::Target::VmcallGetQuote,
+    ),
+    (
+        DropsInputChecks::NAME,
+        Verdict::Refusal,
+        crate::call::Target::VmcallIo,
+    ),
+    (
+        KeepsVmmValues::NAME,
+        Verdict::Hygiene,
+        crate::call::Target::VmcallHlt,
+    ),
+    (
+        ReportScribbles::NAME,
+        Verdict::Semantics,
+        crate::call::Target::LeafReport,
+    ),
+    (
+        TruncatesGlaRange::NAME,
+        Verdict::Encoding,
         crate::call::Target::LeafInvgla,
     ),
 ];
@@ -521,5 +556,171 @@ impl Wrappers for InvglaListRdxInputOnly {
         } else {
             Err(TdxStatus::from_raw(rax))
         }
+    }
+}
+
+/// The GHCI input checks of `tdcall` deleted (SetupEventNotifyInterrupt and Service vectors,
+/// GetQuote and Service alignment, IO size), while still declaring them: each such input
+/// reaches the VMM.
+pub struct DropsInputChecks;
+
+/// Status of a thin call's outputs (R10 first).
+fn thin_status(o: Result<[u64; 6], TdxStatus>) -> Result<[u64; 6], VmcallError> {
+    let o = o.map_err(VmcallError::Module)?;
+    match o[0] {
+        0 => Ok(o),
+        s => Err(VmcallError::Vmm(VmcallStatus(s))),
+    }
+}
+
+impl Wrappers for DropsInputChecks {
+    const NAME: &'static str = "planted: the four GHCI input checks deleted";
+
+    fn declares(&self, check: InputCheck) -> bool {
+        crate::wrappers::Production.declares(check)
+    }
+
+    #[inline(always)]
+    fn setup_event_notify(&self, vector: u8) -> Result<(), VmcallError> {
+        let regs = [0, subfunction::SETUP_EVENT_NOTIFY_INTERRUPT, vector.into(), 0, 0, 0];
+        // SAFETY: R10-R12 only, as the production wrapper.
+        thin_status(unsafe { tdvmcall_thin::<0x1c00, 0x0400>(regs) }).map(|_| ())
+    }
+
+    #[inline(always)]
+    fn service(
+        &self,
+        command: SharedGpa,
+        response: SharedGpa,
+        vector: Option<u8>,
+        timeout: u64,
+    ) -> Result<(), VmcallError> {
+        let regs = [
+            0,
+            subfunction::SERVICE,
+            command.raw(),
+            response.raw(),
+            vector.map_or(0, u64::from),
+            timeout,
+        ];
+        // SAFETY: R10-R15 only, as the production wrapper.
+        thin_status(unsafe { tdvmcall_thin::<0xfc00, 0x0400>(regs) }).map(|_| ())
+    }
+
+    #[inline(always)]
+    fn get_quote(&self, buffer: SharedGpa, len: u64) -> Result<(), VmcallError> {
+        let regs = [0, subfunction::GET_QUOTE, buffer.raw(), len, 0, 0];
+        // SAFETY: R10-R13 only, as the production wrapper.
+        thin_status(unsafe { tdvmcall_thin::<0x3c00, 0x0400>(regs) }).map(|_| ())
+    }
+
+    #[inline(always)]
+    fn io_read(&self, size: AccessSize, port: u16) -> Result<u32, VmcallError> {
+        let regs = [0, subfunction::INSTRUCTION_IO, size as u64, 0, port.into(), 0];
+        // SAFETY: R10-R15 only, as the production wrapper.
+        let o = thin_status(unsafe { tdvmcall_thin::<0xfc00, 0x0c00>(regs) })?;
+        Ok((o[1] & size.mask()) as u32)
+    }
+
+    #[inline(always)]
+    fn io_write(&self, size: AccessSize, port: u16, value: u32) -> Result<(), VmcallError> {
+        let regs = [
+            0,
+            subfunction::INSTRUCTION_IO,
+            size as u64,
+            1,
+            port.into(),
+            u64::from(value) & size.mask(),
+        ];
+        // SAFETY: R10-R15 only, as the production wrapper.
+        thin_status(unsafe { tdvmcall_thin::<0xfc00, 0x0400>(regs) }).map(|_| ())
+    }
+}
+
+/// Instruction.HLT whose trampoline clears nothing after the call (a `keep` that keeps every
+/// register): R11 and R12 still hold what the VMM left there.
+pub struct KeepsVmmValues;
+
+impl Wrappers for KeepsVmmValues {
+    const NAME: &'static str = "planted: Instruction.HLT leaves the VMM's R11 and R12";
+
+    #[inline(always)]
+    fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
+        let (rax, r10): (u64, u64);
+        // SAFETY: registers declared correctly; the defect is the missing clearing.
+        unsafe {
+            asm!(
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") 0x1c00u64 => _,
+                inlateout("r10") 0u64 => r10,
+                inlateout("r11") subfunction::INSTRUCTION_HLT => _,
+                inlateout("r12") u64::from(interrupts_blocked) => _,
+                options(nostack),
+            );
+        }
+        if rax != 0 {
+            return Err(VmcallError::Module(TdxStatus::from_raw(rax)));
+        }
+        match r10 {
+            0 => Ok(()),
+            s => Err(VmcallError::Vmm(VmcallStatus(s))),
+        }
+    }
+}
+
+/// TDG.MR.REPORT that, after a successful call, clears the first byte of the report it asked
+/// for (a wrong effect on guest memory, with the TDCALL and its decoding right).
+pub struct ReportScribbles;
+
+impl Wrappers for ReportScribbles {
+    const NAME: &'static str = "planted: TDG.MR.REPORT scribbles on the report";
+
+    #[inline(always)]
+    unsafe fn report(
+        &self,
+        report: AlignedGpa<1024>,
+        data: AlignedGpa<64>,
+        subtype: u8,
+    ) -> Result<(), TdxStatus> {
+        // SAFETY: forwarded from the caller.
+        let r = unsafe { tdcall::tdg_mr_report(report, data, subtype) };
+        if let (Ok(()), Some((base, size))) = (r, crate::trap::current_arena()) {
+            let at = report.raw();
+            if at >= base && at < base + size as u64 {
+                // SAFETY: inside the session's arena (GPA = address), which the caller owns
+                // for the call (`report`'s contract); only ever run against the trap backend.
+                unsafe { (at as *mut u8).write_volatile(0x5a) };
+            }
+        }
+        r
+    }
+}
+
+/// TDG.VP.INVGLA (single mode) building its GLA entry with the base truncated to 48 bits (a
+/// wrong field layout: `BASE_GLA` is bits 63:12).
+pub struct TruncatesGlaRange;
+
+impl Wrappers for TruncatesGlaRange {
+    const NAME: &'static str = "planted: TDG.VP.INVGLA truncates the base GLA to 48 bits";
+
+    #[inline(always)]
+    fn invgla(&self, vm: L2Vm, range: GlaRange) -> Result<(), TdxStatus> {
+        let entry = range.raw() & 0x0000_ffff_ffff_ffff;
+        let rax: u64;
+        // SAFETY: registers declared as the production wrapper; the defect is the entry.
+        unsafe {
+            asm!(
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                inlateout("rax") 27u64 => rax,
+                in("rcx") (vm.get() as u64) << 52,
+                inlateout("rdx") entry => _,
+                options(nostack),
+            );
+        }
+        if rax != 0 {
+            return Err(TdxStatus::from_raw(rax));
+        }
+        Ok(())
     }
 }

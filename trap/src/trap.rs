@@ -413,6 +413,15 @@ impl Session {
     }
 }
 
+/// The arena of this thread's session as (GPA, size), if one is active: for harness code that
+/// must write only memory the session owns.
+pub fn current_arena() -> Option<(u64, usize)> {
+    let st = ACTIVE.with(|a| a.get());
+    // SAFETY: reads one plain field of this thread's live session state; no reference into it
+    // is held by the caller (harness code between TDCALLs).
+    (!st.is_null()).then(|| (unsafe { (*st).memory.base } as u64, ARENA_SIZE))
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         ACTIVE.with(|a| a.set(ptr::null_mut()));
