@@ -828,7 +828,7 @@ pub struct CpuidResult {
 #[inline]
 pub fn cpuid(leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
     // R11 (the sub-function) carries no output: it is cleared with the rest.
-    const O: u16 = expose::R10 | expose::R12 | expose::R13 | expose::R14 | expose::R15;
+    const O: u16 = E4 & !expose::R11;
     let o = thin_call::<E4, O>(
         0,
         subfunction::INSTRUCTION_CPUID,
