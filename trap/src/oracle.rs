@@ -1391,6 +1391,7 @@ impl<W: Wrappers> Oracle<W> {
                 });
             }
         }
+        self.ran.insert(Verdict::Encoding);
         if lost != 0 {
             return Err(self.fail(
                 Verdict::Clobbers,
@@ -1399,6 +1400,7 @@ impl<W: Wrappers> Oracle<W> {
                 format!("values live across accept_range were overwritten (slots {lost:#06x})"),
             ));
         }
+        self.ran.insert(Verdict::Clobbers);
         // Inside the accept region the honest VMM resolves every TD exit and nothing is busy:
         // the model never fails a well-formed accept there, so the helper must succeed.
         let stats = match got {
@@ -1441,6 +1443,7 @@ impl<W: Wrappers> Oracle<W> {
                 format!("accept_range reports {stats:?} ({reported} pages); {newly} were accepted"),
             ));
         }
+        self.ran.insert(Verdict::Semantics);
         Ok(Outcome {
             leaf: NAME,
             status: self.session.last_record().map(|r| r.output[Gpr::Rax]),
@@ -1681,6 +1684,44 @@ impl tdx_model::GuestMemory for ZeroMemory {
     fn write(&mut self, _gpa: u64, _data: &[u8]) -> bool {
         true
     }
+}
+
+/// The leaves and sub-functions that have no guest-visible effect for the semantics check to
+/// compare, with why: their semantics column reads "n/a", not "—".
+pub const NO_GUEST_EFFECT: &[(&str, &str)] = &[
+    (
+        "Instruction.HLT",
+        "halts the vCPU until an interrupt: nothing the guest reads back",
+    ),
+    (
+        "Instruction.WBINVD",
+        "writes back caches: nothing the guest reads back",
+    ),
+    (
+        "Service",
+        "the honest VMM answers without writing the response page (the GHCI leaves the \
+         command's meaning to the service)",
+    ),
+    (
+        "KVM hypercall",
+        "vendor-specific: the model answers by status, with no state",
+    ),
+    (
+        "ReportFatalError",
+        "does not return: the TD ends (checked up to the TDCALL in a child process)",
+    ),
+    (
+        FORCED,
+        "a status the module was made to return instead of its own: decoding only",
+    ),
+];
+
+/// Why `leaf` has no guest-visible effect, if it has none ([`NO_GUEST_EFFECT`]).
+pub fn no_guest_effect(leaf: &str) -> Option<&'static str> {
+    NO_GUEST_EFFECT
+        .iter()
+        .find(|(l, _)| *l == leaf)
+        .map(|(_, why)| *why)
 }
 
 /// Report name of calls whose status the module was made to replace.
