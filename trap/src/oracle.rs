@@ -114,6 +114,24 @@ impl Checks {
     pub fn iter(self) -> impl Iterator<Item = Verdict> {
         Verdict::ALL.into_iter().filter(move |v| self.contains(*v))
     }
+
+    /// The checks in both sets.
+    pub const fn intersection(self, o: Checks) -> Checks {
+        Checks(self.0 & o.0)
+    }
+
+    /// Every check, as a set.
+    pub const ALL: Checks = Checks((1 << Verdict::ALL.len()) - 1);
+
+    /// The short names of the checks, joined by `+` ("none" for no check).
+    pub fn names(self) -> String {
+        let v: Vec<&str> = self.iter().map(Verdict::name).collect();
+        if v.is_empty() {
+            "none".into()
+        } else {
+            v.join("+")
+        }
+    }
 }
 
 /// A failed check, with everything needed to reproduce and read it.

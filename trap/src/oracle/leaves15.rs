@@ -1,4 +1,4 @@
-//! The TDX 1.5 guest leaves through the oracle: the same four verdicts as the core leaves.
+//! The TDX 1.5 guest leaves through the oracle: the same verdicts as the core leaves.
 
 use tdcall::leaf15::{
     AttrWrError, EnterInvalidate, GlaList, GlaRange, GpaAttrs, L2Exit, L2Vm, PageMapping, RdAll,
