@@ -1398,8 +1398,14 @@ impl<W: Wrappers> Oracle<W> {
         }
         let log = self.log().to_vec();
         for rec in &log {
-            let rcx = rec.input[Gpr::Rcx];
-            if rec.input[Gpr::Rax] != c.rax() || rcx & 0xff8 != 0 || rcx & 7 > 2 {
+            // Well formed: the contract's encoding of the TDCALL's own fields (no reserved bit
+            // set) with a level the spec defines (4 KiB, 2 MiB, 1 GiB).
+            let level = c.input_field(&rec.input, "level").expect("ACCEPT level");
+            let gpa = c.input_field(&rec.input, "gpa").expect("ACCEPT gpa");
+            let reencoded = c.encode(&[("level", level), ("gpa", gpa)]).ok();
+            let same =
+                reencoded.is_some_and(|e| e.as_slice().iter().all(|(r, v)| rec.input[*r] == *v));
+            if rec.input[Gpr::Rax] != c.rax() || !same || level > 2 {
                 return Err(Failure {
                     verdict: Verdict::Encoding,
                     leaf: NAME,

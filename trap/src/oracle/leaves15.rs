@@ -27,6 +27,23 @@ fn element_ids(table: &[MdEntry]) -> impl Iterator<Item = u64> + '_ {
     })
 }
 
+/// One output register's value rebuilt from its named fields, each at its place (fields not
+/// named read as zero): decoding by the contract's names, not by register.
+fn output_word(c: &LeafContract, out: &Regs, names: &[&str]) -> u64 {
+    names
+        .iter()
+        .map(|n| {
+            let f = c
+                .outputs
+                .iter()
+                .flat_map(|o| o.fields)
+                .find(|f| f.name == *n)
+                .unwrap_or_else(|| panic!("{} has no output field {n}", c.name));
+            c.output_field(out, n).expect("the field exists") << f.lsb
+        })
+        .fold(0, |acc, v| acc | v)
+}
+
 /// The model's decoding of a metadata read: `(value, next field id)`.
 fn expect_rd(c: &LeafContract, out: &Regs) -> Result<(u64, Option<u64>), TdxStatus> {
     status_result(out[Gpr::Rax])?;
@@ -688,18 +705,19 @@ impl<W: Wrappers> Oracle<W> {
                         {
                             return Err(st);
                         }
+                        let w = |names: &[&str]| output_word(c, out, names);
                         Ok(L2Exit {
                             status: st,
-                            exit_qualification: out[Gpr::Rcx],
-                            gla: out[Gpr::Rdx],
-                            cs: out[Gpr::Rsi],
-                            cs_base: out[Gpr::Rdi],
-                            gpa: out[Gpr::R8],
-                            interruption: out[Gpr::R9],
-                            idt_vectoring: out[Gpr::R10],
-                            instruction: out[Gpr::R11],
-                            extra: out[Gpr::R12],
-                            extended_qualification: out[Gpr::R13],
+                            exit_qualification: w(&["exit_qualification"]),
+                            gla: w(&["guest_linear_address"]),
+                            cs: w(&["cs_selector", "cs_ar", "cs_limit"]),
+                            cs_base: w(&["cs_base"]),
+                            gpa: w(&["guest_physical_address"]),
+                            interruption: w(&["intr_info", "intr_error_code"]),
+                            idt_vectoring: w(&["idt_vectoring_info", "idt_vectoring_error_code"]),
+                            instruction: w(&["instruction_info", "instruction_length"]),
+                            extra: w(&["cpl"]),
+                            extended_qualification: w(&["extended_exit_qualification"]),
                         })
                     },
                 );
@@ -921,7 +939,10 @@ impl<W: Wrappers> Oracle<W> {
             .iter()
             .enumerate()
             .filter(|(i, _)| *i == 0 || log[i - 1].kind == RecordKind::Completed)
-            .map(|(_, r)| r.input[Gpr::Rdx])
+            .map(|(_, r)| {
+                c.input_field(&r.input, "gla_entry_or_list")
+                    .expect("RDX field")
+            })
             .collect();
         if starts.len() != 2 || starts.iter().any(|&rdx| rdx != info) {
             return Err(self.fail(

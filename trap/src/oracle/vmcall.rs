@@ -164,10 +164,18 @@ impl<W: Wrappers> Oracle<W> {
         if rec.input[Gpr::Rax] != 0 {
             wrong.push("RAX".to_string());
         }
-        if let (Some(r10), Some(r11)) = (c.r10, c.subfunction) {
-            if rec.input[Gpr::R10] != r10 || rec.input[Gpr::R11] != r11 {
-                wrong.push("R10/R11".into());
-            }
+        // What the contract's `prepare` sets besides the mask: RAX and, for a standard call,
+        // R10 = 0 and R11 = the sub-function.
+        let mut prepared = rec.input;
+        c.prepare(&mut prepared);
+        prepared[Gpr::Rcx] = rec.input[Gpr::Rcx];
+        for r in prepared.diff(&rec.input).iter() {
+            wrong.push(format!(
+                "{}: {:#x} != {:#x}",
+                r.name(),
+                rec.input[r],
+                prepared[r]
+            ));
         }
         for (name, want) in inputs {
             let got = c.input_field(&rec.input, name);
@@ -310,7 +318,8 @@ impl<W: Wrappers> Oracle<W> {
     fn vmcall_outcome(&self, c: &'static VmcallContract, rec: &Record) -> Outcome {
         Outcome {
             leaf: c.name,
-            status: Some(rec.output[Gpr::R10]),
+            // The first output is R10's: the GHCI status (the KVM hypercall's result).
+            status: c.output_field(&rec.output, c.outputs[0].fields[0].name),
             tdcalls: self.session.tdcall_count(),
             not_run: None,
             vmcall: true,
@@ -642,7 +651,8 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract_of(0, sfn::MAP_GPA);
                 for rec in self.log().to_vec() {
                     let rcx = rec.input[Gpr::Rcx];
-                    let (g, l) = (rec.input[Gpr::R12], rec.input[Gpr::R13]);
+                    let field = |n| c.input_field(&rec.input, n).expect("MapGPA input");
+                    let (g, l) = (field("gpa"), field("size"));
                     // A wider, zero-filled mask is policy for implementations that choose it.
                     let extra = RegSet(rcx as u16).minus(c.exposed);
                     let wider = !W::EXACT_MASK
@@ -655,7 +665,12 @@ impl<W: Wrappers> Oracle<W> {
                     if (rcx != c.rcx() && !wider)
                         || g < gpa
                         || g.wrapping_add(l) != gpa.wrapping_add(len)
-                        || rec.input[Gpr::R11] != sfn::MAP_GPA
+                        || {
+                            let mut prepared = rec.input;
+                            c.prepare(&mut prepared);
+                            prepared[Gpr::Rcx] = rec.input[Gpr::Rcx];
+                            prepared != rec.input
+                        }
                     {
                         return Err(Failure {
                             table: vmcall_table(&rec, c),
