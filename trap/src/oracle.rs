@@ -31,7 +31,7 @@ use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
 use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig, TdxModule};
 
 use crate::call::{Call, FieldRef, Kind, MemRef, PageRef, Program, StatusRef};
-use crate::pressure::under_pressure;
+use crate::pressure::{describe_lost, under_canaries};
 use crate::trap::{Record, RecordKind, Session, ARENA_SIZE};
 
 mod leaves15;
@@ -428,7 +428,7 @@ impl<W: Wrappers> Oracle<W> {
         c: &'static LeafContract,
         call: &Call,
         fields: &[(&str, u64)],
-        lost: u16,
+        lost: u32,
     ) -> Result<Record, Failure> {
         let log = self.log().to_vec();
         let Some(last) = log.last() else {
@@ -509,8 +509,9 @@ impl<W: Wrappers> Oracle<W> {
                 &rec,
                 &expected,
                 format!(
-                    "values live across the call were overwritten (slots {lost:#06x}): a register \
-                     the module writes is missing from the asm's outputs/clobbers"
+                    "values live across the call were overwritten ({}): a register the module \
+                     writes is missing from the asm's outputs/clobbers",
+                    describe_lost(lost)
                 ),
             ));
         }
@@ -795,7 +796,7 @@ impl<W: Wrappers> Oracle<W> {
         match *call {
             Call::VpInfo => {
                 let c = contract(leaf::TDG_VP_INFO, 0);
-                let (got, lost) = under_pressure(seed, || self.wrappers.vp_info());
+                let (got, lost) = under_canaries(seed, || self.wrappers.vp_info());
                 let rec = self.checked_record(c, call, &[], lost)?;
                 self.decoding(c, call, &rec, &got, &expect_vp_info(c, &rec.output))?;
                 if let Ok(info) = got {
@@ -858,7 +859,7 @@ impl<W: Wrappers> Oracle<W> {
                 self.model().set_rtmr_busy(busy);
                 let before = self.model().rtmr(i.get() as usize);
                 let seen: [u8; 48] = self.arena_bytes(gpa);
-                let (got, lost) = under_pressure(seed, || self.wrappers.rtmr_extend(g, i));
+                let (got, lost) = under_canaries(seed, || self.wrappers.rtmr_extend(g, i));
                 self.model().set_rtmr_busy(false);
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
@@ -894,7 +895,7 @@ impl<W: Wrappers> Oracle<W> {
                     instruction_info: i.instruction_info,
                 });
                 self.model().set_ve_info(planted);
-                let (got, lost) = under_pressure(seed, || self.wrappers.veinfo_get());
+                let (got, lost) = under_canaries(seed, || self.wrappers.veinfo_get());
                 let rec = self.checked_record(c, call, &[], lost)?;
                 self.decoding(c, call, &rec, &got, &expect_veinfo(c, &rec.output))?;
                 let want = planted.map(|i| VeInfo {
@@ -974,7 +975,7 @@ impl<W: Wrappers> Oracle<W> {
                 let w = &self.wrappers;
                 // SAFETY: both addresses are the arena (owned by the session and not borrowed
                 // during the call) or memory the simulated module does not write.
-                let (got, lost) = under_pressure(seed, || unsafe { w.report(r, d, subtype) });
+                let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, subtype) });
                 self.model().set_interrupt_pending(0);
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
@@ -999,7 +1000,7 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract(leaf::TDG_VP_CPUIDVE_SET, 0);
                 let fields = [("supervisor", supervisor as u64), ("user", user as u64)];
                 let cfg = CpuidVe { supervisor, user };
-                let (got, lost) = under_pressure(seed, || self.wrappers.cpuidve_set(cfg));
+                let (got, lost) = under_canaries(seed, || self.wrappers.cpuidve_set(cfg));
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
                 let now = self.model().cpuid_ve();
@@ -1054,7 +1055,7 @@ impl<W: Wrappers> Oracle<W> {
                 let before = snapshot(self.model());
                 let w = &self.wrappers;
                 // SAFETY: the page is the simulated TD's: accepting it zeroes no real memory.
-                let (got, lost) = under_pressure(seed, || unsafe { w.accept(p) });
+                let (got, lost) = under_canaries(seed, || unsafe { w.accept(p) });
                 self.model().set_interrupt_pending(0);
                 let after = snapshot(self.model());
                 if busy {
@@ -1099,7 +1100,7 @@ impl<W: Wrappers> Oracle<W> {
                     }
                 };
                 let w = &self.wrappers;
-                let (got, lost) = under_pressure(seed, || {
+                let (got, lost) = under_canaries(seed, || {
                     if v1 {
                         w.vm_rd_v1(f)
                     } else {
@@ -1121,7 +1122,7 @@ impl<W: Wrappers> Oracle<W> {
             Call::VmRdFirst => {
                 let c = contract(leaf::TDG_VM_RD, 1);
                 let fields = [("vm_index", 0), ("field_id", u64::MAX)];
-                let (got, lost) = under_pressure(seed, || self.wrappers.vm_rd_first());
+                let (got, lost) = under_canaries(seed, || self.wrappers.vm_rd_first());
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 let want = expect_vm_rd_first(c, &rec.output);
                 let got_raw = got.map(FieldId::raw);
@@ -1160,7 +1161,7 @@ impl<W: Wrappers> Oracle<W> {
                     }
                 };
                 let before = self.model().metadata(id);
-                let (got, lost) = under_pressure(seed, || self.wrappers.vm_wr(f, value, mask));
+                let (got, lost) = under_canaries(seed, || self.wrappers.vm_wr(f, value, mask));
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 let want = expect_vm_wr(c, &rec.output);
                 self.decoding(c, call, &rec, &got, &want)?;
@@ -1232,14 +1233,14 @@ impl<W: Wrappers> Oracle<W> {
         let (c, rec) = match which % 10 {
             0 => {
                 let c = contract(leaf::TDG_VP_INFO, 0);
-                let (got, lost) = under_pressure(seed, || w.vp_info());
+                let (got, lost) = under_canaries(seed, || w.vp_info());
                 let rec = self.checked_record(c, call, &[], lost)?;
                 self.decoding(c, call, &rec, &got, &expect_vp_info(c, &rec.output))?;
                 (c, rec)
             }
             1 => {
                 let c = contract(leaf::TDG_VP_VEINFO_GET, 0);
-                let (got, lost) = under_pressure(seed, || w.veinfo_get());
+                let (got, lost) = under_canaries(seed, || w.veinfo_get());
                 let rec = self.checked_record(c, call, &[], lost)?;
                 self.decoding(c, call, &rec, &got, &expect_veinfo(c, &rec.output))?;
                 (c, rec)
@@ -1247,7 +1248,7 @@ impl<W: Wrappers> Oracle<W> {
             2 => {
                 let c = contract(leaf::TDG_VP_CPUIDVE_SET, 0);
                 let fields = [("supervisor", 0), ("user", 0)];
-                let (got, lost) = under_pressure(seed, || w.cpuidve_set(CpuidVe::default()));
+                let (got, lost) = under_canaries(seed, || w.cpuidve_set(CpuidVe::default()));
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
                 (c, rec)
@@ -1256,7 +1257,7 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract(leaf::TDG_VM_RD, 0);
                 let fields = [("vm_index", 0), ("field_id", first_field)];
                 let f = FieldId::new(first_field).expect("model's first field id is well-formed");
-                let (got, lost) = under_pressure(seed, || w.vm_rd(f).map(|v| (v, None::<u64>)));
+                let (got, lost) = under_canaries(seed, || w.vm_rd(f).map(|v| (v, None::<u64>)));
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect_vm_rd(c, &rec.output, false))?;
                 (c, rec)
@@ -1265,7 +1266,7 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract(leaf::TDG_VM_RD, 1);
                 let fields = [("vm_index", 0), ("field_id", first_field)];
                 let f = FieldId::new(first_field).expect("model's first field id is well-formed");
-                let (got, lost) = under_pressure(seed, || w.vm_rd_v1(f));
+                let (got, lost) = under_canaries(seed, || w.vm_rd_v1(f));
                 let got = got.map(|(v, n)| (v, n.map(FieldId::raw)));
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect_vm_rd(c, &rec.output, true))?;
@@ -1274,7 +1275,7 @@ impl<W: Wrappers> Oracle<W> {
             6 => {
                 let c = contract(leaf::TDG_VM_RD, 1);
                 let fields = [("vm_index", 0), ("field_id", u64::MAX)];
-                let (got, lost) = under_pressure(seed, || w.vm_rd_first());
+                let (got, lost) = under_canaries(seed, || w.vm_rd_first());
                 let got = got.map(FieldId::raw);
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect_vm_rd_first(c, &rec.output))?;
@@ -1289,7 +1290,7 @@ impl<W: Wrappers> Oracle<W> {
                     ("write_mask", 0),
                 ];
                 let f = FieldId::new(first_field).expect("model's first field id is well-formed");
-                let (got, lost) = under_pressure(seed, || w.vm_wr(f, 0, 0));
+                let (got, lost) = under_canaries(seed, || w.vm_wr(f, 0, 0));
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect_vm_wr(c, &rec.output))?;
                 (c, rec)
@@ -1299,7 +1300,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = [("extend_data_gpa", arena), ("index", 3)];
                 let g = AlignedGpa::<64>::new(arena).expect("the arena is page aligned");
                 let i = RtmrIndex::new(3).expect("index 3");
-                let (got, lost) = under_pressure(seed, || w.rtmr_extend(g, i));
+                let (got, lost) = under_canaries(seed, || w.rtmr_extend(g, i));
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
                 (c, rec)
@@ -1314,7 +1315,7 @@ impl<W: Wrappers> Oracle<W> {
                 let r = AlignedGpa::<1024>::new(arena + 1024).expect("arena slot");
                 let d = AlignedGpa::<64>::new(arena).expect("arena slot");
                 // SAFETY: both are the arena, which nothing borrows during the call.
-                let (got, lost) = under_pressure(seed, || unsafe { w.report(r, d, 0) });
+                let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, 0) });
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
                 (c, rec)
@@ -1325,7 +1326,7 @@ impl<W: Wrappers> Oracle<W> {
                 let p = AcceptPage::new(Gpa::new(page).expect("region GPA"), PageLevel::Size4K)
                     .expect("4 KiB aligned");
                 // SAFETY: the page is the simulated TD's: accepting it zeroes no real memory.
-                let (got, lost) = under_pressure(seed, || unsafe { w.accept(p) });
+                let (got, lost) = under_canaries(seed, || unsafe { w.accept(p) });
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect_accept(rec.output[Gpr::Rax]))?;
                 (c, rec)
@@ -1372,7 +1373,7 @@ impl<W: Wrappers> Oracle<W> {
         let w = &self.wrappers;
         let mut attempts = 0usize;
         let mut stray = None;
-        let (got, lost) = under_pressure(seed, || {
+        let (got, lost) = under_canaries(seed, || {
             accept_range_with(start, n * 4096, opts, |p| {
                 attempts += 1;
                 let g = p.gpa().raw();
@@ -1421,7 +1422,10 @@ impl<W: Wrappers> Oracle<W> {
                 Verdict::Clobbers,
                 NAME,
                 call,
-                format!("values live across accept_range were overwritten (slots {lost:#06x})"),
+                format!(
+                    "values live across accept_range were overwritten ({})",
+                    describe_lost(lost)
+                ),
             ));
         }
         self.ran.insert(Verdict::Clobbers);

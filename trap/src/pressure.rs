@@ -1,18 +1,27 @@
-//! Clobber detection by register pressure.
+//! Clobber detection at run time: register pressure inside, canaries around.
 //!
-//! [`under_pressure`] keeps thirteen values and their seed live across the wrapper call, which
-//! is inlined into it. In an optimized build the register allocator places them in registers
-//! the wrapper's `asm!` does not declare as written; the trap handler then writes every register
-//! the leaf may change. If the wrapper forgot to declare one, a live value there is overwritten
-//! and the comparison after the call fails. In unoptimized builds values live on the stack and
-//! nothing is detected: run the checks optimized.
+//! [`under_canaries`] calls the implementation under test from a function of its own, entered
+//! by the harness's own `asm!` with a canary in each callee-saved register (RBX, RBP, R12–R15).
+//! A register the implementation never mentions, but the module or VMM changes, comes back
+//! without its canary — in every build, whatever the register allocator does (an implementation
+//! behind a C ABI is held to the same: the ABI says those registers survive a call).
 //!
-//! [`under_pressure`] is also the one place the oracle calls an implementation under test, so
-//! it carries the harness's memory contract (see [`crate::trap`], "Memory"): a compiler fence
-//! on each side of the call.
+//! Inside that function — and in the caller's own frame with [`under_pressure`], which TDVMCALLs
+//! use so that the hygiene check sees the code the wrapper is inlined into — thirteen values
+//! and their seed are kept live across the wrapper call,
+//! which is inlined there. In an optimized build the register allocator places them in
+//! registers the wrapper's `asm!` does not declare as written; the trap handler then writes
+//! every register the leaf may change. If the wrapper forgot to declare one, a live value there
+//! is overwritten and the comparison after the call fails. This half works in optimized builds
+//! only and depends on where the compiler keeps values; `crate::asm_contract` checks the
+//! declarations themselves statically.
 
+use core::arch::asm;
 use core::hint::black_box;
 use core::sync::atomic::{compiler_fence, Ordering};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+use tdx_model::{Gpr, RegSet};
 
 const K: [u64; 13] = [
     0x9e37_79b9_7f4a_7c15,
@@ -30,10 +39,141 @@ const K: [u64; 13] = [
     0x85eb_ca77_c2b2_ae63,
 ];
 
+/// The callee-saved registers that carry canaries across the call, in the order of the bits
+/// [`under_pressure`] reports them in (bit 16 + index).
+pub const CANARY_REGS: [Gpr; 6] = [Gpr::Rbx, Gpr::Rbp, Gpr::R12, Gpr::R13, Gpr::R14, Gpr::R15];
+
+/// Bit of the first canary register in [`under_pressure`]'s mask.
+pub const CANARY_SHIFT: u32 = 16;
+
+/// Runs `f` (the implementation under test) inlined here, with thirteen live values across it;
+/// returns its result and a mask of the values (bit 13: the seed) that did not survive.
+///
+/// Used for TDG.VP.VMCALL, whose hygiene check watches the registers right after the TDCALL in
+/// the code the wrapper is inlined into (a call boundary would restore callee-saved registers
+/// and hide what the wrapper left there). The oracle calls implementations only through this
+/// and [`under_canaries`], which carry the harness's memory contract: a compiler fence on each
+/// side (see [`crate::trap`], "Memory").
+#[inline(always)]
+pub fn under_pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u32) {
+    compiler_fence(Ordering::SeqCst);
+    let (r, lost) = pressure(seed, f);
+    compiler_fence(Ordering::SeqCst);
+    (r, u32::from(lost))
+}
+
+/// Runs `f` (the implementation under test) with canaries in the callee-saved registers around
+/// it and thirteen live values inside; returns its result and a mask of what did not survive:
+/// bits 0–13 the live values, bit [`CANARY_SHIFT`] + i the canary of [`CANARY_REGS`]\[i\].
+/// Used for the TDCALL leaves.
+#[inline(always)]
+pub fn under_canaries<R, F: FnOnce() -> R>(seed: u64, f: F) -> (R, u32) {
+    let mut ctx: Ctx<F, R> = Ctx {
+        f: Some(f),
+        seed,
+        out: None,
+    };
+    let canary = black_box(seed.rotate_left(29) ^ 0xc0de_ca7a_11ed_5afe) | 1;
+    // The trap handler reads and writes harness state (log, counters, model, arena) while the
+    // wrapper's asm runs, which may be declared `nomem`: no harness access may move across.
+    compiler_fence(Ordering::SeqCst);
+    let back = call_with_canaries(thunk::<F, R>, (&mut ctx as *mut Ctx<F, R>).cast(), canary);
+    compiler_fence(Ordering::SeqCst);
+    let mut lost = 0u32;
+    for (i, v) in back.iter().enumerate() {
+        if *v != canary ^ i as u64 {
+            lost |= 1 << (CANARY_SHIFT + i as u32);
+        }
+    }
+    match ctx.out.take().expect("the thunk ran") {
+        Ok((r, l)) => (r, lost | u32::from(l)),
+        Err(panic) => resume_unwind(panic),
+    }
+}
+
+/// The registers of [`CANARY_REGS`] whose canary a mask from [`under_pressure`] reports lost.
+pub fn canaries_lost(lost: u32) -> RegSet {
+    CANARY_REGS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| lost & (1 << (CANARY_SHIFT + *i as u32)) != 0)
+        .fold(RegSet::EMPTY, |s, (_, r)| s.with(*r))
+}
+
+/// What [`under_pressure`]'s mask says, for diagnostics.
+pub fn describe_lost(lost: u32) -> String {
+    let regs: Vec<&str> = canaries_lost(lost).iter().map(|r| r.name()).collect();
+    format!(
+        "live-value slots {:#06x}, canaries lost in {regs:?}",
+        lost & 0xffff
+    )
+}
+
+struct Ctx<F, R> {
+    f: Option<F>,
+    seed: u64,
+    out: Option<std::thread::Result<(R, u16)>>,
+}
+
+/// The function the harness's asm calls: runs the implementation under register pressure. A
+/// panic is caught here and resumed after the asm (it may not unwind through it).
+#[inline(never)]
+extern "sysv64" fn thunk<F: FnOnce() -> R, R>(ctx: *mut u8) {
+    // SAFETY: `under_pressure` passes its own live `Ctx<F, R>`, borrowed by nothing else
+    // during the call.
+    let ctx = unsafe { &mut *ctx.cast::<Ctx<F, R>>() };
+    let f = ctx.f.take().expect("called once");
+    let seed = ctx.seed;
+    ctx.out = Some(catch_unwind(AssertUnwindSafe(|| pressure(seed, f))));
+}
+
+/// Calls `f(ctx)` with `canary ^ i` in [`CANARY_REGS`]\[i\]; returns what each holds after.
+#[inline(never)]
+fn call_with_canaries(f: extern "sysv64" fn(*mut u8), ctx: *mut u8, canary: u64) -> [u64; 6] {
+    let (rbx, rbp, r12, r13, r14, r15): (u64, u64, u64, u64, u64, u64);
+    // SAFETY: RBX and RBP (which cannot be operands) are saved and restored by the template;
+    // R12-R15 are declared written; the call follows the sysv64 ABI (`clobber_abi`), with the
+    // stack 16-byte aligned at the `call` (aligned at the block's start, since it is not
+    // `nostack`, plus two pushes). `f` is `thunk`, which catches panics.
+    unsafe {
+        asm!(
+            "push rbx",
+            "push rbp",
+            "mov rbx, rdx",
+            "mov rbp, rdx",
+            "xor rbp, 1",
+            "mov r12, rdx",
+            "xor r12, 2",
+            "mov r13, rdx",
+            "xor r13, 3",
+            "mov r14, rdx",
+            "xor r14, 4",
+            "mov r15, rdx",
+            "xor r15, 5",
+            "call rsi",
+            "mov rax, rbx",
+            "mov rcx, rbp",
+            "pop rbp",
+            "pop rbx",
+            in("rdi") ctx,
+            in("rsi") f,
+            in("rdx") canary,
+            lateout("rax") rbx,
+            lateout("rcx") rbp,
+            lateout("r12") r12,
+            lateout("r13") r13,
+            lateout("r14") r14,
+            lateout("r15") r15,
+            clobber_abi("sysv64"),
+        );
+    }
+    [rbx, rbp, r12, r13, r14, r15]
+}
+
 /// Runs `f` with thirteen seed-derived values live across it; returns its result and a mask of
 /// the values (bit 13: the seed itself) that did not survive.
 #[inline(always)]
-pub fn under_pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u16) {
+fn pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u16) {
     let s = black_box(seed);
     let v: [u64; 13] = [
         black_box(s ^ K[0]),
@@ -51,11 +191,7 @@ pub fn under_pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u16) {
         black_box(s ^ K[12]),
     ];
     let [v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12] = v;
-    // The trap handler reads and writes harness state (log, counters, model, arena) while the
-    // wrapper's asm runs, which may be declared `nomem`: no harness access may move across.
-    compiler_fence(Ordering::SeqCst);
     let r = f();
-    compiler_fence(Ordering::SeqCst);
     let after = [v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12];
     let mut bad = 0u16;
     for (i, x) in after.iter().enumerate() {

@@ -15,7 +15,7 @@ use super::{
     contract, status_result, Failure, Oracle, Outcome, Verdict, FIELD_ID_INCORRECT, INVALID,
 };
 use crate::call::{Call, FieldRef, MemRef};
-use crate::pressure::under_pressure;
+use crate::pressure::under_canaries;
 use crate::trap::{Record, RecordKind, ARENA_SIZE};
 use crate::wrappers::Wrappers;
 
@@ -142,7 +142,7 @@ impl<W: Wrappers> Oracle<W> {
         want: impl FnOnce(&LeafContract, &Regs) -> T,
     ) -> Result<(Record, T), Failure> {
         let w = &self.wrappers;
-        let (got, lost) = under_pressure(seed, || run(w));
+        let (got, lost) = under_canaries(seed, || run(w));
         let rec = self.checked_record(c, call, fields, lost)?;
         let want = want(c, &rec.output);
         self.decoding(c, call, &rec, &got, &want)?;
@@ -880,7 +880,7 @@ impl<W: Wrappers> Oracle<W> {
                 let w = &self.wrappers;
                 // The caller's copy of the list info is read right after the call, where the
                 // compiler, told RDX holds it unchanged, would take it from RDX.
-                let ((got, live), lost) = under_pressure(seed, || {
+                let ((got, live), lost) = under_canaries(seed, || {
                     let r = w.invgla_list(v, gl);
                     (r, gl.raw())
                 });
@@ -930,7 +930,7 @@ impl<W: Wrappers> Oracle<W> {
         self.session.clear_log();
         let w = &self.wrappers;
         let gl = core::hint::black_box(gl);
-        let _ = under_pressure(seed, || {
+        let _ = under_canaries(seed, || {
             let first = w.invgla_list(v, gl);
             (first, w.invgla_list(v, gl))
         });

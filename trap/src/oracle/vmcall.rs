@@ -17,7 +17,7 @@ use tdx_model::{Gpr, RegSet};
 
 use super::{Failure, Oracle, Outcome, Verdict};
 use crate::call::{Call, MemRef, PageRef};
-use crate::pressure::{secrets, under_pressure};
+use crate::pressure::{describe_lost, secrets, under_pressure};
 use crate::trap::{Record, RecordKind};
 use crate::wrappers::{InputCheck, Wrappers};
 
@@ -84,7 +84,7 @@ impl<W: Wrappers> Oracle<W> {
         inputs: &[(&str, u64)],
         live: &[(&str, u64)],
         seed: u64,
-        lost: Option<u16>,
+        lost: Option<u32>,
     ) -> Result<Record, Failure> {
         let log = self.log().to_vec();
         let fail = |verdict, detail: String, rec: Option<&Record>| Failure {
@@ -214,8 +214,9 @@ impl<W: Wrappers> Oracle<W> {
                 return Err(fail(
                     Verdict::Clobbers,
                     format!(
-                        "values live across the call were overwritten (slots {lost:#06x}): a \
-                         register the VMM may write is missing from the asm's outputs/clobbers"
+                        "values live across the call were overwritten ({}): a register the VMM \
+                         may write is missing from the asm's outputs/clobbers",
+                        describe_lost(lost)
                     ),
                     Some(&rec),
                 ));
@@ -688,7 +689,10 @@ impl<W: Wrappers> Oracle<W> {
                 if lost != 0 {
                     return Err(fail(
                         Verdict::Clobbers,
-                        format!("slots {lost:#06x} overwritten"),
+                        format!(
+                            "values live across the call overwritten ({})",
+                            describe_lost(lost)
+                        ),
                     ));
                 }
                 self.ran.insert(Verdict::Clobbers);
