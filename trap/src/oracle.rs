@@ -581,6 +581,9 @@ impl<W: Wrappers> Oracle<W> {
                 ),
             ));
         }
+        if !W::TYPED_INPUTS {
+            return Ok(self.not_run(c, REFUSED_BY_TYPES));
+        }
         self.ran.insert(Verdict::Refusal);
         Ok(self.not_run(c, REFUSED))
     }
@@ -1643,6 +1646,11 @@ const INVALID: &str = "TDX_OPERAND_INVALID";
 const FIELD_ID_INCORRECT: &str = "TDX_METADATA_FIELD_ID_INCORRECT";
 /// Why a call refused before any TDCALL was not made.
 pub const REFUSED: &str = "refused before TDCALL";
+
+/// Why a call was not made for an implementation that does not use `tdcall`'s typed inputs
+/// (`Wrappers::TYPED_INPUTS`): their constructor refused it (compared with the model, but not
+/// this implementation's check).
+pub const REFUSED_BY_TYPES: &str = "refused by tdcall's typed input";
 
 /// Why an input was not compared with the model: the contract cannot encode it.
 const UNENCODABLE: &str = "unencodable input (not compared)";

@@ -1,15 +1,19 @@
-//! Clobber detection at run time: register pressure inside, canaries around.
+//! Clobber detection at run time: canaries around, register pressure inside.
 //!
-//! [`under_canaries`] calls the implementation under test from a function of its own, entered
-//! by the harness's own `asm!` with a canary in each callee-saved register (RBX, RBP, R12–R15).
-//! A register the implementation never mentions, but the module or VMM changes, comes back
-//! without its canary — in every build, whatever the register allocator does (an implementation
-//! behind a C ABI is held to the same: the ABI says those registers survive a call).
+//! [`under_canaries`] (even seeds) calls the implementation under test from a function of its
+//! own, entered by the harness's own `asm!` with a canary in each callee-saved register (RBX,
+//! RBP, R12–R15). That function runs the implementation and nothing else, so a callee-saved
+//! register the implementation never declares, but the module changes, comes back without its
+//! canary in every build, unless that function needs the register itself (then it saves and
+//! restores it, and a value of its own there is what gets lost: TDG.VP.ENTER, which changes
+//! every register but RSP, leaves it only R14, and the planted missing R14 clobber is caught by
+//! register pressure instead). This is what holds an implementation behind a call (C or
+//! assembly, whose own code must save what it changes) to the ABI. Caller-saved registers have
+//! no canary.
 //!
-//! Inside that function — and in the caller's own frame with [`under_pressure`], which TDVMCALLs
-//! use so that the hygiene check sees the code the wrapper is inlined into — thirteen values
-//! and their seed are kept live across the wrapper call,
-//! which is inlined there. In an optimized build the register allocator places them in
+//! [`under_pressure`] (odd seeds, and every TDVMCALL, so that the hygiene check sees the code
+//! the wrapper is inlined into) keeps thirteen values and their seed live across the wrapper
+//! call, which is inlined there. In an optimized build the register allocator places them in
 //! registers the wrapper's `asm!` does not declare as written; the trap handler then writes
 //! every register the leaf may change. If the wrapper forgot to declare one, a live value there
 //! is overwritten and the comparison after the call fails. This half works in optimized builds
@@ -62,15 +66,19 @@ pub fn under_pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u32) {
     (r, u32::from(lost))
 }
 
-/// Runs `f` (the implementation under test) with canaries in the callee-saved registers around
-/// it and thirteen live values inside; returns its result and a mask of what did not survive:
-/// bits 0–13 the live values, bit [`CANARY_SHIFT`] + i the canary of [`CANARY_REGS`]\[i\].
-/// Used for the TDCALL leaves.
+/// Runs `f` (the implementation under test) for the TDCALL leaves: for even seeds from a
+/// function of its own with canaries in the callee-saved registers around it, for odd seeds as
+/// [`under_pressure`] (live values in registers are what would hide a canary: the function
+/// would save and restore the registers holding them). Returns its result and a mask of what
+/// did not survive: bits 0–13 the live values, bit [`CANARY_SHIFT`] + i the canary of
+/// [`CANARY_REGS`]\[i\].
 #[inline(always)]
 pub fn under_canaries<R, F: FnOnce() -> R>(seed: u64, f: F) -> (R, u32) {
+    if seed & 1 == 1 {
+        return under_pressure(seed, f);
+    }
     let mut ctx: Ctx<F, R> = Ctx {
         f: Some(f),
-        seed,
         out: None,
     };
     let canary = black_box(seed.rotate_left(29) ^ 0xc0de_ca7a_11ed_5afe) | 1;
@@ -86,7 +94,7 @@ pub fn under_canaries<R, F: FnOnce() -> R>(seed: u64, f: F) -> (R, u32) {
         }
     }
     match ctx.out.take().expect("the thunk ran") {
-        Ok((r, l)) => (r, lost | u32::from(l)),
+        Ok(r) => (r, lost),
         Err(panic) => resume_unwind(panic),
     }
 }
@@ -111,20 +119,19 @@ pub fn describe_lost(lost: u32) -> String {
 
 struct Ctx<F, R> {
     f: Option<F>,
-    seed: u64,
-    out: Option<std::thread::Result<(R, u16)>>,
+    out: Option<std::thread::Result<R>>,
 }
 
-/// The function the harness's asm calls: runs the implementation under register pressure. A
-/// panic is caught here and resumed after the asm (it may not unwind through it).
+/// The function the harness's asm calls: runs the implementation and nothing else (so that it
+/// saves no callee-saved register the implementation does not declare). A panic is caught here
+/// and resumed after the asm (it may not unwind through it).
 #[inline(never)]
 extern "sysv64" fn thunk<F: FnOnce() -> R, R>(ctx: *mut u8) {
-    // SAFETY: `under_pressure` passes its own live `Ctx<F, R>`, borrowed by nothing else
+    // SAFETY: `under_canaries` passes its own live `Ctx<F, R>`, borrowed by nothing else
     // during the call.
     let ctx = unsafe { &mut *ctx.cast::<Ctx<F, R>>() };
     let f = ctx.f.take().expect("called once");
-    let seed = ctx.seed;
-    ctx.out = Some(catch_unwind(AssertUnwindSafe(|| pressure(seed, f))));
+    ctx.out = Some(catch_unwind(AssertUnwindSafe(f)));
 }
 
 /// Calls `f(ctx)` with `canary ^ i` in [`CANARY_REGS`]\[i\]; returns what each holds after.
@@ -138,7 +145,9 @@ fn call_with_canaries(f: extern "sysv64" fn(*mut u8), ctx: *mut u8, canary: u64)
     unsafe {
         asm!(
             "push rbx",
+            ".cfi_adjust_cfa_offset 8",
             "push rbp",
+            ".cfi_adjust_cfa_offset 8",
             "mov rbx, rdx",
             "mov rbp, rdx",
             "xor rbp, 1",
@@ -154,7 +163,9 @@ fn call_with_canaries(f: extern "sysv64" fn(*mut u8), ctx: *mut u8, canary: u64)
             "mov rax, rbx",
             "mov rcx, rbp",
             "pop rbp",
+            ".cfi_adjust_cfa_offset -8",
             "pop rbx",
+            ".cfi_adjust_cfa_offset -8",
             in("rdi") ctx,
             in("rsi") f,
             in("rdx") canary,

@@ -12,10 +12,12 @@
 //!
 //! After a TDG.VP.VMCALL the handler also watches what the guest does with the values the
 //! VMM left in exposed registers that carry no output (hygiene): it sets the trap flag, so each
-//! following instruction raises SIGTRAP, and records, per watched register, whether its first
-//! change cleared it (or restored the caller's value with `pop`), until every watched register
-//! changed, a `call` or `ret` ran (control left the code around the TDCALL), or
-//! [`HYGIENE_STEPS`] instructions ran ([`Hygiene`]).
+//! following instruction raises SIGTRAP, and records, per watched register, how its value last
+//! changed (cleared to zero, restored with `pop`, or overwritten: scratch use is allowed if a
+//! clearing follows), until every watched register is cleared, a `call` or `ret` ran (control
+//! left the code around the TDCALL), or [`HYGIENE_STEPS`] instructions ran ([`Hygiene`]). A
+//! register not cleared then is what the hygiene verdict fails on; a copy of the value made
+//! before it was cleared is not followed.
 //!
 //! # Memory
 //!
@@ -68,16 +70,15 @@ pub const HYGIENE_STEPS: u32 = 128;
 pub struct Hygiene {
     /// Registers holding a non-zero VMM value when the TDCALL returned.
     pub watched: RegSet,
-    /// Watched registers whose first change set them to zero, or restored a saved value with
+    /// Watched registers whose latest change set them to zero, or restored a saved value with
     /// `pop`.
     pub cleared: RegSet,
-    /// Watched registers whose first change wrote another non-zero value (the VMM's value may
-    /// have been copied on); the first such value.
+    /// Watched registers whose latest change wrote another non-zero value.
     pub overwritten: RegSet,
     /// Instructions stepped.
     pub steps: u32,
-    /// Why stepping stopped: every watched register changed (`true`), or a `call`/`ret` ran or
-    /// the step budget ran out with some unchanged (`false`).
+    /// Why stepping stopped: every watched register cleared (`true`), or a `call`/`ret` ran or
+    /// the step budget ran out first (`false`).
     pub all_changed: bool,
 }
 
@@ -85,6 +86,12 @@ impl Hygiene {
     /// Watched registers that still held the VMM's value when stepping stopped.
     pub fn left(&self) -> RegSet {
         self.watched.minus(self.cleared).minus(self.overwritten)
+    }
+
+    /// Watched registers not cleared when stepping stopped: the VMM's value, or another value
+    /// written over it and never cleared.
+    pub fn not_cleared(&self) -> RegSet {
+        self.watched.minus(self.cleared)
     }
 }
 
@@ -543,7 +550,7 @@ extern "C" fn on_step(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     // guest code right after a TDCALL and holds no reference into it.
     let stepping = !state.is_null() && unsafe { (*state).stepping.active };
     if !stepping {
-        forward(sig, info, ctx);
+        forward_trap(sig, info, ctx);
         return;
     }
     // SAFETY: as above; the kernel passes a valid ucontext to an SA_SIGINFO handler.
@@ -555,20 +562,25 @@ extern "C" fn on_step(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     // SAFETY: the instruction at `prev_rip` was just fetched and executed: its bytes are
     // mapped, and `decode_step` reads no further than the bytes that decide its answer.
     let (popped_reg, leaves) = unsafe { decode_step(s.prev_rip as *const u8) };
-    for r in s.result.left().iter() {
+    // Each watched register is classified by its latest change: cleared (zero, or restored
+    // with `pop`) or overwritten with another value (scratch use, to be cleared later).
+    for r in s.result.watched.iter() {
         let now = gregs[GREG[r.index()] as usize] as u64;
         if now == s.vmm[r] {
             continue;
         }
+        s.vmm[r] = now;
         if now == 0 || popped_reg == Some(r.index()) {
             s.result.cleared = s.result.cleared.with(r);
+            s.result.overwritten = s.result.overwritten.minus(RegSet::of(&[r]));
         } else {
             s.result.overwritten = s.result.overwritten.with(r);
+            s.result.cleared = s.result.cleared.minus(RegSet::of(&[r]));
         }
     }
-    let all_changed = s.result.left().is_empty();
-    if all_changed || leaves || s.result.steps >= HYGIENE_STEPS {
-        s.result.all_changed = all_changed;
+    let all_clean = s.result.cleared == s.result.watched;
+    if all_clean || leaves || s.result.steps >= HYGIENE_STEPS {
+        s.result.all_changed = all_clean;
         s.active = false;
         st.hygiene = Some(s.result);
         gregs[libc::REG_EFL as usize] &= !(TRAP_FLAG as libc::greg_t);
@@ -818,6 +830,31 @@ fn die(msg: &[u8]) -> ! {
         libc::write(2, msg.as_ptr().cast(), msg.len());
         libc::abort()
     }
+}
+
+/// A SIGTRAP that is not the hygiene watch's: to the disposition installed before. A trap, unlike
+/// a fault, does not happen again on return, so the default action is taken by raising it
+/// again (after clearing a stray trap flag); an ignored one is dropped.
+fn forward_trap(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let prev = PREVIOUS.get().map_or(unsafe_zeroed(), |p| p[2]);
+    if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
+        // SAFETY: the kernel passes a valid ucontext to an SA_SIGINFO handler.
+        let uc = unsafe { &mut *(ctx as *mut libc::ucontext_t) };
+        uc.uc_mcontext.gregs[libc::REG_EFL as usize] &= !(TRAP_FLAG as libc::greg_t);
+        if prev.sa_sigaction == libc::SIG_DFL {
+            let mut dfl: libc::sigaction = unsafe_zeroed();
+            dfl.sa_sigaction = libc::SIG_DFL;
+            // SAFETY: sigaction(2) and raise(3) are async-signal-safe; the default action of
+            // SIGTRAP ends the process (it is blocked in this handler, so it is delivered when
+            // the handler returns).
+            unsafe {
+                libc::sigaction(sig, &dfl, ptr::null_mut());
+                libc::raise(sig);
+            }
+        }
+        return;
+    }
+    forward(sig, info, ctx);
 }
 
 fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {

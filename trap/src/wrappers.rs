@@ -58,6 +58,11 @@ pub trait Wrappers {
     /// leak.
     const EXACT_MASK: bool = true;
 
+    /// Whether `tdcall`'s typed input constructors (`AlignedGpa::new`, `SharedGpa::new`,
+    /// `FieldId::new`, ...) are this implementation's own: then their refusals count as its
+    /// refusal checks. The oracle compares every such refusal with the model either way.
+    const TYPED_INPUTS: bool = false;
+
     /// Whether a failed check is a known difference of policy (the implementation's choice,
     /// written up as such), not a bug: the campaign then reports it under that label instead of
     /// as a failure. This workspace's wrappers have none.
@@ -387,6 +392,7 @@ pub struct Production;
 
 impl Wrappers for Production {
     const NAME: &'static str = "tdcall";
+    const TYPED_INPUTS: bool = true;
 
     fn declares(&self, check: InputCheck) -> bool {
         match check {

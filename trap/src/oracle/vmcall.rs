@@ -11,7 +11,7 @@ use tdcall::vmcall::{
     AccessSize, CpuidResult, MapGpaProgress, SharedGpa, VmcallError, VmcallStatus,
 };
 use tdcall::{Gpa, InputError, TdxStatus};
-use tdx_model::vmcall::{subfunction as sfn, vmcall_lookup, VmcallContract};
+use tdx_model::vmcall::{status as ghci, subfunction as sfn, vmcall_lookup, VmcallContract};
 use tdx_model::vmm::VmmMode;
 use tdx_model::{Gpr, RegSet};
 
@@ -254,17 +254,17 @@ impl<W: Wrappers> Oracle<W> {
         // before control left the straight-line code after the TDCALL. Counted only when a
         // watched register held a non-zero VMM value (otherwise nothing could have failed).
         if let Some(h) = self.session.hygiene().filter(|h| !h.watched.is_empty()) {
-            let bad = h.overwritten.union(h.left());
-            if !bad.is_empty() {
+            if !h.not_cleared().is_empty() {
                 return Err(fail(
                     Verdict::Hygiene,
                     format!(
-                        "after the TDCALL, {:?} (exposed, no output) kept the VMM's value and \
-                         {:?} got another non-zero value instead of being cleared, within {} \
-                         straight-line instructions",
+                        "{:?} (exposed, no output) not cleared when the watch ended after {} \
+                         instructions (a call, a ret, or the step limit): {:?} still held the \
+                         VMM's value, {:?} another one",
+                        names(h.not_cleared()),
+                        h.steps,
                         names(h.left()),
-                        names(h.overwritten),
-                        h.steps
+                        names(h.overwritten)
                     ),
                     Some(&rec),
                 ));
@@ -367,6 +367,7 @@ impl<W: Wrappers> Oracle<W> {
     /// the call with only those fields as the call has them and every other field valid
     /// (`valid`), must answer with an error. The same call with every field valid is the
     /// control: the model must accept it, so the comparison could have failed.
+    #[allow(clippy::too_many_arguments)]
     fn judge_refusal(
         &mut self,
         c: &'static VmcallContract,
@@ -375,6 +376,7 @@ impl<W: Wrappers> Oracle<W> {
         valid: &[(&'static str, u64)],
         writes: &[(u64, &[u8])],
         e: InputError,
+        by_implementation: bool,
     ) -> Result<Outcome, Failure> {
         let fail = |detail: String| Failure {
             verdict: Verdict::Refusal,
@@ -409,18 +411,28 @@ impl<W: Wrappers> Oracle<W> {
             })
             .collect();
         let answer = self.honest_answer(c, &alone, writes);
-        if answer.is_none_or(|s| s >> 63 == 0) {
+        // An operand error: INVALID_OPERAND or ALIGN_ERROR (a value invalid for several
+        // reasons may be refused for either, depending on the order of the checks), not a
+        // retry, an unsupported call or the module's own refusal.
+        let allowed: &[u64] = &[ghci::INVALID_OPERAND, ghci::ALIGN_ERROR];
+        if answer.is_none_or(|s| !allowed.contains(&s)) {
             return Err(fail(format!(
                 "refused {named:?} ({e}); the model, given {alone:x?}, answers {answer:x?}, \
-                 not an error"
+                 not one of {allowed:x?}"
             )));
         }
-        self.ran.insert(Verdict::Refusal);
+        if by_implementation {
+            self.ran.insert(Verdict::Refusal);
+        }
         Ok(Outcome {
             leaf: c.name,
             status: None,
             tdcalls: 0,
-            not_run: Some(super::REFUSED),
+            not_run: Some(if by_implementation {
+                super::REFUSED
+            } else {
+                super::REFUSED_BY_TYPES
+            }),
             vmcall: true,
             checks: self.ran,
             policy: None,
@@ -444,7 +456,7 @@ impl<W: Wrappers> Oracle<W> {
         if self.session.tdcall_count() == 0 {
             return match got {
                 Err(VmcallError::Input(e)) => self
-                    .judge_refusal(c, call, fields, valid, writes, *e)
+                    .judge_refusal(c, call, fields, valid, writes, *e, true)
                     .map(Some),
                 // A refusal that gives the status the VMM would: right only if the model,
                 // given the same registers, answers exactly that status.
@@ -705,7 +717,11 @@ impl<W: Wrappers> Oracle<W> {
                             format!("convert_range over an invalid range returned {got:?} after {calls} calls"),
                         ));
                     }
-                    self.ran.insert(Verdict::Refusal);
+                    // The helper is tdcall's: its refusal is this implementation's only if
+                    // tdcall's typed inputs are.
+                    if W::TYPED_INPUTS {
+                        self.ran.insert(Verdict::Refusal);
+                    }
                 } else if self.honest() && in_region {
                     let bad = self.first_unconverted(gpa, gpa + len, shared);
                     if got.is_err() || bad.is_some() {
@@ -753,7 +769,17 @@ impl<W: Wrappers> Oracle<W> {
                 let writes: [(u64, &[u8]); 1] = [(valid_gpa, &header)];
                 let buf = match SharedGpa::new(gpa, width) {
                     Ok(b) => b,
-                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &writes, e),
+                    Err(e) => {
+                        return self.judge_refusal(
+                            c,
+                            call,
+                            &fields(),
+                            &valid,
+                            &writes,
+                            e,
+                            W::TYPED_INPUTS,
+                        )
+                    }
                 };
                 let inputs = fields();
                 black_box(&inputs);
@@ -825,7 +851,17 @@ impl<W: Wrappers> Oracle<W> {
                     SharedGpa::new(cmd, width).and_then(|a| Ok((a, SharedGpa::new(resp, width)?)));
                 let (a, b) = match typed {
                     Ok(t) => t,
-                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &[], e),
+                    Err(e) => {
+                        return self.judge_refusal(
+                            c,
+                            call,
+                            &fields(),
+                            &valid,
+                            &[],
+                            e,
+                            W::TYPED_INPUTS,
+                        )
+                    }
                 };
                 let v = (vector != 0).then_some(vector);
                 let inputs = fields();
@@ -912,7 +948,17 @@ impl<W: Wrappers> Oracle<W> {
                 ];
                 let sz = match AccessSize::from_bytes(size.into()) {
                     Ok(s) => s,
-                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &[], e),
+                    Err(e) => {
+                        return self.judge_refusal(
+                            c,
+                            call,
+                            &fields(),
+                            &valid,
+                            &[],
+                            e,
+                            W::TYPED_INPUTS,
+                        )
+                    }
                 };
                 let violated = (size == 8).then_some(InputCheck::IoSize);
                 let inputs = fields();
@@ -1014,11 +1060,31 @@ impl<W: Wrappers> Oracle<W> {
                 ];
                 let sz = match AccessSize::from_bytes(size.into()) {
                     Ok(s) => s,
-                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &[], e),
+                    Err(e) => {
+                        return self.judge_refusal(
+                            c,
+                            call,
+                            &fields(),
+                            &valid,
+                            &[],
+                            e,
+                            W::TYPED_INPUTS,
+                        )
+                    }
                 };
                 let g = match SharedGpa::new(addr, width) {
                     Ok(g) => g,
-                    Err(e) => return self.judge_refusal(c, call, &fields(), &valid, &[], e),
+                    Err(e) => {
+                        return self.judge_refusal(
+                            c,
+                            call,
+                            &fields(),
+                            &valid,
+                            &[],
+                            e,
+                            W::TYPED_INPUTS,
+                        )
+                    }
                 };
                 let inputs = fields();
                 black_box(&inputs);
@@ -1073,7 +1139,7 @@ impl<W: Wrappers> Oracle<W> {
                         made == 0 && got == Err(VmcallError::Input(InputError::VendorCallZero));
                     if !ok {
                         return Err(Failure {
-                            verdict: Verdict::Encoding,
+                            verdict: Verdict::Refusal,
                             leaf: c.name,
                             call: format!("{call:?}"),
                             detail: format!(
@@ -1082,6 +1148,7 @@ impl<W: Wrappers> Oracle<W> {
                             table: String::new(),
                         });
                     }
+                    self.ran.insert(Verdict::Refusal);
                     return Ok(Outcome {
                         leaf: c.name,
                         status: None,
