@@ -405,4 +405,66 @@ mod tests {
         assert_eq!(s.operand(), Some(OperandId::RDX));
         assert_eq!(StatusCode::PageSizeMismatch.status().operand(), None);
     }
+
+    #[test]
+    fn register_names_are_the_x86_gpr_numbers() {
+        // x86 GPR numbering: RAX 0, RCX 1, RDX 2, RBX 3, (RSP 4: never a TDCALL operand),
+        // RBP 5, RSI 6, RDI 7, R8–R15 8–15.
+        let expected = [
+            Some("RAX"),
+            Some("RCX"),
+            Some("RDX"),
+            Some("RBX"),
+            None,
+            Some("RBP"),
+            Some("RSI"),
+            Some("RDI"),
+            Some("R8"),
+            Some("R9"),
+            Some("R10"),
+            Some("R11"),
+            Some("R12"),
+            Some("R13"),
+            Some("R14"),
+            Some("R15"),
+        ];
+        for (id, name) in expected.iter().enumerate() {
+            assert_eq!(OperandId(id as u32).register_name(), *name, "operand {id}");
+        }
+        assert_eq!(OperandId::RCX.register_name(), Some("RCX"));
+        assert_eq!(OperandId::R15.register_name(), Some("R15"));
+        // Not GPRs: 16 and up, the non-register operand ids from 0x80.
+        for id in [
+            16,
+            17,
+            31,
+            0x80,
+            OperandId::SEPT_ENTRY.0,
+            OperandId::METADATA_FIELD.0,
+            u32::MAX,
+        ] {
+            assert_eq!(OperandId(id).register_name(), None, "operand {id:#x}");
+        }
+    }
+
+    #[test]
+    fn operand_and_status_formatting() {
+        extern crate std;
+        use std::format;
+        assert_eq!(format!("{:?}", OperandId::RCX), "RCX");
+        assert_eq!(format!("{:?}", OperandId(4)), "0x4");
+        assert_eq!(format!("{:?}", OperandId::TDR), "0x80");
+        assert_eq!(format!("{:?}", OperandId(16)), "0x10");
+        let s = TdxStatus::from_raw(0xC000_0100_0000_0001);
+        assert_eq!(
+            format!("{s:?}"),
+            "OperandInvalid(0xc000010000000001, operand RCX)"
+        );
+        assert_eq!(format!("{s}"), "TDX_OPERAND_INVALID (0xc000010000000001)");
+        let s = TdxStatus::from_raw(0xC000_0B0B_0000_0001);
+        assert_eq!(format!("{s:?}"), "PageSizeMismatch(0xc0000b0b00000001)");
+        let s = TdxStatus::from_raw(0xDEAD_BEEF_1234_5678);
+        assert_eq!(format!("{s:?}"), "UnknownStatus(0xdeadbeef12345678)");
+        assert_eq!(format!("{s}"), "unknown TDX status (0xdeadbeef12345678)");
+    }
 }

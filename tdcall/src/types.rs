@@ -533,4 +533,44 @@ mod tests {
         assert!(AlignedGpa::<64>::new(0x41).is_err());
         assert!(AlignedGpa::<1024>::new(0x400).is_ok());
     }
+
+    #[test]
+    fn field_id_parts() {
+        // Class code 0x11 (bits 61:56), context code 1 (bits 54:52), element size code 3
+        // (bits 33:32: 8 bytes), field code 0x16 (bits 23:0).
+        let f = FieldId::new(0x1110_0003_0000_0016).unwrap();
+        assert_eq!(f.class_code(), 0x11);
+        assert_eq!(f.field_code(), 0x16);
+        assert_eq!(f.element_size(), 8);
+        // Bit 63 (non-architectural) is not part of the class code.
+        let f = FieldId::new(0x9110_0003_0000_0016).unwrap();
+        assert_eq!(f.class_code(), 0x11);
+        // Class code 0x2a, element size code 0 (1 byte), field code 0xabcdef.
+        let f = FieldId::new(0x2a00_0000_00ab_cdef).unwrap();
+        assert_eq!(f.class_code(), 0x2a);
+        assert_eq!(f.field_code(), 0xab_cdef);
+        assert_eq!(f.element_size(), 1);
+        // Every bit set (as the module may return it): class code is six bits.
+        let f = FieldId::from_module(u64::MAX);
+        assert_eq!(f.class_code(), 0x3f);
+        assert_eq!(f.field_code(), 0xff_ffff);
+        assert_eq!(f.element_size(), 8);
+        assert_eq!(FieldId::from_module(0).class_code(), 0);
+    }
+
+    #[test]
+    fn td_attributes_debug_is_the_raw_value_in_hex() {
+        extern crate std;
+        use std::format;
+        let a = TdAttributes(TdAttributes::SEPT_VE_DISABLE | TdAttributes::DEBUG);
+        assert_eq!(format!("{a:?}"), "TdAttributes(0x10000001)");
+        assert_eq!(format!("{:?}", TdAttributes(0)), "TdAttributes(0x0)");
+        assert_eq!(
+            format!(
+                "{:?}",
+                TdAttributes(TdAttributes::PERFMON | TdAttributes::TPA)
+            ),
+            "TdAttributes(0xc000000000000000)"
+        );
+    }
 }

@@ -1055,3 +1055,102 @@ pub fn report_fatal_error(error_code: u64, data: Option<Gpa>, message: &[u8]) ->
         let _ = unsafe { tdvmcall_fat::<{ expose::FAT }, 0>(&mut regs) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use std::vec::Vec;
+
+    /// A scripted VMM: answers `script` in order (then `Done`), recording each `(gpa, len)`.
+    fn convert(
+        gpa: u64,
+        len: u64,
+        max_stalls: u32,
+        script: &[MapGpaProgress],
+    ) -> (Result<(), VmcallError>, Vec<(u64, u64)>) {
+        let mut calls = Vec::new();
+        let r = convert_range_with(gpa, len, true, 52, max_stalls, |g, l| {
+            let answer = script
+                .get(calls.len())
+                .copied()
+                .unwrap_or(MapGpaProgress::Done);
+            calls.push((g, l));
+            Ok(answer)
+        });
+        (r, calls)
+    }
+
+    const SHARED: u64 = 1 << 51;
+
+    #[test]
+    fn stalls_are_allowed_max_stalls_times_in_a_row() {
+        let at = SHARED | 0x1000;
+        let stall = MapGpaProgress::Retry { resume: at };
+        // Exactly `max_stalls` RETRYs without progress: allowed; the next call finishes.
+        for max in [0u32, 1, 2, 5] {
+            let script: Vec<_> = (0..max).map(|_| stall).collect();
+            let (r, calls) = convert(0x1000, 0x3000, max, &script);
+            assert_eq!(r, Ok(()), "max_stalls {max}");
+            assert_eq!(calls.len(), max as usize + 1, "max_stalls {max}");
+            assert!(calls.iter().all(|&c| c == (at, 0x3000)));
+        }
+        // One more: the conversion gives up at the (max_stalls + 1)-th stall.
+        for max in [0u32, 1, 2, 5] {
+            let script: Vec<_> = (0..=max).map(|_| stall).collect();
+            let (r, calls) = convert(0x1000, 0x3000, max, &script);
+            assert_eq!(
+                r,
+                Err(VmcallError::RetriesExhausted {
+                    at,
+                    attempts: max + 1
+                }),
+                "max_stalls {max}"
+            );
+            assert_eq!(calls.len(), max as usize + 1, "max_stalls {max}");
+        }
+    }
+
+    #[test]
+    fn progress_resets_the_stall_count() {
+        let s = SHARED;
+        let script = [
+            MapGpaProgress::Retry { resume: s | 0x1000 },
+            MapGpaProgress::Retry { resume: s | 0x2000 },
+            MapGpaProgress::Retry { resume: s | 0x2000 },
+            MapGpaProgress::Retry { resume: s | 0x3000 },
+            MapGpaProgress::Retry { resume: s | 0x3000 },
+        ];
+        let (r, calls) = convert(0x1000, 0x3000, 1, &script);
+        assert_eq!(r, Ok(()));
+        assert_eq!(
+            calls,
+            [
+                (s | 0x1000, 0x3000),
+                (s | 0x1000, 0x3000),
+                (s | 0x2000, 0x2000),
+                (s | 0x2000, 0x2000),
+                (s | 0x3000, 0x1000),
+                (s | 0x3000, 0x1000),
+            ]
+        );
+    }
+
+    #[test]
+    fn resume_outside_the_rest_of_the_range_is_untrusted() {
+        let s = SHARED;
+        for resume in [s, s | 0x0fff, s | 0x4000, s | 0x5000, 0x2000, u64::MAX] {
+            let (r, calls) = convert(0x1000, 0x3000, 3, &[MapGpaProgress::Retry { resume }]);
+            assert_eq!(
+                r,
+                Err(VmcallError::Untrusted {
+                    what: "MapGPA resume address",
+                    value: resume
+                }),
+                "resume {resume:#x}"
+            );
+            assert_eq!(calls.len(), 1);
+        }
+    }
+}
