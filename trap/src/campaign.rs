@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use crate::call::{Program, Target};
-use crate::oracle::{Failure, LeafStats, Oracle, Verdict};
+use crate::oracle::{no_guest_effect, Failure, LeafStats, Oracle, Verdict};
 use crate::wrappers::Wrappers;
 
 /// Per-leaf results of a campaign.
@@ -197,7 +197,10 @@ pub fn table(report: &CampaignReport) -> String {
         ));
         for v in Verdict::ALL {
             // Right-aligned by characters: "—" is one character but three bytes.
-            let cell = verdict_cell(l, v);
+            let mut cell = verdict_cell(l, v);
+            if v == Verdict::Semantics && cell == "—" && no_guest_effect(name).is_some() {
+                cell = "n/a".to_string();
+            }
             let pad = 10usize.saturating_sub(cell.chars().count());
             s.push_str(&format!(" {}{cell}", " ".repeat(pad)));
         }

@@ -114,6 +114,24 @@ impl Checks {
     pub fn iter(self) -> impl Iterator<Item = Verdict> {
         Verdict::ALL.into_iter().filter(move |v| self.contains(*v))
     }
+
+    /// The checks in both sets.
+    pub const fn intersection(self, o: Checks) -> Checks {
+        Checks(self.0 & o.0)
+    }
+
+    /// Every check, as a set.
+    pub const ALL: Checks = Checks((1 << Verdict::ALL.len()) - 1);
+
+    /// The short names of the checks, joined by `+` ("none" for no check).
+    pub fn names(self) -> String {
+        let v: Vec<&str> = self.iter().map(Verdict::name).collect();
+        if v.is_empty() {
+            "none".into()
+        } else {
+            v.join("+")
+        }
+    }
 }
 
 /// A failed check, with everything needed to reproduce and read it.
@@ -1380,8 +1398,14 @@ impl<W: Wrappers> Oracle<W> {
         }
         let log = self.log().to_vec();
         for rec in &log {
-            let rcx = rec.input[Gpr::Rcx];
-            if rec.input[Gpr::Rax] != c.rax() || rcx & 0xff8 != 0 || rcx & 7 > 2 {
+            // Well formed: the contract's encoding of the TDCALL's own fields (no reserved bit
+            // set) with a level the spec defines (4 KiB, 2 MiB, 1 GiB).
+            let level = c.input_field(&rec.input, "level").expect("ACCEPT level");
+            let gpa = c.input_field(&rec.input, "gpa").expect("ACCEPT gpa");
+            let reencoded = c.encode(&[("level", level), ("gpa", gpa)]).ok();
+            let same =
+                reencoded.is_some_and(|e| e.as_slice().iter().all(|(r, v)| rec.input[*r] == *v));
+            if rec.input[Gpr::Rax] != c.rax() || !same || level > 2 {
                 return Err(Failure {
                     verdict: Verdict::Encoding,
                     leaf: NAME,
@@ -1391,6 +1415,7 @@ impl<W: Wrappers> Oracle<W> {
                 });
             }
         }
+        self.ran.insert(Verdict::Encoding);
         if lost != 0 {
             return Err(self.fail(
                 Verdict::Clobbers,
@@ -1399,6 +1424,7 @@ impl<W: Wrappers> Oracle<W> {
                 format!("values live across accept_range were overwritten (slots {lost:#06x})"),
             ));
         }
+        self.ran.insert(Verdict::Clobbers);
         // Inside the accept region the honest VMM resolves every TD exit and nothing is busy:
         // the model never fails a well-formed accept there, so the helper must succeed.
         let stats = match got {
@@ -1441,6 +1467,7 @@ impl<W: Wrappers> Oracle<W> {
                 format!("accept_range reports {stats:?} ({reported} pages); {newly} were accepted"),
             ));
         }
+        self.ran.insert(Verdict::Semantics);
         Ok(Outcome {
             leaf: NAME,
             status: self.session.last_record().map(|r| r.output[Gpr::Rax]),
@@ -1681,6 +1708,44 @@ impl tdx_model::GuestMemory for ZeroMemory {
     fn write(&mut self, _gpa: u64, _data: &[u8]) -> bool {
         true
     }
+}
+
+/// The leaves and sub-functions that have no guest-visible effect for the semantics check to
+/// compare, with why: their semantics column reads "n/a", not "—".
+pub const NO_GUEST_EFFECT: &[(&str, &str)] = &[
+    (
+        "Instruction.HLT",
+        "halts the vCPU until an interrupt: nothing the guest reads back",
+    ),
+    (
+        "Instruction.WBINVD",
+        "writes back caches: nothing the guest reads back",
+    ),
+    (
+        "Service",
+        "the honest VMM answers without writing the response page (the GHCI leaves the \
+         command's meaning to the service)",
+    ),
+    (
+        "KVM hypercall",
+        "vendor-specific: the model answers by status, with no state",
+    ),
+    (
+        "ReportFatalError",
+        "does not return: the TD ends (checked up to the TDCALL in a child process)",
+    ),
+    (
+        FORCED,
+        "a status the module was made to return instead of its own: decoding only",
+    ),
+];
+
+/// Why `leaf` has no guest-visible effect, if it has none ([`NO_GUEST_EFFECT`]).
+pub fn no_guest_effect(leaf: &str) -> Option<&'static str> {
+    NO_GUEST_EFFECT
+        .iter()
+        .find(|(l, _)| *l == leaf)
+        .map(|(_, why)| *why)
 }
 
 /// Report name of calls whose status the module was made to replace.

@@ -582,7 +582,14 @@ impl Wrappers for DropsInputChecks {
 
     #[inline(always)]
     fn setup_event_notify(&self, vector: u8) -> Result<(), VmcallError> {
-        let regs = [0, subfunction::SETUP_EVENT_NOTIFY_INTERRUPT, vector.into(), 0, 0, 0];
+        let regs = [
+            0,
+            subfunction::SETUP_EVENT_NOTIFY_INTERRUPT,
+            vector.into(),
+            0,
+            0,
+            0,
+        ];
         // SAFETY: R10-R12 only, as the production wrapper.
         thin_status(unsafe { tdvmcall_thin::<0x1c00, 0x0400>(regs) }).map(|_| ())
     }
@@ -616,7 +623,14 @@ impl Wrappers for DropsInputChecks {
 
     #[inline(always)]
     fn io_read(&self, size: AccessSize, port: u16) -> Result<u32, VmcallError> {
-        let regs = [0, subfunction::INSTRUCTION_IO, size as u64, 0, port.into(), 0];
+        let regs = [
+            0,
+            subfunction::INSTRUCTION_IO,
+            size as u64,
+            0,
+            port.into(),
+            0,
+        ];
         // SAFETY: R10-R15 only, as the production wrapper.
         let o = thin_status(unsafe { tdvmcall_thin::<0xfc00, 0x0c00>(regs) })?;
         Ok((o[1] & size.mask()) as u32)

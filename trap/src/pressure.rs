@@ -6,8 +6,13 @@
 //! the leaf may change. If the wrapper forgot to declare one, a live value there is overwritten
 //! and the comparison after the call fails. In unoptimized builds values live on the stack and
 //! nothing is detected: run the checks optimized.
+//!
+//! [`under_pressure`] is also the one place the oracle calls an implementation under test, so
+//! it carries the harness's memory contract (see [`crate::trap`], "Memory"): a compiler fence
+//! on each side of the call.
 
 use core::hint::black_box;
+use core::sync::atomic::{compiler_fence, Ordering};
 
 const K: [u64; 13] = [
     0x9e37_79b9_7f4a_7c15,
@@ -46,7 +51,11 @@ pub fn under_pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u16) {
         black_box(s ^ K[12]),
     ];
     let [v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12] = v;
+    // The trap handler reads and writes harness state (log, counters, model, arena) while the
+    // wrapper's asm runs, which may be declared `nomem`: no harness access may move across.
+    compiler_fence(Ordering::SeqCst);
     let r = f();
+    compiler_fence(Ordering::SeqCst);
     let after = [v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12];
     let mut bad = 0u16;
     for (i, x) in after.iter().enumerate() {

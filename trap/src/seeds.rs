@@ -1543,7 +1543,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     },
                     Call::Invgla {
                         vm: 1,
-                        base: 0x1001,
+                        base: 0x1004,
                         pages: 1,
                     },
                 ]),

@@ -17,6 +17,19 @@
 //! changed, a `call` or `ret` ran (control left the code around the TDCALL), or
 //! [`HYGIENE_STEPS`] instructions ran ([`Hygiene`]).
 //!
+//! # Memory
+//!
+//! The production wrappers declare `nomem` or `readonly` where the real TDX module touches no
+//! guest memory (or only reads it); that is their contract with the compiler and stays as it
+//! is. Here the handler breaks the assumption behind it: during those asm blocks it writes
+//! harness state (the log, the counters, the simulated module, the arena). So the harness, not
+//! the wrappers, keeps its accesses from moving across a TDCALL: every call of an
+//! implementation under test is made through [`crate::pressure::under_pressure`], which puts a
+//! `compiler_fence(SeqCst)` on each side (a signal handler on the same thread is exactly what
+//! compiler fences order against), and the state is reached only through raw pointers, by
+//! accessors that hold no reference across a call ([`Session::module`] and friends are
+//! `unsafe` for that reason).
+//!
 //! The handler allocates nothing and takes no lock: the state it uses belongs to the current
 //! thread ([`Session`]) and is reached through a `const` thread-local pointer. It runs on an
 //! alternate signal stack the session installs (so a stack overflow is still reported as one).

@@ -171,7 +171,7 @@ pub const POLICY: &[PolicyRule] = &[
         "MapGPA loops until the whole range is converted",
     ),
     rule(
-        Verdict::Encoding,
+        Verdict::Refusal,
         "convert_range (TDG.VP.VMCALL<MapGPA>)",
         "convert_range over an invalid range returned",
         "",

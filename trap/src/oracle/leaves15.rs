@@ -1,4 +1,4 @@
-//! The TDX 1.5 guest leaves through the oracle: the same four verdicts as the core leaves.
+//! The TDX 1.5 guest leaves through the oracle: the same verdicts as the core leaves.
 
 use tdcall::leaf15::{
     AttrWrError, EnterInvalidate, GlaList, GlaRange, GpaAttrs, L2Exit, L2Vm, PageMapping, RdAll,
@@ -25,6 +25,23 @@ fn element_ids(table: &[MdEntry]) -> impl Iterator<Item = u64> + '_ {
         (0..u64::from(e.num_elements()))
             .map(move |k| (e.field_id & !0xff_ffff) | ((e.field_id & 0xff_ffff) + k))
     })
+}
+
+/// One output register's value rebuilt from its named fields, each at its place (fields not
+/// named read as zero): decoding by the contract's names, not by register.
+fn output_word(c: &LeafContract, out: &Regs, names: &[&str]) -> u64 {
+    names
+        .iter()
+        .map(|n| {
+            let f = c
+                .outputs
+                .iter()
+                .flat_map(|o| o.fields)
+                .find(|f| f.name == *n)
+                .unwrap_or_else(|| panic!("{} has no output field {n}", c.name));
+            c.output_field(out, n).expect("the field exists") << f.lsb
+        })
+        .fold(0, |acc, v| acc | v)
 }
 
 /// The model's decoding of a metadata read: `(value, next field id)`.
@@ -132,14 +149,25 @@ impl<W: Wrappers> Oracle<W> {
         Ok((rec, got))
     }
 
-    /// A metadata field's value as the model's own read returns it.
+    /// A metadata field's value as the model's own read returns it (TDG.VP.RD of this vCPU, or
+    /// TDG.SYS.RD), by the read's contract.
     fn model_read(&mut self, leaf: u16, id: u64) -> Option<u64> {
+        let fields: &[(&str, u64)] = if leaf == leaf::TDG_VP_RD {
+            &[("vm_index", 0), ("field_id", id)]
+        } else {
+            &[("field_id", id)]
+        };
+        self.model_read_fields(leaf, fields)
+    }
+
+    /// The `value` output of a successful read by the model itself of `fields`.
+    fn model_read_fields(&mut self, leaf: u16, fields: &[(&str, u64)]) -> Option<u64> {
         let c = contract(leaf, 0);
         let mut regs = Regs::default();
         regs[Gpr::Rax] = c.rax();
-        regs[Gpr::Rdx] = id;
+        c.encode(fields).ok()?.apply(&mut regs);
         let out = self.dry_run(&regs)?;
-        (out[Gpr::Rax] == 0).then_some(out[Gpr::R8])
+        (out[Gpr::Rax] == 0).then(|| c.output_field(&out, "value"))?
     }
 
     /// Runs one TDX 1.5 leaf call and checks it.
@@ -203,8 +231,13 @@ impl<W: Wrappers> Oracle<W> {
                     },
                     expect_rd,
                 )?;
-                if let (false, Ok((v, _))) = (vp, got) {
-                    let m = self.model().sys_metadata(id);
+                if let Ok((v, _)) = got {
+                    // The field's value as the simulated TD holds it, read apart from the call.
+                    let m = if vp {
+                        self.model_read(leaf::TDG_VP_RD, id)
+                    } else {
+                        self.model().sys_metadata(id)
+                    };
                     self.semantics(c, call, &rec, m == Some(v), || {
                         format!("read {v:#x}; the model's field holds {m:x?}")
                     })?;
@@ -247,18 +280,16 @@ impl<W: Wrappers> Oracle<W> {
                     expect_old,
                 )?;
                 let after = self.model_read(leaf::TDG_VP_RD, id);
-                let ok = match got {
-                    // A field the guest may write but not read has nothing to compare.
-                    Ok(old) => {
-                        before.is_none()
-                            || (before == Some(old)
-                                && after == Some((old & !mask) | (value & mask)))
-                    }
-                    Err(_) => after == before,
-                };
-                self.semantics(c, call, &rec, ok, || {
-                    format!("field was {before:x?}, reads {after:x?} after {got:x?}")
-                })?;
+                // A field the guest may write but not read has nothing to compare: not counted.
+                if let Some(b) = before {
+                    let ok = match got {
+                        Ok(old) => old == b && after == Some((b & !mask) | (value & mask)),
+                        Err(_) => after == before,
+                    };
+                    self.semantics(c, call, &rec, ok, || {
+                        format!("field was {before:x?}, reads {after:x?} after {got:x?}")
+                    })?;
+                }
                 Ok(self.outcome(c, &rec))
             }
             Call::SysRdAll { list, first } => {
@@ -370,6 +401,13 @@ impl<W: Wrappers> Oracle<W> {
                         return self.check_rejection(c, call, &alone, e, FIELD_ID_INCORRECT, None);
                     }
                 };
+                let before = if wr {
+                    let mut read = fields.clone();
+                    read.retain(|(n, _)| *n != "value" && *n != "write_mask");
+                    self.model_read_fields(leaf::TDG_SERVTD_RD, &read)
+                } else {
+                    None
+                };
                 self.model().set_servtd_bindings_busy(busy);
                 if !self.completes_at(c, &fields) {
                     self.model().set_servtd_bindings_busy(false);
@@ -413,7 +451,26 @@ impl<W: Wrappers> Oracle<W> {
                     )
                 };
                 self.model().set_servtd_bindings_busy(false);
-                let (rec, _) = result?;
+                let (rec, got) = result?;
+                // The target's field as the model's own TDG.SERVTD.RD returns it afterwards.
+                let mut read = fields.clone();
+                read.retain(|(n, _)| *n != "value" && *n != "write_mask");
+                let after = self.model_read_fields(leaf::TDG_SERVTD_RD, &read);
+                match (wr, got) {
+                    (false, Ok((v, _))) => {
+                        self.semantics(c, call, &rec, after == Some(v), || {
+                            format!("read {v:#x}; the target's field holds {after:x?}")
+                        })?;
+                    }
+                    (true, Ok((old, _))) if before.is_some() => {
+                        let want = (old & !mask) | (value & mask);
+                        let ok = before == Some(old) && after == Some(want);
+                        self.semantics(c, call, &rec, ok, || {
+                            format!("field was {before:x?}, reads {after:x?} after writing {value:#x} under {mask:#x} (old {old:#x})")
+                        })?;
+                    }
+                    _ => {}
+                }
                 Ok(self.outcome(c, &rec))
             }
             Call::VerifyReport { mac, tamper, data } => {
@@ -569,11 +626,16 @@ impl<W: Wrappers> Oracle<W> {
                     // reported. For the other VMs the module returns the combined input word
                     // (`tdg_mem_page_attr_wr.c` returns `new_gpa_attr`), which no state records.
                     let m = self.model().l2_page_attr(gpa);
-                    let written = |vm: usize| a.0[vm] & 0x8000 != 0;
-                    let ok = (1..4).all(|vm| !written(vm) || m[vm] == 0 || m[vm] == now.0[vm]);
-                    self.semantics(c, call, &rec, ok, || {
-                        format!("ATTR.WR reported {now:?}; the model's page holds {m:x?}")
-                    })?;
+                    let compared: Vec<usize> = (1..4)
+                        .filter(|&vm| a.0[vm] & 0x8000 != 0 && m[vm] != 0)
+                        .collect();
+                    // Counted only when some alias was written (else nothing to compare).
+                    if !compared.is_empty() {
+                        let ok = compared.iter().all(|&vm| m[vm] == now.0[vm]);
+                        self.semantics(c, call, &rec, ok, || {
+                            format!("ATTR.WR reported {now:?}; the model's page holds {m:x?}")
+                        })?;
+                    }
                 }
                 Ok(self.outcome(c, &rec))
             }
@@ -643,18 +705,19 @@ impl<W: Wrappers> Oracle<W> {
                         {
                             return Err(st);
                         }
+                        let w = |names: &[&str]| output_word(c, out, names);
                         Ok(L2Exit {
                             status: st,
-                            exit_qualification: out[Gpr::Rcx],
-                            gla: out[Gpr::Rdx],
-                            cs: out[Gpr::Rsi],
-                            cs_base: out[Gpr::Rdi],
-                            gpa: out[Gpr::R8],
-                            interruption: out[Gpr::R9],
-                            idt_vectoring: out[Gpr::R10],
-                            instruction: out[Gpr::R11],
-                            extra: out[Gpr::R12],
-                            extended_qualification: out[Gpr::R13],
+                            exit_qualification: w(&["exit_qualification"]),
+                            gla: w(&["guest_linear_address"]),
+                            cs: w(&["cs_selector", "cs_ar", "cs_limit"]),
+                            cs_base: w(&["cs_base"]),
+                            gpa: w(&["guest_physical_address"]),
+                            interruption: w(&["intr_info", "intr_error_code"]),
+                            idt_vectoring: w(&["idt_vectoring_info", "idt_vectoring_error_code"]),
+                            instruction: w(&["instruction_info", "instruction_length"]),
+                            extra: w(&["cpl"]),
+                            extended_qualification: w(&["extended_exit_qualification"]),
                         })
                     },
                 );
@@ -876,7 +939,10 @@ impl<W: Wrappers> Oracle<W> {
             .iter()
             .enumerate()
             .filter(|(i, _)| *i == 0 || log[i - 1].kind == RecordKind::Completed)
-            .map(|(_, r)| r.input[Gpr::Rdx])
+            .map(|(_, r)| {
+                c.input_field(&r.input, "gla_entry_or_list")
+                    .expect("RDX field")
+            })
             .collect();
         if starts.len() != 2 || starts.iter().any(|&rdx| rdx != info) {
             return Err(self.fail(

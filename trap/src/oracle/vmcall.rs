@@ -164,10 +164,18 @@ impl<W: Wrappers> Oracle<W> {
         if rec.input[Gpr::Rax] != 0 {
             wrong.push("RAX".to_string());
         }
-        if let (Some(r10), Some(r11)) = (c.r10, c.subfunction) {
-            if rec.input[Gpr::R10] != r10 || rec.input[Gpr::R11] != r11 {
-                wrong.push("R10/R11".into());
-            }
+        // What the contract's `prepare` sets besides the mask: RAX and, for a standard call,
+        // R10 = 0 and R11 = the sub-function.
+        let mut prepared = rec.input;
+        c.prepare(&mut prepared);
+        prepared[Gpr::Rcx] = rec.input[Gpr::Rcx];
+        for r in prepared.diff(&rec.input).iter() {
+            wrong.push(format!(
+                "{}: {:#x} != {:#x}",
+                r.name(),
+                rec.input[r],
+                prepared[r]
+            ));
         }
         for (name, want) in inputs {
             let got = c.input_field(&rec.input, name);
@@ -310,7 +318,8 @@ impl<W: Wrappers> Oracle<W> {
     fn vmcall_outcome(&self, c: &'static VmcallContract, rec: &Record) -> Outcome {
         Outcome {
             leaf: c.name,
-            status: Some(rec.output[Gpr::R10]),
+            // The first output is R10's: the GHCI status (the KVM hypercall's result).
+            status: c.output_field(&rec.output, c.outputs[0].fields[0].name),
             tdcalls: self.session.tdcall_count(),
             not_run: None,
             vmcall: true,
@@ -489,12 +498,22 @@ impl<W: Wrappers> Oracle<W> {
         Ok(None)
     }
 
+    /// A page of the arena for a GHCI buffer: slots below 2^15 are page aligned, the others
+    /// 64-byte aligned inside the page (so that alignment checks are reached as often as not).
     fn shared_slot(&mut self, m: MemRef) -> u64 {
         let shared = self.shared_bit();
         let base = self.session.arena_gpa();
+        let at = |s: u16| {
+            let page = base + (s as u64 % 4) * 4096;
+            if s < 1 << 15 {
+                page
+            } else {
+                page + (s as u64 / 4 % 63 + 1) * 64
+            }
+        };
         match m {
-            MemRef::Slot(s) => base + (s as u64 % 4) * 4096,
-            MemRef::SharedSlot(s) => (base + (s as u64 % 4) * 4096) | shared,
+            MemRef::Slot(s) => at(s),
+            MemRef::SharedSlot(s) => at(s) | shared,
             MemRef::Raw(x) => x,
         }
     }
@@ -530,6 +549,17 @@ impl<W: Wrappers> Oracle<W> {
                 let want = status_of(c, &rec)
                     .map(|_| ["r11", "r12", "r13", "r14"].map(|n| output(c, &rec, n)));
                 self.vmcall_decoding(c, call, &rec, &got, &want)?;
+                if self.honest() {
+                    // The honest VMM's documented answer (GHCI leaf 0 and 1), not the outputs.
+                    let expect = match leaf {
+                        0 => Ok([0; 4]),
+                        1 => Ok([tdx_model::vmm::TDVMCALL_INFO_LEAF1_R11, 0, 0, 0]),
+                        _ => Err(VmcallError::Vmm(VmcallStatus::INVALID_OPERAND)),
+                    };
+                    self.vmcall_semantics(c, call, &rec, got == expect, || {
+                        format!("leaf {leaf}: got {got:x?}; the honest VMM answers {expect:x?}")
+                    })?;
+                }
                 Ok(self.vmcall_outcome(c, &rec))
             }
             Call::VmcallMapGpa {
@@ -621,7 +651,8 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract_of(0, sfn::MAP_GPA);
                 for rec in self.log().to_vec() {
                     let rcx = rec.input[Gpr::Rcx];
-                    let (g, l) = (rec.input[Gpr::R12], rec.input[Gpr::R13]);
+                    let field = |n| c.input_field(&rec.input, n).expect("MapGPA input");
+                    let (g, l) = (field("gpa"), field("size"));
                     // A wider, zero-filled mask is policy for implementations that choose it.
                     let extra = RegSet(rcx as u16).minus(c.exposed);
                     let wider = !W::EXACT_MASK
@@ -634,7 +665,12 @@ impl<W: Wrappers> Oracle<W> {
                     if (rcx != c.rcx() && !wider)
                         || g < gpa
                         || g.wrapping_add(l) != gpa.wrapping_add(len)
-                        || rec.input[Gpr::R11] != sfn::MAP_GPA
+                        || {
+                            let mut prepared = rec.input;
+                            c.prepare(&mut prepared);
+                            prepared[Gpr::Rcx] = rec.input[Gpr::Rcx];
+                            prepared != rec.input
+                        }
                     {
                         return Err(Failure {
                             table: vmcall_table(&rec, c),
@@ -648,21 +684,24 @@ impl<W: Wrappers> Oracle<W> {
                         });
                     }
                 }
+                self.ran.insert(Verdict::Encoding);
                 if lost != 0 {
                     return Err(fail(
                         Verdict::Clobbers,
                         format!("slots {lost:#06x} overwritten"),
                     ));
                 }
+                self.ran.insert(Verdict::Clobbers);
                 let last = gpa.checked_add(len - 1).map(|e| e & !self.shared_bit());
                 if gpa & 0xfff != 0 || last.is_none_or(|e| e >> width != 0) {
                     // The helper refuses a range it cannot express, before any TDCALL.
                     if calls != 0 || !matches!(got, Err(VmcallError::Input(_))) {
                         return Err(fail(
-                            Verdict::Encoding,
+                            Verdict::Refusal,
                             format!("convert_range over an invalid range returned {got:?} after {calls} calls"),
                         ));
                     }
+                    self.ran.insert(Verdict::Refusal);
                 } else if self.honest() && in_region {
                     let bad = self.first_unconverted(gpa, gpa + len, shared);
                     if got.is_err() || bad.is_some() {
@@ -671,6 +710,7 @@ impl<W: Wrappers> Oracle<W> {
                             format!("convert_range returned {got:?} against the honest VMM; first unconverted page {bad:#x?}"),
                         ));
                     }
+                    self.ran.insert(Verdict::Semantics);
                 } else if calls > (len / 4096) as usize * 4 + 16 {
                     return Err(fail(
                         Verdict::Semantics,
@@ -679,6 +719,8 @@ impl<W: Wrappers> Oracle<W> {
                             len / 4096
                         ),
                     ));
+                } else {
+                    self.ran.insert(Verdict::Semantics);
                 }
                 Ok(Outcome {
                     leaf: CONVERT,
@@ -816,6 +858,19 @@ impl<W: Wrappers> Oracle<W> {
                     edx: output(c, &rec, "edx") as u32,
                 });
                 self.vmcall_decoding(c, call, &rec, &got, &want)?;
+                if self.honest() {
+                    // The honest VMM's CPUID table (unknown leaves read as zeros).
+                    let [eax, ebx, ecx, edx] = tdx_model::vmm::CPUID_TABLE
+                        .iter()
+                        .find(|(l, _)| *l == leaf)
+                        .map_or([0; 4], |(_, v)| *v);
+                    let expect = CpuidResult { eax, ebx, ecx, edx };
+                    self.vmcall_semantics(c, call, &rec, got == Ok(expect), || {
+                        format!(
+                            "CPUID {leaf:#x}: got {got:x?}; the honest VMM's table has {expect:x?}"
+                        )
+                    })?;
+                }
                 Ok(self.vmcall_outcome(c, &rec))
             }
             Call::VmcallHlt { blocked } => {
@@ -896,10 +951,21 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = move || [("msr", u64::from(msr))];
                 let inputs = fields();
                 black_box(&inputs);
+                // The MSR as the simulated VMM would return it now (the TSC advances with every
+                // read); an MSR it does not emulate fails.
+                let expect = self
+                    .model()
+                    .msr(msr)
+                    .ok_or(VmcallError::Vmm(VmcallStatus::INVALID_OPERAND));
                 let (got, lost) = under_pressure(seed, || self.wrappers.rdmsr(msr));
                 let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 let want = status_of(c, &rec).map(|_| output(c, &rec, "value"));
                 self.vmcall_decoding(c, call, &rec, &got, &want)?;
+                if self.honest() {
+                    self.vmcall_semantics(c, call, &rec, got == expect, || {
+                        format!("RDMSR {msr:#x}: got {got:x?}; the honest VMM holds {expect:x?}")
+                    })?;
+                }
                 Ok(self.vmcall_outcome(c, &rec))
             }
             Call::VmcallWrmsr { msr, value } => {
@@ -973,6 +1039,13 @@ impl<W: Wrappers> Oracle<W> {
                     let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                     let want = status_of(c, &rec).map(|_| output(c, &rec, "data") & mask);
                     self.vmcall_decoding(c, call, &rec, &got, &want)?;
+                    if self.honest() && status_of(c, &rec).is_ok() {
+                        let sb = self.shared_bit();
+                        let expect = tdx_model::vmm::mmio_read_value(addr & !sb) & mask;
+                        self.vmcall_semantics(c, call, &rec, got == Ok(expect), || {
+                            format!("MMIO read at {addr:#x}: got {got:x?}; the honest VMM reads {expect:#x}")
+                        })?;
+                    }
                     Ok(self.vmcall_outcome(c, &rec))
                 }
             }
