@@ -199,6 +199,8 @@ pub fn accept_range_with(
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
 
     fn st(code: StatusCode, details: u32) -> TdxStatus {
@@ -295,6 +297,230 @@ mod tests {
                 level: PageLevel::Size4K,
                 status: bad
             })
+        );
+    }
+
+    /// A scripted module: `answer` decides each call's result; every requested page must lie
+    /// inside `[start, start + len)` (the contract of `accept_range_with`), and every call is
+    /// recorded as `(gpa, level)`.
+    fn run(
+        start: u64,
+        len: u64,
+        opts: AcceptOptions,
+        mut answer: impl FnMut(AcceptPage) -> Result<Accepted, TdxStatus>,
+    ) -> (
+        Result<AcceptStats, AcceptError>,
+        std::vec::Vec<(u64, PageLevel)>,
+    ) {
+        let mut calls = std::vec::Vec::new();
+        let r = accept_range_with(start, len, opts, |p| {
+            let (g, size) = (p.gpa().raw(), p.level().size());
+            assert!(
+                g >= start && g - start + size <= len,
+                "page {p:?} outside [{start:#x}, {start:#x} + {len:#x})"
+            );
+            calls.push((g, p.level()));
+            answer(p)
+        });
+        (r, calls)
+    }
+
+    #[test]
+    fn invalid_ranges_are_range_invalid_before_any_call() {
+        for (start, len) in [
+            // Unaligned start.
+            (0x1001, 0x1000),
+            // Aligned start, unaligned length: the page at 0x2000 would reach past the end.
+            (0x1000, 0x1800),
+            (0x1000, 0x0fff),
+            (0, 0x1001),
+            // Start and length misaligned by the same amount.
+            (0x1001, 0x1001),
+            (0x1800, 0x1800),
+            // Empty.
+            (0, 0),
+            (0x1000, 0),
+            // Wraps.
+            (!0xfff, 0x2000),
+            // Beyond 2^52: starts at it, or ends one page past it.
+            (1 << 52, 0x1000),
+            ((1 << 52) - 0x1000, 0x2000),
+        ] {
+            let (r, calls) = run(start, len, AcceptOptions::default(), |_| {
+                Ok(Accepted::Accepted)
+            });
+            assert_eq!(
+                r,
+                Err(AcceptError::Input(InputError::RangeInvalid { start, len })),
+                "{start:#x}+{len:#x}"
+            );
+            assert_eq!(
+                calls,
+                [],
+                "{start:#x}+{len:#x}: no TDCALL for an invalid range"
+            );
+        }
+    }
+
+    #[test]
+    fn range_ending_exactly_at_2_pow_52_is_valid() {
+        // Last byte 2^52 - 1 is a valid GPA (bits 63:52 clear).
+        let top = 1u64 << 52;
+        let (r, calls) = run(top - 0x2000, 0x2000, AcceptOptions::default(), |_| {
+            Ok(Accepted::Accepted)
+        });
+        let stats = r.unwrap();
+        assert_eq!(stats.accepted, [2, 0, 0]);
+        assert_eq!(
+            calls,
+            [
+                (top - 0x2000, PageLevel::Size4K),
+                (top - 0x1000, PageLevel::Size4K)
+            ]
+        );
+        // The last 1 GiB of the GPA space, as one 1 GiB page.
+        let (r, calls) = run(top - (1 << 30), 1 << 30, AcceptOptions::default(), |_| {
+            Ok(Accepted::Accepted)
+        });
+        assert_eq!(r.unwrap().accepted, [0, 0, 1]);
+        assert_eq!(calls, [(top - (1 << 30), PageLevel::Size1G)]);
+    }
+
+    #[test]
+    fn busy_retries_are_counted_exactly() {
+        let opts = AcceptOptions {
+            max_level: PageLevel::Size4K,
+            busy_retries: 2,
+        };
+        // Page 0x1000: busy twice (the most allowed), then accepted; page 0x2000: accepted;
+        // page 0x3000: busy once, then accepted.
+        let mut busy_left = [2u32, 0, 1];
+        let (r, calls) = run(0x1000, 0x3000, opts, |p| {
+            let i = (p.gpa().raw() / 0x1000 - 1) as usize;
+            if busy_left[i] > 0 {
+                busy_left[i] -= 1;
+                Err(st(StatusCode::OperandBusy, 1))
+            } else {
+                Ok(Accepted::Accepted)
+            }
+        });
+        assert_eq!(
+            r,
+            Ok(AcceptStats {
+                accepted: [3, 0, 0],
+                already_accepted: 0,
+                fallbacks: 0,
+                busy_retries: 3,
+            })
+        );
+        assert_eq!(calls.len(), 6);
+    }
+
+    #[test]
+    fn no_fallback_for_other_statuses_above_4k() {
+        let rcx = OperandId::RCX.0;
+        let rdx = OperandId::RDX.0;
+        for level in [PageLevel::Size2M, PageLevel::Size1G] {
+            let size = level.size();
+            let opts = AcceptOptions {
+                max_level: level,
+                busy_retries: 16,
+            };
+            for status in [
+                // An operand-class status naming RCX that is not OPERAND_INVALID.
+                st(StatusCode::OperandAddrRangeError, rcx),
+                // OPERAND_INVALID naming another operand than RCX.
+                st(StatusCode::OperandInvalid, rdx),
+                st(StatusCode::OperandInvalid, OperandId::SEPT_ENTRY.0),
+                // Not an operand status at all.
+                st(StatusCode::EptEntryStateIncorrect, 0),
+                st(StatusCode::PageAttrInvalid, rcx),
+            ] {
+                let (r, calls) = run(size, size, opts, |_| Err(status));
+                assert_eq!(
+                    r,
+                    Err(AcceptError::Tdx {
+                        gpa: Gpa::new(size).unwrap(),
+                        level,
+                        status
+                    }),
+                    "{level:?} {status:?}"
+                );
+                assert_eq!(
+                    calls,
+                    [(size, level)],
+                    "{level:?} {status:?}: one call, no fallback"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fallback_for_the_documented_statuses_only_above_4k() {
+        // PAGE_SIZE_MISMATCH and OPERAND_INVALID on RCX at 2 MiB: fall back to 4 KiB.
+        for status in [
+            st(StatusCode::PageSizeMismatch, 0),
+            st(StatusCode::OperandInvalid, OperandId::RCX.0),
+        ] {
+            let (r, calls) = run(0x20_0000, 0x20_0000, AcceptOptions::default(), |p| {
+                if p.level() == PageLevel::Size2M {
+                    Err(status)
+                } else {
+                    Ok(Accepted::Accepted)
+                }
+            });
+            let stats = r.unwrap();
+            assert_eq!(stats.fallbacks, 1, "{status:?}");
+            assert_eq!(stats.accepted, [512, 0, 0], "{status:?}");
+            assert_eq!(calls[0], (0x20_0000, PageLevel::Size2M));
+            assert_eq!(calls.len(), 513);
+        }
+        // At 4 KiB neither falls back: the error is returned with the status.
+        for status in [
+            st(StatusCode::PageSizeMismatch, 0),
+            st(StatusCode::OperandInvalid, OperandId::RCX.0),
+        ] {
+            let (r, calls) = run(0x3000, 0x1000, AcceptOptions::default(), |_| Err(status));
+            assert_eq!(
+                r,
+                Err(AcceptError::Tdx {
+                    gpa: Gpa::new(0x3000).unwrap(),
+                    level: PageLevel::Size4K,
+                    status
+                })
+            );
+            assert_eq!(calls, [(0x3000, PageLevel::Size4K)]);
+        }
+    }
+
+    #[test]
+    fn display_of_accept_error() {
+        use std::string::ToString;
+        assert_eq!(
+            AcceptError::Input(InputError::RangeInvalid {
+                start: 0x1000,
+                len: 0x1800
+            })
+            .to_string(),
+            "accept: invalid GPA range 0x1000+0x1800"
+        );
+        assert_eq!(
+            AcceptError::Tdx {
+                gpa: Gpa::new(0x4020_0000).unwrap(),
+                level: PageLevel::Size2M,
+                status: st(StatusCode::OperandInvalid, 1),
+            }
+            .to_string(),
+            "accept 0x40200000 (Size2M): TDX_OPERAND_INVALID (0xc000010000000001)"
+        );
+        assert_eq!(
+            AcceptError::Busy {
+                gpa: Gpa::new(0x1000).unwrap(),
+                level: PageLevel::Size4K,
+                attempts: 17,
+            }
+            .to_string(),
+            "accept 0x1000 (Size4K): still busy after 17 attempts"
         );
     }
 }

@@ -704,3 +704,171 @@ pub fn tdg_vp_invgla_list(vm: L2Vm, list: GlaList) -> Result<(), TdxStatus> {
     }
     status(rax)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpa_attrs_word_n_is_vm_n() {
+        // VM n in bits 16n+15:16n.
+        let a = GpaAttrs([0x8001, 0x8003, 0x0007, 0xffff]);
+        assert_eq!(a.to_raw(), 0xffff_0007_8003_8001);
+        assert_eq!(GpaAttrs::from_raw(0xffff_0007_8003_8001), a);
+        assert_eq!(
+            GpaAttrs::from_raw(0x0004_0003_0002_0001),
+            GpaAttrs([1, 2, 3, 4])
+        );
+        assert_eq!(GpaAttrs([1, 2, 3, 4]).to_raw(), 0x0004_0003_0002_0001);
+        assert_eq!(GpaAttrs::default().to_raw(), 0);
+        assert_eq!(GpaAttrs::from_raw(0), GpaAttrs([0; 4]));
+    }
+
+    #[test]
+    fn page_mapping_fields() {
+        // Level 2:0, GPA 51:12, pending 62; everything else ignored.
+        assert_eq!(
+            PageMapping::from_raw(0x0000_0001_2340_0001),
+            PageMapping {
+                level: 1,
+                gpa: 0x1_2340_0000,
+                pending: false
+            }
+        );
+        assert_eq!(
+            PageMapping::from_raw(u64::MAX),
+            PageMapping {
+                level: 7,
+                gpa: 0x000f_ffff_ffff_f000,
+                pending: true
+            }
+        );
+        assert_eq!(
+            PageMapping::from_raw(1 << 62 | 0x5000),
+            PageMapping {
+                level: 0,
+                gpa: 0x5000,
+                pending: true
+            }
+        );
+        assert_eq!(
+            PageMapping::from_raw(!(1 << 62) & !0x000f_ffff_ffff_f007),
+            PageMapping {
+                level: 0,
+                gpa: 0,
+                pending: false
+            }
+        );
+    }
+
+    #[test]
+    fn l2_vm_is_1_to_3() {
+        for i in 1..=3 {
+            assert_eq!(L2Vm::new(i).map(L2Vm::get), Ok(i));
+        }
+        for i in [0, 4, 5, 255] {
+            assert_eq!(L2Vm::new(i), Err(InputError::L2VmOutOfRange { value: i }));
+        }
+    }
+
+    #[test]
+    fn l2_exit_reason_is_rax_bits_31_0() {
+        // TDX_TD_EXIT_ON_L2_VM_EXIT with exit reason 48 (EPT violation).
+        let exit = L2Exit {
+            status: TdxStatus::from_raw(0x0000_1141_0000_0030),
+            exit_qualification: 0,
+            gla: 0,
+            cs: 0,
+            cs_base: 0,
+            gpa: 0,
+            interruption: 0,
+            idt_vectoring: 0,
+            instruction: 0,
+            extra: 0,
+            extended_qualification: 0,
+        };
+        assert_eq!(exit.exit_reason(), 48);
+        let exit = L2Exit {
+            status: TdxStatus::from_raw(0x0000_1141_ffff_fffe),
+            ..exit
+        };
+        assert_eq!(exit.exit_reason(), 0xffff_fffe);
+    }
+
+    #[test]
+    fn gla_range_encoding() {
+        // Base GLA bits 63:12, last page index (pages - 1) in bits 11:0.
+        assert_eq!(GlaRange::new(0x1000, 1).map(GlaRange::raw), Ok(0x1000));
+        assert_eq!(
+            GlaRange::new(0x7fff_ffff_0000, 16).map(GlaRange::raw),
+            Ok(0x7fff_ffff_000f)
+        );
+        assert_eq!(
+            GlaRange::new(0xffff_8000_0000_0000, 4096).map(GlaRange::raw),
+            Ok(0xffff_8000_0000_0fff)
+        );
+        for (base, pages) in [
+            (0x1004, 1),
+            (0x1800, 2),
+            (0x1000, 0),
+            (0x1000, 4097),
+            (0, u16::MAX),
+        ] {
+            assert_eq!(
+                GlaRange::new(base, pages),
+                Err(InputError::RangeInvalid {
+                    start: base,
+                    len: pages as u64 * 4096
+                }),
+                "{base:#x} {pages}"
+            );
+        }
+    }
+
+    #[test]
+    fn gla_list_encoding() {
+        // First entry 8:0, list GPA 51:12, count 61:52; first + count <= 512.
+        let list = AlignedGpa::<4096>::new(0x5000).unwrap();
+        assert_eq!(
+            GlaList::new(list, 3, 10).map(GlaList::raw),
+            Ok(3 | 0x5000 | 10 << 52)
+        );
+        let top = AlignedGpa::<4096>::new(0x000f_ffff_ffff_f000).unwrap();
+        assert_eq!(
+            GlaList::new(top, 0, 512).map(GlaList::raw),
+            Ok(0x000f_ffff_ffff_f000 | 512 << 52)
+        );
+        assert_eq!(
+            GlaList::new(list, 511, 1).map(GlaList::raw),
+            Ok(511 | 0x5000 | 1 << 52)
+        );
+        assert_eq!(
+            GlaList::new(list, 500, 12).map(GlaList::raw),
+            Ok(500 | 0x5000 | 12 << 52)
+        );
+        for (first, count) in [(500, 13), (0, 513), (511, 2), (u16::MAX, u16::MAX)] {
+            assert_eq!(
+                GlaList::new(list, first, count),
+                Err(InputError::RangeInvalid {
+                    start: 0x5000,
+                    len: (first as u64 + count as u64) * 8
+                }),
+                "{first} {count}"
+            );
+        }
+    }
+
+    #[test]
+    fn next_field_all_ones_is_none() {
+        assert_eq!(next_field(u64::MAX), None);
+        assert_eq!(
+            next_field(0x9110_0003_0000_0016).map(FieldId::raw),
+            Some(0x9110_0003_0000_0016)
+        );
+        assert_eq!(next_field(0).map(FieldId::raw), Some(0));
+        assert_eq!(
+            next_field(u64::MAX - 1).map(FieldId::raw),
+            Some(u64::MAX - 1)
+        );
+    }
+}

@@ -405,4 +405,194 @@ mod tests {
         assert_eq!(s.operand(), Some(OperandId::RDX));
         assert_eq!(StatusCode::PageSizeMismatch.status().operand(), None);
     }
+
+    #[test]
+    fn register_names_are_the_x86_gpr_numbers() {
+        // x86 GPR numbering: RAX 0, RCX 1, RDX 2, RBX 3, (RSP 4: never a TDCALL operand),
+        // RBP 5, RSI 6, RDI 7, R8–R15 8–15.
+        let expected = [
+            Some("RAX"),
+            Some("RCX"),
+            Some("RDX"),
+            Some("RBX"),
+            None,
+            Some("RBP"),
+            Some("RSI"),
+            Some("RDI"),
+            Some("R8"),
+            Some("R9"),
+            Some("R10"),
+            Some("R11"),
+            Some("R12"),
+            Some("R13"),
+            Some("R14"),
+            Some("R15"),
+        ];
+        for (id, name) in expected.iter().enumerate() {
+            assert_eq!(OperandId(id as u32).register_name(), *name, "operand {id}");
+        }
+        assert_eq!(OperandId::RCX.register_name(), Some("RCX"));
+        assert_eq!(OperandId::R15.register_name(), Some("R15"));
+        // Not GPRs: 16 and up, the non-register operand ids from 0x80.
+        for id in [
+            16,
+            17,
+            31,
+            0x80,
+            OperandId::SEPT_ENTRY.0,
+            OperandId::METADATA_FIELD.0,
+            u32::MAX,
+        ] {
+            assert_eq!(OperandId(id).register_name(), None, "operand {id:#x}");
+        }
+    }
+
+    #[test]
+    fn operand_and_status_formatting() {
+        extern crate std;
+        use std::format;
+        assert_eq!(format!("{:?}", OperandId::RCX), "RCX");
+        assert_eq!(format!("{:?}", OperandId(4)), "0x4");
+        assert_eq!(format!("{:?}", OperandId::TDR), "0x80");
+        assert_eq!(format!("{:?}", OperandId(16)), "0x10");
+        let s = TdxStatus::from_raw(0xC000_0100_0000_0001);
+        assert_eq!(
+            format!("{s:?}"),
+            "OperandInvalid(0xc000010000000001, operand RCX)"
+        );
+        assert_eq!(format!("{s}"), "TDX_OPERAND_INVALID (0xc000010000000001)");
+        let s = TdxStatus::from_raw(0xC000_0B0B_0000_0001);
+        assert_eq!(format!("{s:?}"), "PageSizeMismatch(0xc0000b0b00000001)");
+        let s = TdxStatus::from_raw(0xDEAD_BEEF_1234_5678);
+        assert_eq!(format!("{s:?}"), "UnknownStatus(0xdeadbeef12345678)");
+        assert_eq!(format!("{s}"), "unknown TDX status (0xdeadbeef12345678)");
+    }
+
+    #[test]
+    fn every_field_of_the_layout() {
+        // Bits 63, 62, 61, 60 one at a time.
+        let flags = |raw: u64| {
+            let s = TdxStatus::from_raw(raw);
+            [
+                s.is_error(),
+                s.is_non_recoverable(),
+                s.is_fatal(),
+                s.host_recoverability_hint(),
+            ]
+        };
+        assert_eq!(flags(1 << 63), [true, false, false, false]);
+        assert_eq!(flags(1 << 62), [false, true, false, false]);
+        assert_eq!(flags(1 << 61), [false, false, true, false]);
+        assert_eq!(flags(1 << 60), [false, false, false, true]);
+        assert_eq!(flags(!(0xf << 60)), [false; 4]);
+        assert_eq!(flags(u64::MAX), [true; 4]);
+        // Reserved 59:48, class 47:40, code 39:32, upper 63:32, details 31:0.
+        let s = TdxStatus::from_raw(0x1234_5678_9abc_def0);
+        assert_eq!(s.reserved(), 0x234);
+        assert_eq!(s.class(), 0x56);
+        assert_eq!(s.code(), 0x78);
+        assert_eq!(s.upper(), 0x1234_5678);
+        assert_eq!(s.details(), 0x9abc_def0);
+        let s = TdxStatus::from_raw(0xfedc_ba98_7654_3210);
+        assert_eq!(s.reserved(), 0xedc);
+        assert_eq!(s.class(), 0xba);
+        assert_eq!(s.code(), 0x98);
+        assert_eq!(s.upper(), 0xfedc_ba98);
+        assert_eq!(s.details(), 0x7654_3210);
+        assert_eq!(TdxStatus::from_raw(0x0ff0_0000_0000_0000).reserved(), 0xff0);
+        assert_eq!(TdxStatus::from_raw(0x0000_ffff_ffff_ffff).reserved(), 0);
+        assert_eq!(TdxStatus::from_raw(0xffff_0000_0000_0000).reserved(), 0xfff);
+    }
+
+    #[test]
+    fn success_warning_error() {
+        let s = TdxStatus::SUCCESS;
+        assert!(s.is_success() && !s.is_warning() && !s.is_error());
+        assert_eq!(s.raw(), 0);
+        for raw in [1, 1 << 32, 0x0000_0B0A_0000_0001, 0x7fff_ffff_ffff_ffff] {
+            let s = TdxStatus::from_raw(raw);
+            assert!(
+                !s.is_success() && s.is_warning() && !s.is_error(),
+                "{raw:#x}"
+            );
+        }
+        for raw in [1 << 63, 0xC000_0100_0000_0001, u64::MAX] {
+            let s = TdxStatus::from_raw(raw);
+            assert!(
+                !s.is_success() && !s.is_warning() && s.is_error(),
+                "{raw:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn status_codes_are_their_upper_half() {
+        for &c in StatusCode::ALL {
+            let s = c.status();
+            assert_eq!(s.raw(), (c as u32 as u64) << 32, "{c:?}");
+            assert_eq!(s.details(), 0);
+            assert_eq!(StatusCode::from_upper(c as u32), Some(c));
+            assert_eq!(s.kind(), Some(c));
+            assert!(s.is(c));
+            // Any details: still the same code.
+            assert!(TdxStatus::from_raw(s.raw() | 0xffff_ffff).is(c));
+            assert_eq!(TdxStatus::from_raw(s.raw() | 0x1234).kind(), Some(c));
+            assert!(c.spec_name().starts_with("TDX_"), "{c:?}");
+        }
+        assert_eq!(StatusCode::ALL.len(), 45);
+        assert_eq!(
+            StatusCode::OperandBusy.status().raw(),
+            0x8000_0200_0000_0000
+        );
+        assert_eq!(
+            StatusCode::PageAlreadyAccepted.status().raw(),
+            0x0000_0B0A_0000_0000
+        );
+        assert_eq!(
+            StatusCode::OperandInvalid.spec_name(),
+            "TDX_OPERAND_INVALID"
+        );
+        assert_eq!(StatusCode::Success.spec_name(), "TDX_SUCCESS");
+        assert_eq!(
+            StatusCode::GlaNotCanonical.spec_name(),
+            "TDX_GLA_NOT_CANONICAL"
+        );
+        assert_eq!(
+            StatusCode::MetadataFieldCurrentlyNotWritable.spec_name(),
+            "TDX_METADATA_FIELD_CURRENTLY_NOT_WRITABLE"
+        );
+        assert_eq!(StatusCode::from_upper(0xC000_0102), None);
+        assert_eq!(StatusCode::from_upper(0x4000_0100), None);
+        assert!(!StatusCode::OperandInvalid
+            .status()
+            .is(StatusCode::OperandBusy));
+        assert!(!TdxStatus::from_raw(0x4000_0100_0000_0001).is(StatusCode::OperandInvalid));
+    }
+
+    #[test]
+    fn operand_for_classes_1_and_2_only() {
+        // Class 0x01 (OPERAND_INVALID) and 0x02 (OPERAND_BUSY): details are the operand id.
+        assert_eq!(
+            TdxStatus::from_raw(0xC000_0100_0000_0001).operand(),
+            Some(OperandId::RCX)
+        );
+        assert_eq!(
+            TdxStatus::from_raw(0x8000_0200_0000_00A8).operand(),
+            Some(OperandId::RTMR)
+        );
+        assert_eq!(
+            TdxStatus::from_raw(0x0000_02ff_1234_5678).operand(),
+            Some(OperandId(0x1234_5678))
+        );
+        for raw in [
+            0u64,
+            0x0000_0000_0000_0001,
+            0xC000_0300_0000_0001,
+            0xC000_0B0B_0000_0001,
+            0xC000_1100_0000_0001,
+            0xC000_8100_0000_0001,
+        ] {
+            assert_eq!(TdxStatus::from_raw(raw).operand(), None, "{raw:#x}");
+        }
+    }
 }

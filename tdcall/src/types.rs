@@ -533,4 +533,331 @@ mod tests {
         assert!(AlignedGpa::<64>::new(0x41).is_err());
         assert!(AlignedGpa::<1024>::new(0x400).is_ok());
     }
+
+    #[test]
+    fn field_id_parts() {
+        // Class code 0x11 (bits 61:56), context code 1 (bits 54:52), element size code 3
+        // (bits 33:32: 8 bytes), field code 0x16 (bits 23:0).
+        let f = FieldId::new(0x1110_0003_0000_0016).unwrap();
+        assert_eq!(f.class_code(), 0x11);
+        assert_eq!(f.field_code(), 0x16);
+        assert_eq!(f.element_size(), 8);
+        // Bit 63 (non-architectural) is not part of the class code.
+        let f = FieldId::new(0x9110_0003_0000_0016).unwrap();
+        assert_eq!(f.class_code(), 0x11);
+        // Class code 0x2a, element size code 0 (1 byte), field code 0xabcdef.
+        let f = FieldId::new(0x2a00_0000_00ab_cdef).unwrap();
+        assert_eq!(f.class_code(), 0x2a);
+        assert_eq!(f.field_code(), 0xab_cdef);
+        assert_eq!(f.element_size(), 1);
+        // Every bit set (as the module may return it): class code is six bits.
+        let f = FieldId::from_module(u64::MAX);
+        assert_eq!(f.class_code(), 0x3f);
+        assert_eq!(f.field_code(), 0xff_ffff);
+        assert_eq!(f.element_size(), 8);
+        assert_eq!(FieldId::from_module(0).class_code(), 0);
+    }
+
+    #[test]
+    fn td_attributes_debug_is_the_raw_value_in_hex() {
+        extern crate std;
+        use std::format;
+        let a = TdAttributes(TdAttributes::SEPT_VE_DISABLE | TdAttributes::DEBUG);
+        assert_eq!(format!("{a:?}"), "TdAttributes(0x10000001)");
+        assert_eq!(format!("{:?}", TdAttributes(0)), "TdAttributes(0x0)");
+        assert_eq!(
+            format!(
+                "{:?}",
+                TdAttributes(TdAttributes::PERFMON | TdAttributes::TPA)
+            ),
+            "TdAttributes(0xc000000000000000)"
+        );
+    }
+
+    #[test]
+    fn input_error_display() {
+        extern crate std;
+        use std::string::ToString;
+        let cases: [(InputError, &str); 12] = [
+            (
+                InputError::GpaTooWide { value: 1 << 52 },
+                "GPA 0x10000000000000 has bits above 51 set",
+            ),
+            (
+                InputError::Misaligned {
+                    value: 0x1040,
+                    required: 0x400,
+                },
+                "address 0x1040 is not 0x400-byte aligned",
+            ),
+            (
+                InputError::RtmrIndexOutOfRange { value: 4 },
+                "RTMR index 4 > 3",
+            ),
+            (
+                InputError::PageLevelOutOfRange { value: 3 },
+                "page level 3 > 2",
+            ),
+            (
+                InputError::FieldIdInvalid { value: 0x100_0000 },
+                "invalid field id 0x1000000",
+            ),
+            (
+                InputError::GpaWidthInvalid { value: 47 },
+                "GPA width 47 is not 48 or 52",
+            ),
+            (
+                InputError::NotShared { value: 0x1000 },
+                "GPA 0x1000 is not a shared GPA",
+            ),
+            (InputError::VectorOutOfRange { value: 31 }, "vector 31 < 32"),
+            (
+                InputError::AccessSizeInvalid { value: 3 },
+                "access size 3 unsupported",
+            ),
+            (
+                InputError::VendorCallZero,
+                "vendor-specific TDVMCALL with R10 = 0",
+            ),
+            (
+                InputError::L2VmOutOfRange { value: 0 },
+                "L2 VM index 0 not in 1..=3",
+            ),
+            (
+                InputError::RangeInvalid {
+                    start: 0x1000,
+                    len: 0x1800,
+                },
+                "invalid GPA range 0x1000+0x1800",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn debug_of_addresses_and_ids() {
+        extern crate std;
+        use std::format;
+        assert_eq!(
+            format!("{:?}", Gpa::new(0xabc000).unwrap()),
+            "Gpa(0xabc000)"
+        );
+        assert_eq!(
+            format!("{:?}", AlignedGpa::<64>::new(0x1040).unwrap()),
+            "AlignedGpa<64>(0x1040)"
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                AcceptPage::new(Gpa::new(0x4000_0000).unwrap(), PageLevel::Size1G).unwrap()
+            ),
+            "AcceptPage(0x40000000, Size1G)"
+        );
+        assert_eq!(
+            format!("{:?}", FieldId::new(0x1110_0003_0000_0016).unwrap()),
+            "FieldId(0x1110000300000016)"
+        );
+        assert_eq!(
+            format!("{:?}", FieldId::from_module(1)),
+            "FieldId(0x0000000000000001)"
+        );
+    }
+
+    #[test]
+    fn page_levels() {
+        assert_eq!(PageLevel::from_raw(0), Ok(PageLevel::Size4K));
+        assert_eq!(PageLevel::from_raw(1), Ok(PageLevel::Size2M));
+        assert_eq!(PageLevel::from_raw(2), Ok(PageLevel::Size1G));
+        for v in [3, 7, u64::MAX] {
+            assert_eq!(
+                PageLevel::from_raw(v),
+                Err(InputError::PageLevelOutOfRange { value: v })
+            );
+        }
+        assert_eq!(PageLevel::Size4K.size(), 0x1000);
+        assert_eq!(PageLevel::Size2M.size(), 0x20_0000);
+        assert_eq!(PageLevel::Size1G.size(), 0x4000_0000);
+        assert_eq!(PageLevel::Size1G.smaller(), Some(PageLevel::Size2M));
+        assert_eq!(PageLevel::Size2M.smaller(), Some(PageLevel::Size4K));
+        assert_eq!(PageLevel::Size4K.smaller(), None);
+    }
+
+    #[test]
+    fn accept_page_operand() {
+        // RCX: level 2:0, GPA 51:12.
+        let g = Gpa::new(0x000f_ffff_c000_0000).unwrap();
+        let p = AcceptPage::new(g, PageLevel::Size1G).unwrap();
+        assert_eq!(p.gpa(), g);
+        assert_eq!(p.level(), PageLevel::Size1G);
+        assert_eq!(p.to_rcx(), 0x000f_ffff_c000_0002);
+        let p = AcceptPage::new(Gpa::new(0x7000).unwrap(), PageLevel::Size4K).unwrap();
+        assert_eq!(p.to_rcx(), 0x7000);
+        assert_eq!(
+            AcceptPage::new(Gpa::new(0x20_1000).unwrap(), PageLevel::Size2M),
+            Err(InputError::Misaligned {
+                value: 0x20_1000,
+                required: 0x20_0000
+            })
+        );
+        assert_eq!(
+            AcceptPage::new(Gpa::new(0x20_0000).unwrap(), PageLevel::Size1G),
+            Err(InputError::Misaligned {
+                value: 0x20_0000,
+                required: 0x4000_0000
+            })
+        );
+        assert_eq!(
+            AcceptPage::new(Gpa::new(0x800).unwrap(), PageLevel::Size4K),
+            Err(InputError::Misaligned {
+                value: 0x800,
+                required: 0x1000
+            })
+        );
+    }
+
+    #[test]
+    fn gpa_and_aligned_gpa_values() {
+        assert_eq!(Gpa::new(0x1234).map(Gpa::raw), Ok(0x1234));
+        assert_eq!(Gpa::new(0).map(Gpa::raw), Ok(0));
+        assert_eq!(
+            Gpa::new(u64::MAX),
+            Err(InputError::GpaTooWide { value: u64::MAX })
+        );
+        assert_eq!(
+            Gpa::new(1 << 63),
+            Err(InputError::GpaTooWide { value: 1 << 63 })
+        );
+        let a = AlignedGpa::<1024>::new(0x000f_ffff_ffff_fc00).unwrap();
+        assert_eq!(a.raw(), 0x000f_ffff_ffff_fc00);
+        assert_eq!(a.gpa(), Gpa::new(0x000f_ffff_ffff_fc00).unwrap());
+        assert_eq!(
+            AlignedGpa::<1024>::new(0x600),
+            Err(InputError::Misaligned {
+                value: 0x600,
+                required: 1024
+            })
+        );
+        assert_eq!(
+            AlignedGpa::<64>::new(1 << 52),
+            Err(InputError::GpaTooWide { value: 1 << 52 })
+        );
+        assert_eq!(
+            AlignedGpa::<64>::new(1 << 52 | 1),
+            Err(InputError::GpaTooWide { value: 1 << 52 | 1 })
+        );
+    }
+
+    #[test]
+    fn rtmr_index_is_0_to_3() {
+        for i in 0..4 {
+            assert_eq!(RtmrIndex::new(i).map(RtmrIndex::get), Ok(i as u8));
+        }
+        for i in [4, 5, 256, u64::MAX] {
+            assert_eq!(
+                RtmrIndex::new(i),
+                Err(InputError::RtmrIndexOutOfRange { value: i })
+            );
+        }
+    }
+
+    #[test]
+    fn field_id_reserved_and_sequence_bits() {
+        // Reserved: 31:24, 49:47, 55, 62. Sequence: 37:34 (last element), 46:38 (last field).
+        let ok = 0x1110_0003_0000_0016u64;
+        for bit in (24..=31).chain(34..=49).chain([55, 62]) {
+            assert_eq!(
+                FieldId::new(ok | 1 << bit),
+                Err(InputError::FieldIdInvalid {
+                    value: ok | 1 << bit
+                }),
+                "bit {bit}"
+            );
+        }
+        // Every other bit is allowed: field code, element size, increment size, write-mask
+        // valid, context code, class code, non-architectural.
+        for bit in (0..=23)
+            .chain(32..=33)
+            .chain(50..=54)
+            .chain(56..=61)
+            .chain([63])
+        {
+            assert_eq!(
+                FieldId::new(1 << bit).map(FieldId::raw),
+                Ok(1 << bit),
+                "bit {bit}"
+            );
+        }
+    }
+
+    #[test]
+    fn element_sizes() {
+        for (code, size) in [(0u64, 1u8), (1, 2), (2, 4), (3, 8)] {
+            assert_eq!(FieldId::new(code << 32).unwrap().element_size(), size);
+        }
+    }
+
+    #[test]
+    fn td_attributes_bits() {
+        assert_eq!(TdAttributes::DEBUG, 1);
+        assert_eq!(TdAttributes::SEPT_VE_DISABLE, 0x1000_0000);
+        assert_eq!(TdAttributes::MIGRATABLE, 0x2000_0000);
+        assert_eq!(TdAttributes::PKS, 0x4000_0000);
+        assert_eq!(TdAttributes::KL, 0x8000_0000);
+        assert_eq!(TdAttributes::TPA, 0x4000_0000_0000_0000);
+        assert_eq!(TdAttributes::PERFMON, 0x8000_0000_0000_0000);
+        let a = TdAttributes(TdAttributes::DEBUG | TdAttributes::SEPT_VE_DISABLE);
+        assert!(a.contains(TdAttributes::DEBUG));
+        assert!(a.contains(TdAttributes::SEPT_VE_DISABLE));
+        assert!(a.contains(TdAttributes::DEBUG | TdAttributes::SEPT_VE_DISABLE));
+        assert!(a.contains(0));
+        assert!(!a.contains(TdAttributes::PKS));
+        assert!(!a.contains(TdAttributes::DEBUG | TdAttributes::PKS));
+        assert!(!TdAttributes(0).contains(TdAttributes::DEBUG));
+        assert!(TdAttributes(u64::MAX).contains(TdAttributes::PERFMON | TdAttributes::TPA));
+    }
+
+    #[test]
+    fn shared_bit_is_gpa_width_minus_one() {
+        let info = |gpa_width| TdInfo {
+            gpa_width,
+            attributes: TdAttributes(0),
+            num_vcpus: 1,
+            max_vcpus: 1,
+            vcpu_index: 0,
+            sys_rd_available: false,
+        };
+        assert_eq!(info(48).shared_bit(), 1 << 47);
+        assert_eq!(info(52).shared_bit(), 1 << 51);
+        assert_eq!(info(64).shared_bit(), 1 << 63);
+    }
+
+    #[test]
+    fn cpuid_ve_operand() {
+        // RCX bit 0 supervisor, bit 1 user.
+        let c = |supervisor, user| CpuidVe { supervisor, user }.to_rcx();
+        assert_eq!(c(false, false), 0);
+        assert_eq!(c(true, false), 1);
+        assert_eq!(c(false, true), 2);
+        assert_eq!(c(true, true), 3);
+        assert_eq!(CpuidVe::default().to_rcx(), 0);
+    }
+
+    #[test]
+    fn buffers() {
+        let mut r = TdReport::default();
+        assert_eq!(r.0, [0; 1024]);
+        for (i, b) in r.0.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        // REPORTDATA: bytes 128..192.
+        let want: [u8; 64] = core::array::from_fn(|i| (128 + i) as u8);
+        assert_eq!(r.report_data(), &want);
+        assert_eq!(core::mem::align_of::<TdReport>(), 1024);
+        assert_eq!(ReportData::default().0, [0; 64]);
+        assert_eq!(core::mem::align_of::<ReportData>(), 64);
+        assert_eq!(RtmrExtendData::default().0, [0; 48]);
+        assert_eq!(core::mem::align_of::<RtmrExtendData>(), 64);
+    }
 }

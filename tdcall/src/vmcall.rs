@@ -1055,3 +1055,472 @@ pub fn report_fatal_error(error_code: u64, data: Option<Gpa>, message: &[u8]) ->
         let _ = unsafe { tdvmcall_fat::<{ expose::FAT }, 0>(&mut regs) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use std::vec::Vec;
+
+    /// A scripted VMM: answers `script` in order (then `Done`), recording each `(gpa, len)`.
+    fn convert(
+        gpa: u64,
+        len: u64,
+        max_stalls: u32,
+        script: &[MapGpaProgress],
+    ) -> (Result<(), VmcallError>, Vec<(u64, u64)>) {
+        let mut calls = Vec::new();
+        let r = convert_range_with(gpa, len, true, 52, max_stalls, |g, l| {
+            let answer = script
+                .get(calls.len())
+                .copied()
+                .unwrap_or(MapGpaProgress::Done);
+            calls.push((g, l));
+            Ok(answer)
+        });
+        (r, calls)
+    }
+
+    const SHARED: u64 = 1 << 51;
+
+    #[test]
+    fn stalls_are_allowed_max_stalls_times_in_a_row() {
+        let at = SHARED | 0x1000;
+        let stall = MapGpaProgress::Retry { resume: at };
+        // Exactly `max_stalls` RETRYs without progress: allowed; the next call finishes.
+        for max in [0u32, 1, 2, 5] {
+            let script: Vec<_> = (0..max).map(|_| stall).collect();
+            let (r, calls) = convert(0x1000, 0x3000, max, &script);
+            assert_eq!(r, Ok(()), "max_stalls {max}");
+            assert_eq!(calls.len(), max as usize + 1, "max_stalls {max}");
+            assert!(calls.iter().all(|&c| c == (at, 0x3000)));
+        }
+        // One more: the conversion gives up at the (max_stalls + 1)-th stall.
+        for max in [0u32, 1, 2, 5] {
+            let script: Vec<_> = (0..=max).map(|_| stall).collect();
+            let (r, calls) = convert(0x1000, 0x3000, max, &script);
+            assert_eq!(
+                r,
+                Err(VmcallError::RetriesExhausted {
+                    at,
+                    attempts: max + 1
+                }),
+                "max_stalls {max}"
+            );
+            assert_eq!(calls.len(), max as usize + 1, "max_stalls {max}");
+        }
+    }
+
+    #[test]
+    fn progress_resets_the_stall_count() {
+        let s = SHARED;
+        let script = [
+            MapGpaProgress::Retry { resume: s | 0x1000 },
+            MapGpaProgress::Retry { resume: s | 0x2000 },
+            MapGpaProgress::Retry { resume: s | 0x2000 },
+            MapGpaProgress::Retry { resume: s | 0x3000 },
+            MapGpaProgress::Retry { resume: s | 0x3000 },
+        ];
+        let (r, calls) = convert(0x1000, 0x3000, 1, &script);
+        assert_eq!(r, Ok(()));
+        assert_eq!(
+            calls,
+            [
+                (s | 0x1000, 0x3000),
+                (s | 0x1000, 0x3000),
+                (s | 0x2000, 0x2000),
+                (s | 0x2000, 0x2000),
+                (s | 0x3000, 0x1000),
+                (s | 0x3000, 0x1000),
+            ]
+        );
+    }
+
+    #[test]
+    fn resume_outside_the_rest_of_the_range_is_untrusted() {
+        let s = SHARED;
+        for resume in [s, s | 0x0fff, s | 0x4000, s | 0x5000, 0x2000, u64::MAX] {
+            let (r, calls) = convert(0x1000, 0x3000, 3, &[MapGpaProgress::Retry { resume }]);
+            assert_eq!(
+                r,
+                Err(VmcallError::Untrusted {
+                    what: "MapGPA resume address",
+                    value: resume
+                }),
+                "resume {resume:#x}"
+            );
+            assert_eq!(calls.len(), 1);
+        }
+    }
+
+    #[test]
+    fn gpr_select_bits_are_x86_register_numbers() {
+        // Bit n = GPR n: RDX 2, RBX 3, RSI 6, RDI 7, R8-R15 8-15.
+        assert_eq!(expose::RDX, 0x0004);
+        assert_eq!(expose::RBX, 0x0008);
+        assert_eq!(expose::RSI, 0x0040);
+        assert_eq!(expose::RDI, 0x0080);
+        assert_eq!(expose::R8, 0x0100);
+        assert_eq!(expose::R9, 0x0200);
+        assert_eq!(expose::R10, 0x0400);
+        assert_eq!(expose::R11, 0x0800);
+        assert_eq!(expose::R12, 0x1000);
+        assert_eq!(expose::R13, 0x2000);
+        assert_eq!(expose::R14, 0x4000);
+        assert_eq!(expose::R15, 0x8000);
+        // Everything but RAX, RCX, RSP, RBP.
+        assert_eq!(expose::FAT, 0xffcc);
+        // Thin calls: R10, R11 and the first `n` of R12-R15.
+        assert_eq!(thin_mask(0), 0x0c00);
+        assert_eq!(thin_mask(1), 0x1c00);
+        assert_eq!(thin_mask(2), 0x3c00);
+        assert_eq!(thin_mask(3), 0x7c00);
+        assert_eq!(thin_mask(4), 0xfc00);
+        assert_eq!([E1, E2, E3, E4], [0x1c00, 0x3c00, 0x7c00, 0xfc00]);
+        assert_eq!([O_STATUS, O_R11], [0x0400, 0x0c00]);
+    }
+
+    #[test]
+    fn masks() {
+        assert_eq!(low_mask(0), 0);
+        assert_eq!(low_mask(1), 1);
+        assert_eq!(low_mask(8), 0xff);
+        assert_eq!(low_mask(48), 0xffff_ffff_ffff);
+        assert_eq!(low_mask(52), 0x000f_ffff_ffff_ffff);
+        assert_eq!(low_mask(63), u64::MAX >> 1);
+        assert_eq!(low_mask(64), u64::MAX);
+        assert_eq!(low_mask(65), u64::MAX);
+        // `and` immediates: keep (-1) a register that is an output, clear (0) the others.
+        assert_eq!(keep(0x0c00, 11), -1);
+        assert_eq!(keep(0x0c00, 10), -1);
+        assert_eq!(keep(0x0c00, 12), 0);
+        assert_eq!(keep(0x0400, 11), 0);
+        assert_eq!(keep(0x8000, 15), -1);
+        assert_eq!(keep(0x7fff, 15), 0);
+        assert_eq!(keep(0, 2), 0);
+        assert_eq!(keep(0x0004, 2), -1);
+    }
+
+    #[test]
+    fn vmcall_status_names() {
+        extern crate std;
+        use std::format;
+        for (status, name) in [
+            (VmcallStatus::SUCCESS, "TDG.VP.VMCALL_SUCCESS"),
+            (VmcallStatus::RETRY, "TDG.VP.VMCALL_RETRY"),
+            (
+                VmcallStatus::INVALID_OPERAND,
+                "TDG.VP.VMCALL_INVALID_OPERAND",
+            ),
+            (VmcallStatus::GPA_INUSE, "TDG.VP.VMCALL_GPA_INUSE"),
+            (VmcallStatus::ALIGN_ERROR, "TDG.VP.VMCALL_ALIGN_ERROR"),
+            (
+                VmcallStatus::SUBFUNC_UNSUPPORTED,
+                "TDG.VP.VMCALL_SUBFUNC_UNSUPPORTED",
+            ),
+        ] {
+            assert_eq!(status.spec_name(), Some(name));
+            assert_eq!(format!("{status:?}"), name);
+        }
+        assert_eq!(VmcallStatus::RETRY.0, 1);
+        assert_eq!(VmcallStatus::INVALID_OPERAND.0, 1 << 63);
+        assert_eq!(VmcallStatus::SUBFUNC_UNSUPPORTED.0, 1 << 63 | 3);
+        for raw in [2, 0x8000_0000_0000_0004, 0x4000_0000_0000_0000, u64::MAX] {
+            assert_eq!(VmcallStatus(raw).spec_name(), None);
+        }
+        assert_eq!(
+            format!("{:?}", VmcallStatus(2)),
+            "VmcallStatus(0x0000000000000002)"
+        );
+    }
+
+    #[test]
+    fn vmcall_error_display() {
+        extern crate std;
+        use std::string::ToString;
+        assert_eq!(
+            VmcallError::from(InputError::VendorCallZero),
+            VmcallError::Input(InputError::VendorCallZero)
+        );
+        assert_eq!(
+            VmcallError::Input(InputError::VectorOutOfRange { value: 3 }).to_string(),
+            "TDVMCALL input: vector 3 < 32"
+        );
+        assert_eq!(
+            VmcallError::Module(TdxStatus::from_raw(0xC000_0100_0000_0001)).to_string(),
+            "TDX module rejected the TDVMCALL: TDX_OPERAND_INVALID (0xc000010000000001)"
+        );
+        assert_eq!(
+            VmcallError::Vmm(VmcallStatus::GPA_INUSE).to_string(),
+            "VMM returned TDG.VP.VMCALL_GPA_INUSE"
+        );
+        assert_eq!(
+            VmcallError::Untrusted {
+                what: "MapGPA resume address",
+                value: 0x1234
+            }
+            .to_string(),
+            "VMM returned an unusable MapGPA resume address: 0x1234"
+        );
+        assert_eq!(
+            VmcallError::RetriesExhausted {
+                at: 0x8_0000_1000,
+                attempts: 4
+            }
+            .to_string(),
+            "VMM asked for 4 retries at 0x800001000 without progress"
+        );
+    }
+
+    #[test]
+    fn shared_gpa_needs_the_shared_bit_within_the_width() {
+        let ok = |gpa, w| SharedGpa::new(gpa, w).map(SharedGpa::raw);
+        assert_eq!(ok(1 << 47 | 0x1000, 48), Ok(1 << 47 | 0x1000));
+        assert_eq!(ok(1 << 51 | 0x1000, 52), Ok(1 << 51 | 0x1000));
+        assert_eq!(ok(0xffff_ffff_ffff, 48), Ok(0xffff_ffff_ffff));
+        for (gpa, w) in [
+            (0x1000, 48),
+            (1 << 51 | 0x1000, 48),
+            (1 << 48 | 1 << 47, 48),
+            (1 << 47 | 0x1000, 52),
+            (0, 52),
+        ] {
+            assert_eq!(
+                SharedGpa::new(gpa, w),
+                Err(InputError::NotShared { value: gpa }),
+                "{gpa:#x} width {w}"
+            );
+        }
+        assert_eq!(
+            SharedGpa::new(1 << 52 | 1 << 51, 52),
+            Err(InputError::GpaTooWide {
+                value: 1 << 52 | 1 << 51
+            })
+        );
+        for w in [0, 47, 49, 51, 64] {
+            assert_eq!(
+                SharedGpa::new(1 << 47, w),
+                Err(InputError::GpaWidthInvalid { value: w })
+            );
+        }
+    }
+
+    #[test]
+    fn access_sizes() {
+        for (n, s, mask) in [
+            (1, AccessSize::B1, 0xff),
+            (2, AccessSize::B2, 0xffff),
+            (4, AccessSize::B4, 0xffff_ffff),
+            (8, AccessSize::B8, u64::MAX),
+        ] {
+            assert_eq!(AccessSize::from_bytes(n), Ok(s));
+            assert_eq!(s.mask(), mask);
+        }
+        for n in [0, 3, 16, u64::MAX] {
+            assert_eq!(
+                AccessSize::from_bytes(n),
+                Err(InputError::AccessSizeInvalid { value: n })
+            );
+        }
+        assert_eq!(io_size(AccessSize::B1), Ok(1));
+        assert_eq!(io_size(AccessSize::B2), Ok(2));
+        assert_eq!(io_size(AccessSize::B4), Ok(4));
+        let b8 = Err(VmcallError::Input(InputError::AccessSizeInvalid {
+            value: 8,
+        }));
+        assert_eq!(io_size(AccessSize::B8), b8);
+        // Rejected before any TDVMCALL.
+        assert_eq!(io_read(AccessSize::B8, 0x80), b8.map(|_| 0));
+        assert_eq!(io_write(AccessSize::B8, 0x80, 0), b8.map(|_| ()));
+    }
+
+    #[test]
+    fn inputs_rejected_before_any_tdvmcall() {
+        // Each of these returns before TDCALL (which would fault outside a TD).
+        let input = |e: InputError| Err::<(), _>(VmcallError::Input(e));
+        assert_eq!(
+            setup_event_notify_interrupt(31),
+            input(InputError::VectorOutOfRange { value: 31 })
+        );
+        assert_eq!(
+            setup_event_notify_interrupt(0),
+            input(InputError::VectorOutOfRange { value: 0 })
+        );
+        let page = SharedGpa::new(1 << 51 | 0x2000, 52).unwrap();
+        let odd = SharedGpa::new(1 << 51 | 0x2008, 52).unwrap();
+        assert_eq!(
+            service(odd, page, None, 0),
+            input(InputError::Misaligned {
+                value: 1 << 51 | 0x2008,
+                required: 0x1000
+            })
+        );
+        assert_eq!(
+            service(page, odd, None, 0),
+            input(InputError::Misaligned {
+                value: 1 << 51 | 0x2008,
+                required: 0x1000
+            })
+        );
+        assert_eq!(
+            service(page, page, Some(31), 0),
+            input(InputError::VectorOutOfRange { value: 31 })
+        );
+        assert_eq!(
+            get_quote(odd, 0x1000),
+            input(InputError::Misaligned {
+                value: 1 << 51 | 0x2008,
+                required: 0x1000
+            })
+        );
+        assert_eq!(
+            kvm_hypercall(0, [1, 2, 3, 4]),
+            Err(VmcallError::Input(InputError::VendorCallZero))
+        );
+        for (gpa, len) in [
+            (0x1000, 0),
+            (0x1001, 0x1000),
+            (0x1000, 0x1001),
+            (!0xfff, 0x2000),
+        ] {
+            assert_eq!(
+                map_gpa(gpa, len),
+                Err(VmcallError::Input(InputError::RangeInvalid {
+                    start: gpa,
+                    len
+                })),
+                "{gpa:#x}+{len:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn request_quote_checks_the_buffer_first() {
+        let gpa = SharedGpa::new(1 << 51 | 0x4000, 52).unwrap();
+        let mut buf = [0u8; 0x2000];
+        let report = [7u8; 0x1000 - quote::HEADER_SIZE + 1];
+        for (len, report_len) in [(0, 0), (0x1800, 16), (0x1000, report.len())] {
+            // SAFETY: `buf` has 0x2000 writable bytes; every case fails before writing.
+            let r = unsafe { request_quote(buf.as_mut_ptr(), len, gpa, &report[..report_len]) };
+            assert_eq!(
+                r,
+                Err(VmcallError::Input(InputError::RangeInvalid {
+                    start: 1 << 51 | 0x4000,
+                    len: len as u64
+                })),
+                "len {len:#x}"
+            );
+        }
+        assert_eq!(buf, [0; 0x2000]);
+        assert_eq!(quote::HEADER_SIZE, 24);
+    }
+
+    #[test]
+    fn quote_status_reads_the_header() {
+        // version u64 at 0, status u64 at 8, in_len u32 at 16, out_len u32 at 20 (little endian).
+        let header = |status: u64, out_len: u32| {
+            let mut b = [0u8; 0x1000];
+            b[..8].copy_from_slice(&1u64.to_le_bytes());
+            b[8..16].copy_from_slice(&status.to_le_bytes());
+            b[16..20].copy_from_slice(&0x400u32.to_le_bytes());
+            b[20..24].copy_from_slice(&out_len.to_le_bytes());
+            b
+        };
+        let st = |b: &[u8; 0x1000], len: usize| {
+            assert!(len <= b.len());
+            // SAFETY: `b` has 0x1000 readable bytes, at least `len`.
+            unsafe { quote_status(b.as_ptr(), len) }
+        };
+        assert_eq!(st(&header(u64::MAX, 0), 0x1000), QuoteStatus::InFlight);
+        assert_eq!(
+            st(&header(0, 0x1234), 0x1000),
+            QuoteStatus::BadLength(0x1234)
+        );
+        assert_eq!(
+            st(&header(0, 0x1000 - 24), 0x1000),
+            QuoteStatus::Ready { len: 0x1000 - 24 }
+        );
+        assert_eq!(
+            st(&header(0, 0x1000 - 23), 0x1000),
+            QuoteStatus::BadLength(0x1000 - 23)
+        );
+        assert_eq!(
+            st(&header(0, 0x0403_0201), 0x1000),
+            QuoteStatus::BadLength(0x0403_0201)
+        );
+        assert_eq!(st(&header(0, 0), 24), QuoteStatus::Ready { len: 0 });
+        assert_eq!(st(&header(0, 1), 24), QuoteStatus::BadLength(1));
+        assert_eq!(st(&header(0, 0), 23), QuoteStatus::BadLength(0));
+        assert_eq!(
+            st(&header(0x8000_0000_0000_0001, 8), 0x1000),
+            QuoteStatus::Failed(0x8000_0000_0000_0001)
+        );
+        assert_eq!(
+            st(&header(0x0102_0304_0506_0708, 8), 0x1000),
+            QuoteStatus::Failed(0x0102_0304_0506_0708)
+        );
+        assert_eq!(quote::STATUS_IN_FLIGHT, u64::MAX);
+        assert_eq!(quote::STATUS_SUCCESS, 0);
+        assert_eq!(quote::VERSION, 1);
+    }
+
+    #[test]
+    fn convert_range_addresses() {
+        // To shared: the shared bit (GPA width - 1) is set; to private: cleared.
+        let first_call = |gpa, len, to_shared, width| {
+            let mut first = None;
+            let r = convert_range_with(gpa, len, to_shared, width, 0, |g, l| {
+                first.get_or_insert((g, l));
+                Ok(MapGpaProgress::Done)
+            });
+            r.map(|()| first.unwrap())
+        };
+        assert_eq!(
+            first_call(0x1000, 0x2000, true, 52),
+            Ok((SHARED | 0x1000, 0x2000))
+        );
+        assert_eq!(
+            first_call(SHARED | 0x1000, 0x2000, false, 52),
+            Ok((0x1000, 0x2000))
+        );
+        assert_eq!(
+            first_call(0x1000, 0x2000, true, 48),
+            Ok((1 << 47 | 0x1000, 0x2000))
+        );
+        assert_eq!(
+            first_call(1 << 47 | 0x1000, 0x1000, false, 48),
+            Ok((0x1000, 0x1000))
+        );
+        // The last shared page of a 52-bit TD.
+        assert_eq!(
+            first_call((1 << 51) - 0x1000, 0x1000, true, 52),
+            Ok(((1 << 52) - 0x1000, 0x1000))
+        );
+        for (gpa, len, to_shared, width) in [
+            (0x1000, 0, true, 52),
+            // Past the GPA width once the shared bit is set.
+            ((1 << 51) - 0x1000, 0x2000, true, 52),
+            ((1 << 47) - 0x1000, 0x2000, true, 48),
+            // Wraps.
+            (u64::MAX - 0xfff, 0x2000, false, 52),
+        ] {
+            assert_eq!(
+                first_call(gpa, len, to_shared, width),
+                Err(VmcallError::Input(InputError::RangeInvalid {
+                    start: gpa,
+                    len
+                })),
+                "{gpa:#x}+{len:#x}"
+            );
+        }
+        for width in [0, 47, 51, 64] {
+            assert_eq!(
+                first_call(0x1000, 0x1000, true, width),
+                Err(VmcallError::Input(InputError::GpaWidthInvalid {
+                    value: width
+                }))
+            );
+        }
+    }
+}
