@@ -1376,9 +1376,15 @@ impl<W: Wrappers> Oracle<W> {
         let w = &self.wrappers;
         let mut attempts = 0usize;
         let mut stray = None;
+        // The pages the helper asked for, in order (as many as the log keeps): each completed
+        // TDCALL must be the contract's encoding of its page.
+        let mut asked = Vec::new();
         let (got, lost) = under_canaries(seed, || {
             accept_range_with(start, n * 4096, opts, |p| {
                 attempts += 1;
+                if asked.len() < crate::trap::LOG_CAPACITY {
+                    asked.push(p);
+                }
                 let g = p.gpa().raw();
                 if g < start || g + p.level().size() > end {
                     stray.get_or_insert(p);
@@ -1401,20 +1407,21 @@ impl<W: Wrappers> Oracle<W> {
             ));
         }
         let log = self.log().to_vec();
-        for rec in &log {
-            // Well formed: the contract's encoding of the TDCALL's own fields (no reserved bit
-            // set) with a level the spec defines (4 KiB, 2 MiB, 1 GiB).
-            let level = c.input_field(&rec.input, "level").expect("ACCEPT level");
-            let gpa = c.input_field(&rec.input, "gpa").expect("ACCEPT gpa");
-            let reencoded = c.encode(&[("level", level), ("gpa", gpa)]).ok();
-            let same =
-                reencoded.is_some_and(|e| e.as_slice().iter().all(|(r, v)| rec.input[*r] == *v));
-            if rec.input[Gpr::Rax] != c.rax() || !same || level > 2 {
+        let completed_recs = log.iter().filter(|r| r.kind == RecordKind::Completed);
+        for (rec, p) in completed_recs.zip(&asked) {
+            // The contract's encoding of the page the helper asked for.
+            let fields = [("level", p.level() as u64), ("gpa", p.gpa().raw() >> 12)];
+            let same = c
+                .encode(&fields)
+                .is_ok_and(|e| e.as_slice().iter().all(|(r, v)| rec.input[*r] == *v));
+            if rec.input[Gpr::Rax] != c.rax() || !same {
                 return Err(Failure {
                     verdict: Verdict::Encoding,
                     leaf: NAME,
                     call: format!("{call:?}"),
-                    detail: "a TDCALL that is not a well-formed TDG.MEM.PAGE.ACCEPT".into(),
+                    detail: format!(
+                        "a TDCALL that is not the contract's encoding of the page asked for, {p:?}"
+                    ),
                     table: register_table(rec, Some(c), &rec.input),
                 });
             }
