@@ -1382,6 +1382,9 @@ mod tests {
             (0x1000, 0),
             (0x1001, 0x1000),
             (0x1000, 0x1001),
+            // Start and length misaligned alike.
+            (0x1001, 0x1001),
+            (0x1800, 0x1800),
             (!0xfff, 0x2000),
         ] {
             assert_eq!(
@@ -1514,6 +1517,27 @@ mod tests {
                 "{gpa:#x}+{len:#x}"
             );
         }
+        // convert_range (MapGPA itself) rejects the same inputs before any TDVMCALL.
+        assert_eq!(
+            convert_range(0x1000, 0, true, 52, 3),
+            Err(VmcallError::Input(InputError::RangeInvalid {
+                start: 0x1000,
+                len: 0
+            }))
+        );
+        assert_eq!(
+            convert_range((1 << 47) - 0x1000, 0x2000, true, 48, 3),
+            Err(VmcallError::Input(InputError::RangeInvalid {
+                start: (1 << 47) - 0x1000,
+                len: 0x2000
+            }))
+        );
+        assert_eq!(
+            convert_range(0x1000, 0x1000, false, 50, 3),
+            Err(VmcallError::Input(InputError::GpaWidthInvalid {
+                value: 50
+            }))
+        );
         for width in [0, 47, 51, 64] {
             assert_eq!(
                 first_call(0x1000, 0x1000, true, width),
