@@ -659,14 +659,15 @@ pub fn tdg_vp_invgla(vm: L2Vm, range: GlaRange) -> Result<(), TdxStatus> {
 pub struct GlaList(u64);
 
 impl GlaList {
-    /// Checks the entry range.
+    /// Checks the entry range: `first + count` ≤ 512, and `first` ≤ 511 (FIRST_ENTRY is bits
+    /// 8:0; 512 would set reserved bit 9, which the module rejects).
     #[inline]
     pub const fn new(
         list: AlignedGpa<4096>,
         first: u16,
         count: u16,
     ) -> Result<GlaList, InputError> {
-        if first as u32 + count as u32 > 512 {
+        if first >= 512 || first as u32 + count as u32 > 512 {
             Err(InputError::RangeInvalid {
                 start: list.raw(),
                 len: (first as u64 + count as u64) * 8,
@@ -846,7 +847,14 @@ mod tests {
             GlaList::new(list, 500, 12).map(GlaList::raw),
             Ok(500 | 0x5000 | 12 << 52)
         );
-        for (first, count) in [(500, 13), (0, 513), (511, 2), (u16::MAX, u16::MAX)] {
+        // FIRST_ENTRY is 9 bits: 512 with no entries is refused too.
+        for (first, count) in [
+            (500, 13),
+            (0, 513),
+            (511, 2),
+            (512, 0),
+            (u16::MAX, u16::MAX),
+        ] {
             assert_eq!(
                 GlaList::new(list, first, count),
                 Err(InputError::RangeInvalid {
