@@ -77,9 +77,6 @@ pub struct Hygiene {
     pub overwritten: RegSet,
     /// Instructions stepped.
     pub steps: u32,
-    /// Why stepping stopped: every watched register cleared (`true`), or a `call`/`ret` ran or
-    /// the step budget ran out first (`false`).
-    pub all_changed: bool,
 }
 
 impl Hygiene {
@@ -266,7 +263,6 @@ impl Session {
                     cleared: RegSet::EMPTY,
                     overwritten: RegSet::EMPTY,
                     steps: 0,
-                    all_changed: false,
                 },
             },
             hygiene: None,
@@ -580,7 +576,6 @@ extern "C" fn on_step(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     }
     let all_clean = s.result.cleared == s.result.watched;
     if all_clean || leaves || s.result.steps >= HYGIENE_STEPS {
-        s.result.all_changed = all_clean;
         s.active = false;
         st.hygiene = Some(s.result);
         gregs[libc::REG_EFL as usize] &= !(TRAP_FLAG as libc::greg_t);
@@ -703,20 +698,25 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             let failed = out[Gpr::Rax] >> 63 == 1;
             let mut defined = RegSet::of(&[Gpr::Rax, Gpr::Rsp]);
             let mut may_modify = RegSet::of(&[Gpr::Rax]);
+            // A TDG.VP.VMCALL the VMM answered (RAX = 0 in and out): the registers the control
+            // value selects, and the sub-function's outputs among them (R10 alone for a call
+            // the model has no contract for).
+            let vmm_answered = (rax == 0 && out[Gpr::Rax] == 0).then(|| {
+                let select = RegSet(input[Gpr::Rcx] as u16).minus(RegSet::of(&[
+                    Gpr::Rax,
+                    Gpr::Rcx,
+                    Gpr::Rsp,
+                ]));
+                let outputs = vmcall_lookup(input[Gpr::R10], input[Gpr::R11])
+                    .map_or(RegSet::of(&[Gpr::R10]), |v| v.output_regs());
+                (select, outputs)
+            });
             if rax == 0 {
-                // TDG.VP.VMCALL: once the VMM resumed the TD (RAX = 0), every register the
-                // control value selects may hold anything; the sub-function's contract says
-                // which of them are outputs.
-                if out[Gpr::Rax] == 0 {
-                    let select = RegSet(input[Gpr::Rcx] as u16).minus(RegSet::of(&[
-                        Gpr::Rax,
-                        Gpr::Rcx,
-                        Gpr::Rsp,
-                    ]));
+                // TDG.VP.VMCALL: once the VMM resumed the TD, every selected register may hold
+                // anything; the sub-function's contract says which of them are outputs.
+                if let Some((select, outputs)) = vmm_answered {
                     may_modify = may_modify.union(select);
-                    if let Some(v) = vmcall_lookup(input[Gpr::R10], input[Gpr::R11]) {
-                        defined = defined.union(v.output_regs());
-                    }
+                    defined = defined.union(outputs);
                 }
             } else if let Some(c) = contract {
                 may_modify = c.may_modify;
@@ -746,14 +746,9 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             gregs[libc::REG_RIP as usize] += TDCALL_BYTES.len() as libc::greg_t;
             // A TDG.VP.VMCALL the VMM answered: watch the exposed registers that carry no
             // output and hold a VMM value.
-            if rax == 0 && out[Gpr::Rax] == 0 && st.watch_hygiene && st.fatal_fd < 0 {
-                let outputs = vmcall_lookup(input[Gpr::R10], input[Gpr::R11])
-                    .map_or(RegSet::of(&[Gpr::R10]), |v| v.output_regs());
-                let exposed = RegSet(input[Gpr::Rcx] as u16).minus(RegSet::of(&[
-                    Gpr::Rax,
-                    Gpr::Rcx,
-                    Gpr::Rsp,
-                ]));
+            if let Some((exposed, outputs)) =
+                vmm_answered.filter(|_| st.watch_hygiene && st.fatal_fd < 0)
+            {
                 let watched = RegSet(
                     exposed
                         .minus(outputs)

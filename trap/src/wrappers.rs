@@ -33,18 +33,6 @@ pub enum InputCheck {
     MapGpaRange,
 }
 
-impl InputCheck {
-    /// Every check, for reports and tests.
-    pub const ALL: [InputCheck; 6] = [
-        InputCheck::NotifyVector,
-        InputCheck::ServiceVector,
-        InputCheck::ServiceAlignment,
-        InputCheck::QuoteAlignment,
-        InputCheck::IoSize,
-        InputCheck::MapGpaRange,
-    ];
-}
-
 /// One implementation of the guest-side leaves. Methods are `#[inline(always)]` so that the
 /// asm lands inside the oracle's register-pressure frame.
 pub trait Wrappers {

@@ -439,6 +439,21 @@ impl<W: Wrappers> Oracle<W> {
         })
     }
 
+    /// A refusal by `tdcall`'s typed input constructors, before the implementation is called:
+    /// judged as any refusal, counted as the implementation's only if those types are its own
+    /// (`Wrappers::TYPED_INPUTS`).
+    fn typed_refusal(
+        &mut self,
+        c: &'static VmcallContract,
+        call: &Call,
+        fields: &[(&'static str, u64)],
+        valid: &[(&'static str, u64)],
+        writes: &[(u64, &[u8])],
+        e: InputError,
+    ) -> Result<Outcome, Failure> {
+        self.judge_refusal(c, call, fields, valid, writes, e, W::TYPED_INPUTS)
+    }
+
     /// After the implementation ran: `Some` when it made no TDCALL (its refusal judged), `None`
     /// when it made the call, which is then checked as any other. An input failing a check the
     /// implementation declares must have been refused.
@@ -769,17 +784,7 @@ impl<W: Wrappers> Oracle<W> {
                 let writes: [(u64, &[u8]); 1] = [(valid_gpa, &header)];
                 let buf = match SharedGpa::new(gpa, width) {
                     Ok(b) => b,
-                    Err(e) => {
-                        return self.judge_refusal(
-                            c,
-                            call,
-                            &fields(),
-                            &valid,
-                            &writes,
-                            e,
-                            W::TYPED_INPUTS,
-                        )
-                    }
+                    Err(e) => return self.typed_refusal(c, call, &fields(), &valid, &writes, e),
                 };
                 let inputs = fields();
                 black_box(&inputs);
@@ -851,17 +856,7 @@ impl<W: Wrappers> Oracle<W> {
                     SharedGpa::new(cmd, width).and_then(|a| Ok((a, SharedGpa::new(resp, width)?)));
                 let (a, b) = match typed {
                     Ok(t) => t,
-                    Err(e) => {
-                        return self.judge_refusal(
-                            c,
-                            call,
-                            &fields(),
-                            &valid,
-                            &[],
-                            e,
-                            W::TYPED_INPUTS,
-                        )
-                    }
+                    Err(e) => return self.typed_refusal(c, call, &fields(), &valid, &[], e),
                 };
                 let v = (vector != 0).then_some(vector);
                 let inputs = fields();
@@ -948,17 +943,7 @@ impl<W: Wrappers> Oracle<W> {
                 ];
                 let sz = match AccessSize::from_bytes(size.into()) {
                     Ok(s) => s,
-                    Err(e) => {
-                        return self.judge_refusal(
-                            c,
-                            call,
-                            &fields(),
-                            &valid,
-                            &[],
-                            e,
-                            W::TYPED_INPUTS,
-                        )
-                    }
+                    Err(e) => return self.typed_refusal(c, call, &fields(), &valid, &[], e),
                 };
                 let violated = (size == 8).then_some(InputCheck::IoSize);
                 let inputs = fields();
@@ -1060,31 +1045,11 @@ impl<W: Wrappers> Oracle<W> {
                 ];
                 let sz = match AccessSize::from_bytes(size.into()) {
                     Ok(s) => s,
-                    Err(e) => {
-                        return self.judge_refusal(
-                            c,
-                            call,
-                            &fields(),
-                            &valid,
-                            &[],
-                            e,
-                            W::TYPED_INPUTS,
-                        )
-                    }
+                    Err(e) => return self.typed_refusal(c, call, &fields(), &valid, &[], e),
                 };
                 let g = match SharedGpa::new(addr, width) {
                     Ok(g) => g,
-                    Err(e) => {
-                        return self.judge_refusal(
-                            c,
-                            call,
-                            &fields(),
-                            &valid,
-                            &[],
-                            e,
-                            W::TYPED_INPUTS,
-                        )
-                    }
+                    Err(e) => return self.typed_refusal(c, call, &fields(), &valid, &[], e),
                 };
                 let inputs = fields();
                 black_box(&inputs);
