@@ -11,14 +11,21 @@
 //! assembly, whose own code must save what it changes) to the ABI. Caller-saved registers have
 //! no canary.
 //!
-//! [`under_pressure`] (odd seeds, and every TDVMCALL, so that the hygiene check sees the code
-//! the wrapper is inlined into) keeps thirteen values and their seed live across the wrapper
+//! [`under_pressure`] (odd seeds) keeps thirteen values and their seed live across the wrapper
 //! call, which is inlined there. In an optimized build the register allocator places them in
 //! registers the wrapper's `asm!` does not declare as written; the trap handler then writes
 //! every register the leaf may change. If the wrapper forgot to declare one, a live value there
 //! is overwritten and the comparison after the call fails. This half works in optimized builds
 //! only and depends on where the compiler keeps values; `crate::asm_contract` checks the
 //! declarations themselves statically.
+//!
+//! The two halves also bound what the hygiene check after a TDG.VP.VMCALL can see. Behind the
+//! thunk, the code after the TDCALL is the wrapper's and the thunk's return, so a VMM value left
+//! in R10 or R11 is still there at the `ret`; but the thunk's epilogue restores the callee-saved
+//! registers it saved, which hides a value left in R12–R15. Inlined under pressure, the
+//! harness's own code around the wrapper may zero or reuse R10/R11 (hiding a value left there),
+//! while R12–R15 hold values the harness needs back, so a VMM value left there stays visible.
+//! TDVMCALLs alternate between the two with the seed like every other leaf.
 
 use core::arch::asm;
 use core::hint::black_box;
@@ -53,11 +60,8 @@ pub const CANARY_SHIFT: u32 = 16;
 /// Runs `f` (the implementation under test) inlined here, with thirteen live values across it;
 /// returns its result and a mask of the values (bit 13: the seed) that did not survive.
 ///
-/// Used for TDG.VP.VMCALL, whose hygiene check watches the registers right after the TDCALL in
-/// the code the wrapper is inlined into (a call boundary would restore callee-saved registers
-/// and hide what the wrapper left there). The oracle calls implementations only through this
-/// and [`under_canaries`], which carry the harness's memory contract: a compiler fence on each
-/// side (see [`crate::trap`], "Memory").
+/// The oracle calls implementations only through this and [`under_canaries`], which carry the
+/// harness's memory contract: a compiler fence on each side (see [`crate::trap`], "Memory").
 #[inline(always)]
 pub fn under_pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u32) {
     compiler_fence(Ordering::SeqCst);
@@ -66,7 +70,7 @@ pub fn under_pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u32) {
     (r, u32::from(lost))
 }
 
-/// Runs `f` (the implementation under test) for the TDCALL leaves: for even seeds from a
+/// Runs `f` (the implementation under test), for every leaf and sub-function: for even seeds from a
 /// function of its own with canaries in the callee-saved registers around it, for odd seeds as
 /// [`under_pressure`] (live values in registers are what would hide a canary: the function
 /// would save and restore the registers holding them). Returns its result and a mask of what

@@ -26,7 +26,7 @@
 //! is. Here the handler breaks the assumption behind it: during those asm blocks it writes
 //! harness state (the log, the counters, the simulated module, the arena). So the harness, not
 //! the wrappers, keeps its accesses from moving across a TDCALL: every call of an
-//! implementation under test is made through [`crate::pressure::under_pressure`], which puts a
+//! implementation under test is made through [`crate::pressure::under_canaries`], which puts a
 //! `compiler_fence(SeqCst)` on each side (a signal handler on the same thread is exactly what
 //! compiler fences order against), and the state is reached only through raw pointers, by
 //! accessors that hold no reference across a call ([`Session::module`] and friends are

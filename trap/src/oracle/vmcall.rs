@@ -17,7 +17,7 @@ use tdx_model::{Gpr, RegSet};
 
 use super::{Failure, Oracle, Outcome, Verdict};
 use crate::call::{Call, MemRef, PageRef};
-use crate::pressure::{describe_lost, secrets, under_pressure};
+use crate::pressure::{describe_lost, secrets, under_canaries, under_pressure};
 use crate::trap::{Record, RecordKind};
 use crate::wrappers::{InputCheck, Wrappers};
 
@@ -572,7 +572,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = move || [("leaf", leaf)];
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.vmcall_info(leaf));
+                let (got, lost) = under_canaries(seed, || self.wrappers.vmcall_info(leaf));
                 let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 let want = status_of(c, &rec)
                     .map(|_| ["r11", "r12", "r13", "r14"].map(|n| output(c, &rec, n)));
@@ -603,7 +603,7 @@ impl<W: Wrappers> Oracle<W> {
                 let valid = [("gpa", base | sb), ("size", 4096)];
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.map_gpa(gpa, len));
+                let (got, lost) = under_canaries(seed, || self.wrappers.map_gpa(gpa, len));
                 let bad_range =
                     len == 0 || (gpa | len) & 0xfff != 0 || gpa.checked_add(len).is_none();
                 let violated = bad_range.then_some(InputCheck::MapGpaRange);
@@ -652,7 +652,7 @@ impl<W: Wrappers> Oracle<W> {
                 let width = self.gpa_width();
                 let in_region = matches!(page, PageRef::Region(_));
                 let mut calls = 0usize;
-                let (got, lost) = under_pressure(seed, || {
+                let (got, lost) = under_canaries(seed, || {
                     tdcall::vmcall::convert_range_with(gpa, len, shared, width, 3, |g, l| {
                         let r = self.wrappers.map_gpa(g, l);
                         // A refusal of the wrapper's own makes no TDCALL.
@@ -788,7 +788,7 @@ impl<W: Wrappers> Oracle<W> {
                 };
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.get_quote(buf, len));
+                let (got, lost) = under_canaries(seed, || self.wrappers.get_quote(buf, len));
                 let violated = (gpa & 0xfff != 0).then_some(InputCheck::QuoteAlignment);
                 if let Some(out) =
                     self.refusal_or_call(c, call, &inputs, &valid, &writes, &got, violated)?
@@ -812,7 +812,7 @@ impl<W: Wrappers> Oracle<W> {
                 let valid = [("vector", 32)];
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.setup_event_notify(vector));
+                let (got, lost) = under_canaries(seed, || self.wrappers.setup_event_notify(vector));
                 let violated = (vector < 32).then_some(InputCheck::NotifyVector);
                 if let Some(out) =
                     self.refusal_or_call(c, call, &inputs, &valid, &[], &got, violated)?
@@ -861,7 +861,7 @@ impl<W: Wrappers> Oracle<W> {
                 let v = (vector != 0).then_some(vector);
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.service(a, b, v, timeout));
+                let (got, lost) = under_canaries(seed, || self.wrappers.service(a, b, v, timeout));
                 let violated = if (cmd | resp) & 0xfff != 0 {
                     Some(InputCheck::ServiceAlignment)
                 } else {
@@ -883,7 +883,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = move || [("leaf", u64::from(leaf)), ("subleaf", u64::from(subleaf))];
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.cpuid(leaf, subleaf));
+                let (got, lost) = under_canaries(seed, || self.wrappers.cpuid(leaf, subleaf));
                 let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 // Each output is a 32-bit register value: the VMM's upper halves are dropped.
                 let want = status_of(c, &rec).map(|_| CpuidResult {
@@ -913,7 +913,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = move || [("interrupts_blocked", u64::from(blocked))];
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.hlt(blocked));
+                let (got, lost) = under_canaries(seed, || self.wrappers.hlt(blocked));
                 let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 Ok(self.vmcall_outcome(c, &rec))
@@ -950,7 +950,7 @@ impl<W: Wrappers> Oracle<W> {
                 black_box(&inputs);
                 if write {
                     let (got, lost) =
-                        under_pressure(seed, || self.wrappers.io_write(sz, port, value));
+                        under_canaries(seed, || self.wrappers.io_write(sz, port, value));
                     if let Some(out) =
                         self.refusal_or_call(c, call, &inputs, &valid, &[], &got, violated)?
                     {
@@ -960,7 +960,7 @@ impl<W: Wrappers> Oracle<W> {
                     self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                     Ok(self.vmcall_outcome(c, &rec))
                 } else {
-                    let (got, lost) = under_pressure(seed, || self.wrappers.io_read(sz, port));
+                    let (got, lost) = under_canaries(seed, || self.wrappers.io_read(sz, port));
                     if let Some(out) =
                         self.refusal_or_call(c, call, &inputs, &valid, &[], &got, violated)?
                     {
@@ -992,7 +992,7 @@ impl<W: Wrappers> Oracle<W> {
                     .model()
                     .msr(msr)
                     .ok_or(VmcallError::Vmm(VmcallStatus::INVALID_OPERAND));
-                let (got, lost) = under_pressure(seed, || self.wrappers.rdmsr(msr));
+                let (got, lost) = under_canaries(seed, || self.wrappers.rdmsr(msr));
                 let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 let want = status_of(c, &rec).map(|_| output(c, &rec, "value"));
                 self.vmcall_decoding(c, call, &rec, &got, &want)?;
@@ -1008,7 +1008,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = move || [("msr", u64::from(msr)), ("value", value)];
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.wrmsr(msr, value));
+                let (got, lost) = under_canaries(seed, || self.wrappers.wrmsr(msr, value));
                 let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 if self.honest() && got.is_ok() {
@@ -1055,7 +1055,7 @@ impl<W: Wrappers> Oracle<W> {
                 black_box(&inputs);
                 if write {
                     let (got, lost) =
-                        under_pressure(seed, || self.wrappers.mmio_write(sz, g, value));
+                        under_canaries(seed, || self.wrappers.mmio_write(sz, g, value));
                     if let Some(out) =
                         self.refusal_or_call(c, call, &inputs, &valid, &[], &got, None)?
                     {
@@ -1065,7 +1065,7 @@ impl<W: Wrappers> Oracle<W> {
                     self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                     Ok(self.vmcall_outcome(c, &rec))
                 } else {
-                    let (got, lost) = under_pressure(seed, || self.wrappers.mmio_read(sz, g));
+                    let (got, lost) = under_canaries(seed, || self.wrappers.mmio_read(sz, g));
                     if let Some(out) =
                         self.refusal_or_call(c, call, &inputs, &valid, &[], &got, None)?
                     {
@@ -1089,7 +1089,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = move || [("kind", u64::from(no_invalidate))];
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.wbinvd(no_invalidate));
+                let (got, lost) = under_canaries(seed, || self.wrappers.wbinvd(no_invalidate));
                 let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 self.vmcall_decoding(c, call, &rec, &got, &status_of(c, &rec))?;
                 Ok(self.vmcall_outcome(c, &rec))
@@ -1098,7 +1098,7 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract_of(nr.max(1), 0);
                 if nr == 0 {
                     // R10 = 0 would be a GHCI-standard call: the wrapper refuses, no TDCALL.
-                    let (got, _) = under_pressure(seed, || self.wrappers.kvm_hypercall(0, args));
+                    let (got, _) = under_canaries(seed, || self.wrappers.kvm_hypercall(0, args));
                     let made = self.session.tdcall_count();
                     let ok =
                         made == 0 && got == Err(VmcallError::Input(InputError::VendorCallZero));
@@ -1135,7 +1135,7 @@ impl<W: Wrappers> Oracle<W> {
                 };
                 let inputs = fields();
                 black_box(&inputs);
-                let (got, lost) = under_pressure(seed, || self.wrappers.kvm_hypercall(nr, args));
+                let (got, lost) = under_canaries(seed, || self.wrappers.kvm_hypercall(nr, args));
                 let rec = self.vmcall_record(c, call, &inputs, &fields(), seed, Some(lost))?;
                 let rax = rec.output[Gpr::Rax];
                 let want = if rax != 0 {
