@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use tdx_adapter_cabi::{Edk2Style, LinuxStyle};
 use tdx_adapter_tdshim::TdShim;
-use tdx_trap::campaign::{comparison, run, CampaignReport};
-use tdx_trap::{Production, Wrappers};
+use tdx_campaign::{comparison, run, CampaignReport};
+use tdx_oracle::{Production, Wrappers};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -24,7 +24,7 @@ fn main() {
     reports.push((Production::NAME, run(Production, seed, per_target)));
     eprintln!("{}", TdShim::NAME);
     // td-shim makes a hidden TDG.VP.INFO on first use: make it outside any checked call.
-    let warm = tdx_trap::Session::new(tdx_trap::oracle::world_config(), seed);
+    let warm = tdx_trap::Session::new(tdx_oracle::world_config(), seed);
     tdx_adapter_tdshim::warm_up();
     drop(warm);
     reports.push((TdShim::NAME, run(TdShim, seed, per_target)));

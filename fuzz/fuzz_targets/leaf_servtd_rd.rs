@@ -1,6 +1,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tdx_trap::call::Target;
+use tdx_oracle::call::Target;
 
-fuzz_target!(|data: &[u8]| tdx_trap::fuzzing::run_input(Target::LeafServtdRd, data));
+fuzz_target!(|data: &[u8]| tdx_oracle::fuzzing::run_input(Target::LeafServtdRd, data));

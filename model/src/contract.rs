@@ -1211,7 +1211,7 @@ macro_rules! vmm_out {
 
 /// The module-level contract of TDG.VP.VMCALL (leaf 0, version 0). Deliberately not part of
 /// [`CONTRACTS`] and not returned by [`lookup`] (the workspace README's leaf table and its
-/// check in `trap/tests/readme.rs` list leaf 0 as not covered by the leaf contracts).
+/// check in `oracle/tests/readme.rs` list leaf 0 as not covered by the leaf contracts).
 ///
 /// Input RCX = control value (RAX, RCX, RSP — and RBP with CONFIG_FLAGS.NO_RBP_MOD — must not be
 /// selected; bits 63:32 must be zero). Every GPR but RSP may be selected, so `may_modify` is

@@ -1,11 +1,11 @@
 //! Every leaf, through the production wrappers and the trap backend, checked four ways.
 
 use proptest::prelude::*;
+use tdx_oracle::call::Target;
+use tdx_oracle::fuzzing::run_program;
 use tdx_proptests::{config, program};
-use tdx_trap::call::Target;
-use tdx_trap::fuzzing::run_program;
 
-fn check(p: &tdx_trap::Program) -> Result<(), TestCaseError> {
+fn check(p: &tdx_oracle::Program) -> Result<(), TestCaseError> {
     run_program(p).map_err(|f| TestCaseError::fail(f.to_string()))
 }
 
@@ -41,7 +41,7 @@ proptest! {
 
     #[test]
     fn status_fields(raw in any::<u64>()) {
-        tdx_trap::oracle::check_status_fields(raw).map_err(|f| TestCaseError::fail(f.to_string()))?;
+        tdx_oracle::check_status_fields(raw).map_err(|f| TestCaseError::fail(f.to_string()))?;
     }
 
     #[test]

@@ -1,21 +1,21 @@
-//! The property run catches every planted bug: each variant of `tdx_trap::planted` is driven
+//! The property run catches every planted bug: each variant of `tdx_planted` is driven
 //! by the same strategy as the production wrappers and must fail with the expected verdict
 //! within `PROPTEST_CASES` cases.
 //!
 //! A missing clobber shows at run time only where the compiler happens to keep a live value in
 //! the register, which depends on the build profile. The clobbers verdict therefore has a
-//! static half as well (`tdx_trap::asm_contract`: each `asm!` block's declared registers against
+//! static half as well (`tdx_oracle::asm_contract`: each `asm!` block's declared registers against
 //! the model's contract): a planted clobber bug must be caught by the run or by that check, in
 //! every profile, and this test says which.
 
 use proptest::test_runner::{TestCaseError, TestError, TestRunner};
 use tdx_model::{Gpr, RegSet};
+use tdx_oracle::asm_contract::check_source;
+use tdx_oracle::call::Target;
+use tdx_oracle::Wrappers;
+use tdx_oracle::{Oracle, Verdict};
+use tdx_planted::*;
 use tdx_proptests::{config, program};
-use tdx_trap::asm_contract::check_source;
-use tdx_trap::call::Target;
-use tdx_trap::oracle::{Oracle, Verdict};
-use tdx_trap::planted::*;
-use tdx_trap::Wrappers;
 
 /// The verdict of the first failure the property run finds for `wrappers`, if any.
 fn run<W: Wrappers>(wrappers: W, target: Target) -> Option<(Verdict, String)> {
@@ -50,7 +50,7 @@ fn caught<W: Wrappers>(wrappers: W, target: Target, verdict: Verdict) {
 }
 
 /// A planted clobber bug in `function`'s block, calling `contract`: caught by the run, or by
-/// the static check of `trap/src/planted.rs`, which must flag exactly `missing`.
+/// the static check of `planted/src/lib.rs`, which must flag exactly `missing`.
 fn clobber_caught<W: Wrappers>(
     wrappers: W,
     target: Target,
@@ -58,9 +58,9 @@ fn clobber_caught<W: Wrappers>(
     contract: &str,
     missing: Gpr,
 ) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../trap/src/planted.rs");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../planted/src/lib.rs");
     let src = std::fs::read_to_string(path).unwrap();
-    let reports = check_source("trap/src/planted.rs", &src).unwrap();
+    let reports = check_source("planted/src/lib.rs", &src).unwrap();
     let statically = reports.iter().any(|r| {
         r.block.function.as_deref() == Some(function)
             && r.checks.as_ref().is_ok_and(|cs| {

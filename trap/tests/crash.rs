@@ -4,7 +4,7 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
-use tdx_trap::oracle::world_config;
+use tdx_model::TdConfig;
 use tdx_trap::Session;
 
 const MODE: &str = "TDX_TRAP_CRASH_MODE";
@@ -24,8 +24,8 @@ fn child() {
         // SAFETY: installs a plain handler before the trap backend's.
         unsafe { libc::signal(libc::SIGSEGV, exit_42 as *const () as libc::sighandler_t) };
     }
-    let session = (mode != "tdcall_no_session").then(|| Session::new(world_config(), 1));
-    tdx_trap::trap::install();
+    let session = (mode != "tdcall_no_session").then(|| Session::new(TdConfig::default(), 1));
+    tdx_trap::install();
     match mode.as_str() {
         "null" | "chained" => {
             // SAFETY: deliberately faults.

@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use tdcall::{AcceptPage, AlignedGpa, FieldId, Gpa, PageLevel, RtmrIndex};
-use tdx_trap::oracle::world_config;
+use tdx_model::TdConfig;
 use tdx_trap::Session;
 
 struct Counting;
@@ -37,7 +37,7 @@ fn allocs() -> u64 {
 
 #[test]
 fn handler_does_not_allocate() {
-    let mut s = Session::new(world_config(), 7);
+    let mut s = Session::new(TdConfig::default(), 7);
     let arena = s.arena_gpa();
     // SAFETY: no TDCALL runs while the model is set up.
     let base = unsafe {

@@ -2,12 +2,12 @@
 
 use tdcall::vmcall::{quote, quote_status, request_quote, QuoteStatus, SharedGpa};
 use tdx_model::vmm::VmmMode;
-use tdx_trap::oracle::world_config;
+use tdx_model::TdConfig;
 use tdx_trap::Session;
 
 #[test]
 fn request_and_status() {
-    let mut s = Session::new(world_config(), 3);
+    let mut s = Session::new(TdConfig::default(), 3);
     let shared = SharedGpa::new(s.arena_gpa() | 1 << 47, 48).unwrap();
     // SAFETY: no TDCALL runs while the arena pointer is taken.
     let buf = unsafe { s.arena() }.as_mut_ptr();
@@ -28,7 +28,7 @@ fn request_and_status() {
 
 #[test]
 fn hostile_status_is_validated() {
-    let mut s = Session::new(world_config(), 4);
+    let mut s = Session::new(TdConfig::default(), 4);
     // SAFETY: no TDCALL runs during the setup.
     unsafe { s.module() }.set_vmm(VmmMode::Hostile { seed: 9 });
     // SAFETY: as above.

@@ -24,8 +24,8 @@ use tdcall::{
     AcceptPage, Accepted, FieldId, InputError, PageLevel, StatusCode, TdAttributes, TdInfo,
     TdxStatus,
 };
-use tdx_trap::call::Kind;
-use tdx_trap::Wrappers;
+use tdx_oracle::call::Kind;
+use tdx_oracle::Wrappers;
 
 /// The raw C entry points of `include/tdx_oracle_abi.h`.
 pub mod ffi {
@@ -385,9 +385,9 @@ pub struct LinuxStyle;
 
 /// The policy differences of the C implementations (`docs/findings/cabi-policy.md`): both
 /// Linux and EDK2 check a MapGPA resume address against the range but not its alignment.
-fn cabi_policy(f: &tdx_trap::Failure) -> Option<&'static str> {
+fn cabi_policy(f: &tdx_oracle::Failure) -> Option<&'static str> {
     (f.leaf == "MapGPA"
-        && f.verdict == tdx_trap::oracle::Verdict::Decoding
+        && f.verdict == tdx_oracle::Verdict::Decoding
         && f.detail.contains("wrapper returned Ok(Retry { resume:")
         && f.detail
             .contains("Err(Untrusted { what: \"MapGPA resume address\""))
@@ -397,7 +397,7 @@ fn cabi_policy(f: &tdx_trap::Failure) -> Option<&'static str> {
 impl Wrappers for LinuxStyle {
     const NAME: &'static str = "C ABI: Linux style";
 
-    fn policy(&self, f: &tdx_trap::Failure) -> Option<&'static str> {
+    fn policy(&self, f: &tdx_oracle::Failure) -> Option<&'static str> {
         cabi_policy(f)
     }
     // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:
@@ -460,7 +460,7 @@ pub struct LinuxContractMask;
 impl Wrappers for LinuxContractMask {
     const NAME: &'static str = "C ABI: Linux style, contract masks";
 
-    fn policy(&self, f: &tdx_trap::Failure) -> Option<&'static str> {
+    fn policy(&self, f: &tdx_oracle::Failure) -> Option<&'static str> {
         cabi_policy(f)
     }
 
@@ -558,7 +558,7 @@ const EDK2_KINDS: &[Kind] = &[
 impl Wrappers for Edk2Style {
     const NAME: &'static str = "C ABI: EDK2 style";
 
-    fn policy(&self, f: &tdx_trap::Failure) -> Option<&'static str> {
+    fn policy(&self, f: &tdx_oracle::Failure) -> Option<&'static str> {
         cabi_policy(f)
     }
     // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:

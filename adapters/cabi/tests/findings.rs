@@ -7,9 +7,10 @@
 use tdx_adapter_cabi::{ffi, Edk2Ffec, Edk2Style, LinuxContractMask, LinuxStyle};
 use tdx_model::module::CONFIG_FLAGS_NO_RBP_MOD;
 use tdx_model::vmm::{VmmMode, CPUID_TABLE};
-use tdx_trap::call::{Call, PageRef, Program};
-use tdx_trap::oracle::{world_config, Verdict, WIDER_MASK};
-use tdx_trap::{Failure, Oracle, Session, Wrappers};
+use tdx_oracle::call::{Call, PageRef, Program};
+use tdx_oracle::{world_config, Verdict, WIDER_MASK};
+use tdx_oracle::{Failure, Oracle, Wrappers};
+use tdx_trap::Session;
 
 fn first_failure<W: Wrappers>(w: W, p: &Program) -> Option<Failure> {
     let f = Oracle::new(w, 1).run_program(p, |_, _| {}).err();

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tdx_adapter_cabi::{Edk2Ffec, Edk2Style, LinuxContractMask, LinuxStyle};
-use tdx_trap::call::{Program, Target};
-use tdx_trap::oracle::Verdict;
-use tdx_trap::{campaign, Failure, Oracle, Wrappers};
+use tdx_campaign as campaign;
+use tdx_oracle::call::{Program, Target};
+use tdx_oracle::Verdict;
+use tdx_oracle::{Failure, Oracle, Wrappers};
 
 /// Programs per target.
 const PROGRAMS: usize = 300;
@@ -280,7 +281,7 @@ fn wide_mask_is_policy() {
         let policy = hlt
             .stats
             .policy
-            .get(tdx_trap::oracle::WIDER_MASK)
+            .get(tdx_oracle::WIDER_MASK)
             .copied()
             .unwrap_or(0);
         assert!(

@@ -1,4 +1,4 @@
-//! td-shim's `tdx-tdcall` 0.2.1 (crates.io) as a [`tdx_trap::Wrappers`] implementation, so
+//! td-shim's `tdx-tdcall` 0.2.1 (crates.io) as a [`tdx_oracle::Wrappers`] implementation, so
 //! that the oracle checks its calls the way it checks this workspace's `tdcall`.
 //!
 //! Each method calls td-shim's function for the leaf and converts what it returns into this
@@ -37,11 +37,11 @@ use tdcall::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, InputError, PageLevel, RtmrIndex,
     TdAttributes, TdInfo, TdxStatus, VeInfo,
 };
+use tdx_oracle::call::Kind;
+use tdx_oracle::Verdict;
+use tdx_oracle::{Failure, Wrappers};
 use tdx_tdcall::tdx::{self as shim, TdxDigest};
 use tdx_tdcall::{tdreport, TdCallError, TdVmcallError};
-use tdx_trap::call::Kind;
-use tdx_trap::oracle::Verdict;
-use tdx_trap::{Failure, Wrappers};
 
 /// td-shim's `tdx-tdcall` 0.2.1 under test.
 pub struct TdShim;
@@ -219,7 +219,7 @@ static SHARED_MASK: AtomicU64 = AtomicU64::new(0);
 
 /// Initializes td-shim's lazily computed shared-GPA mask (one hidden TDG.VP.INFO) and records
 /// the same mask for the adapter. Needs an active trap session on this thread (an
-/// [`tdx_trap::Oracle`] or [`tdx_trap::Session`]); idempotent.
+/// [`tdx_oracle::Oracle`] or [`tdx_trap::Session`]); idempotent.
 pub fn warm_up() {
     // td-shim's `tdvmcall_service` evaluates `*SHARED_MASK` (forcing its lazy_static) before it
     // checks alignment; the empty slices' dangling pointer (1) is not 4 KiB aligned, so it

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use tdx_adapter_tdshim::{warm_up, TdShim};
-use tdx_trap::{Failure, Oracle, Program, Target, Verdict, Wrappers as _};
+use tdx_oracle::{Failure, Oracle, Program, Target, Verdict, Wrappers as _};
 
 /// Whether a finding is a td-shim bug (a write-up of its own) or a policy/API-shape difference
 /// (`docs/findings/tdshim-policy.md`).
@@ -347,8 +347,8 @@ fn reproduce(program: Program, writeup: &str) {
 
 mod reproducer {
     use super::*;
-    use tdx_trap::call::{FieldRef, MemRef, PageRef};
-    use tdx_trap::Call;
+    use tdx_oracle::call::{FieldRef, MemRef, PageRef};
+    use tdx_oracle::Call;
 
     #[test]
     fn retry_reuses_outputs() {

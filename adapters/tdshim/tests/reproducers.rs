@@ -5,10 +5,10 @@
 
 use tdx_adapter_tdshim::{warm_up, TdShim};
 use tdx_model::Gpr;
+use tdx_oracle::Oracle;
 use tdx_tdcall::tdx;
 use tdx_tdcall::TdCallError;
-use tdx_trap::trap::Record;
-use tdx_trap::Oracle;
+use tdx_trap::Record;
 
 const OPERAND_BUSY_RCX: u64 = 0x8000_0200_0000_0001;
 const OPERAND_INVALID_RCX: u64 = 0xC000_0100_0000_0001;

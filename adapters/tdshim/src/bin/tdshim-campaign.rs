@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use tdx_adapter_tdshim::{warm_up, TdShim};
-use tdx_trap::campaign;
+use tdx_campaign as campaign;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -15,7 +15,7 @@ fn main() {
         .map_or(1.0, |s| s.parse().expect("seconds per target"));
     let seed: u64 = args.next().map_or(0x7d5_5111, |s| s.parse().expect("seed"));
     {
-        let _session = tdx_trap::Session::new(tdx_trap::oracle::world_config(), seed);
+        let _session = tdx_trap::Session::new(tdx_oracle::world_config(), seed);
         warm_up();
     }
     let report = campaign::run(TdShim, seed, Duration::from_secs_f64(secs));

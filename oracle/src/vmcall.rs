@@ -18,8 +18,8 @@ use tdx_model::{Gpr, RegSet};
 use super::{Failure, Oracle, Outcome, Verdict};
 use crate::call::{Call, MemRef, PageRef};
 use crate::pressure::{describe_lost, secrets, under_canaries, under_pressure};
-use crate::trap::{Record, RecordKind};
 use crate::wrappers::{InputCheck, Wrappers};
+use tdx_trap::{Record, RecordKind};
 
 /// Policy label: a TDVMCALL exposing more registers than its sub-function uses, all zero.
 pub const WIDER_MASK: &str = "exposes more registers than the contract, zero-filled";

@@ -16,8 +16,8 @@ use super::{
 };
 use crate::call::{Call, FieldRef, MemRef};
 use crate::pressure::under_canaries;
-use crate::trap::{Record, RecordKind, ARENA_SIZE};
 use crate::wrappers::Wrappers;
+use tdx_trap::{Record, RecordKind, ARENA_SIZE};
 
 /// Every element id of a metadata table, in table order.
 fn element_ids(table: &[MdEntry]) -> impl Iterator<Item = u64> + '_ {

@@ -119,7 +119,7 @@ fn every_target_has_a_fuzz_target_and_a_corpus() {
             })
             .collect()
     };
-    let targets: std::collections::BTreeSet<String> = tdx_trap::Target::FUZZ
+    let targets: std::collections::BTreeSet<String> = tdx_oracle::Target::FUZZ
         .iter()
         .map(|t| t.name().to_string())
         .collect();

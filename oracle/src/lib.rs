@@ -1,4 +1,12 @@
-//! The oracle: every call checked against the model, each check counted only when it ran.
+//! The oracle: every call of an implementation of the TDCALL wrappers checked against the
+//! model's contract, each check counted only when it ran.
+//!
+//! The implementation's real inline asm executes TDCALL and `tdx_trap`'s signal handler answers
+//! from the model. [`call`] is the one call type (with its byte codec) shared by the fuzz
+//! targets, the property tests, the committed corpora ([`seeds`]) and the campaign;
+//! [`wrappers`] is the trait an implementation under test provides; [`pressure`] calls it with
+//! canaries and register pressure; [`asm_contract`] checks the `asm!` blocks' declared
+//! registers statically. The verdicts:
 //!
 //! * **encoding** — the registers at the TDCALL equal the model contract's encoding of the
 //!   call's typed inputs (RAX included);
@@ -17,6 +25,19 @@
 //!   reported, against state the oracle derives without the implementation's help.
 //!
 //! Each call records the checks that ran on it ([`Checks`]); reports count only those.
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#![deny(unsafe_op_in_unsafe_fn, missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod asm_contract;
+pub mod call;
+pub mod fuzzing;
+pub mod pressure;
+pub mod seeds;
+pub mod wrappers;
+
+pub use call::{Call, Program, Target};
+pub use wrappers::{Production, Wrappers};
 
 use core::fmt::{self, Write as _};
 
@@ -30,14 +51,13 @@ use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
 use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig, TdxModule};
 
-use crate::call::{Call, FieldRef, Kind, MemRef, PageRef, Program, StatusRef};
+use crate::call::{FieldRef, Kind, MemRef, PageRef, StatusRef};
 use crate::pressure::{describe_lost, under_canaries};
-use crate::trap::{Record, RecordKind, Session, ARENA_SIZE};
+use tdx_trap::{Record, RecordKind, Session, ARENA_SIZE};
 
 mod leaves15;
 mod vmcall;
 
-use crate::wrappers::Wrappers;
 pub use vmcall::WIDER_MASK;
 
 /// The checks.
@@ -1382,7 +1402,7 @@ impl<W: Wrappers> Oracle<W> {
         let (got, lost) = under_canaries(seed, || {
             accept_range_with(start, n * 4096, opts, |p| {
                 attempts += 1;
-                if asked.len() < crate::trap::LOG_CAPACITY {
+                if asked.len() < tdx_trap::LOG_CAPACITY {
                     asked.push(p);
                 }
                 let g = p.gpa().raw();

@@ -1,5 +1,5 @@
 //! Static check: every `asm!` block's declared registers against the model's contract of the
-//! leaf it calls (see `tdx_trap::asm_contract`). Production blocks pass, the planted clobber
+//! leaf it calls (see `tdx_oracle::asm_contract`). Production blocks pass, the planted clobber
 //! bugs are flagged, and the scanner itself is shown able to fail.
 
 use std::collections::BTreeSet;
@@ -8,7 +8,7 @@ use std::path::Path;
 use tdx_model::contract::CONTRACTS;
 use tdx_model::vmcall::VMCALL_CONTRACTS;
 use tdx_model::{Gpr, RegSet};
-use tdx_trap::asm_contract::{check_source, gpr_of, gpr_width_of, scan, BlockReport};
+use tdx_oracle::asm_contract::{check_source, gpr_of, gpr_width_of, scan, BlockReport};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
@@ -115,7 +115,7 @@ fn production_blocks_match_the_model() {
             .fold(RegSet::EMPTY, RegSet::with);
         let name = format!(
             "TDG.VP.VMCALL (GPR_SELECT within {{{}}})",
-            tdx_trap::asm_contract::reg_names(widest)
+            tdx_oracle::asm_contract::reg_names(widest)
         );
         assert_eq!(
             checked.iter().filter(|x| x.contract == name).count(),
@@ -127,7 +127,7 @@ fn production_blocks_match_the_model() {
 
 #[test]
 fn planted_clobber_bugs_are_flagged() {
-    let reports = check_file("trap/src/planted.rs");
+    let reports = check_file("planted/src/lib.rs");
     assert_eq!(reports.len(), 11);
     // (function, contract, missing as written): exactly the planted clobber bugs.
     let expected: &[(&str, &str, Gpr)] = &[

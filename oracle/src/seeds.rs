@@ -1,12 +1,12 @@
 //! Hand-written seed programs for the fuzz targets.
 //!
 //! Each target's seeds together reach every status path the model gives its leaf in the
-//! simulated TD of [`crate::oracle::world_config`] (and the typed constructors' rejections).
-//! `trap/tests/corpora.rs` writes them, encoded with [`Program::encode`], to
+//! simulated TD of [`crate::world_config`] (and the typed constructors' rejections).
+//! `oracle/tests/corpora.rs` writes them, encoded with [`Program::encode`], to
 //! `corpora/<target>/<seed name>.bin`, checks that the committed files match, replays every
 //! file, and checks which statuses each target's seeds reach.
 //!
-//! The accept region (64 MiB at 0x8000_0000, see `lay_out_region` in [`crate::oracle`]) is
+//! The accept region (64 MiB at 0x8000_0000, see `lay_out_region` in [`crate`]) is
 //! 32 blocks of 2 MiB, block `b` starting at page `b × 512` (`accept_range` takes page
 //! indices; [`PageRef::Region`] takes a block index below 2^31 and a page index from 2^31 up). By block index mod 8: 0 and 6 a pending 2 MiB leaf; 1 an
 //! accepted 2 MiB leaf; 2 all 4 KiB pending; 3 4 KiB alternating accepted (even pages) and
@@ -81,7 +81,7 @@ fn range(first_page: u32, pages: u32, max_level: u8) -> Call {
 /// The model's metadata field table entry `name`, element `element`, as a [`FieldRef::Known`]
 /// index (position among the guest-accessible elements, as the oracle resolves it).
 fn known(name: &str, element: u32) -> FieldRef {
-    let module = tdx_model::TdxModule::new(crate::oracle::world_config());
+    let module = tdx_model::TdxModule::new(crate::world_config());
     let first = module
         .metadata_fields()
         .position(|(_, a)| a.name == name)

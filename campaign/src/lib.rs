@@ -3,15 +3,18 @@
 //! A verdict is counted for a call only when its check ran on that call ([`Outcome::checks`]);
 //! a check that never ran for a leaf shows as "—".
 //!
-//! [`Outcome::checks`]: crate::oracle::Outcome::checks
+//! [`Outcome::checks`]: tdx_oracle::Outcome::checks
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#![deny(unsafe_op_in_unsafe_fn, missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use crate::call::{Program, Target};
-use crate::oracle::{no_guest_effect, Failure, LeafStats, Oracle, Verdict};
-use crate::wrappers::Wrappers;
+use tdx_oracle::call::{Program, Target};
+use tdx_oracle::wrappers::Wrappers;
+use tdx_oracle::{no_guest_effect, Failure, LeafStats, Oracle, Verdict};
 
 /// Per-leaf results of a campaign.
 #[derive(Clone, Debug, Default)]
@@ -220,7 +223,7 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
     leaves.sort_unstable();
     leaves.dedup();
     // Choosing the VMM is a step of the program, not a call to compare.
-    let vmm_choice = crate::oracle::kind_name(crate::call::Kind::SetVmm);
+    let vmm_choice = tdx_oracle::kind_name(tdx_oracle::call::Kind::SetVmm);
     leaves.retain(|l| *l != vmm_choice);
     let mut s = String::new();
     s.push_str(&format!("{:<38}", "leaf / sub-function"));
@@ -237,7 +240,7 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
                     let provided = l.stats.calls
                         - l.stats
                             .statuses
-                            .get(crate::oracle::NOT_PROVIDED)
+                            .get(tdx_oracle::NOT_PROVIDED)
                             .copied()
                             .unwrap_or(0);
                     let failed: u64 = l.failed.values().sum();

@@ -1,6 +1,6 @@
 //! The committed corpora under `corpora/` (see `corpora/README.md`).
 //!
-//! * the seed files are exactly the encodings of `tdx_trap::seeds::seeds` (with
+//! * the seed files are exactly the encodings of `tdx_oracle::seeds::seeds` (with
 //!   `REGENERATE_CORPORA=1`, they are rewritten from it first);
 //! * every file of every target's directory, seeds and fuzzer-found inputs alike, replays
 //!   through the oracle without a failure;
@@ -11,9 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use tdx_trap::call::{Call, Program, Target, MAX_CALLS};
-use tdx_trap::seeds::seeds;
-use tdx_trap::{Oracle, Outcome, Production};
+use tdx_oracle::call::{Call, Program, Target, MAX_CALLS};
+use tdx_oracle::seeds::seeds;
+use tdx_oracle::{Oracle, Outcome, Production};
 
 fn corpora_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora")
@@ -103,7 +103,7 @@ fn seed_files_match_seeds() {
     let problems = seed_files_checked();
     assert!(
         problems.is_empty(),
-        "the corpora and trap/src/seeds.rs have drifted apart (run \
+        "the corpora and oracle/src/seeds.rs have drifted apart (run \
          `REGENERATE_CORPORA=1 cargo test -p tdx-trap --test corpora`):\n  {}",
         problems.join("\n  ")
     );
@@ -120,7 +120,7 @@ fn every_corpus_file_replays() {
         for f in files {
             let bytes = fs::read(&f).expect("read corpus file");
             let program = Program::decode(target, &bytes);
-            if let Err(failure) = tdx_trap::fuzzing::run_program(&program) {
+            if let Err(failure) = tdx_oracle::fuzzing::run_program(&program) {
                 panic!("{}:\n{failure}\n  program: {program:?}", f.display());
             }
             count += 1;

@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 
 use crate::call::{Program, Target};
-use crate::oracle::Oracle;
 use crate::wrappers::Production;
+use crate::Oracle;
 
 thread_local! {
     static ORACLE: RefCell<Option<Oracle<Production>>> = const { RefCell::new(None) };
@@ -20,7 +20,7 @@ pub fn run_input(target: Target, data: &[u8]) {
 }
 
 /// Runs a program on this thread's oracle (created on first use).
-pub fn run_program(program: &Program) -> Result<(), crate::oracle::Failure> {
+pub fn run_program(program: &Program) -> Result<(), crate::Failure> {
     ORACLE.with(|o| {
         let mut o = o.borrow_mut();
         let o = o.get_or_insert_with(|| Oracle::new(Production, 0x7d_c411));

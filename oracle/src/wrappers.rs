@@ -1,5 +1,5 @@
 //! The implementation under test, as a trait: production forwards to `tdcall`; the planted
-//! variants in [`crate::planted`] override one method each; an adapter for another project's
+//! variants in `tdx_planted` override one method each; an adapter for another project's
 //! wrappers (td-shim's `tdx-tdcall`, C or assembly through the C ABI) overrides
 //! [`Wrappers::provides`] and the methods of the calls it provides.
 
@@ -16,7 +16,7 @@ use tdcall::{
 /// An input check an implementation may make itself, before any TDCALL. An implementation
 /// that declares one ([`Wrappers::declares`]) must refuse every input that fails it; one that
 /// does not may pass such an input to the VMM, whose answer is then checked as any other.
-/// Either way, a refusal is judged against the model (`crate::oracle`, verdict `Refusal`).
+/// Either way, a refusal is judged against the model ([`crate::Oracle`], verdict `Refusal`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum InputCheck {
     /// SetupEventNotifyInterrupt: vector below 32.
@@ -54,7 +54,7 @@ pub trait Wrappers {
     /// Whether a failed check is a known difference of policy (the implementation's choice,
     /// written up as such), not a bug: the campaign then reports it under that label instead of
     /// as a failure. This workspace's wrappers have none.
-    fn policy(&self, failure: &crate::oracle::Failure) -> Option<&'static str> {
+    fn policy(&self, failure: &crate::Failure) -> Option<&'static str> {
         let _ = failure;
         None
     }

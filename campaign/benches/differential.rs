@@ -8,8 +8,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use tdx_model::{leaf, Gpr, Regs, TdxModule};
-use tdx_trap::call::{Call, FieldRef, MemRef, PageRef};
-use tdx_trap::{Oracle, Production};
+use tdx_oracle::call::{Call, FieldRef, MemRef, PageRef};
+use tdx_oracle::{Oracle, Production};
 
 fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
     // Warm up, then run in batches until the budget is spent.
@@ -186,7 +186,7 @@ fn main() {
             .session
             .set_watch_hygiene(!name.ends_with("no hygiene"));
         // Only the checks that ran on every measured call are claimed for the row.
-        let mut every = tdx_trap::oracle::Checks::ALL;
+        let mut every = tdx_oracle::Checks::ALL;
         let diff = rate(budget, || {
             let out = oracle
                 .run_call(black_box(call))
@@ -205,7 +205,7 @@ fn main() {
             let _ = black_box(tdcall::tdg_vp_info());
         });
         oracle.session.set_bare(false);
-        let mut module = TdxModule::new(tdx_trap::oracle::world_config());
+        let mut module = TdxModule::new(tdx_oracle::world_config());
         let alone = rate(budget, || {
             black_box(module.tdcall(black_box(&model_regs), &mut NoMem));
         });

@@ -5,6 +5,9 @@
 //!
 //! Same asm contract as `tdcall::leaf`, except for the one defect each variant documents; they
 //! only ever run against the trap backend.
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#![deny(unsafe_op_in_unsafe_fn, missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 use core::arch::asm;
 
@@ -18,8 +21,8 @@ use tdcall::{
 };
 use tdcall::{TdxStatus, VeInfo};
 
-use crate::oracle::Verdict;
-use crate::wrappers::{InputCheck, Wrappers};
+use tdx_oracle::wrappers::{InputCheck, Wrappers};
+use tdx_oracle::Verdict;
 
 /// TDG.VP.INFO without R11 among the registers it declares written.
 pub struct MissingClobber;
@@ -181,106 +184,106 @@ impl Wrappers for LosesOperand {
 
 /// The planted bugs with the verdict expected to catch each and the fuzz target whose
 /// inputs reach it.
-pub const PLANTED: [(&str, Verdict, crate::call::Target); 20] = [
+pub const PLANTED: [(&str, Verdict, tdx_oracle::call::Target); 20] = [
     (
         MissingClobber::NAME,
         Verdict::Clobbers,
-        crate::call::Target::LeafVpInfo,
+        tdx_oracle::call::Target::LeafVpInfo,
     ),
     (
         WrongOutputRegister::NAME,
         Verdict::Decoding,
-        crate::call::Target::LeafVeinfo,
+        tdx_oracle::call::Target::LeafVeinfo,
     ),
     (
         WrongLeafNumber::NAME,
         Verdict::Encoding,
-        crate::call::Target::LeafVmRd,
+        tdx_oracle::call::Target::LeafVmRd,
     ),
     (
         IgnoresError::NAME,
         Verdict::Decoding,
-        crate::call::Target::LeafVmWr,
+        tdx_oracle::call::Target::LeafVmWr,
     ),
     (
         LosesOperand::NAME,
         Verdict::Decoding,
-        crate::call::Target::LeafAccept,
+        tdx_oracle::call::Target::LeafAccept,
     ),
     (
         ExposesLiveRegister::NAME,
         Verdict::Leakage,
-        crate::call::Target::VmcallCpuid,
+        tdx_oracle::call::Target::VmcallCpuid,
     ),
     (
         MissingVmmClobber::NAME,
         Verdict::Clobbers,
-        crate::call::Target::VmcallRdmsr,
+        tdx_oracle::call::Target::VmcallRdmsr,
     ),
     (
         TrustsResume::NAME,
         Verdict::Decoding,
-        crate::call::Target::VmcallMapGpa,
+        tdx_oracle::call::Target::VmcallMapGpa,
     ),
     (
         UnmaskedIo::NAME,
         Verdict::Decoding,
-        crate::call::Target::VmcallIo,
+        tdx_oracle::call::Target::VmcallIo,
     ),
     (
         XmmBit::NAME,
         Verdict::Leakage,
-        crate::call::Target::VmcallHlt,
+        tdx_oracle::call::Target::VmcallHlt,
     ),
     (
         EnterMissesR14::NAME,
         Verdict::Clobbers,
-        crate::call::Target::LeafVpEnter,
+        tdx_oracle::call::Target::LeafVpEnter,
     ),
     (
         DropsUpdatedUuid::NAME,
         Verdict::Decoding,
-        crate::call::Target::LeafServtdRd,
+        tdx_oracle::call::Target::LeafServtdRd,
     ),
     (
         InvglaListRdxInputOnly::NAME,
         Verdict::Clobbers,
-        crate::call::Target::LeafInvgla,
+        tdx_oracle::call::Target::LeafInvgla,
     ),
     (
         DropsInputChecks::NAME,
         Verdict::Refusal,
-        crate::call::Target::VmcallSetupEventNotifyInterrupt,
+        tdx_oracle::call::Target::VmcallSetupEventNotifyInterrupt,
     ),
     (
         DropsInputChecks::NAME,
         Verdict::Refusal,
-        crate::call::Target::VmcallService,
+        tdx_oracle::call::Target::VmcallService,
     ),
     (
         DropsInputChecks::NAME,
         Verdict::Refusal,
-        crate::call::Target::VmcallGetQuote,
+        tdx_oracle::call::Target::VmcallGetQuote,
     ),
     (
         DropsInputChecks::NAME,
         Verdict::Refusal,
-        crate::call::Target::VmcallIo,
+        tdx_oracle::call::Target::VmcallIo,
     ),
     (
         KeepsVmmValues::NAME,
         Verdict::Hygiene,
-        crate::call::Target::VmcallHlt,
+        tdx_oracle::call::Target::VmcallHlt,
     ),
     (
         ReportScribbles::NAME,
         Verdict::Semantics,
-        crate::call::Target::LeafReport,
+        tdx_oracle::call::Target::LeafReport,
     ),
     (
         TruncatesGlaRange::NAME,
         Verdict::Encoding,
-        crate::call::Target::LeafInvgla,
+        tdx_oracle::call::Target::LeafInvgla,
     ),
 ];
 
@@ -577,7 +580,7 @@ impl Wrappers for DropsInputChecks {
     const NAME: &'static str = "planted: the four GHCI input checks deleted";
 
     fn declares(&self, check: InputCheck) -> bool {
-        crate::wrappers::Production.declares(check)
+        tdx_oracle::wrappers::Production.declares(check)
     }
 
     #[inline(always)]
@@ -699,7 +702,7 @@ impl Wrappers for ReportScribbles {
     ) -> Result<(), TdxStatus> {
         // SAFETY: forwarded from the caller.
         let r = unsafe { tdcall::tdg_mr_report(report, data, subtype) };
-        if let (Ok(()), Some((base, size))) = (r, crate::trap::current_arena()) {
+        if let (Ok(()), Some((base, size))) = (r, tdx_trap::current_arena()) {
             let at = report.raw();
             if at >= base && at < base + size as u64 {
                 // SAFETY: inside the session's arena (GPA = address), which the caller owns

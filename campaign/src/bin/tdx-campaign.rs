@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use tdx_trap::campaign::{run, table};
-use tdx_trap::Production;
+use tdx_campaign::{run, table};
+use tdx_oracle::Production;
 
 fn main() {
     let mut args = std::env::args().skip(1);

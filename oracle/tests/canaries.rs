@@ -2,9 +2,9 @@
 //! implementation of the leaf that changes the most registers (TDG.VP.ENTER), and the clobbers
 //! check is counted on every call, canaries or register pressure.
 
-use tdx_trap::call::{Call, MemRef};
-use tdx_trap::oracle::{Oracle, Verdict};
-use tdx_trap::Production;
+use tdx_oracle::call::{Call, MemRef};
+use tdx_oracle::Production;
+use tdx_oracle::{Oracle, Verdict};
 
 fn enter() -> Call {
     Call::VpEnter {

@@ -61,7 +61,7 @@ pub const CANARY_SHIFT: u32 = 16;
 /// returns its result and a mask of the values (bit 13: the seed) that did not survive.
 ///
 /// The oracle calls implementations only through this and [`under_canaries`], which carry the
-/// harness's memory contract: a compiler fence on each side (see [`crate::trap`], "Memory").
+/// harness's memory contract: a compiler fence on each side (see `tdx_trap`, "Memory").
 #[inline(always)]
 pub fn under_pressure<R>(seed: u64, f: impl FnOnce() -> R) -> (R, u32) {
     compiler_fence(Ordering::SeqCst);
