@@ -5,15 +5,14 @@ use tdcall::leaf15::{
     ServtdError,
 };
 use tdcall::{AcceptPage, AlignedGpa, FieldId, Gpa, PageLevel, TdxStatus};
+use tdx_expect as expect;
 use tdx_model::contract::layout::{pack, GLA_ENTRY, GLA_LIST_INFO};
 use tdx_model::contract::LeafContract;
 use tdx_model::metadata::MdEntry;
 use tdx_model::metadata15::{SYS_FIELDS, VP_FIELDS, VP_FIELDS_BASE};
 use tdx_model::{leaf, Gpr, Regs};
 
-use super::{
-    contract, status_result, Failure, Oracle, Outcome, Verdict, FIELD_ID_INCORRECT, INVALID,
-};
+use super::{contract, Failure, Oracle, Outcome, Verdict, FIELD_ID_INCORRECT, INVALID};
 use crate::call::{Call, FieldRef, MemRef};
 use crate::pressure::under_canaries;
 use crate::wrappers::Wrappers;
@@ -42,28 +41,6 @@ fn output_word(c: &LeafContract, out: &Regs, names: &[&str]) -> u64 {
             c.output_field(out, n).expect("the field exists") << f.lsb
         })
         .fold(0, |acc, v| acc | v)
-}
-
-/// The model's decoding of a metadata read: `(value, next field id)`.
-fn expect_rd(c: &LeafContract, out: &Regs) -> Result<(u64, Option<u64>), TdxStatus> {
-    status_result(out[Gpr::Rax])?;
-    let value = c.output_field(out, "value").expect("value field");
-    let next = c.output_field(out, "next_field_id").expect("next field");
-    Ok((value, (next != u64::MAX).then_some(next)))
-}
-
-/// The model's decoding of a read with the null field id: the information status alone.
-fn expect_first(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
-    if out[Gpr::Rax] == tdx_model::status::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT {
-        Ok(c.output_field(out, "next_field_id").expect("next field"))
-    } else {
-        Err(TdxStatus::from_raw(out[Gpr::Rax]))
-    }
-}
-
-fn expect_old(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
-    status_result(out[Gpr::Rax])?;
-    Ok(c.output_field(out, "old_value").expect("old value field"))
 }
 
 fn servtd_expect<T>(
@@ -210,7 +187,7 @@ impl<W: Wrappers> Oracle<W> {
                             }
                             .map(FieldId::raw)
                         },
-                        expect_first,
+                        expect::first_field_id,
                     )?;
                     return Ok(self.outcome(c, &rec));
                 }
@@ -229,7 +206,7 @@ impl<W: Wrappers> Oracle<W> {
                         if vp { w.vp_rd(f) } else { w.sys_rd(f) }
                             .map(|(v, n)| (v, n.map(FieldId::raw)))
                     },
-                    expect_rd,
+                    |c, out| expect::metadata_read(c, out, true),
                 )?;
                 if let Ok((v, _)) = got {
                     // The field's value as the simulated TD holds it, read apart from the call.
@@ -277,7 +254,7 @@ impl<W: Wrappers> Oracle<W> {
                     &fields,
                     seed,
                     |w| w.vp_wr(f, value, mask),
-                    expect_old,
+                    expect::old_value,
                 )?;
                 let after = self.model_read(leaf::TDG_VP_RD, id);
                 // A field the guest may write but not read has nothing to compare: not counted.
@@ -507,7 +484,7 @@ impl<W: Wrappers> Oracle<W> {
                     &fields,
                     seed,
                     |w| w.verifyreport(g),
-                    |_, out| status_result(out[Gpr::Rax]),
+                    |_, out| expect::status(out),
                 )?;
                 // A genuine REPORTMACSTRUCT in the arena (private) verifies; a tampered one
                 // does not.
@@ -537,9 +514,7 @@ impl<W: Wrappers> Oracle<W> {
                     &fields,
                     seed,
                     |w| w.attr_rd(g),
-                    |c, out| {
-                        status_result(out[Gpr::Rax]).map(|_| (mapping_of(c, out), attrs_of(c, out)))
-                    },
+                    |c, out| expect::status(out).map(|_| (mapping_of(c, out), attrs_of(c, out))),
                 )?;
                 if let Ok((_, attrs)) = got {
                     let m = self.model().l2_page_attr(gpa);
@@ -742,7 +717,7 @@ impl<W: Wrappers> Oracle<W> {
                     &fields,
                     seed,
                     |w| w.invept(vms.into()),
-                    |_, out| status_result(out[Gpr::Rax]),
+                    |_, out| expect::status(out),
                 )?;
                 let after = self.model().invept_count();
                 let want = if got.is_ok() {
@@ -790,7 +765,7 @@ impl<W: Wrappers> Oracle<W> {
                     &fields,
                     seed,
                     |w| w.invgla(v, range),
-                    |_, out| status_result(out[Gpr::Rax]),
+                    |_, out| expect::status(out),
                 )?;
                 let done = self.model().invgla_pages() - before;
                 // A non-canonical page stops the range part way: only success says how many.
@@ -899,7 +874,7 @@ impl<W: Wrappers> Oracle<W> {
                         ),
                     ));
                 }
-                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 let done = self.model().invgla_pages() - before;
                 let ok = got.is_err() || done == u64::from(count);
                 self.semantics(c, call, &rec, ok, || {

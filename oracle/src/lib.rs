@@ -44,9 +44,10 @@ use core::fmt::{self, Write as _};
 use sha2::{Digest, Sha384};
 use tdcall::accept::{accept_range_with, AcceptOptions};
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex, TdAttributes,
-    TdInfo, TdxStatus, VeInfo,
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex, TdxStatus,
+    VeInfo,
 };
+use tdx_expect as expect;
 use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
 use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig, TdxModule};
@@ -332,14 +333,6 @@ pub struct Oracle<W: Wrappers> {
     policy: Option<&'static str>,
     /// The checks that ran on the current call.
     ran: Checks,
-}
-
-fn status_result(raw: u64) -> Result<(), TdxStatus> {
-    if raw == 0 {
-        Ok(())
-    } else {
-        Err(TdxStatus::from_raw(raw))
-    }
 }
 
 /// Does `raw` carry the model's name `name` (bits 63:32)?
@@ -821,7 +814,7 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract(leaf::TDG_VP_INFO, 0);
                 let (got, lost) = under_canaries(seed, || self.wrappers.vp_info());
                 let rec = self.checked_record(c, call, &[], lost)?;
-                self.decoding(c, call, &rec, &got, &expect_vp_info(c, &rec.output))?;
+                self.decoding(c, call, &rec, &got, &expect::vp_info(c, &rec.output))?;
                 if let Ok(info) = got {
                     let cfg = self.model().config();
                     let ok = info.gpa_width == if cfg.gpaw_52 { 52 } else { 48 }
@@ -885,7 +878,7 @@ impl<W: Wrappers> Oracle<W> {
                 let (got, lost) = under_canaries(seed, || self.wrappers.rtmr_extend(g, i));
                 self.model().set_rtmr_busy(false);
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 let after = self.model().rtmr(i.get() as usize);
                 let want = if got.is_ok() {
                     let mut h = Sha384::new();
@@ -920,7 +913,7 @@ impl<W: Wrappers> Oracle<W> {
                 self.model().set_ve_info(planted);
                 let (got, lost) = under_canaries(seed, || self.wrappers.veinfo_get());
                 let rec = self.checked_record(c, call, &[], lost)?;
-                self.decoding(c, call, &rec, &got, &expect_veinfo(c, &rec.output))?;
+                self.decoding(c, call, &rec, &got, &expect::veinfo(c, &rec.output))?;
                 let want = planted.map(|i| VeInfo {
                     exit_reason: i.exit_reason,
                     exit_qualification: i.exit_qualification,
@@ -1001,7 +994,7 @@ impl<W: Wrappers> Oracle<W> {
                 let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, subtype) });
                 self.model().set_interrupt_pending(0);
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 let after: [u8; 1024] = self.arena_bytes(rgpa);
                 let in_arena = self.arena_offset(rgpa, 1024).is_some();
                 let want = if got.is_ok() && in_arena {
@@ -1025,7 +1018,7 @@ impl<W: Wrappers> Oracle<W> {
                 let cfg = CpuidVe { supervisor, user };
                 let (got, lost) = under_canaries(seed, || self.wrappers.cpuidve_set(cfg));
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 let now = self.model().cpuid_ve();
                 self.semantics(
                     c,
@@ -1085,7 +1078,7 @@ impl<W: Wrappers> Oracle<W> {
                     self.model().set_busy(gpa, false);
                 }
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &expect_accept(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::accept(&rec.output))?;
                 let ok = match got {
                     Ok(Accepted::Accepted) => {
                         after.iter().all(|i| i.state == PageState::Accepted)
@@ -1131,7 +1124,7 @@ impl<W: Wrappers> Oracle<W> {
                     }
                 });
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                let want = expect_vm_rd(c, &rec.output, v1);
+                let want = expect::metadata_read(c, &rec.output, v1);
                 let got = got.map(|(v, n)| (v, n.map(FieldId::raw)));
                 self.decoding(c, call, &rec, &got, &want)?;
                 if let Ok((v, _)) = got {
@@ -1147,7 +1140,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = [("vm_index", 0), ("field_id", u64::MAX)];
                 let (got, lost) = under_canaries(seed, || self.wrappers.vm_rd_first());
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                let want = expect_vm_rd_first(c, &rec.output);
+                let want = expect::first_field_id(c, &rec.output);
                 let got_raw = got.map(FieldId::raw);
                 self.decoding(c, call, &rec, &got_raw, &want)?;
                 if let Ok(first) = got_raw {
@@ -1186,7 +1179,7 @@ impl<W: Wrappers> Oracle<W> {
                 let before = self.model().metadata(id);
                 let (got, lost) = under_canaries(seed, || self.wrappers.vm_wr(f, value, mask));
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                let want = expect_vm_wr(c, &rec.output);
+                let want = expect::old_value(c, &rec.output);
                 self.decoding(c, call, &rec, &got, &want)?;
                 let after = self.model().metadata(id);
                 let expect_after = match got {
@@ -1258,14 +1251,14 @@ impl<W: Wrappers> Oracle<W> {
                 let c = contract(leaf::TDG_VP_INFO, 0);
                 let (got, lost) = under_canaries(seed, || w.vp_info());
                 let rec = self.checked_record(c, call, &[], lost)?;
-                self.decoding(c, call, &rec, &got, &expect_vp_info(c, &rec.output))?;
+                self.decoding(c, call, &rec, &got, &expect::vp_info(c, &rec.output))?;
                 (c, rec)
             }
             1 => {
                 let c = contract(leaf::TDG_VP_VEINFO_GET, 0);
                 let (got, lost) = under_canaries(seed, || w.veinfo_get());
                 let rec = self.checked_record(c, call, &[], lost)?;
-                self.decoding(c, call, &rec, &got, &expect_veinfo(c, &rec.output))?;
+                self.decoding(c, call, &rec, &got, &expect::veinfo(c, &rec.output))?;
                 (c, rec)
             }
             2 => {
@@ -1273,7 +1266,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fields = [("supervisor", 0), ("user", 0)];
                 let (got, lost) = under_canaries(seed, || w.cpuidve_set(CpuidVe::default()));
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 (c, rec)
             }
             3 => {
@@ -1282,7 +1275,13 @@ impl<W: Wrappers> Oracle<W> {
                 let f = FieldId::new(first_field).expect("model's first field id is well-formed");
                 let (got, lost) = under_canaries(seed, || w.vm_rd(f).map(|v| (v, None::<u64>)));
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &expect_vm_rd(c, &rec.output, false))?;
+                self.decoding(
+                    c,
+                    call,
+                    &rec,
+                    &got,
+                    &expect::metadata_read(c, &rec.output, false),
+                )?;
                 (c, rec)
             }
             5 => {
@@ -1292,7 +1291,13 @@ impl<W: Wrappers> Oracle<W> {
                 let (got, lost) = under_canaries(seed, || w.vm_rd_v1(f));
                 let got = got.map(|(v, n)| (v, n.map(FieldId::raw)));
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &expect_vm_rd(c, &rec.output, true))?;
+                self.decoding(
+                    c,
+                    call,
+                    &rec,
+                    &got,
+                    &expect::metadata_read(c, &rec.output, true),
+                )?;
                 (c, rec)
             }
             6 => {
@@ -1301,7 +1306,7 @@ impl<W: Wrappers> Oracle<W> {
                 let (got, lost) = under_canaries(seed, || w.vm_rd_first());
                 let got = got.map(FieldId::raw);
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &expect_vm_rd_first(c, &rec.output))?;
+                self.decoding(c, call, &rec, &got, &expect::first_field_id(c, &rec.output))?;
                 (c, rec)
             }
             7 => {
@@ -1315,7 +1320,7 @@ impl<W: Wrappers> Oracle<W> {
                 let f = FieldId::new(first_field).expect("model's first field id is well-formed");
                 let (got, lost) = under_canaries(seed, || w.vm_wr(f, 0, 0));
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &expect_vm_wr(c, &rec.output))?;
+                self.decoding(c, call, &rec, &got, &expect::old_value(c, &rec.output))?;
                 (c, rec)
             }
             8 => {
@@ -1325,7 +1330,7 @@ impl<W: Wrappers> Oracle<W> {
                 let i = RtmrIndex::new(3).expect("index 3");
                 let (got, lost) = under_canaries(seed, || w.rtmr_extend(g, i));
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 (c, rec)
             }
             9 => {
@@ -1340,7 +1345,7 @@ impl<W: Wrappers> Oracle<W> {
                 // SAFETY: both are the arena, which nothing borrows during the call.
                 let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, 0) });
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &status_result(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 (c, rec)
             }
             _ => {
@@ -1351,7 +1356,7 @@ impl<W: Wrappers> Oracle<W> {
                 // SAFETY: the page is the simulated TD's: accepting it zeroes no real memory.
                 let (got, lost) = under_canaries(seed, || unsafe { w.accept(p) });
                 let rec = self.checked_record(c, call, &fields, lost)?;
-                self.decoding(c, call, &rec, &got, &expect_accept(rec.output[Gpr::Rax]))?;
+                self.decoding(c, call, &rec, &got, &expect::accept(&rec.output))?;
                 (c, rec)
             }
         };
@@ -1526,98 +1531,6 @@ fn hex(b: &[u8]) -> String {
 
 fn contract(leaf: u16, version: u8) -> &'static LeafContract {
     lookup(leaf, version).expect("the model has a contract for every leaf the oracle drives")
-}
-
-/// The model's decoding of TDG.VP.INFO outputs.
-pub fn expect_vp_info(c: &LeafContract, out: &Regs) -> Result<TdInfo, TdxStatus> {
-    status_result(out[Gpr::Rax])?;
-    let f = |n| {
-        c.output_field(out, n)
-            .unwrap_or_else(|| panic!("VP.INFO field {n}"))
-    };
-    Ok(TdInfo {
-        gpa_width: f("gpa_width") as u8,
-        attributes: TdAttributes(f("attributes")),
-        num_vcpus: f("num_vcpus") as u32,
-        max_vcpus: f("max_vcpus") as u32,
-        vcpu_index: f("vcpu_index") as u32,
-        sys_rd_available: f("sys_rd") != 0,
-    })
-}
-
-/// The model's decoding of TDG.VP.VEINFO.GET outputs.
-pub fn expect_veinfo(c: &LeafContract, out: &Regs) -> Result<VeInfo, TdxStatus> {
-    status_result(out[Gpr::Rax])?;
-    let f = |n| {
-        c.output_field(out, n)
-            .unwrap_or_else(|| panic!("VEINFO field {n}"))
-    };
-    Ok(VeInfo {
-        exit_reason: f("exit_reason") as u32,
-        exit_qualification: f("exit_qualification"),
-        gla: f("gla"),
-        gpa: f("gpa"),
-        instruction_length: f("instruction_length") as u32,
-        instruction_info: f("instruction_info") as u32,
-    })
-}
-
-/// The model's decoding of a TDG.MEM.PAGE.ACCEPT status.
-pub fn expect_accept(raw: u64) -> Result<Accepted, TdxStatus> {
-    if raw == 0 {
-        return Ok(Accepted::Accepted);
-    }
-    // The warning's details are the SEPT level of the existing mapping: 0, 1 or 2.
-    if raw & !0xffff_ffff == tdx_model::status::TDX_PAGE_ALREADY_ACCEPTED {
-        let mapped_level = match raw & 0xffff_ffff {
-            0 => Some(PageLevel::Size4K),
-            1 => Some(PageLevel::Size2M),
-            2 => Some(PageLevel::Size1G),
-            _ => None,
-        };
-        if let Some(mapped_level) = mapped_level {
-            return Ok(Accepted::AlreadyAccepted { mapped_level });
-        }
-    }
-    Err(TdxStatus::from_raw(raw))
-}
-
-/// The model's decoding of TDG.VM.RD v1 with the null field id: the information status
-/// `TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT` exactly (no details) is the success, with the first
-/// field id in RDX; any other status is the error.
-pub fn expect_vm_rd_first(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
-    let raw = out[Gpr::Rax];
-    if raw == tdx_model::status::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT {
-        Ok(c.output_field(out, "next_field_id")
-            .expect("VM.RD v1 next field"))
-    } else {
-        Err(TdxStatus::from_raw(raw))
-    }
-}
-
-/// The model's decoding of TDG.VM.WR outputs: the previous value.
-pub fn expect_vm_wr(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
-    status_result(out[Gpr::Rax])?;
-    Ok(c.output_field(out, "old_value").expect("VM.WR old value"))
-}
-
-/// The model's decoding of TDG.VM.RD outputs, as `(value, raw next field id)`.
-pub fn expect_vm_rd(
-    c: &LeafContract,
-    out: &Regs,
-    v1: bool,
-) -> Result<(u64, Option<u64>), TdxStatus> {
-    status_result(out[Gpr::Rax])?;
-    let value = c.output_field(out, "value").expect("VM.RD value field");
-    let next = if v1 {
-        let n = c
-            .output_field(out, "next_field_id")
-            .expect("VM.RD v1 next field");
-        (n != u64::MAX).then_some(n)
-    } else {
-        None
-    };
-    Ok((value, next))
 }
 
 /// Decodes `raw` with [`TdxStatus`] and with the model, field by field and by name.

@@ -7,8 +7,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use sha2::{Digest, Sha384};
-use tdcall::{AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex};
-use tdcall::{TdAttributes, TdInfo, TdxStatus};
+use tdcall::{AcceptPage, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex};
+use tdx_expect as expect;
 use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::leaf;
 use tdx_model::module::{report_offsets, ATTR_SEPT_VE_DISABLE};
@@ -643,13 +643,6 @@ impl Ctx {
         }
     }
 
-    fn status_of(out: &Regs) -> Result<(), TdxStatus> {
-        match out[Gpr::Rax] {
-            0 => Ok(()),
-            s => Err(TdxStatus::from_raw(s)),
-        }
-    }
-
     /// `cases` wrapper differential checks from the seeded generator.
     pub fn wrapper_checks(&mut self, cases: u32) {
         use Gpr::*;
@@ -658,15 +651,7 @@ impl Ctx {
                 0 => {
                     let c = Self::c(leaf::TDG_VP_INFO, 0);
                     let raw = self.raw(c, c.rax(), &[]);
-                    let f = |name| c.output_field(&raw.1, name).unwrap_or(u64::MAX);
-                    let model = Self::status_of(&raw.1).map(|()| TdInfo {
-                        gpa_width: f("gpa_width") as u8,
-                        attributes: TdAttributes(f("attributes")),
-                        num_vcpus: f("num_vcpus") as u32,
-                        max_vcpus: f("max_vcpus") as u32,
-                        vcpu_index: f("vcpu_index") as u32,
-                        sys_rd_available: f("sys_rd") != 0,
-                    });
+                    let model = expect::vp_info(c, &raw.1);
                     let wrapper = tdcall::tdg_vp_info();
                     self.wrapper_verdict(n, "tdg_vp_info()", c, raw, model, wrapper);
                 }
@@ -684,8 +669,7 @@ impl Ctx {
                     if k == 1 {
                         let c = Self::c(leaf::TDG_VM_RD, 0);
                         let raw = self.raw(c, c.rax(), &[(Rcx, 0), (Rdx, id)]);
-                        let model = Self::status_of(&raw.1)
-                            .map(|()| c.output_field(&raw.1, "value").unwrap_or(u64::MAX));
+                        let model = expect::metadata_read(c, &raw.1, false).map(|(v, _)| v);
                         let wrapper = tdcall::tdg_vm_rd(field);
                         self.wrapper_verdict(
                             n,
@@ -698,11 +682,7 @@ impl Ctx {
                     } else {
                         let c = Self::c(leaf::TDG_VM_RD, 1);
                         let raw = self.raw(c, c.rax(), &[(Rcx, 0), (Rdx, id)]);
-                        let model = Self::status_of(&raw.1).map(|()| {
-                            let next = c.output_field(&raw.1, "next_field_id").unwrap_or(0);
-                            let value = c.output_field(&raw.1, "value").unwrap_or(u64::MAX);
-                            (value, (next != u64::MAX).then_some(next))
-                        });
+                        let model = expect::metadata_read(c, &raw.1, true);
                         let wrapper =
                             tdcall::tdg_vm_rd_v1(field).map(|(v, next)| (v, next.map(|f| f.raw())));
                         self.wrapper_verdict(
@@ -718,11 +698,7 @@ impl Ctx {
                 3 => {
                     let c = Self::c(leaf::TDG_VM_RD, 1);
                     let raw = self.raw(c, c.rax(), &[(Rcx, 0), (Rdx, u64::MAX)]);
-                    let model = if raw.1[Rax] == st::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT {
-                        Ok(c.output_field(&raw.1, "next_field_id").unwrap_or(0))
-                    } else {
-                        Err(TdxStatus::from_raw(raw.1[Rax]))
-                    };
+                    let model = expect::first_field_id(c, &raw.1);
                     let wrapper = tdcall::tdg_vm_rd_first().map(|f| f.raw());
                     self.wrapper_verdict(n, "tdg_vm_rd_first()", c, raw, model, wrapper);
                 }
@@ -731,16 +707,7 @@ impl Ctx {
                     let gpa = BUFS.accept_page(i);
                     let c = Self::c(leaf::TDG_MEM_PAGE_ACCEPT, 0);
                     let raw = self.raw(c, c.rax(), &[(Rcx, gpa)]);
-                    let s = raw.1[Rax];
-                    let model = if s == 0 {
-                        Ok(Accepted::Accepted)
-                    } else if s >> 32 == st::TDX_PAGE_ALREADY_ACCEPTED >> 32 && (s as u32) <= 2 {
-                        Ok(Accepted::AlreadyAccepted {
-                            mapped_level: PageLevel::from_raw(s as u32 as u64).expect("0..=2"),
-                        })
-                    } else {
-                        Err(TdxStatus::from_raw(s))
-                    };
+                    let model = expect::accept(&raw.1);
                     let page = AcceptPage::new(Gpa::new(gpa).expect("GPA"), PageLevel::Size4K)
                         .expect("page-aligned");
                     // SAFETY: the page is one of the self-test's accept pages, which hold
@@ -763,7 +730,7 @@ impl Ctx {
                     };
                     let c = Self::c(leaf::TDG_VP_CPUIDVE_SET, 0);
                     let raw = self.raw(c, c.rax(), &[(Rcx, cfg.to_rcx())]);
-                    let model = Self::status_of(&raw.1);
+                    let model = expect::status(&raw.1);
                     let wrapper = tdcall::tdg_vp_cpuidve_set(cfg);
                     self.wrapper_verdict(
                         n,
@@ -779,7 +746,7 @@ impl Ctx {
                     BUFS.set_extend(&data);
                     let c = Self::c(leaf::TDG_MR_RTMR_EXTEND, 0);
                     let raw = self.raw(c, c.rax(), &[(Rcx, BUFS.extend()), (Rdx, 3)]);
-                    let model = Self::status_of(&raw.1);
+                    let model = expect::status(&raw.1);
                     let gpa = AlignedGpa::<64>::new(BUFS.extend()).expect("aligned");
                     let wrapper = tdcall::tdg_mr_rtmr_extend(gpa, RtmrIndex::new(3).expect("3"));
                     self.wrapper_verdict(n, "tdg_mr_rtmr_extend(data, 3)", c, raw, model, wrapper);
