@@ -333,6 +333,9 @@ pub struct Oracle<W: Wrappers> {
     policy: Option<&'static str>,
     /// The checks that ran on the current call.
     ran: Checks,
+    /// The implementation answered the current call without a TDCALL: its result is judged
+    /// as a refusal against the model's answer to the same inputs.
+    refused_without_tdcall: bool,
 }
 
 /// Does `raw` carry the model's name `name` (bits 63:32)?
@@ -354,6 +357,7 @@ impl<W: Wrappers> Oracle<W> {
             template,
             policy: None,
             ran: Checks::NONE,
+            refused_without_tdcall: false,
         }
     }
 
@@ -445,12 +449,7 @@ impl<W: Wrappers> Oracle<W> {
     ) -> Result<Record, Failure> {
         let log = self.log().to_vec();
         let Some(last) = log.last() else {
-            return Err(self.fail(
-                Verdict::Encoding,
-                c.name,
-                call,
-                "the wrapper made no TDCALL".into(),
-            ));
+            return self.refusal_record(c, call, fields);
         };
         let first = log[0];
         let mut expected = first.input;
@@ -541,6 +540,58 @@ impl<W: Wrappers> Oracle<W> {
             ));
         }
         Ok(rec)
+    }
+
+    /// The implementation made no TDCALL: a refusal of its own, right only if the module
+    /// refuses the same inputs too and the implementation returns exactly the module's answer.
+    /// Gives the model's answer (run on a copy: the simulated TD is not changed) as the record
+    /// the decoding check then compares the result with, judged as a refusal
+    /// (`refused_without_tdcall`). An input the model accepts, or never completes, is a
+    /// failure: the call was wrongly skipped.
+    fn refusal_record(
+        &mut self,
+        c: &'static LeafContract,
+        call: &Call,
+        fields: &[(&str, u64)],
+    ) -> Result<Record, Failure> {
+        let mut input = Regs::default();
+        input[Gpr::Rax] = c.rax();
+        let answer = match c.encode(fields) {
+            Ok(enc) => {
+                enc.apply(&mut input);
+                self.dry_run(&input)
+            }
+            Err(_) => None,
+        };
+        match answer {
+            Some(output) if output[Gpr::Rax] != 0 => {
+                self.refused_without_tdcall = true;
+                Ok(Record {
+                    input,
+                    rflags_in: 0,
+                    output,
+                    rflags_out: 0,
+                    kind: RecordKind::Completed,
+                    randomized: tdx_model::RegSet::EMPTY,
+                    outside_contract: tdx_model::RegSet::EMPTY,
+                })
+            }
+            Some(_) => Err(self.fail(
+                Verdict::Refusal,
+                c.name,
+                call,
+                format!(
+                    "the wrapper made no TDCALL, but the module accepts these inputs ({fields:?})"
+                ),
+            )),
+            None => Err(self.fail(
+                Verdict::Encoding,
+                c.name,
+                call,
+                "the wrapper made no TDCALL (the model cannot encode or complete these inputs)"
+                    .into(),
+            )),
+        }
     }
 
     /// A typed constructor rejected the input: right only if the model, given the same raw
@@ -660,17 +711,23 @@ impl<W: Wrappers> Oracle<W> {
         got: &T,
         want: &T,
     ) -> Result<(), Failure> {
+        // A refusal without a TDCALL: `rec` is the model's answer to the same inputs.
+        let (verdict, what) = if self.refused_without_tdcall {
+            (Verdict::Refusal, "the model answers the same inputs with")
+        } else {
+            (Verdict::Decoding, "the model decodes the outputs as")
+        };
         if got == want {
-            self.ran.insert(Verdict::Decoding);
+            self.ran.insert(verdict);
             return Ok(());
         }
         Err(self.fail_at(
-            Verdict::Decoding,
+            verdict,
             c,
             call,
             rec,
             &rec.input,
-            format!("wrapper returned {got:?}; the model decodes the outputs as {want:?}"),
+            format!("wrapper returned {got:?}; {what} {want:?}"),
         ))
     }
 
@@ -791,6 +848,7 @@ impl<W: Wrappers> Oracle<W> {
         self.session.clear_log();
         self.policy = None;
         self.ran = Checks::NONE;
+        self.refused_without_tdcall = false;
         let seed = self.next_seed();
         if !self.wrappers.provides(call.kind()) {
             return Ok(Outcome {

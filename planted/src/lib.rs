@@ -17,7 +17,8 @@ use tdcall::vmcall::{
     VmcallError, VmcallStatus,
 };
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, FieldId, PageLevel, StatusCode, TdAttributes, TdInfo,
+    AcceptPage, Accepted, AlignedGpa, FieldId, PageLevel, RtmrIndex, StatusCode, TdAttributes,
+    TdInfo,
 };
 use tdcall::{TdxStatus, VeInfo};
 
@@ -739,5 +740,40 @@ impl Wrappers for TruncatesGlaRange {
             return Err(TdxStatus::from_raw(rax));
         }
         Ok(())
+    }
+}
+
+/// TDG.MR.RTMR.EXTEND refusing RTMR 3 itself, with no TDCALL: an input the module accepts.
+pub struct RefusesValidRtmr;
+
+impl Wrappers for RefusesValidRtmr {
+    const NAME: &'static str = "planted: TDG.MR.RTMR.EXTEND refuses RTMR 3 without a TDCALL";
+
+    #[inline(always)]
+    fn rtmr_extend(&self, data: AlignedGpa<64>, index: RtmrIndex) -> Result<(), TdxStatus> {
+        if index.get() == 3 {
+            return Err(TdxStatus::from_raw(
+                tdx_model::status::TDX_OPERAND_INVALID + tdx_model::status::operand::RDX,
+            ));
+        }
+        tdcall::tdg_mr_rtmr_extend(data, index)
+    }
+}
+
+/// TDG.MEM.PAGE.ACCEPT refusing 1 GiB pages itself, as the module does, but with the operand
+/// id left out of the status it returns.
+pub struct RefusesWithoutOperand;
+
+impl Wrappers for RefusesWithoutOperand {
+    const NAME: &'static str =
+        "planted: TDG.MEM.PAGE.ACCEPT refuses 1 GiB pages without a TDCALL, status without operand";
+
+    #[inline(always)]
+    unsafe fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
+        if page.level() == PageLevel::Size1G {
+            return Err(TdxStatus::from_raw(tdx_model::status::TDX_OPERAND_INVALID));
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { tdcall::tdg_mem_page_accept(page) }
     }
 }

@@ -212,3 +212,13 @@ fn wrong_effect_on_the_report_is_caught() {
 fn truncated_gla_base_is_caught() {
     caught(TruncatesGlaRange, Target::LeafInvgla, Verdict::Encoding);
 }
+
+#[test]
+fn refusing_an_input_the_module_accepts_is_caught() {
+    caught(RefusesValidRtmr, Target::LeafRtmrExtend, Verdict::Refusal);
+}
+
+#[test]
+fn refusing_with_another_status_than_the_module_is_caught() {
+    caught(RefusesWithoutOperand, Target::LeafAccept, Verdict::Refusal);
+}

@@ -206,9 +206,9 @@ pub const POLICY: &[PolicyRule] = &[
         "TDG.SERVTD.WR has no write mask",
     ),
     rule(
-        Verdict::Encoding,
+        Verdict::Refusal,
         "TDG.MR.RTMR.EXTEND",
-        "the wrapper made no TDCALL",
+        "the wrapper made no TDCALL, but the module accepts",
         "data: Raw(0)",
         "RTMR.EXTEND takes a reference (no address 0)",
     ),
