@@ -69,7 +69,10 @@ fn main() {
         ),
         (
             "TDG.VP.VEINFO.GET",
-            Call::VeinfoGet { info: None },
+            Call::VeinfoGet {
+                info: None,
+                version: 0,
+            },
             regs(leaf::TDG_VP_VEINFO_GET, 0, &[]),
         ),
         (

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use tdx_model::ModuleVersion;
 use tdx_oracle::call::{Program, Target};
 use tdx_oracle::wrappers::Wrappers;
 use tdx_oracle::{no_guest_effect, Failure, LeafStats, Oracle, Verdict};
@@ -40,6 +41,8 @@ pub struct CampaignReport {
     pub failures: Vec<(Failure, Program)>,
     /// Programs run.
     pub programs: u64,
+    /// Programs run per module version (programs rotate over [`ModuleVersion::ALL`]).
+    pub programs_per_version: BTreeMap<ModuleVersion, u64>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -59,7 +62,8 @@ fn xorshift(s: &mut u64) -> u64 {
 }
 
 /// Runs generated programs for every fuzz target and then mixed programs, `per_target` of
-/// time each, and reports per leaf. Draws a progress bar on stderr.
+/// time each, and reports per leaf. Successive programs run on successive module versions
+/// ([`ModuleVersion::ALL`], each a fresh simulated TD). Draws a progress bar on stderr.
 pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> CampaignReport {
     let mut oracle = Oracle::new(wrappers, seed);
     let mut report = CampaignReport::default();
@@ -75,6 +79,10 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
             let len = 16 + (xorshift(&mut rng) % 480) as usize;
             let bytes: Vec<u8> = (0..len).map(|_| xorshift(&mut rng) as u8).collect();
             let program = Program::decode(*target, &bytes);
+            let version =
+                ModuleVersion::ALL[(report.programs % ModuleVersion::ALL.len() as u64) as usize];
+            oracle.set_version(version);
+            *report.programs_per_version.entry(version).or_default() += 1;
             run_one(&mut oracle, &program, &mut report);
             if last_draw.elapsed() > Duration::from_millis(if tty { 100 } else { 5000 }) {
                 last_draw = Instant::now();
@@ -174,9 +182,10 @@ pub fn verdict_cell(l: &LeafReport, v: Verdict) -> String {
     }
 }
 
-/// The report as a table: leaf, calls, TDCALLs, each verdict, calls/s, statuses seen.
+/// The report as a table: leaf, calls, TDCALLs, each verdict, calls/s, statuses seen; first a
+/// line naming the module versions the programs ran on.
 pub fn table(report: &CampaignReport) -> String {
-    let mut s = String::new();
+    let mut s = versions_line(report);
     s.push_str(&format!("{:<38} {:>8} {:>8}", "leaf", "calls", "TDCALLs"));
     for v in Verdict::ALL {
         s.push_str(&format!(" {:>10}", v.name()));
@@ -210,6 +219,16 @@ pub fn table(report: &CampaignReport) -> String {
         s.push_str(&format!(" {:>9.0}  {}\n", rate, statuses.join(", ")));
     }
     s
+}
+
+/// "module versions: 1.5.05 (n programs), …".
+pub fn versions_line(report: &CampaignReport) -> String {
+    let each: Vec<String> = report
+        .programs_per_version
+        .iter()
+        .map(|(v, n)| format!("{v} ({n} programs)"))
+        .collect();
+    format!("module versions: {}\n", each.join(", "))
 }
 
 /// The comparison of several implementations: per leaf, per implementation, the calls made,

@@ -33,6 +33,9 @@ fn main() {
     eprintln!("{}", Edk2Style::NAME);
     reports.push((Edk2Style::NAME, run(Edk2Style, seed, per_target)));
     let refs: Vec<(&str, &CampaignReport)> = reports.iter().map(|(n, r)| (*n, r)).collect();
+    for (name, r) in &refs {
+        print!("{name}: {}", tdx_campaign::versions_line(r));
+    }
     print!("{}", comparison(&refs));
     println!("\nFindings (bugs and policy) with reproducers: docs/findings/.");
 }

@@ -10,7 +10,7 @@
 #![no_std]
 #![deny(missing_docs)]
 
-use tdcall::{Accepted, PageLevel, TdAttributes, TdInfo, TdxStatus, VeInfo};
+use tdcall::{Accepted, PageLevel, TdAttributes, TdInfo, TdxStatus, VeInfo, VeInfoExt};
 use tdx_model::contract::LeafContract;
 use tdx_model::status::{TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT, TDX_PAGE_ALREADY_ACCEPTED};
 use tdx_model::{Gpr, Regs};
@@ -53,6 +53,18 @@ pub fn veinfo(c: &LeafContract, out: &Regs) -> Result<VeInfo, TdxStatus> {
         gpa: f("gpa"),
         instruction_length: f("instruction_length") as u32,
         instruction_info: f("instruction_info") as u32,
+    })
+}
+
+/// TDG.VP.VEINFO.GET leaf version 1 or 2 (`c` is that version's contract).
+pub fn veinfo_ext(c: &LeafContract, out: &Regs) -> Result<VeInfoExt, TdxStatus> {
+    let info = veinfo(c, out)?;
+    Ok(VeInfoExt {
+        info,
+        ve_category: field(c, out, "ve_category") as u8,
+        interruptibility_state: c
+            .output_field(out, "interruptibility_state")
+            .map(|v| v as u32),
     })
 }
 

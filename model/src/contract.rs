@@ -488,6 +488,46 @@ const VEINFO_OUT: &[OutputReg] = &[
     },
 ];
 
+// Versions 1 and 2 (module 1.5.28+ and 2.0.04+; `tdg_vp_veinfo_get.c` 2.0.14 db57c638): RCX
+// bits 39:32 carry VE_CATEGORY; version 2 also returns R11 = 0 and R12 = INTERRUPTIBILITY_STATE,
+// written only after the VE_INFO-valid check (so they are unchanged on failure).
+const VEINFO_V1_RCX: OutputReg = OutputReg {
+    reg: Gpr::Rcx,
+    name: "exit reason and #VE category",
+    fields: &[
+        v("exit_reason", 0, 32),
+        v("ve_category", 32, 8),
+        mbz("reserved", 40, 24),
+    ],
+    on_failure: OnFailure::Default(0),
+};
+const VEINFO_V1_OUT: &[OutputReg] = &[
+    VEINFO_V1_RCX,
+    VEINFO_OUT[1],
+    VEINFO_OUT[2],
+    VEINFO_OUT[3],
+    VEINFO_OUT[4],
+];
+const VEINFO_V2_OUT: &[OutputReg] = &[
+    VEINFO_V1_RCX,
+    VEINFO_OUT[1],
+    VEINFO_OUT[2],
+    VEINFO_OUT[3],
+    VEINFO_OUT[4],
+    OutputReg {
+        reg: Gpr::R11,
+        name: "reserved (0)",
+        fields: &[mbz("reserved", 0, 64)],
+        on_failure: OnFailure::Unchanged,
+    },
+    OutputReg {
+        reg: Gpr::R12,
+        name: "interruptibility state",
+        fields: &[v("interruptibility_state", 0, 32), mbz("reserved", 32, 32)],
+        on_failure: OnFailure::Unchanged,
+    },
+];
+
 // ---- TDG.MR.REPORT (4) ----
 const REPORT_IN: &[InputReg] = &[
     InputReg {
@@ -954,6 +994,39 @@ pub static CONTRACTS: &[LeafContract] = &[
         spec_ref: "TDX Module ABI spec, TDG.VP.VEINFO.GET leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_veinfo_get.c",
     },
     LeafContract {
+        name: "TDG.VP.VEINFO.GET",
+        leaf: leaf::TDG_VP_VEINFO_GET,
+        version: 1,
+        inputs: &[],
+        outputs: VEINFO_V1_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::Rcx, Gpr::Rdx, Gpr::R8, Gpr::R9, Gpr::R10]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDG.VP.VEINFO.GET version 1; module 2.0.08 (1666adc4) and 2.0.14 (db57c638) src/td_dispatcher/vm_exits/tdg_vp_veinfo_get.c; dispatcher gate in td_call(), 1.5.34 9fd3c8b1 / 2.0.18 e69a4391",
+    },
+    LeafContract {
+        name: "TDG.VP.VEINFO.GET",
+        leaf: leaf::TDG_VP_VEINFO_GET,
+        version: 2,
+        inputs: &[],
+        outputs: VEINFO_V2_OUT,
+        may_modify: RegSet::of(&[
+            Gpr::Rax,
+            Gpr::Rcx,
+            Gpr::Rdx,
+            Gpr::R8,
+            Gpr::R9,
+            Gpr::R10,
+            Gpr::R11,
+            Gpr::R12,
+        ]),
+        reads_guest_memory: false,
+        writes_guest_memory: false,
+        interruptible: false,
+        spec_ref: "TDG.VP.VEINFO.GET version 2 (MAX_TDG_VP_VEINFO_GET_VERSION 2); module 2.0.14 db57c638 src/td_dispatcher/vm_exits/tdg_vp_veinfo_get.c, taken for 1.5.34 and 2.0.18",
+    },
+    LeafContract {
         name: "TDG.MR.REPORT",
         leaf: leaf::TDG_MR_REPORT,
         version: 0,
@@ -1247,7 +1320,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(CONTRACTS.len(), 21);
+        assert_eq!(CONTRACTS.len(), 23);
         let mut prev = (0u16, 0u8);
         for c in CONTRACTS {
             assert!((c.leaf, c.version) > prev, "{} out of order", c.name);

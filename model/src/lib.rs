@@ -86,6 +86,7 @@ pub mod metadata15;
 pub mod module;
 pub mod regs;
 pub mod status;
+pub mod version;
 pub mod vmcall;
 pub mod vmm;
 
@@ -103,5 +104,6 @@ pub use module::{
     TdxModule, VeInfo,
 };
 pub use regs::{Gpr, RegSet, Regs};
+pub use version::ModuleVersion;
 pub use vmcall::{vmcall_lookup, VmcallContract, VMCALL_CONTRACTS};
 pub use vmm::{HonestVmm, HostileVmm, Vmm, VmmMode, VmmView};

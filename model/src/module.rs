@@ -110,6 +110,8 @@ pub mod report_offsets {
 /// Configuration of the simulated TD (TDCS values fixed at TD creation, plus model parameters).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TdConfig {
+    /// The TDX module version the host runs ([`crate::version`]); default the newest modelled.
+    pub module_version: crate::ModuleVersion,
     /// TDCS GPAW: `true` = 52-bit GPA width (shared bit 51), `false` = 48-bit (shared bit 47).
     pub gpaw_52: bool,
     /// Bits at and above `max_pa` must be zero in a GPA (`check_gpa_validity()`; the 1.5.05
@@ -202,6 +204,7 @@ impl Default for TdConfig {
     /// CONFIG_FLAGS = FLEXIBLE_PENDING_VE, topology configured, deterministic model TCB values.
     fn default() -> Self {
         TdConfig {
+            module_version: crate::ModuleVersion::NEWEST,
             gpaw_52: false,
             max_pa: 52,
             attributes: ATTR_SEPT_VE_DISABLE,
@@ -328,6 +331,10 @@ pub struct VeInfo {
     pub instruction_length: u32,
     /// Instruction information (R10 bits 63:32).
     pub instruction_info: u32,
+    /// VE_INFO.VE_CATEGORY: RCX bits 39:32 from leaf version 1 on.
+    pub ve_category: u8,
+    /// VE_INFO.INTERRUPTIBILITY_STATE: R12 (zero-extended) from leaf version 2 on.
+    pub interruptibility_state: u32,
 }
 
 /// Guest access rights to a TD-scope metadata element (see [`TdxModule::metadata_fields`]).
@@ -510,14 +517,14 @@ impl TdxModule {
         } else {
             let lf = leaf::leaf_of(rax);
             let ver = leaf::version_of(rax);
-            if ver > 0 && lf != leaf::TDG_VM_RD {
+            if ver > 0 && !self.versioned_leaf(lf) {
                 Step::Status(status::TDX_OPERAND_INVALID + operand::RAX)
             } else {
                 match lf {
                     leaf::TDG_VP_VMCALL => self.vp_vmcall(input, &mut out, mem),
                     leaf::TDG_VP_INFO => self.vp_info(&mut out),
                     leaf::TDG_MR_RTMR_EXTEND => self.rtmr_extend(input, mem),
-                    leaf::TDG_VP_VEINFO_GET => self.veinfo_get(&mut out),
+                    leaf::TDG_VP_VEINFO_GET => self.veinfo_get(&mut out, ver),
                     leaf::TDG_MR_REPORT => self.mr_report(input, mem),
                     leaf::TDG_VP_CPUIDVE_SET => self.cpuidve_set(input),
                     leaf::TDG_MEM_PAGE_ACCEPT => self.page_accept(input[Gpr::Rcx]),
@@ -689,20 +696,49 @@ impl TdxModule {
         Step::Status(status::TDX_SUCCESS)
     }
 
-    /// TDG.VP.VEINFO.GET (`tdg_vp_veinfo_get.c`): RCX, RDX, R8, R9, R10 zeroed first; no valid
-    /// info → `TDX_NO_VALID_VE_INFO`; else outputs written and VE_INFO.VALID cleared.
-    fn veinfo_get(&mut self, out: &mut Regs) -> Step {
+    /// Whether the dispatcher (`td_call()` in `tdx_td_dispatcher.c`) passes a leaf version
+    /// above 0 to `leaf`'s handler; for any other leaf a version above 0 is
+    /// `TDX_OPERAND_INVALID` with operand RAX, nothing written. TDG.VM.RD in every version;
+    /// TDG.VP.VEINFO.GET from 1.5.28 and
+    /// 2.0.04 on (1.5.05 e98d9639 and 2.0.02 be443240 gate every leaf but TDG.VM.RD; 1.5.34
+    /// 9fd3c8b1 and 2.0.18 e69a4391 add TDG_VP_VEINFO_GET_LEAF to the exception).
+    fn versioned_leaf(&self, lf: u16) -> bool {
+        lf == leaf::TDG_VM_RD
+            || (lf == leaf::TDG_VP_VEINFO_GET
+                && self.cfg.module_version >= crate::ModuleVersion::V1_5_34)
+    }
+
+    /// TDG.VP.VEINFO.GET (`tdg_vp_veinfo_get()`, `tdg_vp_veinfo_get.c`): RCX, RDX, R8, R9, R10
+    /// zeroed first; a leaf version above 2 → `TDX_OPERAND_INVALID` + RAX (only reachable where
+    /// the dispatcher passes versions, [`Self::versioned_leaf`]; `MAX_TDG_VP_VEINFO_GET_VERSION`
+    /// is 2 in the 2.0.14 text db57c638, taken for 1.5.34 and 2.0.18, which store no text of
+    /// their own and define `VEINFO_INTR_STATE_SUPPORTED`); no valid #VE information →
+    /// `TDX_NO_VALID_VE_INFO`; version 2 then zeroes R11 and R12 (so they keep their inputs on
+    /// either failure). Success: RCX = exit reason, plus (version ≥ 1) VE_CATEGORY in bits
+    /// 39:32; RDX qualification, R8 GLA, R9 GPA, R10 length | info << 32; (version 2) R12 =
+    /// INTERRUPTIBILITY_STATE; the information is consumed.
+    fn veinfo_get(&mut self, out: &mut Regs, version: u8) -> Step {
         for r in [Gpr::Rcx, Gpr::Rdx, Gpr::R8, Gpr::R9, Gpr::R10] {
             out[r] = 0;
+        }
+        if version > 2 {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RAX);
         }
         let Some(ve) = self.ve_info.take() else {
             return Step::Status(status::TDX_NO_VALID_VE_INFO);
         };
         out[Gpr::Rcx] = ve.exit_reason as u64;
+        if version >= 1 {
+            out[Gpr::Rcx] |= (ve.ve_category as u64) << 32;
+        }
         out[Gpr::Rdx] = ve.exit_qualification;
         out[Gpr::R8] = ve.gla;
         out[Gpr::R9] = ve.gpa;
         out[Gpr::R10] = ve.instruction_length as u64 | (ve.instruction_info as u64) << 32;
+        if version >= 2 {
+            out[Gpr::R11] = 0;
+            out[Gpr::R12] = ve.interruptibility_state as u64;
+        }
         Step::Status(status::TDX_SUCCESS)
     }
 

@@ -452,6 +452,8 @@ fn veinfo_get_paths() {
         gpa: 0x8000_1000,
         instruction_length: 3,
         instruction_info: 0x77,
+        ve_category: 2,
+        interruptibility_state: 9,
     };
     m.set_ve_info(Some(ve));
     let out = run(&mut m, &input, &mut NoMemory, c.may_modify);
@@ -467,6 +469,77 @@ fn veinfo_get_paths() {
         completed(m.tdcall(&input, &mut NoMemory))[Gpr::Rax],
         TDX_NO_VALID_VE_INFO
     );
+}
+
+/// TDG.VP.VEINFO.GET versions 1 and 2 exist from module 1.5.28 / 2.0.04 on: 1.5.05 rejects
+/// them in the dispatcher (nothing written); 1.5.34 and 2.0.18 return the #VE category in RCX
+/// bits 39:32 and (version 2) R11 = 0, R12 = the interruptibility state; version 3 is refused
+/// by the handler after the default outputs are written.
+#[test]
+fn veinfo_get_versions_by_module() {
+    use crate::ModuleVersion;
+    let ve = VeInfo {
+        exit_reason: 48,
+        exit_qualification: 0x181,
+        gla: 0x1000,
+        gpa: 0x8000_1000,
+        instruction_length: 3,
+        instruction_info: 0x77,
+        ve_category: 2,
+        interruptibility_state: 9,
+    };
+    let canaries = &[
+        (Gpr::Rcx, 0xc1),
+        (Gpr::R10, 0xc10),
+        (Gpr::R11, 0xc11),
+        (Gpr::R12, 0xc12),
+    ];
+    for version in ModuleVersion::ALL {
+        let mut m = TdxModule::new(TdConfig {
+            module_version: version,
+            ..TdConfig::default()
+        });
+        for leaf_version in 1..=3u8 {
+            m.set_ve_info(Some(ve));
+            let input = regs(rax(TDG_VP_VEINFO_GET, leaf_version), canaries);
+            let out = completed(m.tdcall(&input, &mut NoMemory));
+            if version == ModuleVersion::V1_5_05 {
+                assert_eq!(out[Gpr::Rax], 0xC000_0100_0000_0000, "{version}");
+                assert_eq!(
+                    out,
+                    Regs {
+                        gpr: {
+                            let mut g = input.gpr;
+                            g[0] = out[Gpr::Rax];
+                            g
+                        }
+                    }
+                );
+                assert_eq!(m.ve_info(), Some(ve), "not consumed");
+                continue;
+            }
+            if leaf_version == 3 {
+                assert_eq!(out[Gpr::Rax], 0xC000_0100_0000_0000, "{version}");
+                assert_eq!((out[Gpr::Rcx], out[Gpr::R10]), (0, 0), "defaults written");
+                assert_eq!((out[Gpr::R11], out[Gpr::R12]), (0xc11, 0xc12));
+                continue;
+            }
+            let c = lookup(TDG_VP_VEINFO_GET, leaf_version).unwrap();
+            assert_eq!(out[Gpr::Rax], TDX_SUCCESS, "{version} v{leaf_version}");
+            assert_eq!(out[Gpr::Rcx], 48 | 2 << 32);
+            assert_eq!(c.output_field(&out, "ve_category"), Some(2));
+            if leaf_version == 2 {
+                assert_eq!((out[Gpr::R11], out[Gpr::R12]), (0, 9));
+                assert_eq!(c.output_field(&out, "interruptibility_state"), Some(9));
+            } else {
+                assert_eq!((out[Gpr::R11], out[Gpr::R12]), (0xc11, 0xc12));
+            }
+            // No valid information: R11 and R12 keep their inputs in version 2 too.
+            let out = completed(m.tdcall(&input, &mut NoMemory));
+            assert_eq!(out[Gpr::Rax], TDX_NO_VALID_VE_INFO);
+            assert_eq!((out[Gpr::R11], out[Gpr::R12]), (0xc11, 0xc12));
+        }
+    }
 }
 
 // ------------------------------------------------------------------ CPUIDVE.SET

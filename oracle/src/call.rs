@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `VpInfo` | – |
 //! | `RtmrExtend` | MemRef data, u8 index (mod 5), \[u8; 48\] value, bool busy |
-//! | `VeinfoGet` | bool present, then (present) u32 exit reason, u64 qualification, u64 GLA, u64 GPA, u32 length, u32 info |
+//! | `VeinfoGet` | bool present, then (present) u32 exit reason, u64 qualification, u64 GLA, u64 GPA, u32 length, u32 info, u8 category, u32 interruptibility; u8 leaf version (mod 3) |
 //! | `Report` | MemRef report, MemRef data, u8 subtype, \[u8; 64\] report data, u8 interrupts |
 //! | `CpuidveSet` | bool supervisor, bool user |
 //! | `Accept` | PageRef page, u8 level (low 3 bits: 0–2 → 0, 3–5 → 1, 6 → 2, 7 → 3), bool busy, u8 interrupts |
@@ -130,6 +130,10 @@ pub struct VeInfoSeed {
     pub instruction_length: u32,
     /// Instruction information.
     pub instruction_info: u32,
+    /// #VE category (leaf versions 1 and 2).
+    pub ve_category: u8,
+    /// Interruptibility state (leaf version 2).
+    pub interruptibility_state: u32,
 }
 
 // ------------------------------------------------------------------------ the byte format
@@ -396,6 +400,8 @@ impl Wire for VeInfoSeed {
             gpa: u64::read(u)?,
             instruction_length: u32::read(u)?,
             instruction_info: u32::read(u)?,
+            ve_category: u8::read(u)?,
+            interruptibility_state: u32::read(u)?,
         })
     }
     fn write(&self, o: &mut Vec<u8>) -> Option<()> {
@@ -404,7 +410,9 @@ impl Wire for VeInfoSeed {
         self.gla.write(o)?;
         self.gpa.write(o)?;
         self.instruction_length.write(o)?;
-        self.instruction_info.write(o)
+        self.instruction_info.write(o)?;
+        self.ve_category.write(o)?;
+        self.interruptibility_state.write(o)
     }
 }
 
@@ -489,6 +497,9 @@ calls! {
     VeinfoGet {
         /// The #VE information, if any.
         info: Option<VeInfoSeed>,
+        /// Leaf version (mod 3): 0, 1 (with the #VE category) or 2 (and the interruptibility
+        /// state).
+        version: u8 as Mod<3>,
     },
     /// TDG.MR.REPORT.
     Report {
@@ -1209,7 +1220,10 @@ mod tests {
                     gpa: 3,
                     instruction_length: 4,
                     instruction_info: 5,
+                    ve_category: 6,
+                    interruptibility_state: 7,
                 }),
+                version: 2,
             },
             Call::Report {
                 report: MemRef::Slot(16),

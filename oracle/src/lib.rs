@@ -45,12 +45,12 @@ use sha2::{Digest, Sha384};
 use tdcall::accept::{accept_range_with, AcceptOptions};
 use tdcall::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex, TdxStatus,
-    VeInfo,
+    VeInfo, VeInfoExt,
 };
 use tdx_expect as expect;
 use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
-use tdx_model::{leaf, Completion, Gpr, Regs, TdConfig, TdxModule};
+use tdx_model::{leaf, Completion, Gpr, ModuleVersion, Regs, TdConfig, TdxModule};
 
 use crate::call::{FieldRef, Kind, MemRef, PageRef, StatusRef};
 use crate::pressure::{describe_lost, under_canaries};
@@ -168,12 +168,15 @@ pub struct Failure {
     pub detail: String,
     /// Register table of the TDCALL involved (empty if none).
     pub table: String,
+    /// The module version the simulated TD ran.
+    pub module: ModuleVersion,
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:?} check failed for {}", self.verdict, self.leaf)?;
         writeln!(f, "  call:   {}", self.call)?;
+        writeln!(f, "  module: {}", self.module)?;
         writeln!(f, "  detail: {}", self.detail)?;
         if !self.table.is_empty() {
             write!(f, "{}", self.table)?;
@@ -273,7 +276,15 @@ pub fn register_table(rec: &Record, contract: Option<&LeafContract>, expected: &
 /// accept region laid out so that every ACCEPT path is reachable (pending and accepted 2 MiB leaves, 4 KiB pages pending, accepted
 /// and mixed, and unmapped memory the honest VMM adds on an EPT violation).
 pub fn world_config() -> TdConfig {
-    let mut config = TdConfig::default();
+    world_config_on(ModuleVersion::NEWEST)
+}
+
+/// [`world_config`] on module `version`.
+pub fn world_config_on(version: ModuleVersion) -> TdConfig {
+    let mut config = TdConfig {
+        module_version: version,
+        ..TdConfig::default()
+    };
     // Two L2 VMs (TD partitioning) and a bound service-TD target, so that the 1.5 leaves reach
     // their success paths.
     config.num_l2_vms = 2;
@@ -333,6 +344,8 @@ pub struct Oracle<W: Wrappers> {
     policy: Option<&'static str>,
     /// The checks that ran on the current call.
     ran: Checks,
+    /// Templates of the other module versions this oracle has run (see [`Oracle::set_version`]).
+    other_templates: Vec<TdxModule>,
     /// The implementation answered the current call without a TDCALL: its result is judged
     /// as a refusal against the model's answer to the same inputs.
     refused_without_tdcall: bool,
@@ -346,7 +359,12 @@ fn is_named(raw: u64, name: &str) -> bool {
 impl<W: Wrappers> Oracle<W> {
     /// A fresh simulated TD on this thread.
     pub fn new(wrappers: W, seed: u64) -> Self {
-        let mut session = Session::new(world_config(), seed);
+        Self::new_on(wrappers, seed, ModuleVersion::NEWEST)
+    }
+
+    /// As [`Oracle::new`], the simulated TD running module `version`.
+    pub fn new_on(wrappers: W, seed: u64, version: ModuleVersion) -> Self {
+        let mut session = Session::new(world_config_on(version), seed);
         lay_out_region(&mut session);
         // SAFETY: no TDCALL runs during the copy.
         let template = unsafe { session.module() }.clone();
@@ -357,13 +375,37 @@ impl<W: Wrappers> Oracle<W> {
             template,
             policy: None,
             ran: Checks::NONE,
+            other_templates: Vec::new(),
             refused_without_tdcall: false,
         }
     }
 
+    /// Makes the next programs run on module `version` (a fresh simulated TD each, as
+    /// always). The laid-out TD of every version used is kept, so switching back is cheap.
+    pub fn set_version(&mut self, version: ModuleVersion) {
+        if self.version() == version {
+            return;
+        }
+        let cached = self
+            .other_templates
+            .iter()
+            .position(|t| t.config().module_version == version);
+        let next = match cached {
+            Some(i) => self.other_templates.swap_remove(i),
+            None => {
+                self.session.reset(world_config_on(version), self.seed);
+                lay_out_region(&mut self.session);
+                // SAFETY: no TDCALL runs during the copy.
+                unsafe { self.session.module() }.clone()
+            }
+        };
+        let previous = core::mem::replace(&mut self.template, next);
+        self.other_templates.push(previous);
+    }
+
     /// Starts over with a fresh simulated TD.
     pub fn reset(&mut self, seed: u64) {
-        self.session.reset(world_config(), seed);
+        self.session.reset(self.template.config().clone(), seed);
         // SAFETY: no TDCALL runs during the copy.
         unsafe { self.session.module() }.clone_from(&self.template);
         self.seed = seed;
@@ -418,6 +460,7 @@ impl<W: Wrappers> Oracle<W> {
             call: format!("{call:?}"),
             detail,
             table: String::new(),
+            module: ModuleVersion::NEWEST,
         }
     }
 
@@ -436,6 +479,7 @@ impl<W: Wrappers> Oracle<W> {
             call: format!("{call:?}"),
             detail,
             table: register_table(rec, Some(c), expected),
+            module: ModuleVersion::NEWEST,
         }
     }
 
@@ -843,8 +887,21 @@ impl<W: Wrappers> Oracle<W> {
         }
     }
 
+    /// The module version the simulated TD runs.
+    pub fn version(&self) -> ModuleVersion {
+        self.template.config().module_version
+    }
+
     /// Runs one call through the wrappers and checks it.
     pub fn run_call(&mut self, call: &Call) -> Result<Outcome, Failure> {
+        let version = self.version();
+        self.check_call(call).map_err(|f| Failure {
+            module: version,
+            ..f
+        })
+    }
+
+    fn check_call(&mut self, call: &Call) -> Result<Outcome, Failure> {
         self.session.clear_log();
         self.policy = None;
         self.ran = Checks::NONE;
@@ -958,8 +1015,8 @@ impl<W: Wrappers> Oracle<W> {
                 })?;
                 Ok(self.outcome(c, &rec))
             }
-            Call::VeinfoGet { info } => {
-                let c = contract(leaf::TDG_VP_VEINFO_GET, 0);
+            Call::VeinfoGet { info, version } => {
+                let c = contract(leaf::TDG_VP_VEINFO_GET, version);
                 let planted = info.map(|i| ModelVeInfo {
                     exit_reason: i.exit_reason,
                     exit_qualification: i.exit_qualification,
@@ -967,21 +1024,55 @@ impl<W: Wrappers> Oracle<W> {
                     gpa: i.gpa,
                     instruction_length: i.instruction_length,
                     instruction_info: i.instruction_info,
+                    ve_category: i.ve_category,
+                    interruptibility_state: i.interruptibility_state,
                 });
                 self.model().set_ve_info(planted);
-                let (got, lost) = under_canaries(seed, || self.wrappers.veinfo_get());
-                let rec = self.checked_record(c, call, &[], lost)?;
-                self.decoding(c, call, &rec, &got, &expect::veinfo(c, &rec.output))?;
-                let want = planted.map(|i| VeInfo {
-                    exit_reason: i.exit_reason,
-                    exit_qualification: i.exit_qualification,
-                    gla: i.gla,
-                    gpa: i.gpa,
-                    instruction_length: i.instruction_length,
-                    instruction_info: i.instruction_info,
+                let want = planted.map(|i| VeInfoExt {
+                    info: VeInfo {
+                        exit_reason: i.exit_reason,
+                        exit_qualification: i.exit_qualification,
+                        gla: i.gla,
+                        gpa: i.gpa,
+                        instruction_length: i.instruction_length,
+                        instruction_info: i.instruction_info,
+                    },
+                    ve_category: i.ve_category,
+                    interruptibility_state: (version >= 2).then_some(i.interruptibility_state),
                 });
+                // Version 0 has no category: what it reports is compared as version 1's
+                // information with the category the model holds.
+                let (rec, got) = if version == 0 {
+                    let (got, lost) = under_canaries(seed, || self.wrappers.veinfo_get());
+                    let rec = self.checked_record(c, call, &[], lost)?;
+                    self.decoding(c, call, &rec, &got, &expect::veinfo(c, &rec.output))?;
+                    let category = want.map_or(0, |w| w.ve_category);
+                    let got = got.map(|info| VeInfoExt {
+                        info,
+                        ve_category: category,
+                        interruptibility_state: None,
+                    });
+                    (rec, got)
+                } else {
+                    let (got, lost) = under_canaries(seed, || {
+                        if version == 1 {
+                            self.wrappers.veinfo_get_v1()
+                        } else {
+                            self.wrappers.veinfo_get_v2()
+                        }
+                    });
+                    let rec = self.checked_record(c, call, &[], lost)?;
+                    self.decoding(c, call, &rec, &got, &expect::veinfo_ext(c, &rec.output))?;
+                    (rec, got)
+                };
                 let left = self.model().ve_info();
-                self.semantics(c, call, &rec, got.ok() == want && left.is_none(), || {
+                // Success: the planted information came back and was consumed. An error (none
+                // planted, or a module without this leaf version): nothing was consumed.
+                let ok = match got {
+                    Ok(g) => Some(g) == want && left.is_none(),
+                    Err(_) => left == planted,
+                };
+                self.semantics(c, call, &rec, ok, || {
                     format!("planted {want:?}, wrapper got {got:?}, module still holds {left:?}")
                 })?;
                 Ok(self.outcome(c, &rec))
@@ -1506,6 +1597,7 @@ impl<W: Wrappers> Oracle<W> {
                         "a TDCALL that is not the contract's encoding of the page asked for, {p:?}"
                     ),
                     table: register_table(rec, Some(c), &rec.input),
+                    module: ModuleVersion::NEWEST,
                 });
             }
         }
@@ -1631,6 +1723,7 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
              tdcall {ours:x?}, model {model:x?}"
         ),
         table: String::new(),
+        module: ModuleVersion::NEWEST,
     })
 }
 

@@ -638,6 +638,8 @@ fn veinfo_seeds() -> Vec<(&'static str, Program)> {
         gpa: 0x8000_1000,
         instruction_length: 3,
         instruction_info: 0,
+        ve_category: 1,
+        interruptibility_state: 0x8,
     };
     let ones = VeInfoSeed {
         exit_reason: u32::MAX,
@@ -646,17 +648,67 @@ fn veinfo_seeds() -> Vec<(&'static str, Program)> {
         gpa: u64::MAX,
         instruction_length: u32::MAX,
         instruction_info: u32::MAX,
+        ve_category: u8::MAX,
+        interruptibility_state: u32::MAX,
     };
     vec![
-        ("with_info", p([Call::VeinfoGet { info: Some(info) }])),
-        ("without_info", p([Call::VeinfoGet { info: None }])),
-        ("all_ones", p([Call::VeinfoGet { info: Some(ones) }])),
+        (
+            "with_info",
+            p([Call::VeinfoGet {
+                info: Some(info),
+                version: 0,
+            }]),
+        ),
+        (
+            "without_info",
+            p([Call::VeinfoGet {
+                info: None,
+                version: 0,
+            }]),
+        ),
+        (
+            "all_ones",
+            p([Call::VeinfoGet {
+                info: Some(ones),
+                version: 0,
+            }]),
+        ),
+        (
+            "version_1_with_category",
+            p([Call::VeinfoGet {
+                info: Some(info),
+                version: 1,
+            }]),
+        ),
+        (
+            "version_2_all_ones",
+            p([Call::VeinfoGet {
+                info: Some(ones),
+                version: 2,
+            }]),
+        ),
+        (
+            "version_2_without_info",
+            p([Call::VeinfoGet {
+                info: None,
+                version: 2,
+            }]),
+        ),
         (
             "with_then_without",
             p([
-                Call::VeinfoGet { info: Some(info) },
-                Call::VeinfoGet { info: None },
-                Call::VeinfoGet { info: Some(ZERO) },
+                Call::VeinfoGet {
+                    info: Some(info),
+                    version: 0,
+                },
+                Call::VeinfoGet {
+                    info: None,
+                    version: 0,
+                },
+                Call::VeinfoGet {
+                    info: Some(ZERO),
+                    version: 0,
+                },
             ]),
         ),
     ]
@@ -670,6 +722,8 @@ const ZERO: VeInfoSeed = VeInfoSeed {
     gpa: 0,
     instruction_length: 0,
     instruction_info: 0,
+    ve_category: 0,
+    interruptibility_state: 0,
 };
 
 /// Operand IDs and levels to pair with named statuses.

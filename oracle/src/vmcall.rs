@@ -93,6 +93,7 @@ impl<W: Wrappers> Oracle<W> {
             call: format!("{call:?}"),
             detail,
             table: rec.map_or(String::new(), |r| vmcall_table(r, c)),
+            module: tdx_model::ModuleVersion::NEWEST,
         };
         let [rec] = log[..] else {
             return Err(fail(
@@ -292,6 +293,7 @@ impl<W: Wrappers> Oracle<W> {
             call: format!("{call:?}"),
             detail: format!("wrapper returned {got:?}; the model decodes the outputs as {want:?}"),
             table: vmcall_table(rec, c),
+            module: tdx_model::ModuleVersion::NEWEST,
         })
     }
 
@@ -313,6 +315,7 @@ impl<W: Wrappers> Oracle<W> {
             call: format!("{call:?}"),
             detail: detail(),
             table: vmcall_table(rec, c),
+            module: tdx_model::ModuleVersion::NEWEST,
         })
     }
 
@@ -384,6 +387,7 @@ impl<W: Wrappers> Oracle<W> {
             call: format!("{call:?}"),
             detail,
             table: String::new(),
+            module: tdx_model::ModuleVersion::NEWEST,
         };
         let values = rejected_values(e);
         let named: Vec<&str> = fields
@@ -488,6 +492,7 @@ impl<W: Wrappers> Oracle<W> {
                                 VmcallStatus(*st)
                             ),
                             table: String::new(),
+                            module: tdx_model::ModuleVersion::NEWEST,
                         });
                     }
                     self.ran.insert(Verdict::Refusal);
@@ -507,6 +512,7 @@ impl<W: Wrappers> Oracle<W> {
                     call: format!("{call:?}"),
                     detail: format!("no TDCALL was made and no input refused: returned {other:?}"),
                     table: String::new(),
+                    module: tdx_model::ModuleVersion::NEWEST,
                 }),
             };
         }
@@ -520,6 +526,7 @@ impl<W: Wrappers> Oracle<W> {
                      {fields:x?} to the VMM"
                 ),
                 table: String::new(),
+                module: tdx_model::ModuleVersion::NEWEST,
             });
         }
         // Not declared, or nothing violated: the VMM's answer is checked as any other.
@@ -666,6 +673,7 @@ impl<W: Wrappers> Oracle<W> {
                     call: format!("{call:?}"),
                     detail,
                     table: String::new(),
+                    module: tdx_model::ModuleVersion::NEWEST,
                 };
                 if self.session.completed_count() != calls {
                     return Err(fail(
@@ -1111,6 +1119,7 @@ impl<W: Wrappers> Oracle<W> {
                                 "R10 = 0: wrapper returned {got:?} after {made} TDCALLs"
                             ),
                             table: String::new(),
+                            module: tdx_model::ModuleVersion::NEWEST,
                         });
                     }
                     self.ran.insert(Verdict::Refusal);
@@ -1238,6 +1247,7 @@ impl<W: Wrappers> Oracle<W> {
             call: format!("{call:?}"),
             detail,
             table: rec.map_or(String::new(), |r| vmcall_table(r, c)),
+            module: tdx_model::ModuleVersion::NEWEST,
         };
         if got != size as isize || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
             return Err(fail(

@@ -11,6 +11,7 @@ use tdcall::leaf15::{
 use tdcall::vmcall::{self, AccessSize, CpuidResult, MapGpaProgress, SharedGpa, VmcallError};
 use tdcall::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, RtmrIndex, TdInfo, TdxStatus, VeInfo,
+    VeInfoExt,
 };
 
 /// An input check an implementation may make itself, before any TDCALL. An implementation
@@ -91,6 +92,18 @@ pub trait Wrappers {
     #[inline(always)]
     fn veinfo_get(&self) -> Result<VeInfo, TdxStatus> {
         tdcall::tdg_vp_veinfo_get()
+    }
+
+    /// TDG.VP.VEINFO.GET version 1.
+    #[inline(always)]
+    fn veinfo_get_v1(&self) -> Result<VeInfoExt, TdxStatus> {
+        tdcall::tdg_vp_veinfo_get_v1()
+    }
+
+    /// TDG.VP.VEINFO.GET version 2.
+    #[inline(always)]
+    fn veinfo_get_v2(&self) -> Result<VeInfoExt, TdxStatus> {
+        tdcall::tdg_vp_veinfo_get_v2()
     }
 
     /// TDG.MR.REPORT.

@@ -20,7 +20,7 @@ use tdcall::{
     AcceptPage, Accepted, AlignedGpa, FieldId, PageLevel, RtmrIndex, StatusCode, TdAttributes,
     TdInfo,
 };
-use tdcall::{TdxStatus, VeInfo};
+use tdcall::{TdxStatus, VeInfo, VeInfoExt};
 
 use tdx_oracle::wrappers::{InputCheck, Wrappers};
 use tdx_oracle::Verdict;
@@ -775,5 +775,21 @@ impl Wrappers for RefusesWithoutOperand {
         }
         // SAFETY: forwarded from the caller.
         unsafe { tdcall::tdg_mem_page_accept(page) }
+    }
+}
+
+/// TDG.VP.VEINFO.GET version 1 keeping only RCX bits 31:0 (the #VE category of bits 39:32,
+/// which only modules with leaf version 1 return, is lost).
+pub struct DropsVeCategory;
+
+impl Wrappers for DropsVeCategory {
+    const NAME: &'static str = "planted: TDG.VP.VEINFO.GET v1 drops the #VE category";
+
+    #[inline(always)]
+    fn veinfo_get_v1(&self) -> Result<VeInfoExt, TdxStatus> {
+        tdcall::tdg_vp_veinfo_get_v1().map(|v| VeInfoExt {
+            ve_category: 0,
+            ..v
+        })
     }
 }

@@ -222,3 +222,8 @@ fn refusing_an_input_the_module_accepts_is_caught() {
 fn refusing_with_another_status_than_the_module_is_caught() {
     caught(RefusesWithoutOperand, Target::LeafAccept, Verdict::Refusal);
 }
+
+#[test]
+fn dropped_ve_category_is_caught() {
+    caught(DropsVeCategory, Target::LeafVeinfo, Verdict::Decoding);
+}

@@ -23,7 +23,7 @@ use core::arch::asm;
 use crate::status::{StatusCode, TdxStatus};
 use crate::types::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, PageLevel, RtmrIndex, TdAttributes, TdInfo,
-    VeInfo,
+    VeInfo, VeInfoExt,
 };
 
 /// Leaf numbers (RAX bits 15:0), TDX Module ABI spec "TDCALL Leaf Numbers".
@@ -173,6 +173,90 @@ pub fn tdg_vp_veinfo_get() -> Result<VeInfo, TdxStatus> {
         instruction_length: r10 as u32,
         instruction_info: (r10 >> 32) as u32,
     })
+}
+
+/// TDG.VP.VEINFO.GET version 1: as [`tdg_vp_veinfo_get`], plus the #VE category (RCX bits
+/// 39:32).
+///
+/// Needs TDX module 1.5.28 / 2.0.04 or later: older modules refuse leaf version 1 with
+/// `TDX_OPERAND_INVALID` (operand RAX) and write nothing. [`tdg_vp_veinfo_get`] works on
+/// every module.
+///
+/// Errors: `TDX_NO_VALID_VE_INFO`; `TDX_OPERAND_INVALID` on an older module.
+///
+/// Spec: TDX Module ABI, TDG.VP.VEINFO.GET leaf; module `tdg_vp_veinfo_get.c` (2.0.08).
+#[inline]
+pub fn tdg_vp_veinfo_get_v1() -> Result<VeInfoExt, TdxStatus> {
+    let (rax, rcx, rdx, r8, r9, r10): (u64, u64, u64, u64, u64, u64);
+    // SAFETY: see the module-level contract; version 1 writes RAX, RCX, RDX and R8-R10.
+    unsafe {
+        asm!(
+            tdcall!(),
+            inlateout("rax") TDG_VP_VEINFO_GET | 1 << VERSION_SHIFT => rax,
+            lateout("rcx") rcx,
+            lateout("rdx") rdx,
+            lateout("r8") r8,
+            lateout("r9") r9,
+            lateout("r10") r10,
+            // Not `nomem`, as version 0.
+            options(nostack),
+        );
+    }
+    status(rax)?;
+    Ok(ve_info_ext([rcx, rdx, r8, r9, r10], None))
+}
+
+/// TDG.VP.VEINFO.GET version 2: as [`tdg_vp_veinfo_get_v1`], plus the interruptibility state
+/// at the #VE (R12; R11 is returned 0).
+///
+/// Needs TDX module 1.5.28 / 2.0.14 or later (the modules that define
+/// `VEINFO_INTR_STATE_SUPPORTED`); older ones refuse it with `TDX_OPERAND_INVALID` (operand
+/// RAX), after writing the default outputs where version 1 exists.
+///
+/// Errors: `TDX_NO_VALID_VE_INFO`; `TDX_OPERAND_INVALID` on an older module.
+///
+/// Spec: TDX Module ABI, TDG.VP.VEINFO.GET leaf; module `tdg_vp_veinfo_get.c` (2.0.14).
+#[inline]
+pub fn tdg_vp_veinfo_get_v2() -> Result<VeInfoExt, TdxStatus> {
+    let (rax, rcx, rdx, r8, r9, r10, r12): (u64, u64, u64, u64, u64, u64, u64);
+    // SAFETY: see the module-level contract; version 2 writes RAX, RCX, RDX and R8-R12.
+    unsafe {
+        asm!(
+            tdcall!(),
+            inlateout("rax") TDG_VP_VEINFO_GET | 2 << VERSION_SHIFT => rax,
+            lateout("rcx") rcx,
+            lateout("rdx") rdx,
+            lateout("r8") r8,
+            lateout("r9") r9,
+            lateout("r10") r10,
+            lateout("r11") _,
+            lateout("r12") r12,
+            // Not `nomem`, as version 0.
+            options(nostack),
+        );
+    }
+    status(rax)?;
+    Ok(ve_info_ext([rcx, rdx, r8, r9, r10], Some(r12 as u32)))
+}
+
+/// Versions 1 and 2's outputs from RCX, RDX, R8, R9, R10 (and R12's interruptibility state).
+#[inline(always)]
+fn ve_info_ext(
+    [rcx, rdx, r8, r9, r10]: [u64; 5],
+    interruptibility_state: Option<u32>,
+) -> VeInfoExt {
+    VeInfoExt {
+        info: VeInfo {
+            exit_reason: rcx as u32,
+            exit_qualification: rdx,
+            gla: r8,
+            gpa: r9,
+            instruction_length: r10 as u32,
+            instruction_info: (r10 >> 32) as u32,
+        },
+        ve_category: (rcx >> 32) as u8,
+        interruptibility_state,
+    }
 }
 
 /// TDG.MR.REPORT (leaf 4): write a TDREPORT_STRUCT binding `report_data`.

@@ -40,9 +40,10 @@ pub mod vmcall;
 pub use leaf::{
     tdg_mem_page_accept, tdg_mr_report, tdg_mr_rtmr_extend, tdg_vm_rd, tdg_vm_rd_first,
     tdg_vm_rd_v1, tdg_vm_wr, tdg_vp_cpuidve_set, tdg_vp_info, tdg_vp_veinfo_get,
+    tdg_vp_veinfo_get_v1, tdg_vp_veinfo_get_v2,
 };
 pub use status::{OperandId, StatusCode, TdxStatus};
 pub use types::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, InputError, PageLevel, ReportData,
-    RtmrExtendData, RtmrIndex, TdAttributes, TdInfo, TdReport, VeInfo,
+    RtmrExtendData, RtmrIndex, TdAttributes, TdInfo, TdReport, VeInfo, VeInfoExt,
 };

@@ -418,6 +418,18 @@ pub struct VeInfo {
     pub instruction_info: u32,
 }
 
+/// The output of TDG.VP.VEINFO.GET versions 1 and 2: version 0's information, the #VE
+/// category and (version 2) the interruptibility state at the #VE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VeInfoExt {
+    /// What version 0 returns.
+    pub info: VeInfo,
+    /// RCX bits 39:32: VE_INFO.VE_CATEGORY.
+    pub ve_category: u8,
+    /// R12 bits 31:0 (version 2 only): VE_INFO.INTERRUPTIBILITY_STATE.
+    pub interruptibility_state: Option<u32>,
+}
+
 /// TDG.VP.CPUIDVE.SET's operand: which CPUID executions raise #VE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct CpuidVe {
