@@ -41,7 +41,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-uefi; 
 fi
 cargo build --release --target x86_64-unknown-uefi --manifest-path selftest/Cargo.toml \
     "${features[@]}" || die "build failed"
-efi="selftest/target/x86_64-unknown-uefi/release/tdx-selftest.efi"
+# The build goes where cargo puts it: CARGO_TARGET_DIR if set, else selftest/target.
+efi="${CARGO_TARGET_DIR:-selftest/target}/x86_64-unknown-uefi/release/tdx-selftest.efi"
 [ -f "$efi" ] || die "no $efi"
 
 # ---- QEMU and firmware
