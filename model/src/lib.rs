@@ -21,7 +21,8 @@
 //! `seamverifyreport_available`, `l2_vapic_set`, `l2_sept_ready`, `servtd_target`), which by
 //! default leave leaves 0–8 unchanged. TDG.VP.INVGLA list mode is interruptible with visible
 //! progress ([`Completion::InterruptedWithProgress`]); TDG.SERVTD.RD/WR binding failures are
-//! cross-TD-trap TD exits ([`TdExitReason::CrossTdTrap`]) that no VMM action fixes.
+//! trap-like cross-TD-trap TD exits ([`TdExitReason::CrossTdTrap`]) after which the TDCALL has
+//! completed with the failure status ([`TdxModule::take_cross_td_trap`] records the exit).
 //!
 //! **TDG.MEM.PAGE.RELEASE (30) is not modelled** (answered `TDX_OPERAND_INVALID` + RAX like any
 //! unknown leaf, as the 1.5.05 module does). Searched: the 1.5.05 source (no leaf 30), and the

@@ -279,13 +279,15 @@ pub enum TdExitReason {
         gpa: u64,
     },
     /// Cross-TD trap (`async_tdexit_cross_td(TDX_CROSS_TD_TRAP, ..)`,
-    /// `tdg_servtd_rd_wr.c`): TDG.SERVTD.RD/WR found the binding handle's TDR page not to be
-    /// the bound target's, the binding slot not bound (`TDX_SERVTD_NOT_BOUND` + slot), the
-    /// binding recorded for another service TD (`TDX_SERVTD_UUID_MISMATCH`) or a TDINFO hash
-    /// mismatch (`TDX_SERVTD_INFO_HASH_MISMATCH`). The module sets guest RAX to `status` and
-    /// exits to the VMM with TDX_CROSS_TD_TRAP. Nothing the VMM does makes the same TDCALL
-    /// succeed: [`TdxModule::vmm_handle_exit`] ignores it, and a harness that re-executes
-    /// TDCALLs after TD exits must not issue such a call (it would loop forever).
+    /// `tdg_servtd_rd_wr.c`; `td_exit.c`): TDG.SERVTD.RD/WR found the binding handle's TDR
+    /// page not to be the bound target's, the binding slot not bound (`TDX_SERVTD_NOT_BOUND` +
+    /// slot), the binding recorded for another service TD (`TDX_SERVTD_UUID_MISMATCH`) or a
+    /// TDINFO hash mismatch (`TDX_SERVTD_INFO_HASH_MISMATCH`). The module writes the default
+    /// outputs (RD: RDX = −1; R8 = 0) and guest RAX = `status`, advances RIP past the TDCALL
+    /// (a trap-like exit: `TDX_CROSS_TD_TRAP` has the host-recoverability hint) and exits to
+    /// the VMM. When the TD resumes, the TDCALL has completed with that error: the model
+    /// returns [`Completion::Completed`] and records this exit
+    /// ([`TdxModule::take_cross_td_trap`]); it is never returned as a [`Completion::TdExit`].
     CrossTdTrap {
         /// The cross-TD status the module reports (model value for a bad TDR page:
         /// `TDX_OPERAND_INVALID` + operand TDR (128)).
@@ -407,6 +409,8 @@ pub struct TdxModule {
     td_ctls: u64,
     vmm: VmmState,
     last_vmm_view: Option<VmmView>,
+    /// The last cross-TD trap TD exit, not yet taken ([`Self::take_cross_td_trap`]).
+    cross_td_trap: Option<TdExitReason>,
     vmcall_count: u64,
     vp: leaves15::VpState,
     servtd: leaves15::ServtdState,
@@ -476,12 +480,19 @@ impl TdxModule {
             td_ctls,
             vmm: VmmState::new(VmmMode::Honest, &config),
             last_vmm_view: None,
+            cross_td_trap: None,
             vmcall_count: 0,
             vp: leaves15::VpState::new(config.num_l2_vms),
             servtd: leaves15::ServtdState::new(),
             l2: leaves15::L2State::new(if config.num_l2_vms > 0 { n } else { 0 }),
             cfg: config,
         }
+    }
+
+    /// The cross-TD trap TD exit the last TDG.SERVTD.RD/WR took, if any (the guest saw the
+    /// TDCALL complete with its status); cleared by the call.
+    pub fn take_cross_td_trap(&mut self) -> Option<TdExitReason> {
+        self.cross_td_trap.take()
     }
 
     /// The configuration the module was created with.
@@ -558,10 +569,18 @@ impl TdxModule {
                 Completion::InterruptedWithProgress(out)
             }
             Step::Exit(gpa) => Completion::TdExit(TdExitReason::EptViolation { gpa }),
-            Step::CrossTd(status, target_tdr_pa) => Completion::TdExit(TdExitReason::CrossTdTrap {
-                status,
-                target_tdr_pa,
-            }),
+            // A trap-like TD exit: RIP is already past the TDCALL and RAX holds the status
+            // when the VMM resumes the TD, so the guest sees a completed TDCALL. The exit is
+            // recorded for the host side ([`Self::take_cross_td_trap`]).
+            Step::CrossTd(status, target_tdr_pa) => {
+                self.retry_pending = false;
+                self.cross_td_trap = Some(TdExitReason::CrossTdTrap {
+                    status,
+                    target_tdr_pa,
+                });
+                out[Gpr::Rax] = status;
+                Completion::Completed(out)
+            }
         }
     }
 

@@ -559,13 +559,30 @@ fn servtd_cross_td_traps() {
             .as_ref()
             .map_or([0; 4], |t| t.td_uuid);
         let i = servtd_in(TDG_SERVTD_RD, handle, TD_UUID0, uuid);
-        match m.tdcall(&i, &mut NoMemory) {
-            Completion::TdExit(e @ TdExitReason::CrossTdTrap { .. }) => {
-                m.vmm_handle_exit(e);
-                e
-            }
-            other => panic!("expected a cross-TD trap, got {other:?}"),
-        }
+        // The trap-like exit: the TDCALL completes with the status, RIP past it, the
+        // default outputs written (RDX = -1, R8 = 0); the exit itself is recorded.
+        let i = Regs {
+            gpr: {
+                let mut g = i.gpr;
+                g[Gpr::Rdx.index()] = 0x1234;
+                g[Gpr::R8.index()] = 0x5678;
+                g
+            },
+        };
+        let out = match m.tdcall(&i, &mut NoMemory) {
+            Completion::Completed(o) => o,
+            other => panic!("expected a completed TDCALL, got {other:?}"),
+        };
+        let e = m
+            .take_cross_td_trap()
+            .expect("a cross-TD trap was recorded");
+        let TdExitReason::CrossTdTrap { status, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(out[Gpr::Rax], status);
+        assert_eq!((out[Gpr::Rdx], out[Gpr::R8]), (u64::MAX, 0));
+        assert_eq!(m.take_cross_td_trap(), None);
+        e
     };
     let mut m = servtd_module(|_| {});
     let h = m.servtd_binding_handle().unwrap();

@@ -598,7 +598,8 @@ calls! {
     },
     /// TDG.SERVTD.RD.
     ServtdRd {
-        /// Binding handle: 0 the bound one, 1 its slot 1, other values raw.
+        /// Binding handle: 0 the bound one, 1 its slot 1, 2 its TDR page + 4 KiB (a cross-TD
+        /// trap), 3 the handle 0.
         binding: u64 as Mod<4>,
         /// The target's field (`Known` indexes the TD table).
         field: FieldRef,

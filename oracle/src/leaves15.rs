@@ -96,7 +96,7 @@ impl<W: Wrappers> Oracle<W> {
         }
     }
 
-    /// A call the model would not complete (a page that is not accepted, a cross-TD trap) is
+    /// A call the model would not complete (a page that is not accepted) is
     /// not made: the wrapper would never return.
     fn completes_at(&mut self, c: &'static LeafContract, fields: &[(&str, u64)]) -> bool {
         let Ok(enc) = c.encode(fields) else {
@@ -386,10 +386,6 @@ impl<W: Wrappers> Oracle<W> {
                     None
                 };
                 self.model().set_servtd_bindings_busy(busy);
-                if !self.completes_at(c, &fields) {
-                    self.model().set_servtd_bindings_busy(false);
-                    return Ok(self.not_run(c, "does not complete (cross-TD trap)"));
-                }
                 let result = if wr {
                     self.leaf(
                         c,

@@ -793,3 +793,39 @@ impl Wrappers for DropsVeCategory {
         })
     }
 }
+
+/// TDG.SERVTD.RD folding the binding failures (a handle whose TDR is not the target's,
+/// `TDX_SERVTD_NOT_BOUND`, `_UUID_MISMATCH`, `_INFO_HASH_MISMATCH`: each reported after a
+/// cross-TD-trap TD exit) into a bare
+/// `TDX_OPERAND_INVALID`, as a wrapper written for modules where they never return would.
+pub struct FoldsBindingFailures;
+
+impl Wrappers for FoldsBindingFailures {
+    const NAME: &'static str = "planted: TDG.SERVTD.RD folds binding failures into OPERAND_INVALID";
+
+    #[inline(always)]
+    fn servtd_rd(
+        &self,
+        binding: u64,
+        field: FieldId,
+        uuid: TdUuid,
+    ) -> Result<(u64, Option<FieldId>), ServtdError> {
+        use tdx_model::status as st;
+        match tdcall::leaf15::tdg_servtd_rd(binding, field, uuid) {
+            Err(ServtdError::Status(s))
+                if [
+                    st::TDX_SERVTD_NOT_BOUND,
+                    st::TDX_SERVTD_UUID_MISMATCH,
+                    st::TDX_SERVTD_INFO_HASH_MISMATCH,
+                ]
+                .contains(&(s.raw() & !0xffff_ffff))
+                    || s.raw() == st::TDX_OPERAND_INVALID + st::operand::TDR =>
+            {
+                Err(ServtdError::Status(TdxStatus::from_raw(
+                    st::TDX_OPERAND_INVALID,
+                )))
+            }
+            other => other,
+        }
+    }
+}

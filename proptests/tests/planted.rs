@@ -227,3 +227,12 @@ fn refusing_with_another_status_than_the_module_is_caught() {
 fn dropped_ve_category_is_caught() {
     caught(DropsVeCategory, Target::LeafVeinfo, Verdict::Decoding);
 }
+
+#[test]
+fn folded_servtd_binding_failures_are_caught() {
+    caught(
+        FoldsBindingFailures,
+        Target::LeafServtdRd,
+        Verdict::Decoding,
+    );
+}
