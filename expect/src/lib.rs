@@ -10,9 +10,12 @@
 #![no_std]
 #![deny(missing_docs)]
 
+use tdcall::leaf15::RdAll;
 use tdcall::{Accepted, PageLevel, TdAttributes, TdInfo, TdxStatus, VeInfo, VeInfoExt};
 use tdx_model::contract::LeafContract;
-use tdx_model::status::{TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT, TDX_PAGE_ALREADY_ACCEPTED};
+use tdx_model::status::{
+    TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT, TDX_METADATA_LIST_OVERFLOW, TDX_PAGE_ALREADY_ACCEPTED,
+};
 use tdx_model::{Gpr, Regs};
 
 /// RAX as a result: 0 is success, anything else the error with all 64 bits.
@@ -122,4 +125,19 @@ pub fn first_field_id(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
 pub fn old_value(c: &LeafContract, out: &Regs) -> Result<u64, TdxStatus> {
     status(out)?;
     Ok(field(c, out, "old_value"))
+}
+
+/// TDG.SYS.RDALL: complete when the next field id is −1 after success; more to read (from the
+/// next field id) after `TDX_METADATA_LIST_OVERFLOW`, or after success with a next field id
+/// (modules that dump 64 bytes per call); any other status is the error.
+pub fn sys_rdall(c: &LeafContract, out: &Regs) -> Result<RdAll, TdxStatus> {
+    let raw = out[Gpr::Rax];
+    let next = field(c, out, "next_field_id");
+    if raw == 0 && next == u64::MAX {
+        Ok(RdAll::Complete)
+    } else if raw == 0 || raw & !0xffff_ffff == TDX_METADATA_LIST_OVERFLOW {
+        Ok(RdAll::Overflow { next })
+    } else {
+        Err(TdxStatus::from_raw(raw))
+    }
 }

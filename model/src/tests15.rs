@@ -10,8 +10,13 @@ use crate::status::*;
 
 const BASE: u64 = 0x8000_0000;
 
+/// The 1.5.05 module these tests were written from; rules keyed by version have tests of
+/// their own over every version.
 fn cfg() -> TdConfig {
-    TdConfig::default()
+    TdConfig {
+        module_version: crate::ModuleVersion::V1_5_05,
+        ..TdConfig::default()
+    }
 }
 
 fn regs(rax: u64, inputs: &[(Gpr, u64)]) -> Regs {
@@ -355,6 +360,71 @@ fn sys_rdall_full_list() {
     assert_eq!(le16(&mem.bytes, 2), 7);
     assert_eq!(le64(&mem.bytes, 8), MAJOR_VERSION);
     assert_eq!(le64(&mem.bytes, 16), 1);
+}
+
+/// TDG.SYS.RDALL by module version: 1.5.05 and 1.5.34 dump the whole list into the 4 KiB page
+/// at once; 2.0.18 dumps at most 64 bytes per call and returns SUCCESS with R8 = the next
+/// field until the list is done. Reading in a loop until R8 = -1 gives the same sequences.
+#[test]
+fn sys_rdall_chunks_by_module_version() {
+    use crate::ModuleVersion;
+    let list = 0x10_0000u64;
+    let mut whole: Option<alloc::vec::Vec<u64>> = None;
+    for version in ModuleVersion::ALL {
+        let mut m = TdxModule::new(TdConfig {
+            module_version: version,
+            ..TdConfig::default()
+        });
+        let mut next = NULL;
+        let mut calls = 0;
+        let mut values: alloc::vec::Vec<u64> = alloc::vec::Vec::new();
+        loop {
+            let mut mem = FlatMemory::new(list, 0x1000);
+            let o = run(
+                &mut m,
+                &regs(rax(TDG_SYS_RDALL, 0), &[(Gpr::Rdx, list), (Gpr::R8, next)]),
+                &mut mem,
+            );
+            calls += 1;
+            assert_eq!(
+                o[Gpr::Rax],
+                TDX_SUCCESS,
+                "{version}: never LIST_OVERFLOW here"
+            );
+            let used = le16(&mem.bytes, 0) as usize;
+            let limit = if version == ModuleVersion::V2_0_18 {
+                64
+            } else {
+                4096
+            };
+            assert!(used <= limit, "{version}: {used} bytes in one call");
+            // The element values of every sequence, in order (headers parsed, not compared:
+            // a chunk boundary may split a sequence).
+            let mut at = 8;
+            while at < used {
+                let hdr = le64(&mem.bytes, at);
+                let n = (((hdr >> 34) & 0xF) + 1) * (((hdr >> 38) & 0x1FF) + 1);
+                values.extend((0..n as usize).map(|k| le64(&mem.bytes, at + 8 + 8 * k)));
+                at += 8 + 8 * n as usize;
+            }
+            assert_eq!(at, used, "{version}: sequences fill the list exactly");
+            next = o[Gpr::R8];
+            if next == NULL {
+                break;
+            }
+            assert!(calls < 64, "{version}: no end");
+        }
+        if version == ModuleVersion::V2_0_18 {
+            assert!(calls > 1, "2.0.18 dumps in chunks");
+        } else {
+            assert_eq!(calls, 1, "{version} dumps the list at once");
+        }
+        // The same values, in the same order, on every version.
+        match &whole {
+            None => whole = Some(values),
+            Some(w) => assert_eq!(w, &values, "{version}"),
+        }
+    }
 }
 
 #[test]

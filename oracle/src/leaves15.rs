@@ -1,7 +1,7 @@
 //! The TDX 1.5 guest leaves through the oracle: the same verdicts as the core leaves.
 
 use tdcall::leaf15::{
-    AttrWrError, EnterInvalidate, GlaList, GlaRange, GpaAttrs, L2Exit, L2Vm, PageMapping, RdAll,
+    AttrWrError, EnterInvalidate, GlaList, GlaRange, GpaAttrs, L2Exit, L2Vm, PageMapping,
     ServtdError,
 };
 use tdcall::{AcceptPage, AlignedGpa, FieldId, Gpa, PageLevel, TdxStatus};
@@ -284,18 +284,6 @@ impl<W: Wrappers> Oracle<W> {
                 if !self.completes_at(c, &fields) {
                     return Ok(self.not_run(c, super::NO_COMPLETION));
                 }
-                let want = |c: &LeafContract, out: &Regs| {
-                    let raw = out[Gpr::Rax];
-                    if raw == 0 {
-                        Ok(RdAll::Complete)
-                    } else if raw & !0xffff_ffff == tdx_model::status::TDX_METADATA_LIST_OVERFLOW {
-                        Ok(RdAll::Overflow {
-                            next: c.output_field(out, "next_field_id").expect("next"),
-                        })
-                    } else {
-                        Err(TdxStatus::from_raw(raw))
-                    }
-                };
                 // SAFETY: the buffer is the arena (or memory the simulated module does not write).
                 let (rec, _) = self.leaf(
                     c,
@@ -303,7 +291,7 @@ impl<W: Wrappers> Oracle<W> {
                     &fields,
                     seed,
                     |w| unsafe { w.sys_rdall(l, first) },
-                    want,
+                    expect::sys_rdall,
                 )?;
                 Ok(self.outcome(c, &rec))
             }

@@ -11,7 +11,9 @@
 
 use core::arch::asm;
 
-use tdcall::leaf15::{EnterInvalidate, GlaList, GlaRange, L2Exit, L2Vm, ServtdError, TdUuid};
+use tdcall::leaf15::{
+    EnterInvalidate, GlaList, GlaRange, L2Exit, L2Vm, RdAll, ServtdError, TdUuid,
+};
 use tdcall::vmcall::{
     expose, subfunction, tdvmcall_thin, AccessSize, CpuidResult, MapGpaProgress, SharedGpa,
     VmcallError, VmcallStatus,
@@ -826,6 +828,38 @@ impl Wrappers for FoldsBindingFailures {
                 )))
             }
             other => other,
+        }
+    }
+}
+
+/// TDG.SYS.RDALL written for 1.5 modules: any success is the end of the list (on 2.0.16 and
+/// later a success with R8 ≠ −1 means "more to read", and the rest of the list is lost).
+pub struct RdAllSuccessIsComplete;
+
+impl Wrappers for RdAllSuccessIsComplete {
+    const NAME: &'static str = "planted: TDG.SYS.RDALL takes every success as the end of the list";
+
+    #[inline(always)]
+    unsafe fn sys_rdall(&self, list: AlignedGpa<4096>, first: u64) -> Result<RdAll, TdxStatus> {
+        let (rax, r8): (u64, u64);
+        // SAFETY: registers declared as the production wrapper; the caller owns the buffer.
+        // The defect is the decoding below.
+        unsafe {
+            asm!(
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                inlateout("rax") 12u64 => rax,
+                in("rdx") list.raw(),
+                inlateout("r8") first => r8,
+                options(nostack),
+            );
+        }
+        let st = TdxStatus::from_raw(rax);
+        if st.is_success() {
+            Ok(RdAll::Complete)
+        } else if st.is(StatusCode::MetadataListOverflow) {
+            Ok(RdAll::Overflow { next: r8 })
+        } else {
+            Err(st)
         }
     }
 }

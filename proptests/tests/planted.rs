@@ -236,3 +236,12 @@ fn folded_servtd_binding_failures_are_caught() {
         Verdict::Decoding,
     );
 }
+
+#[test]
+fn rdall_success_taken_as_complete_is_caught() {
+    caught(
+        RdAllSuccessIsComplete,
+        Target::LeafSysRdAll,
+        Verdict::Decoding,
+    );
+}

@@ -154,9 +154,11 @@ pub fn tdg_sys_rd_first() -> Result<FieldId, TdxStatus> {
 /// How a TDG.SYS.RDALL call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RdAll {
-    /// Every field from the first one on is in the buffer.
+    /// Every field from the first one on is in the buffer (R8 = −1).
     Complete,
-    /// `TDX_METADATA_LIST_OVERFLOW`: the buffer is full; call again from `next`.
+    /// More fields remain: call again from `next`. Modules 1.5.x and 2.0 up to 2.0.14 say so
+    /// with `TDX_METADATA_LIST_OVERFLOW` (a 4 KiB dump was full); 2.0.16 on dump at most 64
+    /// bytes per call and say so with `TDX_SUCCESS` and R8 ≠ −1. Both come back as this.
     Overflow {
         /// The field id to continue from.
         next: u64,
@@ -167,8 +169,10 @@ pub enum RdAll {
 /// the 4 KiB buffer at `list`.
 ///
 /// Registers: in RAX = 12, RDX = GPA of the buffer (4 KiB aligned, private), R8 = first field
-/// id. Out RAX status, R8 next field id (all ones on failure). Errors:
-/// `TDX_OPERAND_INVALID` + RDX, metadata field errors. Spec: TDX Module ABI, TDG.SYS.RDALL.
+/// id. Out RAX status, R8 next field id (all ones on failure and when the list is complete).
+/// Errors: `TDX_OPERAND_INVALID` + RDX, metadata field errors. Read the whole list by calling
+/// again from [`RdAll::Overflow`]'s `next` until [`RdAll::Complete`]: right on every module
+/// (see [`RdAll`]). Spec: TDX Module ABI, TDG.SYS.RDALL; module `tdg_sys_rdall.c`.
 ///
 /// # Safety
 ///
@@ -188,9 +192,9 @@ pub unsafe fn tdg_sys_rdall(list: AlignedGpa<4096>, first: u64) -> Result<RdAll,
         );
     }
     let st = TdxStatus::from_raw(rax);
-    if st.is_success() {
+    if st.is_success() && r8 == NULL_FIELD {
         Ok(RdAll::Complete)
-    } else if st.is(StatusCode::MetadataListOverflow) {
+    } else if st.is_success() || st.is(StatusCode::MetadataListOverflow) {
         Ok(RdAll::Overflow { next: r8 })
     } else {
         Err(st)

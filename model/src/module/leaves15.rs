@@ -564,7 +564,15 @@ impl TdxModule {
         };
         let start = FieldId(input[Gpr::R8]).with_context(CONTEXT_SYS);
         let mut buf = [0u8; PAGE_4K as usize];
-        let (st, next, used) = self.sys_dump_list(start, &mut buf);
+        // 2.0.16 on dump 64 bytes per call and report an unfinished list as SUCCESS with R8 =
+        // the next field (`tdg_sys_rdall.c` e69a4391: `buff_size = 64`, LIST_OVERFLOW →
+        // TDX_SUCCESS); 1.5.x dump 4 KiB with LIST_OVERFLOW (9fd3c8b1: `buff_size = _4KB`).
+        let chunked = self.cfg.module_version >= crate::ModuleVersion::V2_0_18;
+        let size = if chunked { 64 } else { PAGE_4K as usize };
+        let (mut st, next, used) = self.sys_dump_list(start, &mut buf[..size]);
+        if chunked && st == status::TDX_METADATA_LIST_OVERFLOW {
+            st = status::TDX_SUCCESS;
+        }
         if used > 0 && !mem.write(addr, &buf[..used]) {
             return Step::Exit(gpa);
         }
