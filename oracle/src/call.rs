@@ -25,8 +25,8 @@
 //! | `VpRd`, `SysRd` | FieldRef, bool first |
 //! | `VpWr` | FieldRef, u64 value, u64 mask, bool narrow |
 //! | `SysRdAll` | MemRef list, FieldRef first |
-//! | `ServtdRd` | u64 binding (mod 4), FieldRef, u8 uuid choice, bool busy |
-//! | `ServtdWr` | u64 binding (mod 4), FieldRef, u64 value, u64 mask, u8 uuid choice, bool busy |
+//! | `ServtdRd` | u64 binding (mod 7), FieldRef, u8 uuid choice, bool busy |
+//! | `ServtdWr` | u64 binding (mod 7), FieldRef, u64 value, u64 mask, u8 uuid choice, bool busy |
 //! | `VerifyReport` | MemRef, u16 tamper, \[u8; 16\] report data |
 //! | `AttrRd` | PageRef |
 //! | `AttrWr` | PageRef, u8 level (as `Accept`), u64 attributes, u64 flags |
@@ -599,8 +599,10 @@ calls! {
     /// TDG.SERVTD.RD.
     ServtdRd {
         /// Binding handle: 0 the bound one, 1 its slot 1, 2 its TDR page + 4 KiB (a cross-TD
-        /// trap), 3 the handle 0.
-        binding: u64 as Mod<4>,
+        /// trap), 3 the handle 0; 4–6 the bound one, with the host having changed the binding
+        /// for this call: 4 unbound, 5 bound to another service TD, 6 with another INFO_HASH
+        /// (each a cross-TD trap).
+        binding: u64 as Mod<7>,
         /// The target's field (`Known` indexes the TD table).
         field: FieldRef,
         /// Target UUID: 0 right, 1 the pre-import UUID, other values a wrong one.
@@ -611,7 +613,7 @@ calls! {
     /// TDG.SERVTD.WR.
     ServtdWr {
         /// Binding handle, as for `ServtdRd`.
-        binding: u64 as Mod<4>,
+        binding: u64 as Mod<7>,
         /// The target's field.
         field: FieldRef,
         /// Value.

@@ -319,10 +319,10 @@ impl<W: Wrappers> Oracle<W> {
                 );
                 let handle = self.model().servtd_binding_handle().unwrap_or(0);
                 let handle = match binding {
-                    0 => handle,
                     1 => handle.wrapping_add(1),
                     2 => handle.wrapping_add(0x1000),
-                    _ => 0,
+                    3 => 0,
+                    _ => handle,
                 };
                 let target = self.model().config().servtd_target.clone();
                 let u = match (uuid % 3, &target) {
@@ -374,6 +374,16 @@ impl<W: Wrappers> Oracle<W> {
                     None
                 };
                 self.model().set_servtd_bindings_busy(busy);
+                // The host changes the binding for this call only (restored below).
+                let saved = self.model().config().servtd_target.clone();
+                if let Some(t) = self.model().servtd_target_mut() {
+                    match binding {
+                        4 => t.bound = false,
+                        5 => t.binding_uuid = [9; 4],
+                        6 => t.info_hash_matches = false,
+                        _ => {}
+                    }
+                }
                 let result = if wr {
                     self.leaf(
                         c,
@@ -412,6 +422,9 @@ impl<W: Wrappers> Oracle<W> {
                     )
                 };
                 self.model().set_servtd_bindings_busy(false);
+                if let (Some(t), Some(saved)) = (self.model().servtd_target_mut(), saved) {
+                    *t = saved;
+                }
                 let (rec, got) = result?;
                 // The target's field as the model's own TDG.SERVTD.RD returns it afterwards.
                 let mut read = fields.clone();

@@ -597,6 +597,12 @@ impl TdxModule {
         self.servtd.bindings_busy = busy;
     }
 
+    /// The bound target, for the host side: its binding may change at any time (the host
+    /// binds, unbinds or re-binds the service TD), which TDG.SERVTD.RD/WR then see.
+    pub fn servtd_target_mut(&mut self) -> Option<&mut ServtdTarget> {
+        self.cfg.servtd_target.as_mut()
+    }
+
     fn servtd_element(&self, t: &ServtdTarget, entry: &MdEntry, elem: usize) -> u64 {
         match entry.name {
             "TD_UUID" => t.td_uuid[elem],
