@@ -488,9 +488,11 @@ const VEINFO_OUT: &[OutputReg] = &[
     },
 ];
 
-// Versions 1 and 2 (module 1.5.28+ and 2.0.04+; `tdg_vp_veinfo_get.c` 2.0.14 db57c638): RCX
-// bits 39:32 carry VE_CATEGORY; version 2 also returns R11 = 0 and R12 = INTERRUPTIBILITY_STATE,
-// written only after the VE_INFO-valid check (so they are unchanged on failure).
+// Versions 1 (module 1.5.28+, 2.0.04+) and 2 (1.5.28+, 2.0.14+; `tdg_vp_veinfo_get.c` 2.0.14
+// db57c638): RCX bits 39:32 carry VE_CATEGORY; version 2 also returns R11 = 0 and R12 =
+// INTERRUPTIBILITY_STATE, written only after the VE_INFO-valid check (so they are unchanged on
+// failure). The defaults on failure are the handler's: on a module whose dispatcher refuses
+// the version (1.5.05) the handler never runs and nothing is written.
 const VEINFO_V1_RCX: OutputReg = OutputReg {
     reg: Gpr::Rcx,
     name: "exit reason and #VE category",

@@ -489,8 +489,9 @@ impl TdxModule {
         }
     }
 
-    /// The cross-TD trap TD exit the last TDG.SERVTD.RD/WR took, if any (the guest saw the
-    /// TDCALL complete with its status); cleared by the call.
+    /// The cross-TD trap TD exit the last TDCALL took, if any (a TDG.SERVTD.RD/WR binding
+    /// failure: the guest saw the TDCALL complete with its status); cleared by this call and at
+    /// the start of every TDCALL.
     pub fn take_cross_td_trap(&mut self) -> Option<TdExitReason> {
         self.cross_td_trap.take()
     }
@@ -504,8 +505,10 @@ impl TdxModule {
 
     /// Execute one TDCALL with the guest register file `input`. Does not allocate.
     ///
-    /// RAX decoding (`td_call()`): bits 63:24 ≠ 0, a version ≠ 0 for any leaf but TDG.VM.RD, or an
-    /// unknown leaf → `TDX_OPERAND_INVALID` (operand RAX), nothing else written. Leaves modelled:
+    /// RAX decoding (`td_call()`): bits 63:24 ≠ 0, a version ≠ 0 for a leaf whose handler takes
+    /// no version (every leaf but TDG.VM.RD, and TDG.VP.VEINFO.GET from 1.5.34 / 2.0.18 on:
+    /// `versioned_leaf`), or an unknown leaf → `TDX_OPERAND_INVALID` (operand RAX), nothing
+    /// else written. Leaves modelled:
     /// 0 (TDG.VP.VMCALL), 1–8, and the TDX 1.5 leaves 9–12, 18, 20, 22–27 (their check orders
     /// are documented on the `leaves15` functions, summarised in [`crate::contract`]); leaf 30
     /// (TDG.MEM.PAGE.RELEASE) and the other numbers are answered `TDX_OPERAND_INVALID` + RAX.
@@ -521,6 +524,7 @@ impl TdxModule {
     /// register preserved. The module never looks at R10/R11: the sub-function semantics are
     /// the VMM's ([`crate::vmcall`]).
     pub fn tdcall(&mut self, input: &Regs, mem: &mut dyn GuestMemory) -> Completion {
+        self.cross_td_trap = None;
         let rax = input[Gpr::Rax];
         let mut out = *input;
         let step = if !leaf::reserved_clear(rax) {
@@ -1041,7 +1045,8 @@ impl TdxModule {
     /// PENDING 4 KiB leaves. Accepted pages, shared GPAs and GPAs outside the region: nothing
     /// (a PENDING 4 KiB page cannot be fixed by the VMM: the guest must accept it).
     ///
-    /// A [`TdExitReason::CrossTdTrap`] is ignored (no VMM action can fix a bad binding).
+    /// A [`TdExitReason::CrossTdTrap`] is ignored: [`Self::tdcall`] never returns one (the
+    /// TDCALL completes; see the variant), and no VMM action could fix a bad binding.
     pub fn vmm_handle_exit(&mut self, exit: TdExitReason) {
         let TdExitReason::EptViolation { gpa } = exit else {
             return;

@@ -401,6 +401,8 @@ impl<W: Wrappers> Oracle<W> {
         };
         let previous = core::mem::replace(&mut self.template, next);
         self.other_templates.push(previous);
+        // The live TD is the new version's from now on, not only after the next reset.
+        self.reset(self.seed);
     }
 
     /// Starts over with a fresh simulated TD.
@@ -493,7 +495,7 @@ impl<W: Wrappers> Oracle<W> {
     ) -> Result<Record, Failure> {
         let log = self.log().to_vec();
         let Some(last) = log.last() else {
-            return self.refusal_record(c, call, fields);
+            return self.refusal_record(c, call, fields, lost);
         };
         let first = log[0];
         let mut expected = first.input;
@@ -597,18 +599,37 @@ impl<W: Wrappers> Oracle<W> {
         c: &'static LeafContract,
         call: &Call,
         fields: &[(&str, u64)],
+        lost: u32,
     ) -> Result<Record, Failure> {
         let mut input = Regs::default();
         input[Gpr::Rax] = c.rax();
+        // The module sees the guest memory the implementation saw (a copy of the arena).
+        let mut memory = ArenaCopy::new(self.session.arena_gpa(), self.shared_bit(), {
+            let a: &[u8] = self.arena();
+            a.to_vec()
+        });
         let answer = match c.encode(fields) {
             Ok(enc) => {
                 enc.apply(&mut input);
-                self.dry_run(&input)
+                self.dry_run_in(&input, &mut memory)
             }
             Err(_) => None,
         };
+        if lost != 0 {
+            return Err(self.fail(
+                Verdict::Clobbers,
+                c.name,
+                call,
+                format!(
+                    "the implementation made no TDCALL and still lost live values ({})",
+                    describe_lost(lost)
+                ),
+            ));
+        }
         match answer {
-            Some(output) if output[Gpr::Rax] != 0 => {
+            // A refusal only where the module's answer is an error (bit 63): a success-class
+            // status (information, warnings, L2 exits) answered without a TDCALL is not one.
+            Some(output) if output[Gpr::Rax] >> 63 == 1 => {
                 self.refused_without_tdcall = true;
                 Ok(Record {
                     input,
@@ -620,12 +641,14 @@ impl<W: Wrappers> Oracle<W> {
                     outside_contract: tdx_model::RegSet::EMPTY,
                 })
             }
-            Some(_) => Err(self.fail(
+            Some(output) => Err(self.fail(
                 Verdict::Refusal,
                 c.name,
                 call,
                 format!(
-                    "the wrapper made no TDCALL, but the module accepts these inputs ({fields:?})"
+                    "the wrapper made no TDCALL, but the module accepts these inputs ({fields:?}) \
+                     with {:#x}",
+                    output[Gpr::Rax]
                 ),
             )),
             None => Err(self.fail(
@@ -700,10 +723,16 @@ impl<W: Wrappers> Oracle<W> {
     /// it never completes (an EPT violation on a private page that is not accepted: on real
     /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
     fn dry_run(&mut self, regs: &Regs) -> Option<Regs> {
+        self.dry_run_in(regs, &mut ZeroMemory)
+    }
+
+    /// [`Self::dry_run`] reading and writing `memory` (a copy of the arena where the
+    /// implementation's view of guest memory matters).
+    fn dry_run_in(&mut self, regs: &Regs, memory: &mut dyn tdx_model::GuestMemory) -> Option<Regs> {
         let mut scratch = self.model().clone();
         let mut regs = *regs;
         for _ in 0..1024 {
-            match scratch.tdcall(&regs, &mut ZeroMemory) {
+            match scratch.tdcall(&regs, memory) {
                 Completion::Completed(out) => return Some(out),
                 Completion::Interrupted => {}
                 Completion::InterruptedWithProgress(progress) => {
@@ -1016,7 +1045,12 @@ impl<W: Wrappers> Oracle<W> {
                 Ok(self.outcome(c, &rec))
             }
             Call::VeinfoGet { info, version } => {
-                let c = contract(leaf::TDG_VP_VEINFO_GET, version);
+                let Some(c) = lookup(leaf::TDG_VP_VEINFO_GET, version) else {
+                    return Ok(self.not_run(contract(leaf::TDG_VP_VEINFO_GET, 0), UNENCODABLE));
+                };
+                if version > W::VEINFO_GET_MAX_VERSION {
+                    return Ok(self.not_run(c, NOT_PROVIDED));
+                }
                 let planted = info.map(|i| ModelVeInfo {
                     exit_reason: i.exit_reason,
                     exit_qualification: i.exit_qualification,

@@ -52,7 +52,7 @@ fn mask_of(size: u8) -> u64 {
 }
 
 impl<W: Wrappers> Oracle<W> {
-    fn shared_bit(&mut self) -> u64 {
+    pub(crate) fn shared_bit(&mut self) -> u64 {
         1u64 << if self.model().config().gpaw_52 {
             51
         } else {

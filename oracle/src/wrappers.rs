@@ -52,6 +52,12 @@ pub trait Wrappers {
     /// refusal checks. The oracle compares every such refusal with the model either way.
     const TYPED_INPUTS: bool = false;
 
+    /// The highest TDG.VP.VEINFO.GET leaf version this implementation provides
+    /// ([`Wrappers::veinfo_get_v1`], [`Wrappers::veinfo_get_v2`]): calls of a higher version
+    /// are reported as not provided (the default methods are `tdcall`'s, which must not be
+    /// credited to another implementation).
+    const VEINFO_GET_MAX_VERSION: u8 = 0;
+
     /// Whether a failed check is a known difference of policy (the implementation's choice,
     /// written up as such), not a bug: the campaign then reports it under that label instead of
     /// as a failure. This workspace's wrappers have none.
@@ -394,6 +400,7 @@ pub struct Production;
 impl Wrappers for Production {
     const NAME: &'static str = "tdcall";
     const TYPED_INPUTS: bool = true;
+    const VEINFO_GET_MAX_VERSION: u8 = 2;
 
     fn declares(&self, check: InputCheck) -> bool {
         match check {

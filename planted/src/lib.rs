@@ -786,6 +786,7 @@ pub struct DropsVeCategory;
 
 impl Wrappers for DropsVeCategory {
     const NAME: &'static str = "planted: TDG.VP.VEINFO.GET v1 drops the #VE category";
+    const VEINFO_GET_MAX_VERSION: u8 = 2;
 
     #[inline(always)]
     fn veinfo_get_v1(&self) -> Result<VeInfoExt, TdxStatus> {

@@ -172,7 +172,9 @@ pub enum RdAll {
 /// id. Out RAX status, R8 next field id (all ones on failure and when the list is complete).
 /// Errors: `TDX_OPERAND_INVALID` + RDX, metadata field errors. Read the whole list by calling
 /// again from [`RdAll::Overflow`]'s `next` until [`RdAll::Complete`]: right on every module
-/// (see [`RdAll`]). Spec: TDX Module ABI, TDG.SYS.RDALL; module `tdg_sys_rdall.c`.
+/// (see [`RdAll`]) when started from the null field id (−1) or from a `next` the module gave;
+/// on 2.0.16 and later a start field with more elements than 64 bytes hold makes no progress.
+/// Spec: TDX Module ABI, TDG.SYS.RDALL; module `tdg_sys_rdall.c`.
 ///
 /// # Safety
 ///
