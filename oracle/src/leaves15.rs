@@ -96,18 +96,6 @@ impl<W: Wrappers> Oracle<W> {
         }
     }
 
-    /// A call the model would not complete (a page that is not accepted) is
-    /// not made: the wrapper would never return.
-    fn completes_at(&mut self, c: &'static LeafContract, fields: &[(&str, u64)]) -> bool {
-        let Ok(enc) = c.encode(fields) else {
-            return true;
-        };
-        let mut regs = Regs::default();
-        regs[Gpr::Rax] = c.rax();
-        enc.apply(&mut regs);
-        self.dry_run(&regs).is_some()
-    }
-
     /// Runs a wrapper under register pressure and checks encoding, clobbers and decoding.
     fn leaf<T: PartialEq + core::fmt::Debug>(
         &mut self,
@@ -140,10 +128,7 @@ impl<W: Wrappers> Oracle<W> {
     /// The `value` output of a successful read by the model itself of `fields`.
     fn model_read_fields(&mut self, leaf: u16, fields: &[(&str, u64)]) -> Option<u64> {
         let c = contract(leaf, 0);
-        let mut regs = Regs::default();
-        regs[Gpr::Rax] = c.rax();
-        c.encode(fields).ok()?.apply(&mut regs);
-        let out = self.dry_run(&regs)?;
+        let out = self.dry_run(&super::contract_regs(c, fields)?)?;
         (out[Gpr::Rax] == 0).then(|| c.output_field(&out, "value"))?
     }
 

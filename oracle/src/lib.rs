@@ -380,10 +380,11 @@ impl<W: Wrappers> Oracle<W> {
         }
     }
 
-    /// Makes the next programs run on module `version` (a fresh simulated TD each, as
-    /// always). The laid-out TD of every version used is kept, so switching back is cheap.
+    /// Makes the programs from the next [`Oracle::run_program`] (or [`Oracle::reset`]) on run
+    /// on module `version`, a fresh simulated TD each, as always. The laid-out TD of every
+    /// version used is kept, so switching back is cheap.
     pub fn set_version(&mut self, version: ModuleVersion) {
-        if self.version() == version {
+        if self.template.config().module_version == version {
             return;
         }
         let cached = self
@@ -401,8 +402,6 @@ impl<W: Wrappers> Oracle<W> {
         };
         let previous = core::mem::replace(&mut self.template, next);
         self.other_templates.push(previous);
-        // The live TD is the new version's from now on, not only after the next reset.
-        self.reset(self.seed);
     }
 
     /// Starts over with a fresh simulated TD.
@@ -601,20 +600,11 @@ impl<W: Wrappers> Oracle<W> {
         fields: &[(&str, u64)],
         lost: u32,
     ) -> Result<Record, Failure> {
-        let mut input = Regs::default();
-        input[Gpr::Rax] = c.rax();
+        let input = contract_regs(c, fields);
         // The module sees the guest memory the implementation saw (a copy of the arena).
-        let mut memory = ArenaCopy::new(self.session.arena_gpa(), self.shared_bit(), {
-            let a: &[u8] = self.arena();
-            a.to_vec()
-        });
-        let answer = match c.encode(fields) {
-            Ok(enc) => {
-                enc.apply(&mut input);
-                self.dry_run_in(&input, &mut memory)
-            }
-            Err(_) => None,
-        };
+        let mut memory = self.arena_copy();
+        let answer =
+            input.and_then(|input| self.dry_run_in(&input, &mut memory).map(|o| (input, o)));
         if lost != 0 {
             return Err(self.fail(
                 Verdict::Clobbers,
@@ -629,7 +619,7 @@ impl<W: Wrappers> Oracle<W> {
         match answer {
             // A refusal only where the module's answer is an error (bit 63): a success-class
             // status (information, warnings, L2 exits) answered without a TDCALL is not one.
-            Some(output) if output[Gpr::Rax] >> 63 == 1 => {
+            Some((input, output)) if output[Gpr::Rax] >> 63 == 1 => {
                 self.refused_without_tdcall = true;
                 Ok(Record {
                     input,
@@ -641,7 +631,7 @@ impl<W: Wrappers> Oracle<W> {
                     outside_contract: tdx_model::RegSet::EMPTY,
                 })
             }
-            Some(output) => Err(self.fail(
+            Some((_, output)) => Err(self.fail(
                 Verdict::Refusal,
                 c.name,
                 call,
@@ -719,6 +709,14 @@ impl<W: Wrappers> Oracle<W> {
         Ok(self.not_run(c, REFUSED))
     }
 
+    /// A copy of the arena as guest memory, for runs on a copy of the model.
+    fn arena_copy(&mut self) -> ArenaCopy {
+        let shared = self.shared_bit();
+        let bytes: &[u8] = self.arena();
+        let bytes = bytes.to_vec();
+        ArenaCopy::new(self.session.arena_gpa(), shared, bytes)
+    }
+
     /// Runs the leaf on a copy of the model, as the honest VMM would see it through: `None` if
     /// it never completes (an EPT violation on a private page that is not accepted: on real
     /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
@@ -767,13 +765,14 @@ impl<W: Wrappers> Oracle<W> {
         if !gpas.iter().any(|g| (g & !shared).wrapping_sub(base) < size) {
             return true;
         }
-        let Ok(enc) = c.encode(fields) else {
-            return true;
-        };
-        let mut regs = Regs::default();
-        regs[Gpr::Rax] = c.rax();
-        enc.apply(&mut regs);
-        self.dry_run(&regs).is_some()
+        self.completes_at(c, fields)
+    }
+
+    /// Whether the model completes the leaf with `fields` (an input the contract cannot encode
+    /// is left to the call to judge). A call that does not complete is not made: the wrapper
+    /// would never return (a page that is not accepted).
+    fn completes_at(&mut self, c: &'static LeafContract, fields: &[(&str, u64)]) -> bool {
+        contract_regs(c, fields).is_none_or(|regs| self.dry_run(&regs).is_some())
     }
 
     fn decoding<T: PartialEq + fmt::Debug>(
@@ -916,9 +915,10 @@ impl<W: Wrappers> Oracle<W> {
         }
     }
 
-    /// The module version the simulated TD runs.
-    pub fn version(&self) -> ModuleVersion {
-        self.template.config().module_version
+    /// The module version the live simulated TD runs (read from it, so it is right between a
+    /// [`Oracle::set_version`] and the next reset too).
+    pub fn version(&mut self) -> ModuleVersion {
+        self.model().config().module_version
     }
 
     /// Runs one call through the wrappers and checks it.
@@ -1711,6 +1711,15 @@ fn same_states(a: &[tdx_model::module::PageInfo], b: &[tdx_model::module::PageIn
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The registers the contract encodes `fields` into, with RAX = the leaf and version; `None`
+/// if it cannot encode them.
+fn contract_regs(c: &LeafContract, fields: &[(&str, u64)]) -> Option<Regs> {
+    let mut regs = Regs::default();
+    regs[Gpr::Rax] = c.rax();
+    c.encode(fields).ok()?.apply(&mut regs);
+    Some(regs)
 }
 
 fn contract(leaf: u16, version: u8) -> &'static LeafContract {

@@ -349,10 +349,7 @@ impl<W: Wrappers> Oracle<W> {
                 return None;
             }
         }
-        let mut memory = super::ArenaCopy::new(self.session.arena_gpa(), self.shared_bit(), {
-            let a: &[u8] = self.arena();
-            a.to_vec()
-        });
+        let mut memory = self.arena_copy();
         for (gpa, data) in writes {
             tdx_model::GuestMemory::write(&mut memory, *gpa, data);
         }
