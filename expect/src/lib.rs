@@ -11,7 +11,7 @@
 #![deny(missing_docs)]
 
 use tdcall::leaf15::RdAll;
-use tdcall::{Accepted, PageLevel, TdAttributes, TdInfo, TdxStatus, VeInfo, VeInfoExt};
+use tdcall::{Accepted, KeySize, PageLevel, TdAttributes, TdInfo, TdxStatus, VeInfo, VeInfoExt};
 use tdx_model::contract::LeafContract;
 use tdx_model::status::{
     TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT, TDX_METADATA_LIST_OVERFLOW, TDX_PAGE_ALREADY_ACCEPTED,
@@ -140,4 +140,10 @@ pub fn sys_rdall(c: &LeafContract, out: &Regs) -> Result<RdAll, TdxStatus> {
     } else {
         Err(TdxStatus::from_raw(raw))
     }
+}
+
+/// TDG.MR.KEY.GET: the key size in bits on success.
+pub fn key_get(c: &LeafContract, out: &Regs) -> Result<KeySize, TdxStatus> {
+    status(out)?;
+    Ok(KeySize(field(c, out, "key_size_bits")))
 }

@@ -1260,7 +1260,44 @@ pub static CONTRACTS: &[LeafContract] = &[
         interruptible: true,
         spec_ref: "TDX Module ABI spec, TDG.VP.INVGLA leaf (TDG.VP.INVVPID in 1.5.05); module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_invvpid.c",
     },
+    LeafContract {
+        name: "TDG.MR.KEY.GET",
+        leaf: leaf::TDG_MR_KEY_GET,
+        version: 0,
+        inputs: KEY_GET_IN,
+        outputs: KEY_GET_OUT,
+        may_modify: RegSet::of(&[Gpr::Rax, Gpr::R9]),
+        reads_guest_memory: true,
+        writes_guest_memory: true,
+        interruptible: false,
+        spec_ref: "module 1.5.34 (9fd3c8b1) src/td_dispatcher/vm_exits/tdg_mr_key_get.c, the same in 2.0.18 (e69a4391); absent before 1.5.34: OPERAND_INVALID + RAX, nothing written",
+    },
 ];
+
+// ---- TDG.MR.KEY.GET (29; 1.5.34 and 2.0.18 on) ----
+const KEY_GET_IN: &[InputReg] = &[
+    InputReg {
+        reg: Gpr::Rcx,
+        name: "GPA of the 128-byte TDKEYREQUEST (128-byte aligned, private)",
+        fields: &[v("tdkeyrequest_gpa", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::Rdx,
+        name: "GPA of the 32-byte key output (32-byte aligned, private)",
+        fields: &[v("key_gpa", 0, 64)],
+    },
+    InputReg {
+        reg: Gpr::R8,
+        name: "requestor_info_t: REQUESTOR (at most 3)",
+        fields: &[v("requestor", 0, 8), mbz("reserved", 8, 56)],
+    },
+];
+const KEY_GET_OUT: &[OutputReg] = &[OutputReg {
+    reg: Gpr::R9,
+    name: "key size in bits (128 << key_size), written on success only",
+    fields: &[v("key_size_bits", 0, 64)],
+    on_failure: OnFailure::Unchanged,
+}];
 
 // ---- TDG.VP.VMCALL (0) ----
 const VMCALL_IN: &[InputReg] = &[InputReg {
@@ -1308,7 +1345,7 @@ pub static VMCALL_LEAF: LeafContract = LeafContract {
 };
 
 /// The contract of `leaf` at `version`, if modelled, from [`CONTRACTS`] (leaves 1–12, 18, 20,
-/// 22–27; for
+/// 22–27, 29; for
 /// TDG.VP.VMCALL see [`VMCALL_LEAF`] and [`crate::vmcall`]).
 pub fn lookup(leaf: u16, version: u8) -> Option<&'static LeafContract> {
     CONTRACTS
@@ -1322,7 +1359,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(CONTRACTS.len(), 23);
+        assert_eq!(CONTRACTS.len(), 24);
         let mut prev = (0u16, 0u8);
         for c in CONTRACTS {
             assert!((c.leaf, c.version) > prev, "{} out of order", c.name);

@@ -46,6 +46,9 @@ pub const TDG_VP_INVEPT: u16 = 26;
 /// TDG.VP.INVGLA: invalidate L2 TLB entries by guest linear address (named TDG.VP.INVVPID in
 /// the 1.5.05 source, `tdg_vp_invvpid.c`).
 pub const TDG_VP_INVGLA: u16 = 27;
+/// TDG.MR.KEY.GET: derive a sealing key bound to the TD's identity (module 1.5.34 and 2.0.18 on;
+/// `tdg_mr_key_get.c`; earlier modules answer `TDX_OPERAND_INVALID` + RAX).
+pub const TDG_MR_KEY_GET: u16 = 29;
 
 /// RAX input value for `leaf` at `version`: bits 15:0 leaf, 23:16 version, 63:24 zero.
 pub const fn rax(leaf: u16, version: u8) -> u64 {

@@ -24,6 +24,10 @@
 //! trap-like cross-TD-trap TD exits ([`TdExitReason::CrossTdTrap`]) after which the TDCALL has
 //! completed with the failure status ([`TdxModule::take_cross_td_trap`] records the exit).
 //!
+//! TDG.MR.KEY.GET (29) from the 1.5.34 source, present on the modules that have it
+//! ([`ModuleVersion`]; `model/VERSIONS.md`); [`TdxModule::set_key_get_enables`] chooses the
+//! platform's sealing support, CONFIG_FLAGS.SEALING and TD_CTLS.ENABLE_HW_KEYS.
+//!
 //! **TDG.MEM.PAGE.RELEASE (30) is not modelled** (answered `TDX_OPERAND_INVALID` + RAX like any
 //! unknown leaf, as the 1.5.05 module does). Searched: the 1.5.05 source (no leaf 30), and the
 //! public code index for `TDG_MEM_PAGE_RELEASE`. Found: only a Linux RFC series (Zhenzhong Duan,
@@ -95,6 +99,8 @@ pub mod vmm;
 mod tests;
 #[cfg(test)]
 mod tests15;
+#[cfg(test)]
+mod tests_key;
 #[cfg(test)]
 mod vmcall_tests;
 

@@ -21,6 +21,11 @@ use crate::status::{self, operand};
 use crate::vmm::{HonestVmm, HostileVmm, Vmm, VmmMode, VmmState, VmmView};
 
 mod leaves15;
+mod mr_key;
+
+pub use mr_key::{
+    request_offsets, CONFIG_FLAGS_SEALING, KEY_SIZE, TDKEYREQUEST_SIZE, TD_CTLS_ENABLE_HW_KEYS,
+};
 
 pub use leaves15::{ServtdTarget, L2_ENTER_GUEST_STATE_SIZE, REPORTMACSTRUCT_SIZE};
 
@@ -186,6 +191,15 @@ pub struct TdConfig {
     /// The target TD this (service) TD is bound to, for TDG.SERVTD.RD/WR (default `None`: no
     /// target; every binding handle whose slot is 0 then causes a cross-TD-trap TD exit).
     pub servtd_target: Option<ServtdTarget>,
+    /// The platform supports sealing keys (`global_data->sealing_supported`): else
+    /// TDG.MR.KEY.GET answers `TDX_OPERAND_INVALID` (default `true`).
+    pub sealing_supported: bool,
+    /// Key sizes the module and platform support (`sealing_supported_sizes_bitmap`; bit 0 128
+    /// bits, bit 1 256 bits; default both). TDG.MR.KEY.GET needs KEYSIZE_BITMAP to share a bit.
+    pub seal_key_sizes: u8,
+    /// key_size as SEAMOPS(SEAMGETKEY) leaves it in its request: TDG.MR.KEY.GET returns
+    /// R9 = 128 << key_size (default 0: the handler zeroes the request and never sets it).
+    pub seal_key_size: u8,
 }
 
 const fn seq48(start: u8) -> [u8; 48] {
@@ -242,6 +256,9 @@ impl Default for TdConfig {
             l2_vapic_set: [false, true, true, true],
             l2_sept_ready: true,
             servtd_target: None,
+            sealing_supported: true,
+            seal_key_sizes: 0b11,
+            seal_key_size: 0,
         }
     }
 }
@@ -415,6 +432,8 @@ pub struct TdxModule {
     vp: leaves15::VpState,
     servtd: leaves15::ServtdState,
     l2: leaves15::L2State,
+    /// The platform supports sealing (`global_data->sealing_supported`; TDG.MR.KEY.GET).
+    sealing_supported: bool,
 }
 
 fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
@@ -485,6 +504,7 @@ impl TdxModule {
             vp: leaves15::VpState::new(config.num_l2_vms),
             servtd: leaves15::ServtdState::new(),
             l2: leaves15::L2State::new(if config.num_l2_vms > 0 { n } else { 0 }),
+            sealing_supported: config.sealing_supported,
             cfg: config,
         }
     }
@@ -509,8 +529,9 @@ impl TdxModule {
     /// no version (every leaf but TDG.VM.RD, and TDG.VP.VEINFO.GET from 1.5.34 / 2.0.18 on:
     /// `versioned_leaf`), or an unknown leaf → `TDX_OPERAND_INVALID` (operand RAX), nothing
     /// else written. Leaves modelled:
-    /// 0 (TDG.VP.VMCALL), 1–8, and the TDX 1.5 leaves 9–12, 18, 20, 22–27 (their check orders
-    /// are documented on the `leaves15` functions, summarised in [`crate::contract`]); leaf 30
+    /// 0 (TDG.VP.VMCALL), 1–8, the TDX 1.5 leaves 9–12, 18, 20, 22–27 (their check orders
+    /// are documented on the `leaves15` functions, summarised in [`crate::contract`]) and, from
+    /// 1.5.34 and 2.0.18 on, 29 (TDG.MR.KEY.GET, `mr_key`); leaf 30
     /// (TDG.MEM.PAGE.RELEASE) and the other numbers are answered `TDX_OPERAND_INVALID` + RAX.
     ///
     /// TDG.VP.VMCALL (`tdg_vp_vmcall.c`, fact sheet §4.1; RAX must be exactly 0). RCX is the
@@ -557,6 +578,9 @@ impl TdxModule {
                     leaf::TDG_VP_ENTER => self.vp_enter(input, &mut out, mem),
                     leaf::TDG_VP_INVEPT => self.vp_invept(input),
                     leaf::TDG_VP_INVGLA => self.vp_invgla(input, &mut out, mem),
+                    leaf::TDG_MR_KEY_GET if self.has_key_get() => {
+                        self.mr_key_get(input, &mut out, mem)
+                    }
                     _ => Step::Status(status::TDX_OPERAND_INVALID + operand::RAX),
                 }
             }

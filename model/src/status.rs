@@ -82,6 +82,11 @@ pub const TDX_TARGET_UUID_UPDATED: u64 = 0xC000_0D08_0000_0000;
 pub const TDX_INVALID_CPUSVN: u64 = 0xC000_1000_0000_0000;
 /// TDG.MR.VERIFYREPORT: invalid REPORTMACSTRUCT.
 pub const TDX_INVALID_REPORTMACSTRUCT: u64 = 0xC000_1001_0000_0000;
+/// TDG.MR.KEY.GET: the TD may not get keys (neither CONFIG_FLAGS.SEALING nor
+/// TD_CTLS.ENABLE_HW_KEYS; `include/auto_gen_1_5/tdx_error_codes_defs.h` @ 9fd3c8b1).
+pub const TDX_MR_KEY_GET_NOT_SUPPORTED: u64 = 0xC000_1004_0000_0000;
+/// TDG.MR.KEY.GET: SEAMOPS(SEAMGETKEY) refused the requested CPUSVN or TEE_TCB_SVN.
+pub const TDX_SVN_INVALID: u64 = 0xC000_1006_0000_0000;
 /// TDG.VP.ENTER: L2 exit, host-routed asynchronous.
 pub const TDX_L2_EXIT_HOST_ROUTED_ASYNC: u64 = 0x0000_1100_0000_0000;
 /// TDG.VP.ENTER: L2 exit, host-routed TDVMCALL.
@@ -149,6 +154,10 @@ pub mod operand {
     pub const SERVTD_BINDINGS: u64 = 0xAE;
     /// A metadata field (concurrent write).
     pub const METADATA_FIELD: u64 = 176;
+    /// TDKEYREQUEST.KEYNAME (TDG.MR.KEY.GET).
+    pub const KEYNAME: u64 = 100;
+    /// TDKEYREQUEST.KEYSIZE_BITMAP (TDG.MR.KEY.GET).
+    pub const KEYSIZE_BITMAP: u64 = 108;
 }
 
 /// A status split into its `api_error_code_t` fields.
@@ -292,6 +301,9 @@ pub static KNOWN: &[(&str, u64)] = &[
     ("TDX_TD_EXIT_ON_L2_VM_EXIT", TDX_TD_EXIT_ON_L2_VM_EXIT),
     ("TDX_TD_EXIT_ON_L2_TO_L1", TDX_TD_EXIT_ON_L2_TO_L1),
     ("TDX_GLA_NOT_CANONICAL", TDX_GLA_NOT_CANONICAL),
+    // Appended, so that the named-status indexes of committed corpora keep their meaning.
+    ("TDX_MR_KEY_GET_NOT_SUPPORTED", TDX_MR_KEY_GET_NOT_SUPPORTED),
+    ("TDX_SVN_INVALID", TDX_SVN_INVALID),
 ];
 
 /// Spec name of `raw & 0xFFFF_FFFF_0000_0000` (operand/details ignored), or `None` if unknown.
@@ -332,7 +344,7 @@ mod tests {
         }
         assert_eq!(name(0xC000_0100_0000_0002), Some("TDX_OPERAND_INVALID"));
         assert_eq!(name(0xC000_0BFF_0000_0000), None);
-        assert_eq!(KNOWN.len(), 45);
+        assert_eq!(KNOWN.len(), 47);
     }
 
     #[test]

@@ -422,7 +422,7 @@ fn clobber_abi_regs(abi: &str) -> Option<RegSet> {
 /// ([`tdx_model::leaf`]), the RAX version shift (from [`leaf::rax`]) and the GHCI sub-function
 /// numbers ([`tdx_model::vmcall::subfunction`]). Only the last path segment counts.
 pub fn model_constant(name: &str) -> Option<u64> {
-    const LEAVES: [(&str, u16); 21] = [
+    const LEAVES: [(&str, u16); 22] = [
         ("TDG_VP_VMCALL", leaf::TDG_VP_VMCALL),
         ("TDG_VP_INFO", leaf::TDG_VP_INFO),
         ("TDG_MR_RTMR_EXTEND", leaf::TDG_MR_RTMR_EXTEND),
@@ -444,6 +444,7 @@ pub fn model_constant(name: &str) -> Option<u64> {
         ("TDG_VP_ENTER", leaf::TDG_VP_ENTER),
         ("TDG_VP_INVEPT", leaf::TDG_VP_INVEPT),
         ("TDG_VP_INVGLA", leaf::TDG_VP_INVGLA),
+        ("TDG_MR_KEY_GET", leaf::TDG_MR_KEY_GET),
     ];
     const SUBFUNCTIONS: [(&str, u64); 13] = [
         ("GET_TD_VM_CALL_INFO", subfunction::GET_TD_VM_CALL_INFO),

@@ -28,6 +28,7 @@
 //! | `ServtdRd` | u64 binding (mod 7), FieldRef, u8 uuid choice, bool busy |
 //! | `ServtdWr` | u64 binding (mod 7), FieldRef, u64 value, u64 mask, u8 uuid choice, bool busy |
 //! | `VerifyReport` | MemRef, u16 tamper, \[u8; 16\] report data |
+//! | `MrKeyGet` | MemRef request, MemRef key, u8 requestor (mod 6), u8 flaw (mod 8), u8 policy, u8 SW_KEYNAME, u64 salt, u8 enables (mod 8), bool busy |
 //! | `AttrRd` | PageRef |
 //! | `AttrWr` | PageRef, u8 level (as `Accept`), u64 attributes, u64 flags |
 //! | `VpEnter` | u8 VM (mod 5), u8 invalidation (mod 4), MemRef state, bool pending interrupt |
@@ -634,6 +635,30 @@ calls! {
         /// REPORTDATA of the report.
         data: [u8; 16],
     },
+    /// TDG.MR.KEY.GET of a TDKEYREQUEST built in the arena, on a TD that has the leaf enabled
+    /// (or not) for this call.
+    MrKeyGet {
+        /// Where the TDKEYREQUEST is.
+        request: MemRef,
+        /// Where the key goes.
+        key: MemRef,
+        /// Requestor (R8; 4 and 5 are refused by the typed input).
+        requestor: u8 as Mod<6>,
+        /// Which check of the request fails: 0–3 none, 4 KEYNAME, 5 a reserved field (chosen
+        /// by `sw_keyname`), 6 KEYSIZE_BITMAP, 7 a CPUSVN above the platform's.
+        flaw: u8 as Mod<8>,
+        /// TDKEYPOLICY selections: bit 0 MRTD, bit 1 MROWNER, bits 5:2 RTMR\[3:0\].
+        policy: u8,
+        /// SW_KEYNAME.
+        sw_keyname: u8,
+        /// The first 8 bytes of SALT.
+        salt: u64,
+        /// What enables the leaf for this call: 0–3 CONFIG_FLAGS.SEALING, 4
+        /// TD_CTLS.ENABLE_HW_KEYS, 5 both, 6 neither, 7 a platform without sealing.
+        enables: u8 as Mod<8>,
+        /// Another vCPU holds the RTMR lock.
+        busy: bool,
+    },
     /// TDG.MEM.PAGE.ATTR.RD.
     AttrRd {
         /// The page.
@@ -900,6 +925,8 @@ pub enum Target {
     LeafServtdWr,
     /// TDG.MR.VERIFYREPORT.
     LeafVerifyReport,
+    /// TDG.MR.KEY.GET.
+    LeafMrKeyGet,
     /// TDG.MEM.PAGE.ATTR.RD.
     LeafPageAttrRd,
     /// TDG.MEM.PAGE.ATTR.WR.
@@ -946,7 +973,7 @@ pub enum Target {
 
 impl Target {
     /// The fuzz targets, in the order the README lists them.
-    pub const FUZZ: [Target; 36] = [
+    pub const FUZZ: [Target; 37] = [
         Target::LeafAccept,
         Target::LeafVpInfo,
         Target::LeafVmRd,
@@ -963,6 +990,7 @@ impl Target {
         Target::LeafServtdRd,
         Target::LeafServtdWr,
         Target::LeafVerifyReport,
+        Target::LeafMrKeyGet,
         Target::LeafPageAttrRd,
         Target::LeafPageAttrWr,
         Target::LeafVpEnter,
@@ -1004,6 +1032,7 @@ impl Target {
             Target::LeafServtdRd => "leaf_servtd_rd",
             Target::LeafServtdWr => "leaf_servtd_wr",
             Target::LeafVerifyReport => "leaf_verifyreport",
+            Target::LeafMrKeyGet => "leaf_mr_key_get",
             Target::LeafPageAttrRd => "leaf_page_attr_rd",
             Target::LeafPageAttrWr => "leaf_page_attr_wr",
             Target::LeafVpEnter => "leaf_vp_enter",
@@ -1058,6 +1087,8 @@ impl Target {
             Target::LeafServtdRd => &[ServtdRd],
             Target::LeafServtdWr => &[ServtdWr, ServtdRd],
             Target::LeafVerifyReport => &[VerifyReport, RtmrExtend],
+            // With extends, so keys are derived from RTMRs that change.
+            Target::LeafMrKeyGet => &[MrKeyGet, MrKeyGet, RtmrExtend],
             Target::LeafPageAttrRd => &[AttrRd, AttrWr],
             Target::LeafPageAttrWr => &[AttrWr, AttrRd, Accept],
             Target::LeafVpEnter => &[VpEnter],
@@ -1130,6 +1161,7 @@ impl Target {
                 VmcallMmio,
                 VmcallWbinvd,
                 VmcallKvm,
+                MrKeyGet,
             ],
         }
     }

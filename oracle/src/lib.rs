@@ -57,6 +57,7 @@ use crate::pressure::{describe_lost, under_canaries};
 use tdx_trap::{Record, RecordKind, Session, ARENA_SIZE};
 
 mod leaves15;
+mod mr_key;
 mod vmcall;
 
 pub use vmcall::WIDER_MASK;
@@ -949,6 +950,9 @@ impl<W: Wrappers> Oracle<W> {
         }
         if call.is_vmcall() {
             return self.run_vmcall(call, seed);
+        }
+        if let Call::MrKeyGet { .. } = call {
+            return self.run_mr_key_get(call, seed);
         }
         if call.is_leaf15() {
             return self.run_leaf15(call, seed);
@@ -1958,6 +1962,7 @@ pub fn kind_name(k: Kind) -> &'static str {
         Kind::ServtdRd => "TDG.SERVTD.RD",
         Kind::ServtdWr => "TDG.SERVTD.WR",
         Kind::VerifyReport => "TDG.MR.VERIFYREPORT",
+        Kind::MrKeyGet => "TDG.MR.KEY.GET",
         Kind::AttrRd => "TDG.MEM.PAGE.ATTR.RD",
         Kind::AttrWr => "TDG.MEM.PAGE.ATTR.WR",
         Kind::VpEnter => "TDG.VP.ENTER",

@@ -159,6 +159,98 @@ fn extend(data: MemRef, index: u8, busy: bool) -> Call {
     }
 }
 
+/// A TDG.MR.KEY.GET of a valid request in 1 KiB slot 0 into 64-byte slot 3, enabled by
+/// CONFIG_FLAGS.SEALING, with the given policy, requestor and salt.
+fn key_get(policy: u8, requestor: u8, salt: u64) -> Call {
+    Call::MrKeyGet {
+        request: kib(0),
+        key: b64(3),
+        requestor,
+        flaw: 0,
+        policy,
+        sw_keyname: 1,
+        salt,
+        enables: 0,
+        busy: false,
+    }
+}
+
+fn key_get_seeds() -> Vec<(&'static str, Program)> {
+    let with = |f: &dyn Fn(&mut Call)| {
+        let mut c = key_get(0x3f, 0, 7);
+        f(&mut c);
+        c
+    };
+    vec![
+        (
+            "derive",
+            p([
+                key_get(0, 0, 0),
+                key_get(0x3f, 3, u64::MAX),
+                extend(b64(40), 2, false),
+                key_get(0x3f, 3, u64::MAX),
+                key_get(0b10000, 1, 5),
+            ]),
+        ),
+        (
+            "enables",
+            p((4..8).map(|e| {
+                with(&|c| {
+                    if let Call::MrKeyGet { enables, .. } = c {
+                        *enables = e
+                    }
+                })
+            })),
+        ),
+        (
+            "request_checks",
+            p((4..8)
+                .map(|f| {
+                    with(&|c| {
+                        if let Call::MrKeyGet { flaw, .. } = c {
+                            *flaw = f
+                        }
+                    })
+                })
+                .chain([with(&|c| {
+                    if let Call::MrKeyGet { busy, .. } = c {
+                        *busy = true
+                    }
+                })])),
+        ),
+        (
+            "operands",
+            p([
+                with(&|c| {
+                    if let Call::MrKeyGet { request, .. } = c {
+                        *request = MemRef::SharedSlot(0)
+                    }
+                }),
+                with(&|c| {
+                    if let Call::MrKeyGet { key, .. } = c {
+                        *key = MemRef::SharedSlot(1)
+                    }
+                }),
+                with(&|c| {
+                    if let Call::MrKeyGet { request, .. } = c {
+                        *request = b64(5)
+                    }
+                }),
+                with(&|c| {
+                    if let Call::MrKeyGet { key, .. } = c {
+                        *key = MemRef::Raw(ELSEWHERE + 8)
+                    }
+                }),
+                with(&|c| {
+                    if let Call::MrKeyGet { requestor, .. } = c {
+                        *requestor = 4
+                    }
+                }),
+            ]),
+        ),
+    ]
+}
+
 /// Index of the model's named status `name` in `tdx_model::status::KNOWN`.
 fn status_index(name: &str) -> u8 {
     let i = tdx_model::status::KNOWN
@@ -222,6 +314,7 @@ pub fn seeds(target: Target) -> Vec<(&'static str, Program)> {
             ),
         ],
         Target::StatusDecode => status_seeds(),
+        Target::LeafMrKeyGet => key_get_seeds(),
         Target::All => Vec::new(),
         Target::LeafVpRd
         | Target::LeafVpWr

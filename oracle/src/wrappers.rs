@@ -10,8 +10,8 @@ use tdcall::leaf15::{
 };
 use tdcall::vmcall::{self, AccessSize, CpuidResult, MapGpaProgress, SharedGpa, VmcallError};
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, RtmrIndex, TdInfo, TdxStatus, VeInfo,
-    VeInfoExt,
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, KeyRequestor, KeySize, RtmrIndex,
+    TdInfo, TdxStatus, VeInfo, VeInfoExt,
 };
 
 /// An input check an implementation may make itself, before any TDCALL. An implementation
@@ -238,6 +238,22 @@ pub trait Wrappers {
     #[inline(always)]
     fn verifyreport(&self, mac: AlignedGpa<256>) -> Result<(), TdxStatus> {
         leaf15::tdg_mr_verifyreport(mac)
+    }
+
+    /// TDG.MR.KEY.GET.
+    ///
+    /// # Safety
+    ///
+    /// As [`tdcall::tdg_mr_key_get`].
+    #[inline(always)]
+    unsafe fn mr_key_get(
+        &self,
+        request: AlignedGpa<128>,
+        key: AlignedGpa<32>,
+        requestor: KeyRequestor,
+    ) -> Result<KeySize, TdxStatus> {
+        // SAFETY: forwarded from the caller.
+        unsafe { tdcall::tdg_mr_key_get(request, key, requestor) }
     }
 
     /// TDG.MEM.PAGE.ATTR.RD.

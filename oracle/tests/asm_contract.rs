@@ -48,10 +48,11 @@ fn production_blocks_match_the_model() {
     let files = [
         "tdcall/src/leaf.rs",
         "tdcall/src/leaf15.rs",
+        "tdcall/src/mr_key.rs",
         "tdcall/src/vmcall.rs",
     ];
     let reports: Vec<BlockReport> = files.iter().flat_map(|f| check_file(f)).collect();
-    assert_eq!(reports.len(), 11 + 13 + 6);
+    assert_eq!(reports.len(), 11 + 13 + 1 + 6);
 
     let mut failures = Vec::new();
     let mut known_seen = BTreeSet::new();
@@ -128,7 +129,7 @@ fn production_blocks_match_the_model() {
 #[test]
 fn planted_clobber_bugs_are_flagged() {
     let reports = check_file("planted/src/lib.rs");
-    assert_eq!(reports.len(), 12);
+    assert_eq!(reports.len(), 13);
     // (function, contract, missing as written): exactly the planted clobber bugs.
     let expected: &[(&str, &str, Gpr)] = &[
         ("vp_info", "TDG.VP.INFO (leaf 1, version 0)", Gpr::R11),
@@ -139,6 +140,7 @@ fn planted_clobber_bugs_are_flagged() {
             "TDG.VP.INVGLA (leaf 27, version 0)",
             Gpr::Rdx,
         ),
+        ("mr_key_get", "TDG.MR.KEY.GET (leaf 29, version 0)", Gpr::R9),
     ];
     let mut flagged = Vec::new();
     for r in &reports {

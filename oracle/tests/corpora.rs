@@ -330,3 +330,24 @@ fn status_decode_seeds_reach() {
     want.push("unknown");
     assert_reaches(Target::StatusDecode, &want);
 }
+
+#[test]
+fn leaf_mr_key_get_seeds_reach() {
+    let l = "TDG.MR.KEY.GET";
+    assert_reaches(
+        Target::LeafMrKeyGet,
+        &[
+            &format!("{l}: TDX_SUCCESS"),
+            &format!("{l}: TDX_OPERAND_INVALID(RAX)"),
+            &format!("{l}: TDX_MR_KEY_GET_NOT_SUPPORTED"),
+            &format!("{l}: TDX_OPERAND_INVALID(RCX)"),
+            &format!("{l}: TDX_OPERAND_INVALID(RDX)"),
+            &format!("{l}: TDX_OPERAND_INVALID(0x64)"),
+            &format!("{l}: TDX_OPERAND_INVALID(0x6c)"),
+            &format!("{l}: TDX_OPERAND_BUSY(RTMR)"),
+            &format!("{l}: TDX_SVN_INVALID"),
+            &format!("{l}: {REJECTED}"),
+            "TDG.MR.RTMR.EXTEND: TDX_SUCCESS",
+        ],
+    );
+}

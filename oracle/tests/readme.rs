@@ -61,6 +61,7 @@ fn leaf_table_matches_model_wrappers_and_fuzz_targets() {
     let sources = [
         "tdcall/src/leaf.rs",
         "tdcall/src/leaf15.rs",
+        "tdcall/src/mr_key.rs",
         "tdcall/src/accept.rs",
     ]
     .map(|p| std::fs::read_to_string(root().join(p)).unwrap())

@@ -19,8 +19,8 @@ use tdcall::vmcall::{
     VmcallError, VmcallStatus,
 };
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, FieldId, PageLevel, RtmrIndex, StatusCode, TdAttributes,
-    TdInfo,
+    AcceptPage, Accepted, AlignedGpa, FieldId, KeyRequestor, KeySize, PageLevel, RtmrIndex,
+    StatusCode, TdAttributes, TdInfo,
 };
 use tdcall::{TdxStatus, VeInfo, VeInfoExt};
 
@@ -862,5 +862,57 @@ impl Wrappers for RdAllSuccessIsComplete {
         } else {
             Err(st)
         }
+    }
+}
+
+/// TDG.MR.KEY.GET without R9 among the registers it declares written, reporting the 128-bit
+/// size the module's source always returns instead of reading it.
+pub struct KeyGetMissesR9;
+
+impl Wrappers for KeyGetMissesR9 {
+    const NAME: &'static str = "planted: TDG.MR.KEY.GET misses the R9 clobber";
+
+    #[inline(always)]
+    unsafe fn mr_key_get(
+        &self,
+        request: AlignedGpa<128>,
+        key: AlignedGpa<32>,
+        requestor: KeyRequestor,
+    ) -> Result<KeySize, TdxStatus> {
+        let rax: u64;
+        // SAFETY: deliberately wrong (R9 is written by the module on success but not
+        // declared); only run under the trap backend, where the damage is detected.
+        unsafe {
+            asm!(
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                inlateout("rax") 29u64 => rax,
+                in("rcx") request.raw(),
+                in("rdx") key.raw(),
+                in("r8") u64::from(requestor.raw()),
+                options(nostack),
+            );
+        }
+        if rax != 0 {
+            return Err(TdxStatus::from_raw(rax));
+        }
+        Ok(KeySize(128))
+    }
+}
+
+/// TDG.MR.KEY.GET reporting the key size in bytes where R9 gives bits.
+pub struct KeySizeInBytes;
+
+impl Wrappers for KeySizeInBytes {
+    const NAME: &'static str = "planted: TDG.MR.KEY.GET reports the key size in bytes";
+
+    #[inline(always)]
+    unsafe fn mr_key_get(
+        &self,
+        request: AlignedGpa<128>,
+        key: AlignedGpa<32>,
+        requestor: KeyRequestor,
+    ) -> Result<KeySize, TdxStatus> {
+        // SAFETY: forwarded from the caller.
+        unsafe { tdcall::tdg_mr_key_get(request, key, requestor) }.map(|s| KeySize(s.bits() / 8))
     }
 }

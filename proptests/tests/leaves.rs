@@ -67,6 +67,7 @@ proptest! {
 
     #[test]
     fn leaf_verifyreport(p in program(Target::LeafVerifyReport)) { check(&p)?; }
+    fn leaf_mr_key_get(p in program(Target::LeafMrKeyGet)) { check(&p)?; }
 
     #[test]
     fn leaf_page_attr_rd(p in program(Target::LeafPageAttrRd)) { check(&p)?; }

@@ -245,3 +245,19 @@ fn rdall_success_taken_as_complete_is_caught() {
         Verdict::Decoding,
     );
 }
+
+#[test]
+fn key_get_missing_r9_clobber_is_caught() {
+    clobber_caught(
+        KeyGetMissesR9,
+        Target::LeafMrKeyGet,
+        "mr_key_get",
+        "TDG.MR.KEY.GET (leaf 29, version 0)",
+        Gpr::R9,
+    );
+}
+
+#[test]
+fn key_size_in_bytes_is_caught() {
+    caught(KeySizeInBytes, Target::LeafMrKeyGet, Verdict::Decoding);
+}

@@ -31,6 +31,7 @@ pub mod accept;
 pub mod leaf;
 #[cfg(target_arch = "x86_64")]
 pub mod leaf15;
+pub mod mr_key;
 pub mod status;
 pub mod types;
 #[cfg(target_arch = "x86_64")]
@@ -42,6 +43,9 @@ pub use leaf::{
     tdg_vm_rd_v1, tdg_vm_wr, tdg_vp_cpuidve_set, tdg_vp_info, tdg_vp_veinfo_get,
     tdg_vp_veinfo_get_v1, tdg_vp_veinfo_get_v2,
 };
+#[cfg(target_arch = "x86_64")]
+pub use mr_key::tdg_mr_key_get;
+pub use mr_key::{KeyRequestor, KeySize, TdKeyRequest};
 pub use status::{OperandId, StatusCode, TdxStatus};
 pub use types::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, InputError, PageLevel, ReportData,

@@ -156,8 +156,9 @@ impl fmt::Display for TdxStatus {
 }
 
 /// An operand id in the low 32 bits of an operand-class status. GPRs use their x86 register
-/// number (RAX 0, RCX 1, RDX 2, RBX 3, RBP 5, RSI 6, RDI 7, R8–R15 8–15); other operands have
-/// ids from 128 up (TDX module 1.5 `include/auto_gen/tdx_error_codes_defs.h`).
+/// number (RAX 0, RCX 1, RDX 2, RBX 3, RBP 5, RSI 6, RDI 7, R8–R15 8–15); fields of a memory
+/// operand have ids from 64 up and other operands from 128 up (TDX module 1.5
+/// `include/auto_gen/tdx_error_codes_defs.h`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(transparent)]
 pub struct OperandId(pub u32);
@@ -193,6 +194,10 @@ impl OperandId {
     pub const R14: OperandId = OperandId(14);
     /// R15.
     pub const R15: OperandId = OperandId(15);
+    /// `OPERAND_ID_KEYNAME` (TDKEYREQUEST.KEYNAME, TDG.MR.KEY.GET).
+    pub const KEYNAME: OperandId = OperandId(100);
+    /// `OPERAND_ID_KEYSIZE_BITMAP` (TDKEYREQUEST.KEYSIZE_BITMAP, TDG.MR.KEY.GET).
+    pub const KEYSIZE_BITMAP: OperandId = OperandId(108);
     /// `OPERAND_ID_TDR`.
     pub const TDR: OperandId = OperandId(0x80);
     /// `OPERAND_ID_SEPT_TREE`.
@@ -352,6 +357,10 @@ status_codes! {
     InvalidCpusvn = 0xC000_1000, "TDX_INVALID_CPUSVN";
     /// Invalid REPORTMACSTRUCT.
     InvalidReportmacstruct = 0xC000_1001, "TDX_INVALID_REPORTMACSTRUCT";
+    /// TDG.MR.KEY.GET is not enabled for this TD.
+    MrKeyGetNotSupported = 0xC000_1004, "TDX_MR_KEY_GET_NOT_SUPPORTED";
+    /// TDG.MR.KEY.GET: the requested CPUSVN or TEE_TCB_SVN is not valid on this platform.
+    SvnInvalid = 0xC000_1006, "TDX_SVN_INVALID";
     /// L2 exit: host-routed asynchronous event.
     L2ExitHostRoutedAsync = 0x0000_1100, "TDX_L2_EXIT_HOST_ROUTED_ASYNC";
     /// L2 exit: host-routed TDVMCALL.
@@ -539,7 +548,7 @@ mod tests {
             assert_eq!(TdxStatus::from_raw(s.raw() | 0x1234).kind(), Some(c));
             assert!(c.spec_name().starts_with("TDX_"), "{c:?}");
         }
-        assert_eq!(StatusCode::ALL.len(), 45);
+        assert_eq!(StatusCode::ALL.len(), 47);
         assert_eq!(
             StatusCode::OperandBusy.status().raw(),
             0x8000_0200_0000_0000

@@ -61,6 +61,11 @@ pub enum InputError {
         /// The rejected index.
         value: u8,
     },
+    /// A TDG.MR.KEY.GET requestor above 3.
+    RequestorOutOfRange {
+        /// The rejected requestor.
+        value: u8,
+    },
     /// A GPA range that is empty, wraps, or is not 4 KiB aligned.
     RangeInvalid {
         /// Start of the rejected range.
@@ -86,6 +91,7 @@ impl fmt::Display for InputError {
             InputError::AccessSizeInvalid { value } => write!(f, "access size {value} unsupported"),
             InputError::VendorCallZero => f.write_str("vendor-specific TDVMCALL with R10 = 0"),
             InputError::L2VmOutOfRange { value } => write!(f, "L2 VM index {value} not in 1..=3"),
+            InputError::RequestorOutOfRange { value } => write!(f, "key requestor {value} > 3"),
             InputError::RangeInvalid { start, len } => {
                 write!(f, "invalid GPA range {start:#x}+{len:#x}")
             }

@@ -104,6 +104,10 @@ pub const NOT_PROVIDED: &[(Kind, &str)] = &[
     ),
     (Kind::SysRdAll, "no wrapper"),
     (Kind::VerifyReport, "no wrapper"),
+    (
+        Kind::MrKeyGet,
+        "no wrapper (td-shim 0.2.1 predates TDX module 1.5.34)",
+    ),
     (Kind::AttrRd, "no wrapper"),
     (Kind::VmcallInfo, "no wrapper"),
     (Kind::VmcallWbinvd, "no wrapper"),
