@@ -46,8 +46,8 @@
 //!   TDH.MEM.PAGE.AUG, demotion of a PENDING 2 MiB leaf).
 //! * **Guest memory** is reached through the [`GuestMemory`] trait, with the shared bit
 //!   stripped; `false` from it means "not backed" and becomes an EPT-violation TD exit. A private
-//!   memory operand in a non-accepted page of the region is always a TD exit (the real module
-//!   injects a #VE instead when the TD runs with SEPT_VE_DISABLE = 0).
+//!   memory operand in a non-accepted page of the region is a TD exit, except on a PENDING page
+//!   while TD_CTLS.PENDING_VE_DISABLE is clear: then a #VE ([`Completion::VeInjected`]).
 //! * **TDREPORT** is laid out exactly as `td_report_t`, but CPUSVN, TEE_TCB_INFO and the MAC are
 //!   deterministic model values ([`TdxModule::expected_report`]).
 //! * **Metadata**: the full TDR/TDCS table with guest read/write masks is transcribed

@@ -44,6 +44,11 @@ pub const CONFIG_FLAGS_GPAW: u64 = 1 << 0;
 pub const CONFIG_FLAGS_FLEXIBLE_PENDING_VE: u64 = 1 << 1;
 /// TDCS CONFIG_FLAGS bit 2: NO_RBP_MOD (TDG.VP.VMCALL may not select RBP).
 pub const CONFIG_FLAGS_NO_RBP_MOD: u64 = 1 << 2;
+/// VMX basic exit reason of an EPT violation (VE_INFO.EXIT_REASON of a #VE the module injects).
+pub const EXIT_REASON_EPT_VIOLATION: u32 = 48;
+/// VE_CATEGORY of a #VE for a PENDING page (`VE_INFO_PENDING`, `ve_category_e` in
+/// `helpers.h`, 1.5.34 and 2.0.18).
+pub const VE_CATEGORY_PENDING: u8 = 1;
 /// TDCS TD_CTLS bit 0: PENDING_VE_DISABLE.
 pub const TD_CTLS_PENDING_VE_DISABLE: u64 = 1 << 0;
 /// TDCS TD_CTLS bit 1: ENUM_TOPOLOGY.
@@ -326,6 +331,15 @@ pub enum Completion {
     /// The leaf did not complete (EPT violation TD exit); the TDCALL re-executes after the VMM
     /// handles it.
     TdExit(TdExitReason),
+    /// The leaf did not complete: the module injected a #VE into the TD for a memory operand on
+    /// a PENDING page (TD_CTLS.PENDING_VE_DISABLE clear) and returned to it with RIP at the
+    /// TDCALL and every register unchanged; VE_INFO now holds the EPT violation
+    /// ([`TdxModule::ve_info`]). The TDCALL executes again when the TD's #VE handler returns.
+    VeInjected,
+    /// The leaf did not complete: it would have injected a #VE while VE_INFO was still valid
+    /// (not yet read by TDG.VP.VEINFO.GET), so the module injected a #DF instead
+    /// (`tdx_inject_ve()`).
+    DoubleFault,
     /// Leaf interrupted after making visible progress (TDG.VP.INVGLA list mode,
     /// `tdg_vp_invvpid.c`): RAX and RIP untouched, so the TDCALL re-executes after the interrupt
     /// is handled; the register file is the input one except the progress registers (RDX =
@@ -403,6 +417,11 @@ enum Step {
     /// Interrupted after writing progress registers into `out`.
     InterruptedWithProgress,
     Exit(u64),
+    /// A #VE for a memory operand on a PENDING page (`write`: mapped read-write).
+    Ve {
+        gpa: u64,
+        write: bool,
+    },
     /// Cross-TD-trap TD exit `(status, target TDR PA)`.
     CrossTd(u64, u64),
 }
@@ -597,6 +616,7 @@ impl TdxModule {
                 Completion::InterruptedWithProgress(out)
             }
             Step::Exit(gpa) => Completion::TdExit(TdExitReason::EptViolation { gpa }),
+            Step::Ve { gpa, write } => self.inject_ve(gpa, write),
             // A trap-like TD exit: RIP is already past the TDCALL and RAX holds the status
             // when the VMM resumes the TD, so the guest sees a completed TDCALL. The exit is
             // recorded for the host side ([`Self::take_cross_td_trap`]).
@@ -684,17 +704,57 @@ impl TdxModule {
         Some((chunk, page))
     }
 
-    /// Guest-side walk of a memory operand (`check_walk_and_map_guest_side_gpa()`): a private
-    /// GPA inside the accept region must be Accepted, else EPT-violation TD exit (the model
-    /// always takes the TD exit; with ATTRIBUTES.SEPT_VE_DISABLE = 0 the real module would inject
-    /// a #VE for a PENDING page instead). Returns the address handed to [`GuestMemory`]: the GPA
-    /// with the shared bit cleared.
-    fn walk(&self, gpa: u64) -> Result<u64, Step> {
+    /// Guest-side walk of a memory operand mapped for reading, or for writing too (`write`)
+    /// (`check_walk_and_map_guest_side_gpa()`, `helpers.c`): a private GPA inside the accept
+    /// region must be Accepted. A PENDING page is decided by TD_CTLS.PENDING_VE_DISABLE (set
+    /// from ATTRIBUTES.SEPT_VE_DISABLE at TD creation, changeable with TDG.VM.WR under
+    /// CONFIG_FLAGS.FLEXIBLE_PENDING_VE): set → EPT-violation TD exit, clear → a #VE injected
+    /// into the TD with the TDCALL not completed; any other page → EPT-violation TD exit.
+    /// Returns the address handed to [`GuestMemory`]: the GPA with the shared bit cleared.
+    fn walk(&self, gpa: u64, write: bool) -> Result<u64, Step> {
         let shared = gpa & self.shared_bit() != 0;
-        if !shared && self.page(gpa).state != PageState::Accepted {
-            return Err(Step::Exit(gpa));
+        if !shared {
+            match self.page(gpa).state {
+                PageState::Accepted => {}
+                PageState::Pending if self.td_ctls & TD_CTLS_PENDING_VE_DISABLE == 0 => {
+                    return Err(Step::Ve { gpa, write });
+                }
+                _ => return Err(Step::Exit(gpa)),
+            }
         }
         Ok(gpa & !self.shared_bit())
+    }
+
+    /// `inject_ve_and_return_to_td()` (`helpers.c`) and `tdx_inject_ve()`
+    /// (`td_other_exits.c`): VE_INFO = EPT violation (exit reason 48), GLA 0, the operand GPA
+    /// (page offset included); instruction length and information are those of the TDCALL's VM
+    /// exit (4 and 0 in the model); a #DF if VE_INFO is still valid. Keyed by version:
+    /// 1.5.05 (72d8cff, e98d9639) qualifies the access as data read, plus data write for a
+    /// read-write mapping (the PENDING leaf grants no access), with no category; 1.5.34 and
+    /// 2.0.18 (`map_permissions()`, 9fd3c8b1, e69a4391) as data write alone for a read-write
+    /// mapping, data read otherwise, and record VE_CATEGORY = `VE_INFO_PENDING` (1) and the
+    /// guest interruptibility state (0 in the model).
+    fn inject_ve(&mut self, gpa: u64, write: bool) -> Completion {
+        if self.ve_info.is_some() {
+            return Completion::DoubleFault;
+        }
+        let newer = self.cfg.module_version >= crate::ModuleVersion::V1_5_34;
+        let (exit_qualification, ve_category) = match (newer, write) {
+            (false, w) => (1 | u64::from(w) << 1, 0),
+            (true, true) => (2, VE_CATEGORY_PENDING),
+            (true, false) => (1, VE_CATEGORY_PENDING),
+        };
+        self.ve_info = Some(VeInfo {
+            exit_reason: EXIT_REASON_EPT_VIOLATION,
+            exit_qualification,
+            gla: 0,
+            gpa,
+            instruction_length: 4,
+            instruction_info: 0,
+            ve_category,
+            interruptibility_state: 0,
+        });
+        Completion::VeInjected
     }
 
     // ------------------------------------------------------------------ leaves
@@ -720,7 +780,7 @@ impl TdxModule {
         if gpa & 63 != 0 || !self.gpa_valid(gpa, true) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
         }
-        let addr = match self.walk(gpa) {
+        let addr = match self.walk(gpa, false) {
             Ok(a) => a,
             Err(s) => return s,
         };
@@ -807,7 +867,7 @@ impl TdxModule {
         if !self.gpa_valid(data_gpa, false) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
         }
-        let addr = match self.walk(data_gpa) {
+        let addr = match self.walk(data_gpa, false) {
             Ok(a) => a,
             Err(s) => return s,
         };
@@ -830,7 +890,7 @@ impl TdxModule {
         if !self.gpa_valid(report_gpa, false) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
         }
-        let addr = match self.walk(report_gpa) {
+        let addr = match self.walk(report_gpa, true) {
             Ok(a) => a,
             Err(s) => return s,
         };

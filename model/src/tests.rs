@@ -278,9 +278,7 @@ fn accept_2m_paths_and_linux_flow() {
                     assert_eq!(r[Gpr::Rax], TDX_SUCCESS);
                     break;
                 }
-                Completion::Interrupted | Completion::InterruptedWithProgress(_) => {
-                    panic!("4K accept is not interruptible")
-                }
+                other => panic!("4K accept of a pending page: {other:?}"),
             }
         }
         assert_eq!(m.page(p).state, PageState::Accepted);
@@ -1054,4 +1052,82 @@ fn contracts_match_module_writes() {
 
 fn decode_is_error(s: u64) -> bool {
     decode(s).error
+}
+
+/// A memory operand on a PENDING page: an EPT-violation TD exit while TD_CTLS.PENDING_VE_DISABLE
+/// is set, a #VE (TDCALL not completed, VE_INFO filled) once the guest clears it, a #DF if
+/// VE_INFO is still unread; other pages are unaffected by the control.
+#[test]
+fn pending_page_operand_follows_td_ctls() {
+    for version in crate::ModuleVersion::ALL {
+        pending_page_operand_on(version);
+    }
+}
+
+fn pending_page_operand_on(version: crate::ModuleVersion) {
+    let newer = version >= crate::ModuleVersion::V1_5_34;
+    let mut m = TdxModule::new(TdConfig {
+        module_version: version,
+        ..TdConfig::default()
+    });
+    let pending = 0x8000_0000u64;
+    let accepted = pending + 0x1000;
+    m.set_page(pending, 0, PageState::Pending);
+    m.set_page(accepted, 0, PageState::Accepted);
+    let unmapped = pending + 0x2000;
+    let extend = |gpa: u64| {
+        regs(
+            rax(TDG_MR_RTMR_EXTEND, 0),
+            &[(Gpr::Rcx, gpa), (Gpr::Rdx, 0)],
+        )
+    };
+    let report = |gpa: u64| {
+        regs(
+            rax(TDG_MR_REPORT, 0),
+            &[(Gpr::Rcx, gpa), (Gpr::Rdx, accepted), (Gpr::R8, 0)],
+        )
+    };
+    let mut mem = FlatMemory::new(pending, 0x4000);
+    assert_eq!(
+        m.tdcall(&extend(pending), &mut mem),
+        Completion::TdExit(TdExitReason::EptViolation { gpa: pending })
+    );
+    // The guest clears PENDING_VE_DISABLE (CONFIG_FLAGS.FLEXIBLE_PENDING_VE is set).
+    assert_eq!(vm_wr(&mut m, 0, TD_CTLS, 0, 1)[Gpr::Rax], TDX_SUCCESS);
+    assert_eq!(m.tdcall(&extend(pending), &mut mem), Completion::VeInjected);
+    let ve = m.ve_info().expect("VE_INFO valid after the #VE");
+    assert_eq!(
+        (ve.exit_reason, ve.exit_qualification, ve.gla, ve.gpa),
+        (EXIT_REASON_EPT_VIOLATION, 1, 0, pending)
+    );
+    let category = if newer { VE_CATEGORY_PENDING } else { 0 };
+    assert_eq!(ve.ve_category, category, "{version}");
+    // VE_INFO not yet read: the next #VE becomes a #DF and VE_INFO keeps the first one.
+    assert_eq!(
+        m.tdcall(&report(pending), &mut mem),
+        Completion::DoubleFault
+    );
+    assert_eq!(m.ve_info(), Some(ve));
+    m.set_ve_info(None);
+    // A read-write mapping (the TDREPORT output): data read and write on 1.5.05, data write
+    assert_eq!(m.tdcall(&report(pending), &mut mem), Completion::VeInjected);
+    // alone from 1.5.34 on
+    // (`map_permissions()`).
+    let qualification = if newer { 2 } else { 3 };
+    assert_eq!(
+        m.ve_info().map(|v| v.exit_qualification),
+        Some(qualification),
+        "{version}"
+    );
+    m.set_ve_info(None);
+    // Unmapped pages still exit to the VMM; accepted ones complete.
+    assert_eq!(
+        m.tdcall(&extend(unmapped), &mut mem),
+        Completion::TdExit(TdExitReason::EptViolation { gpa: unmapped })
+    );
+    assert!(matches!(
+        m.tdcall(&extend(accepted), &mut mem),
+        Completion::Completed(r) if r[Gpr::Rax] == TDX_SUCCESS
+    ));
+    assert_eq!(m.ve_info(), None);
 }

@@ -746,6 +746,8 @@ impl<W: Wrappers> Oracle<W> {
                     }
                 }
                 Completion::TdExit(e) => scratch.vmm_handle_exit(e),
+                // The TD's #VE handler would run instead: the wrapper does not return here.
+                Completion::VeInjected | Completion::DoubleFault => return None,
             }
         }
         None
@@ -1778,7 +1780,7 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
 pub const NOT_PROVIDED: &str = "not provided";
 
 /// Why a call with a memory operand on a page that is not accepted is not made.
-pub const NO_COMPLETION: &str = "does not complete (EPT violation on a page not accepted)";
+pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a page not accepted)";
 
 const INVALID: &str = "TDX_OPERAND_INVALID";
 const FIELD_ID_INCORRECT: &str = "TDX_METADATA_FIELD_ID_INCORRECT";

@@ -203,6 +203,9 @@ impl Ctx {
                 Err("the model predicts an interruption".into())
             }
             Completion::TdExit(e) => Err(format!("the model predicts a TD exit ({e:?})")),
+            Completion::VeInjected | Completion::DoubleFault => {
+                Err("the model predicts a #VE (or #DF) for a PENDING page".into())
+            }
         }
     }
 

@@ -795,6 +795,11 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             rec.kind = RecordKind::TdExit;
             st.module.vmm_handle_exit(exit);
         }
+        // A #VE would run the TD's #VE handler, which user space does not have; callers ask
+        // the model first (a dry run) and never make such a call.
+        Completion::VeInjected | Completion::DoubleFault => die(
+            b"tdx-trap: the model injected a #VE into a TDCALL (PENDING page, no #VE handler)\n",
+        ),
     }
     if rec.kind != RecordKind::Completed {
         st.reexecutions += 1;

@@ -558,7 +558,7 @@ impl TdxModule {
         if gpa & (PAGE_4K - 1) != 0 || !self.gpa_valid(gpa, true) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
         }
-        let addr = match self.walk(gpa) {
+        let addr = match self.walk(gpa, true) {
             Ok(a) => a,
             Err(s) => return s,
         };
@@ -779,7 +779,7 @@ impl TdxModule {
         if gpa & (REPORTMACSTRUCT_SIZE as u64 - 1) != 0 || !self.gpa_valid(gpa, true) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
         }
-        let addr = match self.walk(gpa) {
+        let addr = match self.walk(gpa, false) {
             Ok(a) => a,
             Err(s) => return s,
         };
@@ -1066,7 +1066,7 @@ impl TdxModule {
         if self.vp.l1_interrupt_pending {
             return Step::Status(status::TDX_PENDING_INTERRUPT);
         }
-        let addr = match self.walk(gpa) {
+        let addr = match self.walk(gpa, true) {
             Ok(a) => a,
             Err(s) => return s,
         };
@@ -1177,7 +1177,7 @@ impl TdxModule {
         if !self.gpa_valid(list_gpa, true) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
         }
-        let addr = match self.walk(list_gpa) {
+        let addr = match self.walk(list_gpa, false) {
             Ok(a) => a,
             Err(s) => return s,
         };

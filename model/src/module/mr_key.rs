@@ -202,7 +202,7 @@ impl TdxModule {
         if request_gpa % TDKEYREQUEST_SIZE as u64 != 0 || !self.gpa_valid(request_gpa, true) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
         }
-        let addr = match self.walk(request_gpa) {
+        let addr = match self.walk(request_gpa, false) {
             Ok(a) => a,
             Err(s) => return s,
         };
@@ -214,7 +214,7 @@ impl TdxModule {
         if key_gpa % KEY_SIZE as u64 != 0 || !self.gpa_valid(key_gpa, true) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
         }
-        let key_addr = match self.walk(key_gpa) {
+        let key_addr = match self.walk(key_gpa, true) {
             Ok(a) => a,
             Err(s) => return s,
         };
