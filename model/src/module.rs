@@ -453,6 +453,8 @@ pub struct TdxModule {
     l2: leaves15::L2State,
     /// The platform supports sealing (`global_data->sealing_supported`; TDG.MR.KEY.GET).
     sealing_supported: bool,
+    /// The status the next TDG.VP.VMCALL is refused with ([`Self::refuse_next_vmcall`]).
+    vmcall_refusal: Option<u64>,
 }
 
 fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
@@ -524,6 +526,7 @@ impl TdxModule {
             servtd: leaves15::ServtdState::new(),
             l2: leaves15::L2State::new(if config.num_l2_vms > 0 { n } else { 0 }),
             sealing_supported: config.sealing_supported,
+            vmcall_refusal: None,
             cfg: config,
         }
     }
@@ -634,6 +637,10 @@ impl TdxModule {
 
     /// TDG.VP.VMCALL: control-value check, exit to the VMM, resume (see [`Self::tdcall`]).
     fn vp_vmcall(&mut self, input: &Regs, out: &mut Regs, mem: &mut dyn GuestMemory) -> Step {
+        self.last_vmm_view = None;
+        if let Some(status) = self.vmcall_refusal.take() {
+            return Step::Status(status);
+        }
         let control = input[Gpr::Rcx];
         let select = control as u16;
         let illegal = (1u16 << Gpr::Rax as u8) | (1 << Gpr::Rcx as u8) | (1 << Gpr::Rsp as u8);
@@ -1272,6 +1279,13 @@ impl TdxModule {
         self.rtmr_busy = busy;
     }
 
+    /// Makes the next TDG.VP.VMCALL complete with RAX = `status` and nothing else changed,
+    /// before any exit to the VMM: a module that refuses the call (a future status, or a
+    /// faulty module), for checking how a trampoline decodes RAX.
+    pub fn refuse_next_vmcall(&mut self, status: u64) {
+        self.vmcall_refusal = Some(status);
+    }
+
     /// Choose the VMM answering TDG.VP.VMCALL exits (initially [`VmmMode::Honest`]). Always
     /// installs a fresh VMM (an honest VMM starts with every accept-region page private).
     /// Allocates; not for the TDCALL path.
@@ -1308,7 +1322,8 @@ impl TdxModule {
         }
     }
 
-    /// What the VMM saw at the last TDG.VP.VMCALL exit (`None` before the first).
+    /// What the VMM saw at the last TDG.VP.VMCALL exit (`None` before the first, and after a
+    /// TDG.VP.VMCALL the module refused: no exit).
     pub fn last_vmm_view(&self) -> Option<VmmView> {
         self.last_vmm_view
     }

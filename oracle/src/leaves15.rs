@@ -9,7 +9,8 @@ use tdx_expect as expect;
 use tdx_model::contract::layout::{pack, GLA_ENTRY, GLA_LIST_INFO};
 use tdx_model::contract::LeafContract;
 use tdx_model::metadata::MdEntry;
-use tdx_model::metadata15::{SYS_FIELDS, VP_FIELDS, VP_FIELDS_BASE};
+use tdx_model::metadata::TD_FIELDS;
+use tdx_model::metadata15::{servtd_masks, SYS_FIELDS, VP_FIELDS, VP_FIELDS_BASE};
 use tdx_model::{leaf, Gpr, Regs};
 
 use super::{contract, Failure, Oracle, Outcome, Verdict, FIELD_ID_INCORRECT, INVALID};
@@ -17,6 +18,38 @@ use crate::call::{Call, FieldRef, MemRef};
 use crate::pressure::under_canaries;
 use crate::wrappers::Wrappers;
 use tdx_trap::{Record, RecordKind, ARENA_SIZE};
+
+/// The TD-scope element id a TDG.SERVTD.RD/WR call names: `Known(i)` with `i` even is an
+/// element the service TD may write (MIG_DEC_KEY, MIG_VERSION: `servtd_masks`), so that writes
+/// can succeed; odd, any element the service TD or the guest may access (service ones first,
+/// in table order); `Raw(x)` is `x`.
+pub fn servtd_field(f: FieldRef) -> u64 {
+    let elements = |e: &'static MdEntry| (0..e.num_elements()).map(move |k| e.element_id(k));
+    let service = |e: &&MdEntry| servtd_masks(e.name) != (0, 0);
+    let writable = |e: &&MdEntry| servtd_masks(e.name).1 != 0;
+    let guest = |e: &&MdEntry| e.guest_rd_mask != 0 || e.guest_wr_mask != 0;
+    let pick = |ids: Vec<u64>, i: u8| ids[usize::from(i / 2) % ids.len()];
+    match f {
+        FieldRef::Raw(x) => x,
+        FieldRef::Known(i) if i % 2 == 0 => pick(
+            TD_FIELDS
+                .iter()
+                .filter(writable)
+                .flat_map(elements)
+                .collect(),
+            i,
+        ),
+        FieldRef::Known(i) => pick(
+            TD_FIELDS
+                .iter()
+                .filter(service)
+                .chain(TD_FIELDS.iter().filter(|e| !service(e) && guest(e)))
+                .flat_map(elements)
+                .collect(),
+            i,
+        ),
+    }
+}
 
 /// Every element id of a metadata table, in table order.
 fn element_ids(table: &[MdEntry]) -> impl Iterator<Item = u64> + '_ {
@@ -315,8 +348,7 @@ impl<W: Wrappers> Oracle<W> {
                     (1, Some(t)) => t.preimport_uuid,
                     _ => [1, 2, 3, 4],
                 };
-                let ids: Vec<u64> = self.model().metadata_fields().map(|(id, _)| id).collect();
-                let id = Self::pick(&ids, field);
+                let id = servtd_field(field);
                 let (value, mask) = match *call {
                     Call::ServtdWr { value, mask, .. } => (value, mask),
                     _ => (0, 0),

@@ -31,6 +31,7 @@
 
 pub mod asm_contract;
 pub mod call;
+pub mod forced;
 pub mod fuzzing;
 pub mod pressure;
 pub mod seeds;
@@ -60,6 +61,7 @@ mod leaves15;
 mod mr_key;
 mod vmcall;
 
+pub use leaves15::servtd_field;
 pub use vmcall::WIDER_MASK;
 
 /// The checks.
@@ -350,6 +352,9 @@ pub struct Oracle<W: Wrappers> {
     /// The implementation answered the current call without a TDCALL: its result is judged
     /// as a refusal against the model's answer to the same inputs.
     refused_without_tdcall: bool,
+    /// The current call runs under a forced status ([`forced`]): its semantics are undefined,
+    /// so they are neither checked nor credited.
+    forced: bool,
 }
 
 /// Does `raw` carry the model's name `name` (bits 63:32)?
@@ -378,6 +383,7 @@ impl<W: Wrappers> Oracle<W> {
             ran: Checks::NONE,
             other_templates: Vec::new(),
             refused_without_tdcall: false,
+            forced: false,
         }
     }
 
@@ -814,6 +820,9 @@ impl<W: Wrappers> Oracle<W> {
         ok: bool,
         detail: impl FnOnce() -> String,
     ) -> Result<(), Failure> {
+        if self.forced {
+            return Ok(());
+        }
         if ok {
             self.ran.insert(Verdict::Semantics);
             return Ok(());
@@ -1407,6 +1416,10 @@ impl<W: Wrappers> Oracle<W> {
         status: u64,
     ) -> Result<Outcome, Failure> {
         check_status_fields(status)?;
+        let which = usize::from(which) % (FORCED_CORE + forced::FORCED_CALLS.len());
+        if which >= FORCED_CORE {
+            return self.run_forced_call(call, which - FORCED_CORE, status);
+        }
         let kind = [
             Kind::VpInfo,
             Kind::VeinfoGet,
@@ -1418,7 +1431,7 @@ impl<W: Wrappers> Oracle<W> {
             Kind::VmWr,
             Kind::RtmrExtend,
             Kind::Report,
-        ][usize::from(which % 10)];
+        ][which];
         if !self.wrappers.provides(kind) {
             return Ok(Outcome {
                 leaf: FORCED,
@@ -1435,7 +1448,7 @@ impl<W: Wrappers> Oracle<W> {
         self.session.force_status(status);
         let w = &self.wrappers;
         let arena = self.session.arena_gpa();
-        let (c, rec) = match which % 10 {
+        let (c, rec) = match which {
             0 => {
                 let c = contract(leaf::TDG_VP_INFO, 0);
                 let (got, lost) = under_canaries(seed, || w.vp_info());
@@ -1554,6 +1567,95 @@ impl<W: Wrappers> Oracle<W> {
             leaf: FORCED,
             ..self.outcome(c, &rec)
         })
+    }
+
+    /// Entry `index` of [`forced::FORCED_CALLS`] with `status` forced on its first completed
+    /// TDCALL (a TDG.VP.VMCALL: refused by the module).
+    fn run_forced_call(
+        &mut self,
+        call: &Call,
+        index: usize,
+        status: u64,
+    ) -> Result<Outcome, Failure> {
+        let inner = forced::FORCED_CALLS[index].clone();
+        let refusal = inner.is_vmcall() && status != 0 && self.wrappers.provides(inner.kind());
+        if let Some(how) = refusal
+            .then(|| self.stops_in_child(&inner, status))
+            .flatten()
+        {
+            let leaf = kind_name(inner.kind());
+            if !W::HALTS_ON_MODULE_REFUSAL {
+                return Err(Failure {
+                    verdict: Verdict::Decoding,
+                    leaf,
+                    call: format!("{call:?} on {inner:?}"),
+                    detail: format!(
+                        "the implementation stopped ({how}) when the TDX module refused the \
+                         TDVMCALL with {status:#x}, and declares no fail-stop \
+                         (Wrappers::HALTS_ON_MODULE_REFUSAL)"
+                    ),
+                    table: String::new(),
+                    module: self.version(),
+                });
+            }
+            return Ok(Outcome {
+                leaf: FORCED,
+                status: Some(status),
+                tdcalls: 1,
+                not_run: Some(HALTS_ON_REFUSAL),
+                vmcall: true,
+                checks: Checks::NONE,
+                policy: Some(HALTS_ON_REFUSAL),
+            });
+        }
+        self.session.force_status(status);
+        self.forced = true;
+        let result = self.check_call(&inner);
+        self.forced = false;
+        self.session.force_status_clear();
+        let outcome = result.map_err(|f| Failure {
+            call: format!("{call:?} on {}", f.call),
+            ..f
+        })?;
+        Ok(Outcome {
+            leaf: FORCED,
+            ..outcome
+        })
+    }
+
+    /// Runs `inner` with `status` forced in a child process: how the child stopped if the
+    /// implementation did not return (a fault that is not a TDCALL), `None` if it returned.
+    fn stops_in_child(&mut self, inner: &Call, status: u64) -> Option<String> {
+        // SAFETY: fork(2); the child runs this thread's check of one call (the wrapper, the
+        // trap handler and allocation, which glibc makes usable in a forked child), with its
+        // stderr on /dev/null so a trap message does not reach the parent's output, and leaves
+        // with _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: open(2)/dup2(2) on a constant path and the standard error descriptor.
+            unsafe {
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if null >= 0 {
+                    libc::dup2(null, 2);
+                }
+            }
+            self.session.force_status(status);
+            self.forced = true;
+            let _ = self.check_call(inner);
+            // SAFETY: _exit(2) ends the child without running the parent's destructors.
+            unsafe { libc::_exit(0) };
+        }
+        assert!(pid > 0, "fork failed");
+        let mut st = 0;
+        // SAFETY: waits for the child forked above.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+            None
+        } else if libc::WIFSIGNALED(st) {
+            Some(format!("signal {}", libc::WTERMSIG(st)))
+        } else {
+            Some(format!("exit status {}", libc::WEXITSTATUS(st)))
+        }
     }
 
     fn run_accept_range(
@@ -1783,6 +1885,11 @@ pub const NOT_PROVIDED: &str = "not provided";
 pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a page not accepted)";
 
 const INVALID: &str = "TDX_OPERAND_INVALID";
+/// Why a forced TDVMCALL refusal has no verdict: the implementation stops the TD, by design.
+pub const HALTS_ON_REFUSAL: &str =
+    "stops the TD when the module refuses a TDVMCALL (fail-stop, declared)";
+/// The core calls `run_forced` puts a forced status on itself (before [`forced::FORCED_CALLS`]).
+const FORCED_CORE: usize = 10;
 const FIELD_ID_INCORRECT: &str = "TDX_METADATA_FIELD_ID_INCORRECT";
 /// Why a call refused before any TDCALL was not made.
 pub const REFUSED: &str = "refused before TDCALL";

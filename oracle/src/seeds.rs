@@ -251,6 +251,44 @@ fn key_get_seeds() -> Vec<(&'static str, Program)> {
     ]
 }
 
+/// TDG.SERVTD.WR of the fields a service TD may write (MIG_DEC_KEY's four elements, and
+/// MIG_VERSION to its only valid value 0), each read back, then a write MIG_VERSION refuses.
+fn servtd_writes() -> Program {
+    let field = |name: &str, k: u32| {
+        let e = tdx_model::metadata::TD_FIELDS
+            .iter()
+            .find(|e| e.name == name)
+            .expect("a TD field");
+        (0..=u8::MAX)
+            .map(FieldRef::Known)
+            .find(|f| crate::servtd_field(*f) == e.element_id(k))
+            .expect("offered to the service TD")
+    };
+    let write = |field, value| Call::ServtdWr {
+        binding: 0,
+        field,
+        value,
+        mask: u64::MAX,
+        uuid: 0,
+        busy: false,
+    };
+    let read = |field| Call::ServtdRd {
+        binding: 0,
+        field,
+        uuid: 0,
+        busy: false,
+    };
+    p((0..4)
+        .flat_map(|k| {
+            let f = field("MIG_DEC_KEY", k);
+            [write(f, 0x1111 * u64::from(k + 1)), read(f)]
+        })
+        .chain([
+            write(field("MIG_VERSION", 0), 0),
+            write(field("MIG_VERSION", 0), 3),
+        ]))
+}
+
 /// Index of the model's named status `name` in `tdx_model::status::KNOWN`.
 fn status_index(name: &str) -> u8 {
     let i = tdx_model::status::KNOWN
@@ -260,8 +298,12 @@ fn status_index(name: &str) -> u8 {
     u8::try_from(i).expect("status table index fits a byte")
 }
 
-/// Number of leaves `ForcedStatus` rotates over (`leaf` is taken mod this by the oracle).
+/// The core leaves the named-status seeds force every status on (the oracle takes `leaf` mod
+/// the number of forced calls: ten core ones, then `tdx_oracle::forced::FORCED_CALLS`).
 const FORCED_LEAVES: u8 = 5;
+
+/// `ForcedStatus::leaf` of the first of [`crate::forced::FORCED_CALLS`].
+const FORCED_CALLS_FROM: u8 = 10;
 
 /// `status` forced on every leaf.
 fn forced_everywhere(status: StatusRef) -> impl Iterator<Item = Call> {
@@ -858,6 +900,24 @@ fn status_seeds() -> Vec<(&'static str, Program)> {
             .flat_map(|s| forced_everywhere(StatusRef::Raw(s)))),
         ),
     ];
+    // A module refusal, a warning and success forced on every other leaf and on every
+    // TDVMCALL sub-function (there the status is the module refusing the call).
+    let others = FORCED_CALLS_FROM..FORCED_CALLS_FROM + crate::forced::FORCED_CALLS.len() as u8;
+    for (name, status) in [
+        ("forced_on_every_call", named("TDX_OPERAND_INVALID", 1)),
+        (
+            "warning_on_every_call",
+            StatusRef::Raw(0x0000_0b0a_0000_0001),
+        ),
+        ("success_on_every_call", StatusRef::Raw(0)),
+    ] {
+        seeds.push((
+            name,
+            p(others
+                .clone()
+                .map(|leaf| Call::ForcedStatus { leaf, status })),
+        ));
+    }
     // Every named status on every leaf, without and with details.
     for ((name, _), seed_name) in tdx_model::status::KNOWN.iter().zip(status_seed_names()) {
         let calls = [0]
@@ -1485,27 +1545,30 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                 ]),
             ),
         ],
-        Target::LeafServtdWr => vec![(
-            "writes",
-            p((0..10).flat_map(|i| {
-                [
-                    Call::ServtdWr {
-                        binding: 0,
-                        field: known(i),
-                        value: 0,
-                        mask: u64::MAX,
-                        uuid: 0,
-                        busy: false,
-                    },
-                    Call::ServtdRd {
-                        binding: 0,
-                        field: known(i),
-                        uuid: 0,
-                        busy: false,
-                    },
-                ]
-            })),
-        )],
+        Target::LeafServtdWr => vec![
+            ("writable", servtd_writes()),
+            (
+                "writes",
+                p((0..10).flat_map(|i| {
+                    [
+                        Call::ServtdWr {
+                            binding: 0,
+                            field: known(i),
+                            value: 0,
+                            mask: u64::MAX,
+                            uuid: 0,
+                            busy: false,
+                        },
+                        Call::ServtdRd {
+                            binding: 0,
+                            field: known(i),
+                            uuid: 0,
+                            busy: false,
+                        },
+                    ]
+                })),
+            ),
+        ],
         Target::LeafVerifyReport => vec![
             (
                 "genuine",

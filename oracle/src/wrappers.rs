@@ -58,6 +58,13 @@ pub trait Wrappers {
     /// credited to another implementation).
     const VEINFO_GET_MAX_VERSION: u8 = 0;
 
+    /// Whether the implementation stops the TD (a `ud2` or other fault) when the TDX module
+    /// refuses a TDG.VP.VMCALL (RAX ≠ 0), as Linux's `__tdx_hypercall` and td-shim's
+    /// `asm_td_vmcall` do, instead of returning the status. The oracle runs such calls in a
+    /// child process first: a stop is then reported as this policy, not as a crash; an
+    /// implementation that does not declare it fails.
+    const HALTS_ON_MODULE_REFUSAL: bool = false;
+
     /// Whether a failed check is a known difference of policy (the implementation's choice,
     /// written up as such), not a bug: the campaign then reports it under that label instead of
     /// as a failure. This workspace's wrappers have none.

@@ -351,3 +351,18 @@ fn leaf_mr_key_get_seeds_reach() {
         ],
     );
 }
+
+#[test]
+fn leaf_servtd_wr_seeds_reach_a_successful_write() {
+    let got = reached(Target::LeafServtdWr);
+    for want in [
+        "TDG.SERVTD.WR: TDX_SUCCESS",
+        "TDG.SERVTD.RD: TDX_SUCCESS",
+        "TDG.SERVTD.WR: TDX_METADATA_FIELD_VALUE_NOT_VALID",
+    ] {
+        assert!(
+            got.contains(want),
+            "the seeds do not reach {want}: {got:#?}"
+        );
+    }
+}

@@ -916,3 +916,65 @@ impl Wrappers for KeySizeInBytes {
         unsafe { tdcall::tdg_mr_key_get(request, key, requestor) }.map(|s| KeySize(s.bits() / 8))
     }
 }
+
+/// Instruction.HLT through a trampoline that ignores RAX: a module refusal (the VMM never saw
+/// the call) is read as the VMM's success in R10.
+pub struct IgnoresModuleRefusal;
+
+impl Wrappers for IgnoresModuleRefusal {
+    const NAME: &'static str = "planted: Instruction.HLT ignores the module's refusal (RAX)";
+
+    #[inline(always)]
+    fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
+        let regs = [
+            0,
+            subfunction::INSTRUCTION_HLT,
+            u64::from(interrupts_blocked),
+            0,
+            0,
+            0,
+        ];
+        // SAFETY: R10-R12 only, as the production wrapper; the defect is dropping RAX.
+        let o = unsafe { tdvmcall_thin::<0x1c00, 0x0400>(regs) }.unwrap_or(regs);
+        match o[0] {
+            0 => Ok(()),
+            s => Err(VmcallError::Vmm(VmcallStatus(s))),
+        }
+    }
+}
+
+/// Instruction.HLT that stops the process when the module refuses the TDVMCALL, without
+/// declaring that fail-stop (`Wrappers::HALTS_ON_MODULE_REFUSAL`).
+pub struct HaltsUndeclared;
+
+impl Wrappers for HaltsUndeclared {
+    const NAME: &'static str = "planted: Instruction.HLT stops on a module refusal, undeclared";
+
+    #[inline(always)]
+    fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
+        match tdcall::vmcall::hlt(interrupts_blocked) {
+            Err(VmcallError::Module(_)) => std::process::abort(),
+            other => other,
+        }
+    }
+}
+
+/// TDG.SERVTD.WR returning the value written instead of the field's previous value (R8): seen
+/// only on a write that succeeds, which needs a field the service TD may write.
+pub struct ServtdWrReturnsNewValue;
+
+impl Wrappers for ServtdWrReturnsNewValue {
+    const NAME: &'static str = "planted: TDG.SERVTD.WR returns the new value, not the old";
+
+    #[inline(always)]
+    fn servtd_wr(
+        &self,
+        binding: u64,
+        field: FieldId,
+        value: u64,
+        mask: u64,
+        uuid: TdUuid,
+    ) -> Result<u64, ServtdError> {
+        tdcall::leaf15::tdg_servtd_wr(binding, field, value, mask, uuid).map(|_| value & mask)
+    }
+}

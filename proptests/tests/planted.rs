@@ -261,3 +261,26 @@ fn key_get_missing_r9_clobber_is_caught() {
 fn key_size_in_bytes_is_caught() {
     caught(KeySizeInBytes, Target::LeafMrKeyGet, Verdict::Decoding);
 }
+
+#[test]
+fn ignored_module_refusal_is_caught() {
+    caught(
+        IgnoresModuleRefusal,
+        Target::StatusDecode,
+        Verdict::Decoding,
+    );
+}
+
+#[test]
+fn undeclared_halt_on_refusal_is_caught() {
+    caught(HaltsUndeclared, Target::StatusDecode, Verdict::Decoding);
+}
+
+#[test]
+fn servtd_wr_new_value_is_caught() {
+    caught(
+        ServtdWrReturnsNewValue,
+        Target::LeafServtdWr,
+        Verdict::Decoding,
+    );
+}

@@ -388,7 +388,9 @@ impl Session {
     }
 
     /// Makes the next completed TDCALL return `status` in RAX instead of the model's status
-    /// (outputs stay the model's): a future or faulty module, for decoding checks.
+    /// (outputs stay the model's): a future or faulty module, for decoding checks. On a
+    /// TDG.VP.VMCALL a non-zero `status` is the module refusing the call: the VMM never sees it
+    /// and nothing but RAX changes.
     pub fn force_status(&mut self, status: u64) {
         // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).force = Some(status) };
@@ -690,6 +692,13 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
         randomized: RegSet::EMPTY,
         outside_contract: RegSet::EMPTY,
     };
+    // A forced status on TDG.VP.VMCALL is the module's refusal: no exit to the VMM.
+    if input[Gpr::Rax] == 0 {
+        if let Some(status) = st.force.filter(|s| *s != 0) {
+            st.force = None;
+            st.module.refuse_next_vmcall(status);
+        }
+    }
     match st.module.tdcall(&input, &mut st.memory) {
         Completion::Completed(mut out) => {
             let rax = input[Gpr::Rax];

@@ -334,6 +334,9 @@ impl Wrappers for TdShim {
     // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:
     // reported as policy, not as a leak.
     const EXACT_MASK: bool = false;
+    // `asm_td_vmcall` (src/asm/tdvmcall.asm) executes `ud2` when the module refuses the
+    // TDVMCALL (`test rax, rax; jnz vmcall_panic`): fail-stop, as Linux's __tdx_hypercall.
+    const HALTS_ON_MODULE_REFUSAL: bool = true;
 
     fn policy(&self, f: &Failure) -> Option<&'static str> {
         POLICY
