@@ -89,6 +89,7 @@ pub mod memory;
 pub mod metadata;
 pub mod metadata15;
 pub mod module;
+pub mod reach;
 pub mod regs;
 pub mod status;
 pub mod version;

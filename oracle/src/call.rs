@@ -14,7 +14,7 @@
 //! | `VpInfo` | – |
 //! | `RtmrExtend` | MemRef data, u8 index (mod 5), \[u8; 48\] value, bool busy |
 //! | `VeinfoGet` | bool present, then (present) u32 exit reason, u64 qualification, u64 GLA, u64 GPA, u32 length, u32 info, u8 category, u32 interruptibility; u8 leaf version (mod 3) |
-//! | `Report` | MemRef report, MemRef data, u8 subtype, \[u8; 64\] report data, u8 interrupts |
+//! | `Report` | MemRef report, MemRef data, u8 subtype, \[u8; 64\] report data, u8 interrupts (bits 1:0; bit 7 RTMR lock held) |
 //! | `CpuidveSet` | bool supervisor, bool user |
 //! | `Accept` | PageRef page, u8 level (low 3 bits: 0–2 → 0, 3–5 → 1, 6 → 2, 7 → 3), bool busy, u8 interrupts |
 //! | `AcceptRange` | u32 first page, u32 pages, u8 max level |
@@ -29,9 +29,9 @@
 //! | `ServtdWr` | u64 binding (mod 7), FieldRef, u64 value, u64 mask, u8 uuid choice, bool busy |
 //! | `VerifyReport` | MemRef, u16 tamper, \[u8; 16\] report data |
 //! | `MrKeyGet` | MemRef request, MemRef key, u8 requestor (mod 6), u8 flaw (mod 8), u8 policy, u8 SW_KEYNAME, u64 salt, u8 enables (mod 8), bool busy |
-//! | `AttrRd` | PageRef |
-//! | `AttrWr` | PageRef, u8 level (as `Accept`), u64 attributes, u64 flags |
-//! | `VpEnter` | u8 VM (mod 5), u8 invalidation (mod 4), MemRef state, bool pending interrupt |
+//! | `AttrRd` | PageRef, bool busy |
+//! | `AttrWr` | PageRef, u8 level (as `Accept`), u64 attributes, u64 flags (each: bits 1:0 ≠ 0 keep only bits 47:16, the words of L2 VMs 1 and 2), bool busy, bool L2 SEPT missing |
+//! | `VpEnter` | u8 VM (mod 5), u8 invalidation (mod 4), MemRef state, bool pending interrupt, bool virtual-APIC GPA missing |
 //! | `Invept` | u8 bitmap |
 //! | `Invgla` | u8 VM (mod 5), u64 base (bits 1:0 ≠ 0: bits 11:0 cleared, a page-aligned GLA), u16 pages (mod 4097) |
 //! | `InvglaList` | u8 VM (mod 5), MemRef list, u16 first (mod 600), u16 count (mod 600), u8 interrupts (mod 4) |
@@ -279,6 +279,31 @@ table_codec!(
 /// most bases are page aligned and reach the TDCALL.
 struct GlaBase;
 
+/// TDG.MEM.PAGE.ATTR.WR attribute or flag words: a u64 whose bits 1:0 ≠ 0 stands for its words
+/// of L2 VMs 1 and 2 alone (VM 0 and VM 3 zero), so that most values pass the module's word
+/// checks and reach the SEPT.
+struct AttrWords;
+
+/// The words of L2 VMs 1 and 2 (bits 47:16).
+const VM1_VM2_WORDS: u64 = 0x0000_FFFF_FFFF_0000;
+
+impl Codec<u64> for AttrWords {
+    fn read(u: &mut Unstructured<'_>) -> arbitrary::Result<u64> {
+        Ok(match u64::arbitrary(u)? {
+            w if w & 3 != 0 => w & VM1_VM2_WORDS,
+            w => w,
+        })
+    }
+    fn write(v: &u64, o: &mut Vec<u8>) -> Option<()> {
+        let w = match *v {
+            w if w & !VM1_VM2_WORDS == 0 => w | 1,
+            w if w & 3 == 0 => w,
+            _ => return None,
+        };
+        w.write(o)
+    }
+}
+
 impl Codec<u64> for GlaBase {
     fn read(u: &mut Unstructured<'_>) -> arbitrary::Result<u64> {
         Ok(match u64::arbitrary(u)? {
@@ -512,7 +537,8 @@ calls! {
         subtype: u8,
         /// The REPORTDATA.
         report_data: [u8; 64],
-        /// How many times the module is interrupted first (mod 4).
+        /// How many times the module is interrupted first (bits 1:0); bit 7: another vCPU holds
+        /// the RTMR lock.
         interrupts: u8,
     },
     /// TDG.VP.CPUIDVE.SET.
@@ -663,6 +689,8 @@ calls! {
     AttrRd {
         /// The page.
         page: PageRef,
+        /// The host holds the page's SEPT entry lock.
+        busy: bool,
     },
     /// TDG.MEM.PAGE.ATTR.WR.
     AttrWr {
@@ -670,10 +698,14 @@ calls! {
         page: PageRef,
         /// Level (as ACCEPT's).
         level: u8 as Levels,
-        /// New attributes (RDX).
-        attrs: u64,
-        /// Write masks (R8).
-        flags: u64,
+        /// New attributes (RDX; most values have words for L2 VMs 1 and 2 only).
+        attrs: u64 as AttrWords,
+        /// Write masks (R8; as `attrs`).
+        flags: u64 as AttrWords,
+        /// The host holds the page's SEPT entry lock.
+        busy: bool,
+        /// The host has not added the L2 Secure-EPT pages for this call.
+        l2_sept_missing: bool,
     },
     /// TDG.VP.ENTER.
     VpEnter {
@@ -685,6 +717,8 @@ calls! {
         state: MemRef,
         /// An L1 interrupt is pending.
         pending: bool,
+        /// The L1 VMM has not set this VM's virtual-APIC page GPA for this call.
+        vapic_missing: bool,
     },
     /// TDG.VP.INVEPT.
     Invept {

@@ -49,18 +49,22 @@ pub const FORCED_CALLS: [Call; 29] = [
     // Block 5 of the accept region: accepted 4 KiB pages.
     Call::AttrRd {
         page: PageRef::Region(5),
+        busy: false,
     },
     Call::AttrWr {
         page: PageRef::Region(5),
         level: 0,
         attrs: 0,
         flags: 0,
+        busy: false,
+        l2_sept_missing: false,
     },
     Call::VpEnter {
         vm: 1,
         invalidate: 0,
         state: MemRef::Slot(2),
         pending: false,
+        vapic_missing: false,
     },
     Call::Invept { vms: 1 },
     Call::Invgla {

@@ -21,8 +21,8 @@ use tdx_trap::{Record, RecordKind, ARENA_SIZE};
 
 /// The TD-scope element id a TDG.SERVTD.RD/WR call names: `Known(i)` with `i` even is an
 /// element the service TD may write (MIG_DEC_KEY, MIG_VERSION: `servtd_masks`), so that writes
-/// can succeed; odd, any element the service TD or the guest may access (service ones first,
-/// in table order); `Raw(x)` is `x`.
+/// can succeed; odd, any element the guest or the service TD may access (those of the guest
+/// alone first, which the service TD may not read; then in table order); `Raw(x)` is `x`.
 pub fn servtd_field(f: FieldRef) -> u64 {
     let elements = |e: &'static MdEntry| (0..e.num_elements()).map(move |k| e.element_id(k));
     let service = |e: &&MdEntry| servtd_masks(e.name) != (0, 0);
@@ -42,8 +42,8 @@ pub fn servtd_field(f: FieldRef) -> u64 {
         FieldRef::Known(i) => pick(
             TD_FIELDS
                 .iter()
-                .filter(service)
-                .chain(TD_FIELDS.iter().filter(|e| !service(e) && guest(e)))
+                .filter(|e| !service(e) && guest(e))
+                .chain(TD_FIELDS.iter().filter(service))
                 .flat_map(elements)
                 .collect(),
             i,
@@ -117,6 +117,17 @@ fn mapping_of(c: &LeafContract, out: &Regs) -> PageMapping {
 }
 
 impl<W: Wrappers> Oracle<W> {
+    /// Has the host hold the SEPT entry lock of `gpa` for a call, where the model tracks it
+    /// (the accept region); whether it did (the caller releases it after the call).
+    fn hold_sept(&mut self, gpa: u64, busy: bool) -> bool {
+        let cfg = self.model().config();
+        let held = busy && gpa.wrapping_sub(cfg.accept_region_base) < cfg.accept_region_size;
+        if held {
+            self.model().set_busy(gpa, true);
+        }
+        held
+    }
+
     fn vp_ids(&mut self) -> Vec<u64> {
         let l2 = usize::from(self.model().config().num_l2_vms);
         element_ids(&VP_FIELDS[..(VP_FIELDS_BASE + l2).min(VP_FIELDS.len())]).collect()
@@ -509,7 +520,7 @@ impl<W: Wrappers> Oracle<W> {
                 }
                 Ok(self.outcome(c, &rec))
             }
-            Call::AttrRd { page } => {
+            Call::AttrRd { page, busy } => {
                 let c = contract(leaf::TDG_MEM_PAGE_ATTR_RD, 0);
                 let gpa = self.region_gpa(page);
                 let fields = [("gpa", gpa)];
@@ -522,14 +533,19 @@ impl<W: Wrappers> Oracle<W> {
                 if !self.completes_at(c, &fields) {
                     return Ok(self.not_run(c, super::NO_COMPLETION));
                 }
-                let (rec, got) = self.leaf(
+                let held = self.hold_sept(gpa, busy);
+                let result = self.leaf(
                     c,
                     call,
                     &fields,
                     seed,
                     |w| w.attr_rd(g),
                     |c, out| expect::status(out).map(|_| (mapping_of(c, out), attrs_of(c, out))),
-                )?;
+                );
+                if held {
+                    self.model().set_busy(gpa, false);
+                }
+                let (rec, got) = result?;
                 if let Ok((_, attrs)) = got {
                     let m = self.model().l2_page_attr(gpa);
                     self.semantics(c, call, &rec, attrs.0 == m, || {
@@ -543,6 +559,8 @@ impl<W: Wrappers> Oracle<W> {
                 level,
                 attrs,
                 flags,
+                busy,
+                l2_sept_missing,
             } => {
                 let c = contract(leaf::TDG_MEM_PAGE_ATTR_WR, 0);
                 let gpa = self.region_gpa(page);
@@ -592,7 +610,11 @@ impl<W: Wrappers> Oracle<W> {
                 if !self.completes_at(c, &fields) {
                     return Ok(self.not_run(c, super::NO_COMPLETION));
                 }
-                let (rec, got) = self.leaf(
+                let held = self.hold_sept(gpa, busy);
+                let sept_ready = self.model().config().l2_sept_ready;
+                self.model()
+                    .set_l2_sept_ready(sept_ready && !l2_sept_missing);
+                let result = self.leaf(
                     c,
                     call,
                     &fields,
@@ -609,7 +631,12 @@ impl<W: Wrappers> Oracle<W> {
                             Ok((mapping_of(c, out), attrs_of(c, out)))
                         }
                     },
-                )?;
+                );
+                self.model().set_l2_sept_ready(sept_ready);
+                if held {
+                    self.model().set_busy(gpa, false);
+                }
+                let (rec, got) = result?;
                 if let Ok((_, now)) = got {
                     // Every alias this call wrote (its word has VALID) holds what the call
                     // reported. For the other VMs the module returns the combined input word
@@ -633,6 +660,7 @@ impl<W: Wrappers> Oracle<W> {
                 invalidate,
                 state,
                 pending,
+                vapic_missing,
             } => {
                 let c = contract(leaf::TDG_VP_ENTER, 0);
                 let gpa = self.mem_gpa(state, 256);
@@ -673,8 +701,14 @@ impl<W: Wrappers> Oracle<W> {
                     _ => EnterInvalidate::InvvpidSingleRetainGlobal,
                 };
                 self.model().set_l1_interrupt_pending(pending);
+                // The L1 VMM has not set this VM's virtual-APIC page GPA, for this call only.
+                let vapic_vm = usize::from(vm).clamp(1, 3);
+                let vapic = self.model().config().l2_vapic_set[vapic_vm];
+                let unset = vapic_missing && (1..=3).contains(&vm);
+                self.model().set_l2_vapic(vapic_vm, vapic && !unset);
                 if !self.completes_at(c, &fields) {
                     self.model().set_l1_interrupt_pending(false);
+                    self.model().set_l2_vapic(vapic_vm, vapic);
                     return Ok(self.not_run(c, super::NO_COMPLETION));
                 }
                 let entries = self.model().l2_entries();
@@ -711,6 +745,7 @@ impl<W: Wrappers> Oracle<W> {
                     },
                 );
                 self.model().set_l1_interrupt_pending(false);
+                self.model().set_l2_vapic(vapic_vm, vapic);
                 let (rec, got) = result?;
                 let now = self.model().l2_entries();
                 self.semantics(c, call, &rec, (now > entries) == got.is_ok(), || {

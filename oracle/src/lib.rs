@@ -34,6 +34,7 @@ pub mod call;
 pub mod forced;
 pub mod fuzzing;
 pub mod pressure;
+pub mod reach;
 pub mod seeds;
 pub mod wrappers;
 
@@ -1186,11 +1187,13 @@ impl<W: Wrappers> Oracle<W> {
                 let before: [u8; 1024] = self.arena_bytes(rgpa);
                 self.model()
                     .set_interrupt_pending(u32::from(interrupts % 4));
+                self.model().set_rtmr_busy(interrupts & 0x80 != 0);
                 let w = &self.wrappers;
                 // SAFETY: both addresses are the arena (owned by the session and not borrowed
                 // during the call) or memory the simulated module does not write.
                 let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, subtype) });
                 self.model().set_interrupt_pending(0);
+                self.model().set_rtmr_busy(false);
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 let after: [u8; 1024] = self.arena_bytes(rgpa);

@@ -289,6 +289,51 @@ fn servtd_writes() -> Program {
         ]))
 }
 
+/// TDG.SERVTD.RD of a TD field the guest may read but a service TD may not.
+fn servtd_guest_only_read() -> Program {
+    use tdx_model::metadata::TD_FIELDS;
+    let name_of = |id: u64| {
+        TD_FIELDS
+            .iter()
+            .find(|e| (0..e.num_elements()).any(|k| e.element_id(k) == id))
+            .map(|e| e.name)
+    };
+    let field = (0..=u8::MAX)
+        .map(FieldRef::Known)
+        .find(|f| {
+            name_of(crate::servtd_field(*f))
+                .is_some_and(|n| tdx_model::metadata15::servtd_masks(n) == (0, 0))
+        })
+        .expect("a guest-only field is offered");
+    p([Call::ServtdRd {
+        binding: 0,
+        field,
+        uuid: 0,
+        busy: false,
+    }])
+}
+
+/// TDG.MEM.PAGE.ATTR.WR on the paths that need the host or particular words: the entry lock
+/// held, the L2 SEPT not added, an illegal present alias (W without R), a VM 0 flag word, and
+/// a shared GPA.
+fn attr_wr_more() -> Program {
+    let wr = |page, attrs, flags, busy, l2_sept_missing| Call::AttrWr {
+        page,
+        level: 0,
+        attrs,
+        flags,
+        busy,
+        l2_sept_missing,
+    };
+    p([
+        wr(page(5, 3), 0x8003 << 16, 0xffff << 16, true, false),
+        wr(page(5, 7), 0x8003 << 16, 0xffff << 16, false, true),
+        wr(page(5, 9), 0x8002 << 16, 0xffff << 16, false, false),
+        wr(page(5, 3), 0, 4, false, false),
+        wr(PageRef::Raw(SHARED), 0, 0, false, false),
+    ])
+}
+
 /// Index of the model's named status `name` in `tdx_model::status::KNOWN`.
 fn status_index(name: &str) -> u8 {
     let i = tdx_model::status::KNOWN
@@ -660,6 +705,8 @@ fn report_seeds() -> Vec<(&'static str, Program)> {
                 report(kib(0), MemRef::SharedSlot(B64 | 3), 0, 0),
             ]),
         ),
+        // Another vCPU holds the RTMR lock (bit 7 of `interrupts`).
+        ("rtmr_busy", p([report(kib(0), b64(1), 0, 0x80)])),
         // The report overlapping its own REPORTDATA.
         ("overlapping", p([report(kib(8), b64(0), 0, 0)])),
         // Private memory the harness does not observe; an accepted page of the accept region.
@@ -1121,6 +1168,26 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
         ],
         Target::VmcallService => vec![
             (
+                "hostile_answers",
+                p((0..10).flat_map(|k| {
+                    [
+                        hostile(k),
+                        Call::VmcallService {
+                            command: shared_page(0),
+                            response: shared_page(1),
+                            vector: 0,
+                            timeout: 0,
+                        },
+                        Call::VmcallService {
+                            command: shared_page(2),
+                            response: shared_page(3),
+                            vector: 0,
+                            timeout: 0,
+                        },
+                    ]
+                })),
+            ),
+            (
                 "blocking_and_async",
                 p([
                     Call::VmcallService {
@@ -1500,6 +1567,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
             ),
         ],
         Target::LeafServtdRd => vec![
+            ("guest_only_field", servtd_guest_only_read()),
             (
                 "reads",
                 p((0..10).map(|i| Call::ServtdRd {
@@ -1613,18 +1681,28 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                 ]),
             ),
         ],
-        Target::LeafPageAttrRd => vec![(
-            "pages",
-            p([
-                block_ref(1),
-                block_ref(5),
-                page(3, 1),
-                page(0, 0),
-                PageRef::Raw(1 << 47),
-            ]
-            .map(|page| Call::AttrRd { page })),
-        )],
+        Target::LeafPageAttrRd => vec![
+            (
+                "pages",
+                p([
+                    block_ref(1),
+                    block_ref(5),
+                    page(3, 1),
+                    page(0, 0),
+                    PageRef::Raw(1 << 47),
+                ]
+                .map(|page| Call::AttrRd { page, busy: false })),
+            ),
+            (
+                "busy",
+                p([Call::AttrRd {
+                    page: page(5, 3),
+                    busy: true,
+                }]),
+            ),
+        ],
         Target::LeafPageAttrWr => vec![
+            ("host_and_words", attr_wr_more()),
             (
                 "set_and_read",
                 p([
@@ -1633,15 +1711,25 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         level: 0,
                         attrs: 0x8003 << 16,
                         flags: 0xffff << 16,
+                        busy: false,
+                        l2_sept_missing: false,
                     },
-                    Call::AttrRd { page: page(5, 3) },
+                    Call::AttrRd {
+                        page: page(5, 3),
+                        busy: false,
+                    },
                     Call::AttrWr {
                         page: block_ref(1),
                         level: 1,
                         attrs: 0x8007_8007 << 16,
                         flags: 0x8fff_8fff << 16,
+                        busy: false,
+                        l2_sept_missing: false,
                     },
-                    Call::AttrRd { page: block_ref(1) },
+                    Call::AttrRd {
+                        page: block_ref(1),
+                        busy: false,
+                    },
                 ]),
             ),
             (
@@ -1650,31 +1738,49 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     Call::AttrWr {
                         page: page(5, 3),
                         level: 0,
-                        attrs: 1,
+                        attrs: 4,
                         flags: 0,
+                        busy: false,
+                        l2_sept_missing: false,
                     },
                     Call::AttrWr {
                         page: page(5, 3),
                         level: 0,
                         attrs: 0x0003 << 16,
                         flags: 0xffff << 16,
+                        busy: false,
+                        l2_sept_missing: false,
                     },
                     Call::AttrWr {
                         page: page(5, 3),
                         level: 1,
                         attrs: 0,
                         flags: 0,
+                        busy: false,
+                        l2_sept_missing: false,
                     },
                     Call::AttrWr {
                         page: block_ref(3),
                         level: 1,
                         attrs: 0,
                         flags: 0,
+                        busy: false,
+                        l2_sept_missing: false,
                     },
                 ]),
             ),
         ],
         Target::LeafVpEnter => vec![
+            (
+                "vapic_missing",
+                p([Call::VpEnter {
+                    vm: 2,
+                    invalidate: 0,
+                    state: MemRef::Slot(0),
+                    pending: false,
+                    vapic_missing: true,
+                }]),
+            ),
             (
                 "enter",
                 p([1u8, 2].map(|vm| Call::VpEnter {
@@ -1682,6 +1788,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     invalidate: 0,
                     state: MemRef::Slot(0),
                     pending: false,
+                    vapic_missing: false,
                 })),
             ),
             (
@@ -1691,6 +1798,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     invalidate: i,
                     state: MemRef::Slot(1),
                     pending: false,
+                    vapic_missing: false,
                 })),
             ),
             (
@@ -1701,24 +1809,28 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         invalidate: 0,
                         state: MemRef::Slot(0),
                         pending: false,
+                        vapic_missing: false,
                     },
                     Call::VpEnter {
                         vm: 3,
                         invalidate: 0,
                         state: MemRef::Slot(0),
                         pending: false,
+                        vapic_missing: false,
                     },
                     Call::VpEnter {
                         vm: 1,
                         invalidate: 0,
                         state: MemRef::Raw(0x10),
                         pending: false,
+                        vapic_missing: false,
                     },
                     Call::VpEnter {
                         vm: 1,
                         invalidate: 0,
                         state: MemRef::Slot(0),
                         pending: true,
+                        vapic_missing: false,
                     },
                 ]),
             ),

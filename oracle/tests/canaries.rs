@@ -12,6 +12,7 @@ fn enter() -> Call {
         invalidate: 0,
         state: MemRef::Slot(0),
         pending: false,
+        vapic_missing: false,
     }
 }
 

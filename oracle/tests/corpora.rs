@@ -288,6 +288,7 @@ fn leaf_report_seeds_reach() {
             "TDG.MR.REPORT: TDX_OPERAND_INVALID(RCX)",
             "TDG.MR.REPORT: TDX_OPERAND_INVALID(RDX)",
             "TDG.MR.REPORT: TDX_OPERAND_INVALID(R8)",
+            "TDG.MR.REPORT: TDX_OPERAND_BUSY(RTMR)",
             &format!("TDG.MR.REPORT: {REJECTED}"),
         ],
     );

@@ -260,7 +260,10 @@ extern "sysv64" fn trap_handler(frame: &mut TrapFrame) {
         }
         // The rehearsal has no #VE handler that could accept the page and return.
         Completion::VeInjected | Completion::DoubleFault => {
-            fatal(frame, "the model injected a #VE into a TDCALL (PENDING page)");
+            fatal(
+                frame,
+                "the model injected a #VE into a TDCALL (PENDING page)",
+            );
         }
     }
 }

@@ -39,6 +39,7 @@ const SERVTD: &str = "docs/findings/tdshim-servtd-rd-outputs.md";
 const ENTER: &str = "docs/findings/tdshim-vp-enter-rsi-rdi.md";
 const POLICY: &str = "docs/findings/tdshim-policy.md";
 const MMIO_UB: &str = "docs/findings/tdshim-mmio-write-ub.md";
+const ATTR_WR: &str = "docs/findings/tdshim-attr-wr-invalid-words.md";
 
 const fn bug(
     verdict: Verdict,
@@ -223,6 +224,15 @@ const KNOWN: &[Known] = &[
         "cs: 0, cs_base: 0",
         "",
         ENTER,
+    ),
+    // tdcall_mem_page_attr_wr returns the status alone: the words of TDX_PAGE_ATTR_INVALID
+    // (RDX) are lost.
+    bug(
+        Verdict::Decoding,
+        "TDG.MEM.PAGE.ATTR.WR",
+        "wrapper returned Err(AttrWrError { status: PageAttrInvalid",
+        "",
+        ATTR_WR,
     ),
 ];
 
@@ -452,12 +462,28 @@ mod reproducer {
     }
 
     #[test]
+    fn attr_wr_invalid_words() {
+        // An alias for L2 VM 1 on an accepted 4 KiB page, then an illegal one (W without R):
+        // the module returns the current word.
+        let wr = |attrs| Call::AttrWr {
+            page: PageRef::Region((1 << 31) | (5 * 512 + 9)),
+            level: 0,
+            attrs,
+            flags: 0xffff << 16,
+            busy: false,
+            l2_sept_missing: false,
+        };
+        reproduce(Program(vec![wr(0x8003 << 16), wr(0x8002 << 16)]), ATTR_WR);
+    }
+
+    #[test]
     fn vp_enter_rsi_rdi() {
         let call = Call::VpEnter {
             vm: 1,
             invalidate: 2,
             state: MemRef::Slot(36236),
             pending: false,
+            vapic_missing: false,
         };
         reproduce(Program(vec![call]), ENTER);
     }

@@ -741,6 +741,18 @@ impl TdxModule {
         Step::Status(status::TDX_SUCCESS)
     }
 
+    /// Whether the host added the L2 Secure-EPT pages ([`crate::TdConfig::l2_sept_ready`]),
+    /// changed for the next calls (a harness's choice per call).
+    pub fn set_l2_sept_ready(&mut self, ready: bool) {
+        self.cfg.l2_sept_ready = ready;
+    }
+
+    /// Whether the L1 VMM set L2 VM `vm`'s virtual-APIC page GPA
+    /// ([`crate::TdConfig::l2_vapic_set`]; `vm` 1..=3), changed for the next calls.
+    pub fn set_l2_vapic(&mut self, vm: usize, set: bool) {
+        self.cfg.l2_vapic_set[vm] = set;
+    }
+
     /// The target TD's MIG_DEC_KEY as written by TDG.SERVTD.WR.
     pub fn servtd_mig_dec_key(&self) -> [u64; 4] {
         self.servtd.mig_dec_key

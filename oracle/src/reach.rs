@@ -1,0 +1,146 @@
+//! Which statuses the generators reach, per leaf and sub-function: what the committed seeds plus
+//! a fixed set of generated programs make each call answer, on every modelled module version,
+//! against what the model says the leaf can answer (`tdx_model::reach`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tdx_model::ModuleVersion;
+
+use crate::call::{Program, Target};
+use crate::seeds::seeds;
+use crate::wrappers::Wrappers;
+use crate::{Oracle, Outcome};
+
+/// The name a reach table gives a non-GPR operand id, as the model's `operand` constants do.
+fn operand(details: u32) -> String {
+    match details {
+        0 => "RAX".into(),
+        1 => "RCX".into(),
+        2 => "RDX".into(),
+        8 => "R8".into(),
+        100 => "KEYNAME".into(),
+        108 => "KEYSIZE_BITMAP".into(),
+        0x80 => "TDR".into(),
+        0xa8 => "RTMR".into(),
+        0xaa => "L2_VAPIC_GPA".into(),
+        0xae => "SERVTD_BINDINGS".into(),
+        d => format!("{d:#x}"),
+    }
+}
+
+/// What a call's outcome reached: its status by the model's name, with the operand (operand
+/// classes) or details; a refusal before any TDCALL; or why no TDCALL was made.
+pub fn label(out: &Outcome) -> String {
+    match (out.status, out.not_run) {
+        (Some(raw), _) if out.vmcall => tdx_model::vmcall::status::name(raw)
+            .unwrap_or("GHCI other")
+            .to_string(),
+        (Some(raw), _) => {
+            let name = tdx_model::status::name(raw).unwrap_or("unknown");
+            let details = raw as u32;
+            if name.starts_with("TDX_OPERAND_") {
+                format!("{name}({})", operand(details))
+            } else if details != 0 {
+                format!("{name}+{details}")
+            } else {
+                name.to_string()
+            }
+        }
+        (None, Some(why)) if why == crate::REFUSED || why == crate::REFUSED_BY_TYPES => {
+            "rejected by the typed constructor".into()
+        }
+        (None, Some(why)) => format!("not run: {why}"),
+        (None, None) => "no TDCALL".into(),
+    }
+}
+
+/// Per leaf (the outcome's name), every label reached.
+pub type Reach = BTreeMap<&'static str, BTreeSet<String>>;
+
+/// Runs the seeds of every fuzz target and `programs` generated programs per target (fixed
+/// byte streams) through `wrappers` on every modelled module version, collecting the labels.
+/// A failed check is returned as it is.
+pub fn collect<W: Wrappers>(wrappers: W, programs: usize) -> Result<Reach, crate::Failure> {
+    let mut o = Oracle::new(wrappers, 0x2eac4);
+    let mut reach = Reach::new();
+    for (t, target) in Target::FUZZ.iter().enumerate() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ (t as u64 + 1).wrapping_mul(0x1000_0000_01b3);
+        let generated = (0..programs).map(|_| {
+            let len = 16 + (xorshift(&mut rng) % 480) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| xorshift(&mut rng) as u8).collect();
+            Program::decode(*target, &bytes)
+        });
+        let all: Vec<Program> = seeds(*target)
+            .into_iter()
+            .map(|(_, p)| p)
+            .chain(generated)
+            .collect();
+        for version in ModuleVersion::ALL {
+            o.set_version(version);
+            for p in &all {
+                o.run_program(p, |_, out| {
+                    reach.entry(out.leaf).or_default().insert(label(out));
+                })?;
+            }
+        }
+    }
+    Ok(reach)
+}
+
+fn xorshift(s: &mut u64) -> u64 {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    *s
+}
+
+/// Whether `reach` has `label` for `leaf` (a label with details counts for the bare name).
+pub fn reached(reach: &Reach, leaf: &str, label: &str) -> bool {
+    reach.get(leaf).is_some_and(|ls| {
+        ls.iter()
+            .any(|l| l == label || l.strip_prefix(label).is_some_and(|r| r.starts_with('+')))
+    })
+}
+
+/// The reach table: per leaf and sub-function of `tdx_model::reach::STATUSES`, every status it
+/// can answer, marked reached (`ok`), not reached (`MISSING`) or not reachable on purpose
+/// (`—`, with the reason).
+pub fn table(reach: &Reach) -> String {
+    use tdx_model::reach::{NOT_REACHED, STATUSES};
+    let mut s = String::from("reach (statuses per leaf and sub-function):\n");
+    for (leaf, labels) in STATUSES {
+        let mut cells = Vec::new();
+        for l in *labels {
+            let why = NOT_REACHED
+                .iter()
+                .find(|(f, x, _)| f == leaf && x == l)
+                .map(|e| e.2);
+            cells.push(match (reached(reach, leaf, l), why) {
+                (true, None) => format!("{l} ok"),
+                (false, None) => format!("{l} MISSING"),
+                (false, Some(why)) => format!("{l} — ({why})"),
+                (true, Some(_)) => format!("{l} ok, though listed as not reachable"),
+            });
+        }
+        s.push_str(&format!("  {leaf}: {}\n", cells.join("; ")));
+    }
+    s
+}
+
+/// The problems of a reach: listed statuses not reached, and statuses listed as not reachable
+/// that were reached (a stale reason).
+pub fn gaps(reach: &Reach) -> Vec<String> {
+    use tdx_model::reach::{NOT_REACHED, STATUSES};
+    let mut g = Vec::new();
+    for (leaf, labels) in STATUSES {
+        for l in *labels {
+            let excused = NOT_REACHED.iter().any(|(f, x, _)| f == leaf && x == l);
+            match (reached(reach, leaf, l), excused) {
+                (false, false) => g.push(format!("{leaf}: {l} not reached")),
+                (true, true) => g.push(format!("{leaf}: {l} reached, yet listed as not reachable")),
+                _ => {}
+            }
+        }
+    }
+    g
+}
