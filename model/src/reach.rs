@@ -216,7 +216,7 @@ pub const STATUSES: &[(&str, &[&str])] = &[
         ],
     ),
     ("GetTdVmCallInfo", GHCI),
-    ("MapGPA", GHCI_MAP_GPA),
+    ("MapGPA", GHCI),
     ("GetQuote", GHCI),
     ("SetupEventNotifyInterrupt", GHCI),
     ("Service", GHCI),
@@ -229,19 +229,15 @@ pub const STATUSES: &[(&str, &[&str])] = &[
     ("Instruction.WBINVD", GHCI),
 ];
 
-/// What any TDVMCALL may get back: success, the GHCI's operand error, and a value the GHCI does
+/// What any TDVMCALL may get back: a VMM may answer any GHCI status, or a value the GHCI does
 /// not define (a hostile VMM).
 const GHCI: &[&str] = &[
     "TDG.VP.VMCALL_SUCCESS",
-    "TDG.VP.VMCALL_INVALID_OPERAND",
-    "GHCI other",
-];
-
-/// MapGPA adds RETRY (resume at R11).
-const GHCI_MAP_GPA: &[&str] = &[
-    "TDG.VP.VMCALL_SUCCESS",
     "TDG.VP.VMCALL_RETRY",
     "TDG.VP.VMCALL_INVALID_OPERAND",
+    "TDG.VP.VMCALL_GPA_INUSE",
+    "TDG.VP.VMCALL_ALIGN_ERROR",
+    "TDG.VP.VMCALL_SUBFUNC_UNSUPPORTED",
     "GHCI other",
 ];
 

@@ -872,7 +872,8 @@ calls! {
     /// A leaf whose status the module replaces with `status` (a future or faulty module):
     /// exercises the wrappers' decoding of every status, known or not.
     ForcedStatus {
-        /// Which leaf (mod the number of register-only leaves).
+        /// Which call: mod 10 + `forced::FORCED_CALLS.len()`, the ten core calls of
+        /// `run_forced`, then [`crate::forced::FORCED_CALLS`].
         leaf: u8,
         /// The status the module returns.
         status: StatusRef,

@@ -1604,7 +1604,7 @@ impl<W: Wrappers> Oracle<W> {
             return Ok(Outcome {
                 leaf: FORCED,
                 status: Some(status),
-                tdcalls: 1,
+                tdcalls: 0,
                 not_run: Some(HALTS_ON_REFUSAL),
                 vmcall: true,
                 checks: Checks::NONE,
@@ -1627,16 +1627,21 @@ impl<W: Wrappers> Oracle<W> {
     }
 
     /// Runs `inner` with `status` forced in a child process: how the child stopped if the
-    /// implementation did not return (a fault that is not a TDCALL), `None` if it returned.
+    /// implementation did not return (killed by a fault signal: `ud2`, a wild access, an
+    /// abort), `None` if it returned. Anything else (the oracle panicking in the child, a child
+    /// that does not finish within 10 s) is an error of the harness and panics here.
     fn stops_in_child(&mut self, inner: &Call, status: u64) -> Option<String> {
-        // SAFETY: fork(2); the child runs this thread's check of one call (the wrapper, the
-        // trap handler and allocation, which glibc makes usable in a forked child), with its
-        // stderr on /dev/null so a trap message does not reach the parent's output, and leaves
-        // with _exit.
+        // SAFETY: fork(2). The child runs this thread's check of one call: the wrapper, the
+        // trap handler, allocation (glibc's malloc is reset for a forked child) and no output
+        // (stderr goes to /dev/null). A lock another thread held at the fork could still block
+        // it: the alarm ends such a child, and the parent reports it as a harness error.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            // SAFETY: open(2)/dup2(2) on a constant path and the standard error descriptor.
+            // SAFETY: prctl(2), alarm(2), open(2) and dup2(2) with constant arguments: no core
+            // dump of this copy of the process, a 10 s limit, and stderr on /dev/null.
             unsafe {
+                libc::prctl(libc::PR_SET_DUMPABLE, 0);
+                libc::alarm(10);
                 let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
                 if null >= 0 {
                     libc::dup2(null, 2);
@@ -1644,20 +1649,37 @@ impl<W: Wrappers> Oracle<W> {
             }
             self.session.force_status(status);
             self.forced = true;
-            let _ = self.check_call(inner);
+            let returned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = self.check_call(inner);
+            }));
             // SAFETY: _exit(2) ends the child without running the parent's destructors.
-            unsafe { libc::_exit(0) };
+            unsafe { libc::_exit(if returned.is_ok() { 0 } else { CHILD_PANICKED }) };
         }
         assert!(pid > 0, "fork failed");
         let mut st = 0;
-        // SAFETY: waits for the child forked above.
-        unsafe { libc::waitpid(pid, &mut st, 0) };
+        // SAFETY: waits for the child forked above, again if a signal interrupts the wait.
+        while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 {
+            let e = std::io::Error::last_os_error();
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
+        }
+        let fault = [
+            libc::SIGILL,
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGFPE,
+            libc::SIGTRAP,
+            libc::SIGABRT,
+        ];
         if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
             None
-        } else if libc::WIFSIGNALED(st) {
+        } else if libc::WIFSIGNALED(st) && fault.contains(&libc::WTERMSIG(st)) {
             Some(format!("signal {}", libc::WTERMSIG(st)))
         } else {
-            Some(format!("exit status {}", libc::WEXITSTATUS(st)))
+            panic!(
+                "the child process checking {inner:?} under a forced refusal ended with wait \
+                 status {st:#x} (exit {CHILD_PANICKED}: the oracle panicked; SIGALRM: no end \
+                 within 10 s)"
+            )
         }
     }
 
@@ -1888,6 +1910,8 @@ pub const NOT_PROVIDED: &str = "not provided";
 pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a page not accepted)";
 
 const INVALID: &str = "TDX_OPERAND_INVALID";
+/// Exit status of a containment child whose oracle check panicked (a harness error).
+const CHILD_PANICKED: i32 = 86;
 /// Why a forced TDVMCALL refusal has no verdict: the implementation stops the TD, by design.
 pub const HALTS_ON_REFUSAL: &str =
     "stops the TD when the module refuses a TDVMCALL (fail-stop, declared)";

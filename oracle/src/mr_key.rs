@@ -75,7 +75,16 @@ impl<W: Wrappers> Oracle<W> {
                 r[byte] |= bit;
             }
             6 => r[o::KEYSIZE_BITMAP] = 0b100 << (sw_keyname % 6),
-            7 => r[o::CPUSVN + usize::from(sw_keyname % 16)] = cfg.cpusvn[0].wrapping_add(1),
+            // One CPUSVN byte above the platform's (none if every byte is already 255).
+            7 => {
+                let i = usize::from(sw_keyname % 16);
+                if let Some(k) = (0..16)
+                    .map(|d| (i + d) % 16)
+                    .find(|k| cfg.cpusvn[*k] < u8::MAX)
+                {
+                    r[o::CPUSVN + k] = cfg.cpusvn[k] + 1;
+                }
+            }
             _ => {}
         }
         r

@@ -127,12 +127,31 @@ pub fn table(reach: &Reach) -> String {
     s
 }
 
-/// The problems of a reach: listed statuses not reached, and statuses listed as not reachable
-/// that were reached (a stale reason).
+/// Whether `label` names a status (not a refusal before TDCALL or a call not made).
+fn is_status(label: &str) -> bool {
+    !(label.starts_with("rejected") || label.starts_with("not run") || label == "no TDCALL")
+}
+
+/// The problems of a reach: listed statuses not reached, statuses listed as not reachable that
+/// were reached (a stale reason), and statuses reached that the model does not list for that
+/// leaf (the list is incomplete, or the leaf answered what the model cannot).
 pub fn gaps(reach: &Reach) -> Vec<String> {
     use tdx_model::reach::{NOT_REACHED, STATUSES};
     let mut g = Vec::new();
     for (leaf, labels) in STATUSES {
+        for got in reach
+            .get(leaf)
+            .into_iter()
+            .flatten()
+            .filter(|l| is_status(l))
+        {
+            let listed = labels
+                .iter()
+                .any(|l| got == l || got.strip_prefix(l).is_some_and(|r| r.starts_with('+')));
+            if !listed {
+                g.push(format!("{leaf}: {got} reached, yet not listed"));
+            }
+        }
         for l in *labels {
             let excused = NOT_REACHED.iter().any(|(f, x, _)| f == leaf && x == l);
             match (reached(reach, leaf, l), excused) {
