@@ -49,7 +49,7 @@
 //! | `VmcallMmio` | u8 size (as IO), MemRef GPA, bool write, u64 value |
 //! | `VmcallWbinvd` | bool WBNOINVD |
 //! | `VmcallKvm` | u64 number, 4 × u64 arguments |
-//! | `VmcallFatal` | u64 code, bool + u64 data GPA, \[u8; 64\] message, u8 length (mod 65) |
+//! | `VmcallFatal` | u64 code, bool + u64 data GPA, \[u8; 64\] message, u8 length (mod 65), u8 resumes (mod 3) |
 //!
 //! Inputs of the `vmcall_hostile` target start with a u64 seed: the program begins with
 //! `SetVmm { hostile: true, seed }`.
@@ -868,6 +868,9 @@ calls! {
         message: [u8; 64],
         /// Message length used (mod 65).
         len: u8 as Mod<65>,
+        /// Calls the VMM resumes before the one checked (mod 3): the call repeats, with the
+        /// VMM's values in every exposed register.
+        resumes: u8 as Mod<3>,
     },
     /// A leaf whose status the module replaces with `status` (a future or faulty module):
     /// exercises the wrappers' decoding of every status, known or not.

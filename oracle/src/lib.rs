@@ -356,6 +356,10 @@ pub struct Oracle<W: Wrappers> {
     /// The current call runs under a forced status ([`forced`]): its semantics are undefined,
     /// so they are neither checked nor credited.
     forced: bool,
+    /// Per TDVMCALL kind, how the implementation stopped on a forced refusal in a child
+    /// process (`None`: it returned). Asked once per kind: a fork per call would cost more
+    /// than the call.
+    stops_on_refusal: Vec<(Kind, Option<String>)>,
 }
 
 /// Does `raw` carry the model's name `name` (bits 63:32)?
@@ -385,6 +389,7 @@ impl<W: Wrappers> Oracle<W> {
             other_templates: Vec::new(),
             refused_without_tdcall: false,
             forced: false,
+            stops_on_refusal: Vec::new(),
         }
     }
 
@@ -1582,10 +1587,23 @@ impl<W: Wrappers> Oracle<W> {
     ) -> Result<Outcome, Failure> {
         let inner = forced::FORCED_CALLS[index].clone();
         let refusal = inner.is_vmcall() && status != 0 && self.wrappers.provides(inner.kind());
-        if let Some(how) = refusal
-            .then(|| self.stops_in_child(&inner, status))
-            .flatten()
-        {
+        let stops = refusal
+            .then(|| {
+                let known = self
+                    .stops_on_refusal
+                    .iter()
+                    .find(|(k, _)| *k == inner.kind());
+                match known {
+                    Some((_, how)) => how.clone(),
+                    None => {
+                        let how = self.stops_in_child(&inner, status);
+                        self.stops_on_refusal.push((inner.kind(), how.clone()));
+                        how
+                    }
+                }
+            })
+            .flatten();
+        if let Some(how) = stops {
             let leaf = kind_name(inner.kind());
             if !W::HALTS_ON_MODULE_REFUSAL {
                 return Err(Failure {

@@ -1144,7 +1144,22 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     data: None,
                     message: *b"kernel panic: attempted to kill init! exitcode=0x0000000b.......",
                     len: 64,
+                    resumes: 0,
                 }]),
+            ),
+            // A hostile VMM resumes the TD twice: the third call must send the same registers.
+            (
+                "resumed",
+                p([
+                    hostile(3),
+                    Call::VmcallFatal {
+                        code: 7,
+                        data: Some(0x2000),
+                        message: [0x5a; 64],
+                        len: 64,
+                        resumes: 2,
+                    },
+                ]),
             ),
             (
                 "short_with_data",
@@ -1153,6 +1168,7 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     data: Some(0x1000),
                     message: [0x41; 64],
                     len: 5,
+                    resumes: 0,
                 }]),
             ),
         ],

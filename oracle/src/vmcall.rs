@@ -1164,7 +1164,8 @@ impl<W: Wrappers> Oracle<W> {
                 data,
                 message,
                 len,
-            } => self.run_fatal(call, seed, code, data, message, len),
+                resumes,
+            } => self.run_fatal(call, seed, code, data, message, len, resumes),
             _ => unreachable!("run_vmcall is only given TDG.VP.VMCALL calls"),
         }
     }
@@ -1192,6 +1193,10 @@ impl<W: Wrappers> Oracle<W> {
         })
     }
 
+    /// ReportFatalError in a child process. With `resumes`, the VMM resumes the TD that many
+    /// times first, so the call repeats with the VMM's values in every exposed register; the
+    /// call after them is checked: its inputs must again be the contract's.
+    #[allow(clippy::too_many_arguments)]
     fn run_fatal(
         &mut self,
         call: &Call,
@@ -1200,6 +1205,7 @@ impl<W: Wrappers> Oracle<W> {
         data: Option<u64>,
         message: [u8; 64],
         len: u8,
+        resumes: u8,
     ) -> Result<Outcome, Failure> {
         let c = contract_of(0, sfn::REPORT_FATAL_ERROR);
         let data = match data.map(Gpa::new).transpose() {
@@ -1227,7 +1233,14 @@ impl<W: Wrappers> Oracle<W> {
         // nothing and take no lock, then leaves with _exit.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            // SAFETY: prctl(2) and alarm(2) with constant arguments: no core dump of this copy
+            // of the process, and a wrapper that never reaches the VMM is ended after 10 s.
+            unsafe {
+                libc::prctl(libc::PR_SET_DUMPABLE, 0);
+                libc::alarm(10);
+            }
             self.session.set_fatal_fd(fds[1]);
+            self.session.set_fatal_resumes(u32::from(resumes));
             let w = &self.wrappers;
             under_pressure(seed, || -> () { w.report_fatal_error(code, data, msg) });
             // SAFETY: _exit is always safe to call; reaching here means the call returned.

@@ -60,9 +60,9 @@ pub trait Wrappers {
 
     /// Whether the implementation stops the TD (a `ud2` or other fault) when the TDX module
     /// refuses a TDG.VP.VMCALL (RAX ≠ 0), as Linux's `__tdx_hypercall` and td-shim's
-    /// `asm_td_vmcall` do, instead of returning the status. The oracle runs such calls in a
-    /// child process first: a stop is then reported as this policy, not as a crash; an
-    /// implementation that does not declare it fails.
+    /// `asm_td_vmcall` do, instead of returning the status. The oracle runs the first such
+    /// call of each sub-function in a child process: a stop is then reported as this policy,
+    /// not as a crash; an implementation that does not declare it fails.
     const HALTS_ON_MODULE_REFUSAL: bool = false;
 
     /// Whether a failed check is a known difference of policy (the implementation's choice,

@@ -15,14 +15,14 @@ use tdcall::leaf15::{
     EnterInvalidate, GlaList, GlaRange, L2Exit, L2Vm, RdAll, ServtdError, TdUuid,
 };
 use tdcall::vmcall::{
-    expose, subfunction, tdvmcall_thin, AccessSize, CpuidResult, MapGpaProgress, SharedGpa,
-    VmcallError, VmcallStatus,
+    expose, subfunction, tdvmcall_fat, tdvmcall_thin, AccessSize, CpuidResult, FatRegs,
+    MapGpaProgress, SharedGpa, VmcallError, VmcallStatus,
 };
 use tdcall::{
     AcceptPage, Accepted, AlignedGpa, FieldId, KeyRequestor, KeySize, PageLevel, RtmrIndex,
     StatusCode, TdAttributes, TdInfo,
 };
-use tdcall::{TdxStatus, VeInfo, VeInfoExt};
+use tdcall::{Gpa, TdxStatus, VeInfo, VeInfoExt};
 
 use tdx_oracle::wrappers::{InputCheck, Wrappers};
 use tdx_oracle::Verdict;
@@ -976,5 +976,49 @@ impl Wrappers for ServtdWrReturnsNewValue {
         uuid: TdUuid,
     ) -> Result<u64, ServtdError> {
         tdcall::leaf15::tdg_servtd_wr(binding, field, value, mask, uuid).map(|_| value & mask)
+    }
+}
+
+/// ReportFatalError whose register set is built once, before its loop: when the VMM resumes
+/// the TD, the repeated call sends what the trampoline left in it (the exposed registers
+/// cleared after the first call), not the error code and message.
+pub struct FatalRegsOutsideLoop;
+
+impl Wrappers for FatalRegsOutsideLoop {
+    const NAME: &'static str =
+        "planted: ReportFatalError builds its registers once, outside its loop";
+
+    #[inline(always)]
+    fn report_fatal_error(&self, code: u64, data: Option<Gpa>, message: &[u8]) -> ! {
+        let mut bytes = [0u8; 64];
+        let n = message.len().min(64);
+        bytes[..n].copy_from_slice(&message[..n]);
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        let (r12, r13) = match data {
+            Some(g) => (code | 1 << 63, g.raw()),
+            None => (code & !(1 << 63), 0),
+        };
+        let mut regs = FatRegs {
+            r10: 0,
+            r11: subfunction::REPORT_FATAL_ERROR,
+            r12,
+            r13,
+            r14: word(0),
+            r15: word(1),
+            rbx: word(2),
+            rdi: word(3),
+            rsi: word(4),
+            r8: word(5),
+            r9: word(6),
+            rdx: word(7),
+        };
+        loop {
+            // SAFETY: FAT is the fat trampoline's own register set; the defect is reusing it.
+            let _ = unsafe { tdvmcall_fat::<{ expose::FAT }, 0>(&mut regs) };
+        }
     }
 }

@@ -284,3 +284,12 @@ fn servtd_wr_new_value_is_caught() {
         Verdict::Decoding,
     );
 }
+
+#[test]
+fn fatal_registers_reused_after_a_resume_are_caught() {
+    caught(
+        FatalRegsOutsideLoop,
+        Target::VmcallReportFatalError,
+        Verdict::Encoding,
+    );
+}

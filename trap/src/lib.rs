@@ -208,6 +208,8 @@ pub struct TrapState {
     force: Option<u64>,
     bare: bool,
     fatal_fd: libc::c_int,
+    /// ReportFatalError calls the VMM resumes before the one reported through `fatal_fd`.
+    fatal_resumes: u32,
     stepping: Stepping,
     hygiene: Option<Hygiene>,
     watch_hygiene: bool,
@@ -257,6 +259,7 @@ impl Session {
             force: None,
             bare: false,
             fatal_fd: -1,
+            fatal_resumes: 0,
             stepping: Stepping {
                 active: false,
                 vmm: Regs { gpr: [0; 16] },
@@ -400,6 +403,14 @@ impl Session {
     pub fn force_status_clear(&mut self) {
         // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).force = None };
+    }
+
+    /// With [`set_fatal_fd`](Self::set_fatal_fd): the VMM resumes the TD after the first
+    /// `resumes` TDG.VP.VMCALLs (their registers written back as for any TDVMCALL), so the
+    /// call repeats; the one after them is the one reported.
+    pub fn set_fatal_resumes(&mut self, resumes: u32) {
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
+        unsafe { (*self.state.as_ptr()).fatal_resumes = resumes };
     }
 
     /// In a child process that calls ReportFatalError: once the VMM has seen the call, the
@@ -822,10 +833,13 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
     st.count += 1;
     st.completed += usize::from(rec.kind == RecordKind::Completed);
     st.last = rec;
-    let fatal = input[Gpr::Rax] == 0
-        && input[Gpr::R10] == 0
-        && input[Gpr::R11] == tdx_model::vmcall::subfunction::REPORT_FATAL_ERROR;
-    if fatal && st.fatal_fd >= 0 && rec.kind == RecordKind::Completed {
+    // In a ReportFatalError child every TDG.VP.VMCALL is the fatal call's, whatever its
+    // registers say (a wrong one is for the oracle to find, not a reason to go on).
+    let fatal = input[Gpr::Rax] == 0 && st.fatal_fd >= 0;
+    let resumed = fatal && st.fatal_resumes > 0 && rec.kind == RecordKind::Completed;
+    if resumed {
+        st.fatal_resumes -= 1;
+    } else if fatal && st.fatal_fd >= 0 && rec.kind == RecordKind::Completed {
         let bytes = core::ptr::from_ref(&rec).cast::<u8>();
         // SAFETY: write(2) and _exit(2) are async-signal-safe; the record is plain data read
         // back by the same binary.
