@@ -24,30 +24,30 @@ use tdx_trap::{Record, RecordKind, ARENA_SIZE};
 /// can succeed; odd, any element the guest or the service TD may access (those of the guest
 /// alone first, which the service TD may not read; then in table order); `Raw(x)` is `x`.
 pub fn servtd_field(f: FieldRef) -> u64 {
-    let elements = |e: &'static MdEntry| (0..e.num_elements()).map(move |k| e.element_id(k));
-    let service = |e: &&MdEntry| servtd_masks(e.name) != (0, 0);
-    let writable = |e: &&MdEntry| servtd_masks(e.name).1 != 0;
-    let guest = |e: &&MdEntry| e.guest_rd_mask != 0 || e.guest_wr_mask != 0;
-    let pick = |ids: Vec<u64>, i: u8| ids[usize::from(i / 2) % ids.len()];
+    // The two lists, built once: this runs on every SERVTD call of a fuzz iteration.
+    static LISTS: std::sync::OnceLock<(Vec<u64>, Vec<u64>)> = std::sync::OnceLock::new();
+    let (writable, accessible) = LISTS.get_or_init(|| {
+        let elements = |e: &'static MdEntry| (0..e.num_elements()).map(move |k| e.element_id(k));
+        let service = |e: &&MdEntry| servtd_masks(e.name) != (0, 0);
+        let guest = |e: &&MdEntry| e.guest_rd_mask != 0 || e.guest_wr_mask != 0;
+        let writable = TD_FIELDS
+            .iter()
+            .filter(|e| servtd_masks(e.name).1 != 0)
+            .flat_map(elements)
+            .collect();
+        let accessible = TD_FIELDS
+            .iter()
+            .filter(|e| !service(e) && guest(e))
+            .chain(TD_FIELDS.iter().filter(service))
+            .flat_map(elements)
+            .collect();
+        (writable, accessible)
+    });
+    let pick = |ids: &[u64], i: u8| ids[usize::from(i / 2) % ids.len()];
     match f {
         FieldRef::Raw(x) => x,
-        FieldRef::Known(i) if i % 2 == 0 => pick(
-            TD_FIELDS
-                .iter()
-                .filter(writable)
-                .flat_map(elements)
-                .collect(),
-            i,
-        ),
-        FieldRef::Known(i) => pick(
-            TD_FIELDS
-                .iter()
-                .filter(|e| !service(e) && guest(e))
-                .chain(TD_FIELDS.iter().filter(service))
-                .flat_map(elements)
-                .collect(),
-            i,
-        ),
+        FieldRef::Known(i) if i % 2 == 0 => pick(writable, i),
+        FieldRef::Known(i) => pick(accessible, i),
     }
 }
 

@@ -28,6 +28,19 @@ fn operand(details: u32) -> String {
     }
 }
 
+/// A TDX status by the model's name, with its operand (operand classes) or its details.
+pub fn status_label(raw: u64) -> String {
+    let name = tdx_model::status::name(raw).unwrap_or("unknown");
+    let details = raw as u32;
+    if name.starts_with("TDX_OPERAND_") {
+        format!("{name}({})", operand(details))
+    } else if details != 0 {
+        format!("{name}+{details}")
+    } else {
+        name.to_string()
+    }
+}
+
 /// What a call's outcome reached: its status by the model's name, with the operand (operand
 /// classes) or details; a refusal before any TDCALL; or why no TDCALL was made.
 pub fn label(out: &Outcome) -> String {
@@ -35,17 +48,7 @@ pub fn label(out: &Outcome) -> String {
         (Some(raw), _) if out.vmcall => tdx_model::vmcall::status::name(raw)
             .unwrap_or("GHCI other")
             .to_string(),
-        (Some(raw), _) => {
-            let name = tdx_model::status::name(raw).unwrap_or("unknown");
-            let details = raw as u32;
-            if name.starts_with("TDX_OPERAND_") {
-                format!("{name}({})", operand(details))
-            } else if details != 0 {
-                format!("{name}+{details}")
-            } else {
-                name.to_string()
-            }
-        }
+        (Some(raw), _) => status_label(raw),
         (None, Some(why)) if why == crate::REFUSED || why == crate::REFUSED_BY_TYPES => {
             "rejected by the typed constructor".into()
         }

@@ -129,32 +129,11 @@ fn every_corpus_file_replays() {
     eprintln!("replayed {count} corpus files");
 }
 
-fn operand(details: u32) -> String {
-    match details {
-        0 => "RAX".into(),
-        1 => "RCX".into(),
-        2 => "RDX".into(),
-        8 => "R8".into(),
-        0xa8 => "RTMR".into(),
-        d => format!("{d:#x}"),
-    }
-}
-
 /// `leaf: status`, the status by the model's name and its details (operand or level).
 fn label(out: &Outcome) -> String {
     let status = match out.status {
         None => "rejected by the typed constructor".to_string(),
-        Some(raw) => {
-            let name = tdx_model::status::name(raw).unwrap_or("unknown");
-            let details = raw as u32;
-            if name.starts_with("TDX_OPERAND_") {
-                format!("{name}({})", operand(details))
-            } else if details != 0 {
-                format!("{name}+{details}")
-            } else {
-                name.to_string()
-            }
-        }
+        Some(raw) => tdx_oracle::reach::status_label(raw),
     };
     format!("{}: {status}", out.leaf)
 }
@@ -343,8 +322,8 @@ fn leaf_mr_key_get_seeds_reach() {
             &format!("{l}: TDX_MR_KEY_GET_NOT_SUPPORTED"),
             &format!("{l}: TDX_OPERAND_INVALID(RCX)"),
             &format!("{l}: TDX_OPERAND_INVALID(RDX)"),
-            &format!("{l}: TDX_OPERAND_INVALID(0x64)"),
-            &format!("{l}: TDX_OPERAND_INVALID(0x6c)"),
+            &format!("{l}: TDX_OPERAND_INVALID(KEYNAME)"),
+            &format!("{l}: TDX_OPERAND_INVALID(KEYSIZE_BITMAP)"),
             &format!("{l}: TDX_OPERAND_BUSY(RTMR)"),
             &format!("{l}: TDX_SVN_INVALID"),
             &format!("{l}: {REJECTED}"),
