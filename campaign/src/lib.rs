@@ -45,6 +45,10 @@ pub struct CampaignReport {
     pub programs_per_version: BTreeMap<ModuleVersion, u64>,
     /// Wall time.
     pub elapsed: Duration,
+    /// Programs the process died in (each a failure of the call it died in).
+    pub crashes: u64,
+    /// The first of them, with its program.
+    pub first_crash: Option<(Failure, Program)>,
 }
 
 impl CampaignReport {
@@ -53,6 +57,8 @@ impl CampaignReport {
         self.leaves.values().flat_map(|l| l.failed.values()).sum()
     }
 }
+
+mod contain;
 
 fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;
@@ -63,7 +69,10 @@ fn xorshift(s: &mut u64) -> u64 {
 
 /// Runs generated programs for every fuzz target and then mixed programs, `per_target` of
 /// time each, and reports per leaf. Successive programs run on successive module versions
-/// ([`ModuleVersion::ALL`], each a fresh simulated TD). Draws a progress bar on stderr.
+/// ([`ModuleVersion::ALL`], each a fresh simulated TD). Each phase runs in a child process
+/// (`contain`): a call the process dies in is a `Crash` verdict (or `Leakage`, for a TDVMCALL
+/// that showed the VMM registers outside its contract), and the campaign goes on. Draws a
+/// progress bar on stderr.
 pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> CampaignReport {
     let mut oracle = Oracle::new(wrappers, seed);
     let mut report = CampaignReport::default();
@@ -73,17 +82,12 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
     let start = Instant::now();
     let tty = std::io::stderr().is_terminal();
     let mut last_draw = Instant::now() - Duration::from_secs(1);
+    let shared = contain::Shared::new();
+    let mut programs = 0u64;
     for (i, target) in phases.iter().enumerate() {
         let phase_start = Instant::now();
-        while phase_start.elapsed() < per_target {
-            let len = 16 + (xorshift(&mut rng) % 480) as usize;
-            let bytes: Vec<u8> = (0..len).map(|_| xorshift(&mut rng) as u8).collect();
-            let program = Program::decode(*target, &bytes);
-            let version =
-                ModuleVersion::ALL[(report.programs % ModuleVersion::ALL.len() as u64) as usize];
-            oracle.set_version(version);
-            *report.programs_per_version.entry(version).or_default() += 1;
-            run_one(&mut oracle, &program, &mut report);
+        let mut finished = |f: contain::Finished, oracle: &Oracle<W>| {
+            record(oracle, f, &mut report);
             if last_draw.elapsed() > Duration::from_millis(if tty { 100 } else { 5000 }) {
                 last_draw = Instant::now();
                 let done = (i as f64
@@ -98,7 +102,16 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
                     total,
                 );
             }
-        }
+        };
+        contain::run_phase(
+            &mut oracle,
+            &shared,
+            *target,
+            &mut rng,
+            &mut programs,
+            phase_start + per_target,
+            &mut finished,
+        );
     }
     draw(tty, 1.0, "done", &report, start.elapsed(), total);
     if tty {
@@ -108,38 +121,42 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
     report
 }
 
-fn run_one<W: Wrappers>(oracle: &mut Oracle<W>, program: &Program, report: &mut CampaignReport) {
+/// Folds one finished program into the report.
+fn record<W: Wrappers>(oracle: &Oracle<W>, f: contain::Finished, report: &mut CampaignReport) {
     report.programs += 1;
-    let mut last = Instant::now();
-    let mut leaves = std::mem::take(&mut report.leaves);
-    let result = oracle.run_program(program, |_, out| {
-        let now = Instant::now();
-        let l = leaves.entry(out.leaf).or_default();
+    *report.programs_per_version.entry(f.version).or_default() += 1;
+    for (out, time) in &f.outcomes {
+        let l = report.leaves.entry(out.leaf).or_default();
         l.stats.add(out);
-        l.time += now - last;
-        last = now;
+        l.time += *time;
         for v in out.verdicts() {
             *l.passed.entry(v).or_default() += 1;
         }
-    });
-    if let Err(f) = result {
-        let l = leaves.entry(f.leaf).or_default();
-        if let Some(p) = oracle.wrappers.policy(&f) {
-            // A documented difference of policy: reported as such, not as a failure.
-            l.stats.calls += 1;
-            *l.stats.policy.entry(p).or_default() += 1;
-            report.leaves = leaves;
-            return;
-        }
-        *l.failed.entry(f.verdict).or_default() += 1;
-        if l.first_failure.is_none() {
-            l.first_failure = Some((f.clone(), program.clone()));
-        }
-        if report.failures.len() < 5 {
-            report.failures.push((f, program.clone()));
+    }
+    let Some(failure) = f.failure else {
+        return;
+    };
+    let crashed = failure.detail.contains("the process died");
+    if crashed {
+        report.crashes += 1;
+        if report.first_crash.is_none() {
+            report.first_crash = Some((failure.clone(), f.program.clone()));
         }
     }
-    report.leaves = leaves;
+    let l = report.leaves.entry(failure.leaf).or_default();
+    if let Some(p) = oracle.wrappers.policy(&failure) {
+        // A documented difference of policy: reported as such, not as a failure.
+        l.stats.calls += 1;
+        *l.stats.policy.entry(p).or_default() += 1;
+        return;
+    }
+    *l.failed.entry(failure.verdict).or_default() += 1;
+    if l.first_failure.is_none() {
+        l.first_failure = Some((failure.clone(), f.program.clone()));
+    }
+    if report.failures.len() < 5 {
+        report.failures.push((failure, f.program));
+    }
 }
 
 fn draw(

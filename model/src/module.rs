@@ -455,6 +455,24 @@ pub struct TdxModule {
     sealing_supported: bool,
     /// The status the next TDG.VP.VMCALL is refused with ([`Self::refuse_next_vmcall`]).
     vmcall_refusal: Option<u64>,
+    /// A host lock held for a number of accepts ([`Self::hold_busy`]).
+    busy_hold: Option<BusyHold>,
+    /// Private memory outside the accept region is mapped with 2 MiB leaves
+    /// ([`Self::map_outside_2m`]).
+    outside_2m: bool,
+}
+
+/// A host lock on one SEPT entry held for a number of TDG.MEM.PAGE.ACCEPT answers
+/// ([`TdxModule::hold_busy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusyHold {
+    /// The GPA the lock was taken for (its entry: the 2 MiB leaf, or the 4 KiB leaf of a split
+    /// range, as [`TdxModule::set_busy`]).
+    pub gpa: u64,
+    /// `OPERAND_BUSY` answers still to give.
+    pub remaining: u32,
+    /// `OPERAND_BUSY` answers given.
+    pub answered: u32,
 }
 
 fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
@@ -527,6 +545,8 @@ impl TdxModule {
             l2: leaves15::L2State::new(if config.num_l2_vms > 0 { n } else { 0 }),
             sealing_supported: config.sealing_supported,
             vmcall_refusal: None,
+            busy_hold: None,
+            outside_2m: false,
             cfg: config,
         }
     }
@@ -948,7 +968,9 @@ impl TdxModule {
             return invalid;
         }
         let Some((ci, pi)) = self.region_index(gpa) else {
-            return Step::Status(if level == 0 {
+            return Step::Status(if self.outside_2m {
+                status::TDX_PAGE_ALREADY_ACCEPTED + 1
+            } else if level == 0 {
                 status::TDX_PAGE_ALREADY_ACCEPTED
             } else {
                 status::TDX_PAGE_SIZE_MISMATCH + 1
@@ -964,6 +986,7 @@ impl TdxModule {
             }
             let page = self.pages[pi];
             if page.busy {
+                self.busy_answered(gpa);
                 return Step::Status(status::TDX_OPERAND_BUSY + operand::RCX);
             }
             match page.state {
@@ -976,6 +999,7 @@ impl TdxModule {
             }
         } else {
             if chunk.busy {
+                self.busy_answered(gpa);
                 return Step::Status(status::TDX_OPERAND_BUSY + operand::RCX);
             }
             if chunk.split {
@@ -1215,12 +1239,12 @@ impl TdxModule {
     }
 
     /// SEPT information about the page holding `gpa`. Outside the accept region: accepted,
-    /// level 0, not busy.
+    /// level 0 (1 under [`Self::map_outside_2m`]), not busy.
     pub fn page(&self, gpa: u64) -> PageInfo {
         match self.region_index(gpa) {
             None => PageInfo {
                 state: PageState::Accepted,
-                level: 0,
+                level: u8::from(self.outside_2m),
                 busy: false,
             },
             Some((ci, pi)) => {
@@ -1254,6 +1278,54 @@ impl TdxModule {
         } else {
             self.chunks[ci].busy = busy;
         }
+    }
+
+    /// Lock (host side) the SEPT entry of `gpa` as [`Self::set_busy`] for the next `n`
+    /// TDG.MEM.PAGE.ACCEPT answers that meet it (`OPERAND_BUSY`), then release it: a host
+    /// that holds the lock a while. Replaces any earlier hold (releasing its lock). Panics
+    /// if `gpa` is outside the accept region.
+    pub fn hold_busy(&mut self, gpa: u64, n: u32) {
+        self.release_busy_hold();
+        self.set_busy(gpa, n > 0);
+        self.busy_hold = Some(BusyHold {
+            gpa,
+            remaining: n,
+            answered: 0,
+        });
+    }
+
+    /// Ends the hold of [`Self::hold_busy`] (releasing its lock) and says what it answered.
+    pub fn release_busy_hold(&mut self) -> Option<BusyHold> {
+        let hold = self.busy_hold.take()?;
+        self.set_busy(hold.gpa, false);
+        Some(hold)
+    }
+
+    /// An `OPERAND_BUSY` answer for the entry of `gpa`: counted against the hold on it.
+    fn busy_answered(&mut self, gpa: u64) {
+        let Some(mut hold) = self.busy_hold else {
+            return;
+        };
+        let same = match (self.region_index(gpa), self.region_index(hold.gpa)) {
+            (Some((c, p)), Some((hc, hp))) => c == hc && (!self.chunks[c].split || p == hp),
+            _ => false,
+        };
+        if !same || hold.remaining == 0 {
+            return;
+        }
+        hold.remaining -= 1;
+        hold.answered += 1;
+        self.busy_hold = Some(hold);
+        if hold.remaining == 0 {
+            self.set_busy(hold.gpa, false);
+        }
+    }
+
+    /// Private memory outside the accept region is mapped with accepted 2 MiB leaves (`true`)
+    /// or 4 KiB leaves (`false`, the default): a host choice. TDG.MEM.PAGE.ACCEPT there then
+    /// answers `PAGE_ALREADY_ACCEPTED` + 1 at either size.
+    pub fn map_outside_2m(&mut self, on: bool) {
+        self.outside_2m = on;
     }
 
     /// The next `n` interruption points are interrupted (TDG.MEM.PAGE.ACCEPT at 2 MiB;

@@ -1131,3 +1131,54 @@ fn pending_page_operand_on(version: crate::ModuleVersion) {
     ));
     assert_eq!(m.ve_info(), None);
 }
+
+#[test]
+fn busy_hold_answers_n_times_then_releases() {
+    let mut m = module();
+    m.set_page(BASE, 1, PageState::Pending);
+    m.set_page(BASE + 0x20_0000 + 0x3000, 0, PageState::Pending);
+    m.set_page(BASE + 0x20_0000 + 0x4000, 0, PageState::Pending);
+    m.hold_busy(BASE, 2);
+    for _ in 0..2 {
+        assert_eq!(accept_status(&mut m, BASE, 1), TDX_OPERAND_BUSY + 1);
+    }
+    assert_eq!(accept_status(&mut m, BASE, 1), TDX_SUCCESS);
+    let hold = m.release_busy_hold().unwrap();
+    assert_eq!((hold.answered, hold.remaining), (2, 0));
+    // A 4 KiB hold in a split range counts only answers for its own page.
+    let g = BASE + 0x20_0000;
+    m.hold_busy(g + 0x3000, 3);
+    assert_eq!(accept_status(&mut m, g + 0x3000, 0), TDX_OPERAND_BUSY + 1);
+    assert_ne!(accept_status(&mut m, g + 0x4000, 0), TDX_OPERAND_BUSY + 1);
+    let hold = m.release_busy_hold().unwrap();
+    assert_eq!((hold.answered, hold.remaining), (1, 2));
+    // Released: the page is free again.
+    assert_eq!(accept_status(&mut m, g + 0x3000, 0), TDX_SUCCESS);
+    assert_eq!(m.release_busy_hold(), None);
+}
+
+#[test]
+fn outside_region_mapped_with_2m_leaves() {
+    let mut m = module();
+    let outside = BASE + (64 << 20);
+    assert_eq!(accept_status(&mut m, outside, 0), TDX_PAGE_ALREADY_ACCEPTED);
+    assert_eq!(
+        accept_status(&mut m, outside, 1),
+        TDX_PAGE_SIZE_MISMATCH + 1
+    );
+    m.map_outside_2m(true);
+    assert_eq!(
+        accept_status(&mut m, outside, 0),
+        TDX_PAGE_ALREADY_ACCEPTED + 1
+    );
+    assert_eq!(
+        accept_status(&mut m, outside, 1),
+        TDX_PAGE_ALREADY_ACCEPTED + 1
+    );
+    assert_eq!(m.page(outside).level, 1);
+    // 1 GiB is refused on every version, before the address is looked at.
+    assert_eq!(
+        accept_status(&mut m, BASE & !((1 << 30) - 1), 2),
+        TDX_OPERAND_INVALID + 1
+    );
+}

@@ -302,6 +302,17 @@ fn map_gpa_retry_and_resume_until_done() {
     assert_eq!(m.gpa_shared(s), Some(false));
     assert_eq!(m.gpa_shared(s + size - PAGE_4K), Some(false));
 
+    // Stalls: RETRY at the start, nothing converted, then progress again.
+    m.honest_vmm_mut().unwrap().stall_map_gpa(2);
+    for _ in 0..2 {
+        let out = call(&mut m, MAP_GPA, &[(Gpr::R12, s | SHARED), (Gpr::R13, size)]);
+        assert_eq!((out[Gpr::R10], out[Gpr::R11]), (RETRY, s | SHARED));
+        assert_eq!(m.gpa_shared(s), Some(false));
+    }
+    assert_eq!(m.honest_vmm().unwrap().map_gpa_stalls(), 0);
+    let out = call(&mut m, MAP_GPA, &[(Gpr::R12, s), (Gpr::R13, size)]);
+    assert_eq!(out[Gpr::R10], SUCCESS);
+
     // Chunk limit 2: 4 MiB per exit.
     m.honest_vmm_mut().unwrap().set_map_gpa_chunk_limit(2);
     let out = call(&mut m, MAP_GPA, &[(Gpr::R12, s | SHARED), (Gpr::R13, size)]);

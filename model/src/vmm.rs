@@ -146,7 +146,8 @@ const fn truncate(value: u64, size: u64) -> u64 {
 /// * MapGPA (KVM `tdx_map_gpa()` order): `gpa + size` ≤ `gpa` (size 0 or wrap), first or last
 ///   byte at or above 2^GPAW, or first/last byte disagreeing on the shared bit →
 ///   `INVALID_OPERAND`; then start or size not 4 KiB aligned → `ALIGN_ERROR`; both with R11 =
-///   start. Else converts up to [`Self::set_map_gpa_chunk_limit`] 2 MiB chunks (from the start,
+///   start. Then, while stalls are set ([`Self::stall_map_gpa`]), `RETRY` with R11 = start and
+///   nothing converted. Else converts up to [`Self::set_map_gpa_chunk_limit`] 2 MiB chunks (from the start,
 ///   not 2 MiB aligned — KVM `TDX_MAP_GPA_MAX_LEN`) and returns `SUCCESS` (R11 untouched) or
 ///   `RETRY` with R11 = next GPA (shared bit as given). Pages of the TD's accept region are
 ///   tracked private/shared; GPAs outside it are accepted but not tracked;
@@ -182,6 +183,7 @@ pub struct HonestVmm {
     /// Per 4 KiB page of the accept region: `true` = shared.
     region_shared: Vec<bool>,
     map_gpa_chunk_limit: u64,
+    map_gpa_stalls: u32,
     apic_base: u64,
     tsc: u64,
     notify_vector: Option<u8>,
@@ -204,6 +206,7 @@ impl HonestVmm {
             region_base: config.accept_region_base,
             region_shared: vec![false; (config.accept_region_size / PAGE_4K) as usize],
             map_gpa_chunk_limit: 1,
+            map_gpa_stalls: 0,
             apic_base: APIC_BASE_INITIAL,
             tsc: TSC_BASE,
             notify_vector: None,
@@ -216,6 +219,18 @@ impl HonestVmm {
     /// pending, the default; 0 = never, the whole range is converted in one call).
     pub fn set_map_gpa_chunk_limit(&mut self, chunks: u32) {
         self.map_gpa_chunk_limit = chunks as u64;
+    }
+
+    /// The next `n` valid MapGPA requests convert nothing and answer `RETRY` with R11 = the
+    /// start (no progress). KVM always converts a chunk first; the GHCI lets a VMM answer
+    /// `RETRY` with R11 = any GPA of the range still to convert, the start included.
+    pub fn stall_map_gpa(&mut self, n: u32) {
+        self.map_gpa_stalls = n;
+    }
+
+    /// MapGPA stalls still to answer ([`Self::stall_map_gpa`]).
+    pub fn map_gpa_stalls(&self) -> u32 {
+        self.map_gpa_stalls
     }
 
     /// Whether the page holding `gpa` (shared bit ignored) is shared, for pages of the accept
@@ -292,6 +307,11 @@ impl HonestVmm {
         if gpa % PAGE_4K != 0 || size % PAGE_4K != 0 {
             out[Gpr::R11] = gpa;
             return status::ALIGN_ERROR;
+        }
+        if self.map_gpa_stalls > 0 {
+            self.map_gpa_stalls -= 1;
+            out[Gpr::R11] = gpa;
+            return status::RETRY;
         }
         let stop = if self.map_gpa_chunk_limit == 0 {
             end

@@ -17,7 +17,7 @@
 //! | `Report` | MemRef report, MemRef data, u8 subtype, \[u8; 64\] report data, u8 interrupts (bits 1:0; bit 7 RTMR lock held) |
 //! | `CpuidveSet` | bool supervisor, bool user |
 //! | `Accept` | PageRef page, u8 level (low 3 bits: 0–2 → 0, 3–5 → 1, 6 → 2, 7 → 3), bool busy, u8 interrupts |
-//! | `AcceptRange` | u32 first page, u32 pages, u8 max level |
+//! | `AcceptRange` | u32 first page, u32 pages, u8 max level, u16 busy page, u8 busy accepts (mod 8), u8 1 GiB window (when 0 mod 16) |
 //! | `VmRd`, `VmRdV1` | FieldRef |
 //! | `VmRdFirst` | – |
 //! | `VmWr` | FieldRef, u64 value, u64 mask, bool narrow |
@@ -37,7 +37,8 @@
 //! | `InvglaList` | u8 VM (mod 5), MemRef list, u16 first (mod 600), u16 count (mod 600), u8 interrupts (mod 4) |
 //! | `SetVmm` | bool hostile, u64 seed |
 //! | `VmcallInfo` | u8 leaf (mod 4) |
-//! | `VmcallMapGpa`, `VmcallConvert` | PageRef page, u16 pages, bool shared |
+//! | `VmcallMapGpa` | PageRef page, u16 pages, bool shared |
+//! | `VmcallConvert` | PageRef page, u16 pages, bool shared, u8 stalls (mod 8) |
 //! | `VmcallGetQuote` | MemRef buffer, u32 length |
 //! | `VmcallNotify` | u8 vector |
 //! | `VmcallService` | MemRef command, MemRef response, u8 vector, u64 timeout |
@@ -567,6 +568,15 @@ calls! {
         pages: u32,
         /// Largest level to try (mod 3).
         max_level: u8,
+        /// The host holds the lock of the range's page `busy_page` (mod the range's pages)
+        /// for this many accepts (mod 8; 0 = no lock).
+        busy_page: u16,
+        /// See `busy_page`.
+        busy_for: u8 as Mod<8>,
+        /// 0 mod 16: the range is instead the 1 GiB window holding the accept region, with
+        /// private memory outside the region mapped by the host with accepted 2 MiB leaves
+        /// (the helper's 1 GiB attempt and its fallback; a thousand TDCALLs or more, so rare).
+        window: u8,
     },
     /// TDG.VM.RD version 0.
     VmRd {
@@ -776,6 +786,8 @@ calls! {
         pages: u16,
         /// To shared (else to private).
         shared: bool,
+        /// An honest VMM first answers this many MapGPAs `RETRY` at the start (mod 8).
+        stalls: u8 as Mod<8>,
     },
     /// TDG.VP.VMCALL\<GetQuote\>.
     VmcallGetQuote {

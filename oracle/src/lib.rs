@@ -39,12 +39,13 @@ pub mod seeds;
 pub mod wrappers;
 
 pub use call::{Call, Program, Target};
+pub use tdx_trap::FlightRecord;
 pub use wrappers::{Production, Wrappers};
 
 use core::fmt::{self, Write as _};
 
 use sha2::{Digest, Sha384};
-use tdcall::accept::{accept_range_with, AcceptOptions};
+use tdcall::accept::{AcceptError, AcceptOptions, AcceptStats};
 use tdcall::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex, TdxStatus,
     VeInfo, VeInfoExt,
@@ -52,7 +53,7 @@ use tdcall::{
 use tdx_expect as expect;
 use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
-use tdx_model::{leaf, Completion, Gpr, ModuleVersion, Regs, TdConfig, TdxModule};
+use tdx_model::{leaf, status, Completion, Gpr, ModuleVersion, Regs, TdConfig, TdxModule};
 
 use crate::call::{FieldRef, Kind, MemRef, PageRef, StatusRef};
 use crate::pressure::{describe_lost, under_canaries};
@@ -84,11 +85,14 @@ pub enum Verdict {
     Decoding,
     /// The simulated state agrees with the result.
     Semantics,
+    /// The call returned: the process did not die in it (checked only where calls run in a
+    /// child process, as in the campaign).
+    Crash,
 }
 
 impl Verdict {
     /// All of them, in the order they are checked.
-    pub const ALL: [Verdict; 7] = [
+    pub const ALL: [Verdict; 8] = [
         Verdict::Encoding,
         Verdict::Refusal,
         Verdict::Leakage,
@@ -96,6 +100,7 @@ impl Verdict {
         Verdict::Hygiene,
         Verdict::Decoding,
         Verdict::Semantics,
+        Verdict::Crash,
     ];
 
     /// Short name for tables.
@@ -108,6 +113,7 @@ impl Verdict {
             Verdict::Hygiene => "hygiene",
             Verdict::Decoding => "decoding",
             Verdict::Semantics => "semantics",
+            Verdict::Crash => "crash",
         }
     }
 }
@@ -119,6 +125,16 @@ pub struct Checks(u8);
 impl Checks {
     /// No check.
     pub const NONE: Checks = Checks(0);
+
+    /// The set as bits (bit `v as u8` for each check).
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set of `bits` ([`Self::bits`]); bits of no check are dropped.
+    pub const fn from_bits(bits: u8) -> Checks {
+        Checks(bits & Checks::ALL.0)
+    }
 
     /// Adds a check that ran.
     pub fn insert(&mut self, v: Verdict) {
@@ -146,7 +162,7 @@ impl Checks {
     }
 
     /// Every check, as a set.
-    pub const ALL: Checks = Checks((1 << Verdict::ALL.len()) - 1);
+    pub const ALL: Checks = Checks(((1u16 << Verdict::ALL.len()) - 1) as u8);
 
     /// The short names of the checks, joined by `+` ("none" for no check).
     pub fn names(self) -> String {
@@ -208,6 +224,9 @@ pub struct Outcome {
     /// The checks that ran on this call (and passed: a failed one ends the call as a
     /// [`Failure`]).
     pub checks: Checks,
+    /// The branches of a range helper this call took, as the model's answers show them (bit
+    /// `i` = [`reach::HELPER_BRANCHES`] entry `i`); 0 for other calls.
+    pub branches: u16,
 }
 
 impl Outcome {
@@ -215,6 +234,61 @@ impl Outcome {
     pub fn verdicts(&self) -> impl Iterator<Item = Verdict> {
         self.checks.iter()
     }
+}
+
+/// The verdict on a call during which the process died (`how`: the signal, or the time
+/// limit), with `rec` the last TDCALL it made, if any. A TDG.VP.VMCALL that showed the VMM a
+/// register outside its contract holding anything but zero (RBP, whatever it held) is
+/// `Leakage`, whatever else it broke; anything else is `Crash`.
+pub fn crash_failure(
+    call: &Call,
+    how: &str,
+    rec: Option<&Record>,
+    module: ModuleVersion,
+) -> Failure {
+    let leaf = kind_name(call.kind());
+    let mut failure = Failure {
+        verdict: Verdict::Crash,
+        leaf,
+        call: format!("{call:?}"),
+        detail: match rec {
+            Some(_) => format!("the process died in the call ({how}); its last TDCALL:"),
+            None => format!("the process died in the call ({how}) before any TDCALL"),
+        },
+        table: String::new(),
+        module,
+    };
+    let Some(rec) = rec else {
+        return failure;
+    };
+    if rec.input[Gpr::Rax] != 0 {
+        let c = lookup(
+            rec.input[Gpr::Rax] as u16,
+            (rec.input[Gpr::Rax] >> 16) as u8,
+        );
+        failure.table = register_table(rec, c, &rec.input);
+        return failure;
+    }
+    let Some(c) = tdx_model::vmcall::vmcall_lookup(rec.input[Gpr::R10], rec.input[Gpr::R11]) else {
+        failure.table = register_table(rec, None, &rec.input);
+        return failure;
+    };
+    failure.table = vmcall::vmcall_table(rec, c);
+    let selected = tdx_model::RegSet(rec.input[Gpr::Rcx] as u16);
+    let leaked: Vec<String> = selected
+        .iter()
+        .filter(|r| *r == Gpr::Rbp || (!c.input_regs().contains(*r) && rec.input[*r] != 0))
+        .map(|r| format!("{} = {:#x}", r.name(), rec.input[r]))
+        .collect();
+    if !leaked.is_empty() {
+        failure.verdict = Verdict::Leakage;
+        failure.detail = format!(
+            "the VMM was shown registers outside the contract ({}), and then the process died \
+             in the call ({how}); the TDCALL:",
+            leaked.join(", ")
+        );
+    }
+    failure
 }
 
 /// Renders the register table of one TDCALL: seen at the TDCALL, the model's encoding,
@@ -844,6 +918,7 @@ impl<W: Wrappers> Oracle<W> {
             not_run: Some(why),
             vmcall: false,
             checks: self.ran,
+            branches: 0,
             policy: None,
         }
     }
@@ -856,6 +931,7 @@ impl<W: Wrappers> Oracle<W> {
             not_run: None,
             vmcall: false,
             checks: self.ran,
+            branches: 0,
             policy: None,
         }
     }
@@ -962,6 +1038,7 @@ impl<W: Wrappers> Oracle<W> {
                 not_run: Some(NOT_PROVIDED),
                 vmcall: false,
                 checks: self.ran,
+                branches: 0,
                 policy: None,
             });
         }
@@ -1305,11 +1382,7 @@ impl<W: Wrappers> Oracle<W> {
                 })?;
                 Ok(self.outcome(c, &rec))
             }
-            Call::AcceptRange {
-                first_page,
-                pages,
-                max_level,
-            } => self.run_accept_range(call, seed, first_page, pages, max_level),
+            Call::AcceptRange { .. } => self.run_accept_range(call, seed),
             Call::VmRd { field } | Call::VmRdV1 { field } => {
                 let v1 = matches!(call, Call::VmRdV1 { .. });
                 let c = contract(leaf::TDG_VM_RD, v1 as u8);
@@ -1448,6 +1521,7 @@ impl<W: Wrappers> Oracle<W> {
                 not_run: Some(NOT_PROVIDED),
                 vmcall: false,
                 checks: self.ran,
+                branches: 0,
                 policy: None,
             });
         }
@@ -1626,6 +1700,7 @@ impl<W: Wrappers> Oracle<W> {
                 not_run: Some(HALTS_ON_REFUSAL),
                 vmcall: true,
                 checks: Checks::NONE,
+                branches: 0,
                 policy: Some(HALTS_ON_REFUSAL),
             });
         }
@@ -1642,6 +1717,17 @@ impl<W: Wrappers> Oracle<W> {
             leaf: FORCED,
             ..outcome
         })
+    }
+
+    /// Makes the trap write every TDCALL into `recorder` as well (null: stop), for a parent
+    /// process to read if this one dies ([`crash_failure`]).
+    ///
+    /// # Safety
+    ///
+    /// As [`tdx_trap::Session::set_flight_recorder`].
+    pub unsafe fn set_flight_recorder(&mut self, recorder: *mut tdx_trap::FlightRecord) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.session.set_flight_recorder(recorder) }
     }
 
     /// Runs `inner` with `status` forced in a child process: how the child stopped if the
@@ -1701,89 +1787,107 @@ impl<W: Wrappers> Oracle<W> {
         }
     }
 
-    fn run_accept_range(
-        &mut self,
-        call: &Call,
-        seed: u64,
-        first_page: u32,
-        pages: u32,
-        max_level: u8,
-    ) -> Result<Outcome, Failure> {
+    fn run_accept_range(&mut self, call: &Call, seed: u64) -> Result<Outcome, Failure> {
         const NAME: &str = "accept_range (TDG.MEM.PAGE.ACCEPT)";
+        const GIB: u64 = 1 << 30;
+        let Call::AcceptRange {
+            first_page,
+            pages,
+            max_level,
+            busy_page,
+            busy_for,
+            window,
+        } = *call
+        else {
+            unreachable!("run_accept_range on {call:?}")
+        };
         let c = contract(leaf::TDG_MEM_PAGE_ACCEPT, 0);
         let cfg = self.model().config().clone();
         let (base, size) = (cfg.accept_region_base, cfg.accept_region_size);
-        let first = first_page as u64 % (size / 4096);
-        let n = (1 + pages as u64 % 1100).min(size / 4096 - first);
-        let start = base + first * 4096;
-        let end = start + n * 4096;
-        let opts = AcceptOptions {
-            max_level: match max_level % 3 {
+        let window_start = base & !(GIB - 1);
+        let window = window % 16 == 0 && base + size <= window_start + GIB;
+        let (start, n, max_level) = if window {
+            (window_start, GIB / 4096, PageLevel::Size1G)
+        } else {
+            let first = first_page as u64 % (size / 4096);
+            let n = (1 + pages as u64 % 1100).min(size / 4096 - first);
+            let level = match max_level % 3 {
                 0 => PageLevel::Size4K,
                 1 => PageLevel::Size2M,
                 _ => PageLevel::Size1G,
-            },
-            busy_retries: 4,
+            };
+            (base + first * 4096, n, level)
         };
-        // The range and up to 2 MiB around it: inside must end accepted, outside unchanged.
-        let lo = start.saturating_sub(2 << 20).max(base);
-        let hi = (end + (2 << 20)).min(base + size);
+        let end = start + n * 4096;
+        let opts = AcceptOptions {
+            max_level,
+            busy_retries: ACCEPT_BUSY_RETRIES,
+        };
+        // The part of the range inside the region, and up to 2 MiB around it: inside the range
+        // it must end accepted, outside unchanged. Memory outside the region has no state.
+        let (in_lo, in_hi) = (start.max(base), end.min(base + size));
+        let lo = in_lo.saturating_sub(2 << 20).max(base);
+        let hi = (in_hi + (2 << 20)).min(base + size);
+        // Host choices for this call: a page lock held for `busy_for` accepts, 2 MiB leaves
+        // outside the region in the window.
+        let busy_gpa = (busy_for != 0 && in_lo < in_hi)
+            .then(|| in_lo + (busy_page as u64 % ((in_hi - in_lo) / 4096)) * 4096);
+        if let Some(g) = busy_gpa {
+            self.model().hold_busy(g, u32::from(busy_for));
+        }
+        self.model().map_outside_2m(window);
         let snapshot = |m: &mut TdxModule| -> Vec<_> {
             (lo..hi).step_by(4096).map(|g| (g, m.page(g))).collect()
         };
         let before = snapshot(self.model());
         let w = &self.wrappers;
-        let mut attempts = 0usize;
-        let mut stray = None;
-        // The pages the helper asked for, in order (as many as the log keeps): each completed
-        // TDCALL must be the contract's encoding of its page.
-        let mut asked = Vec::new();
         let (got, lost) = under_canaries(seed, || {
-            accept_range_with(start, n * 4096, opts, |p| {
-                attempts += 1;
-                if asked.len() < tdx_trap::LOG_CAPACITY {
-                    asked.push(p);
-                }
-                let g = p.gpa().raw();
-                if g < start || g + p.level().size() > end {
-                    stray.get_or_insert(p);
-                }
-                // SAFETY: the page is the simulated TD's: accepting it zeroes no real memory.
-                unsafe { w.accept(p) }
-            })
+            // SAFETY: the range is the simulated TD's: accepting it zeroes no real memory.
+            unsafe { w.accept_range(start, n * 4096, opts) }
         });
+        let hold = self.model().release_busy_hold();
+        self.model().map_outside_2m(false);
         let after = snapshot(self.model());
-        let completed = self.session.completed_count();
-        if completed != attempts || stray.is_some() {
-            return Err(self.fail(
-                Verdict::Encoding,
-                NAME,
-                call,
-                format!(
-                    "{attempts} accepts made {completed} completed TDCALLs; first page outside \
-                     [{start:#x}, {end:#x}): {stray:?}"
-                ),
-            ));
-        }
+        // Every TDCALL (as many as the log keeps) must be the contract's encoding of a page of
+        // the range.
         let log = self.log().to_vec();
-        let completed_recs = log.iter().filter(|r| r.kind == RecordKind::Completed);
-        for (rec, p) in completed_recs.zip(&asked) {
-            // The contract's encoding of the page the helper asked for.
-            let fields = [("level", p.level() as u64), ("gpa", p.gpa().raw() >> 12)];
+        let mut branches = 0u16;
+        for rec in log.iter().filter(|r| r.kind == RecordKind::Completed) {
+            let level = c.input_field(&rec.input, "level").unwrap_or(u64::MAX);
+            let gpa = c.input_field(&rec.input, "gpa").unwrap_or(0) << 12;
+            let page_size = 4096u64 << (9 * level.min(2));
             let same = c
-                .encode(&fields)
+                .encode(&[("level", level), ("gpa", gpa >> 12)])
                 .is_ok_and(|e| e.as_slice().iter().all(|(r, v)| rec.input[*r] == *v));
-            if rec.input[Gpr::Rax] != c.rax() || !same {
+            if rec.input[Gpr::Rax] != c.rax()
+                || !same
+                || level > 2
+                || gpa & (page_size - 1) != 0
+                || gpa < start
+                || gpa + page_size > end
+            {
                 return Err(Failure {
                     verdict: Verdict::Encoding,
                     leaf: NAME,
                     call: format!("{call:?}"),
                     detail: format!(
-                        "a TDCALL that is not the contract's encoding of the page asked for, {p:?}"
+                        "a TDCALL that is not the contract's encoding of a page of \
+                         [{start:#x}, {end:#x})"
                     ),
                     table: register_table(rec, Some(c), &rec.input),
                     module: ModuleVersion::NEWEST,
                 });
+            }
+            let st = rec.output[Gpr::Rax];
+            let is = |code: u64| st >> 32 == code >> 32;
+            if is(status::TDX_PAGE_SIZE_MISMATCH) {
+                branches |= reach::branch(NAME, "fallback on PAGE_SIZE_MISMATCH");
+            }
+            if level == 2 && st == status::TDX_OPERAND_INVALID + status::operand::RCX {
+                branches |= reach::branch(NAME, "fallback from 1 GiB on OPERAND_INVALID(RCX)");
+            }
+            if is(status::TDX_PAGE_ALREADY_ACCEPTED) {
+                branches |= reach::branch(NAME, "skip on PAGE_ALREADY_ACCEPTED");
             }
         }
         self.ran.insert(Verdict::Encoding);
@@ -1799,23 +1903,48 @@ impl<W: Wrappers> Oracle<W> {
             ));
         }
         self.ran.insert(Verdict::Clobbers);
-        // Inside the accept region the honest VMM resolves every TD exit and nothing is busy:
-        // the model never fails a well-formed accept there, so the helper must succeed.
-        let stats = match got {
-            Ok(stats) => stats,
-            Err(e) => {
+        // Inside the accept region the honest VMM resolves every TD exit and only the host's
+        // lock makes a page busy: the helper must succeed, unless the lock answered
+        // OPERAND_BUSY more often than the helper's bound allows in a row; then it must stop
+        // at the locked entry, with everything below it accepted and nothing above touched.
+        let answered = hold.map_or(0, |h| h.answered);
+        let beyond = answered > opts.busy_retries;
+        branches |= match answered {
+            0 => 0,
+            _ if beyond => reach::branch(NAME, "OPERAND_BUSY beyond the bound"),
+            _ => reach::branch(NAME, "OPERAND_BUSY retried within the bound"),
+        };
+        let (stop, stats) = match (got, hold) {
+            (Ok(stats), _) if !beyond => (end, stats),
+            (Err(AcceptError::Busy { gpa, .. }), Some(h))
+                if beyond && gpa.raw() >> 21 == h.gpa >> 21 =>
+            {
+                (gpa.raw(), AcceptStats::default())
+            }
+            (got, _) => {
+                let want = if beyond {
+                    format!(
+                        "a Busy error at the locked page {:#x}",
+                        hold.map_or(0, |h| h.gpa)
+                    )
+                } else {
+                    "success".to_string()
+                };
                 return Err(self.fail(
                     Verdict::Semantics,
                     NAME,
                     call,
-                    format!("accept_range failed inside the accept region: {e}"),
-                ))
+                    format!(
+                        "accept_range returned {got:?}; the host's lock answered OPERAND_BUSY \
+                         {answered} times (bound {}): expected {want}",
+                        opts.busy_retries
+                    ),
+                ));
             }
         };
         let mut newly = 0u64;
         for ((g, b), (_, a)) in before.iter().zip(&after) {
-            let inside = (start..end).contains(g);
-            let ok = if inside {
+            let ok = if (start..stop).contains(g) {
                 a.state == PageState::Accepted
             } else {
                 // The honest VMM may split a pending 2 MiB leaf the range only partly covers:
@@ -1827,18 +1956,24 @@ impl<W: Wrappers> Oracle<W> {
                     Verdict::Semantics,
                     NAME,
                     call,
-                    format!("page {g:#x} went from {b:?} to {a:?} (range [{start:#x}, {end:#x}))"),
+                    format!(
+                        "page {g:#x} went from {b:?} to {a:?} (range [{start:#x}, {end:#x}), \
+                         accepted up to {stop:#x})"
+                    ),
                 ));
             }
-            newly += u64::from(inside && b.state != PageState::Accepted);
+            newly += u64::from((start..stop).contains(g) && b.state != PageState::Accepted);
         }
         let reported: u64 = (0..3).map(|l| stats.accepted[l] << (9 * l)).sum();
-        if reported != newly {
+        if stop == end && (reported != newly || stats.busy_retries != u64::from(answered)) {
             return Err(self.fail(
                 Verdict::Semantics,
                 NAME,
                 call,
-                format!("accept_range reports {stats:?} ({reported} pages); {newly} were accepted"),
+                format!(
+                    "accept_range reports {stats:?} ({reported} pages); {newly} were accepted \
+                     and the host's lock answered OPERAND_BUSY {answered} times"
+                ),
             ));
         }
         self.ran.insert(Verdict::Semantics);
@@ -1849,6 +1984,7 @@ impl<W: Wrappers> Oracle<W> {
             not_run: None,
             vmcall: false,
             checks: self.ran,
+            branches,
             policy: None,
         })
     }
@@ -1930,6 +2066,10 @@ pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a pa
 const INVALID: &str = "TDX_OPERAND_INVALID";
 /// Exit status of a containment child whose oracle check panicked (a harness error).
 const CHILD_PANICKED: i32 = 86;
+/// `OPERAND_BUSY` retries the oracle gives `accept_range` per page.
+pub const ACCEPT_BUSY_RETRIES: u32 = 4;
+/// MapGPA stalls the oracle gives `convert_range`.
+pub const CONVERT_MAX_STALLS: u32 = 3;
 /// Why a forced TDVMCALL refusal has no verdict: the implementation stops the TD, by design.
 pub const HALTS_ON_REFUSAL: &str =
     "stops the TD when the module refuses a TDVMCALL (fail-stop, declared)";

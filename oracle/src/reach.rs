@@ -57,6 +57,52 @@ pub fn label(out: &Outcome) -> String {
     }
 }
 
+/// The branches of the range helpers the reach table asks for: (helper, branch). An outcome's
+/// [`Outcome::branches`] bit `i` is entry `i`. Each is decided from what the model answered
+/// (statuses in the TDCALL log, the host's lock and MapGPA stalls), not from the helper.
+pub const HELPER_BRANCHES: [(&str, &str); 9] = [
+    (ACCEPT_RANGE, "fallback on PAGE_SIZE_MISMATCH"),
+    (ACCEPT_RANGE, "fallback from 1 GiB on OPERAND_INVALID(RCX)"),
+    (ACCEPT_RANGE, "skip on PAGE_ALREADY_ACCEPTED"),
+    (ACCEPT_RANGE, "OPERAND_BUSY retried within the bound"),
+    (ACCEPT_RANGE, "OPERAND_BUSY beyond the bound"),
+    (CONVERT_RANGE, "RETRY with progress"),
+    (
+        CONVERT_RANGE,
+        "RETRY without progress, within the stall bound",
+    ),
+    (
+        CONVERT_RANGE,
+        "RETRY without progress, beyond the stall bound",
+    ),
+    (CONVERT_RANGE, "resume address refused"),
+];
+
+const ACCEPT_RANGE: &str = "accept_range (TDG.MEM.PAGE.ACCEPT)";
+const CONVERT_RANGE: &str = "convert_range (TDG.VP.VMCALL<MapGPA>)";
+
+/// The bit of `HELPER_BRANCHES` entry `branch` of `helper` (panics on a name not listed).
+pub fn branch(helper: &str, branch: &str) -> u16 {
+    let i = HELPER_BRANCHES
+        .iter()
+        .position(|(h, b)| *h == helper && *b == branch)
+        .unwrap_or_else(|| panic!("{helper}: no branch {branch:?}"));
+    1 << i
+}
+
+/// The names of the [`HELPER_BRANCHES`] an outcome took.
+pub fn branches_of(out: &Outcome) -> impl Iterator<Item = &'static str> + '_ {
+    HELPER_BRANCHES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| out.branches & (1 << i) != 0)
+        .map(|(_, (_, b))| *b)
+}
+
+fn branch_label(name: &str) -> String {
+    format!("branch: {name}")
+}
+
 /// Per leaf (the outcome's name), every label reached.
 pub type Reach = BTreeMap<&'static str, BTreeSet<String>>;
 
@@ -82,7 +128,9 @@ pub fn collect<W: Wrappers>(wrappers: W, programs: usize) -> Result<Reach, crate
             o.set_version(version);
             for p in &all {
                 o.run_program(p, |_, out| {
-                    reach.entry(out.leaf).or_default().insert(label(out));
+                    let labels = reach.entry(out.leaf).or_default();
+                    labels.insert(label(out));
+                    labels.extend(branches_of(out).map(branch_label));
                 })?;
             }
         }
@@ -127,12 +175,25 @@ pub fn table(reach: &Reach) -> String {
         }
         s.push_str(&format!("  {leaf}: {}\n", cells.join("; ")));
     }
+    s.push_str("reach (branches of the range helpers):\n");
+    for (helper, b) in HELPER_BRANCHES {
+        let got = reach
+            .get(helper)
+            .is_some_and(|ls| ls.contains(&branch_label(b)));
+        s.push_str(&format!(
+            "  {helper}: {b} {}\n",
+            if got { "ok" } else { "MISSING" }
+        ));
+    }
     s
 }
 
 /// Whether `label` names a status (not a refusal before TDCALL or a call not made).
 fn is_status(label: &str) -> bool {
-    !(label.starts_with("rejected") || label.starts_with("not run") || label == "no TDCALL")
+    !(label.starts_with("rejected")
+        || label.starts_with("not run")
+        || label == "no TDCALL"
+        || label.starts_with("branch: "))
 }
 
 /// The problems of a reach: listed statuses not reached, statuses listed as not reachable that
@@ -141,6 +202,14 @@ fn is_status(label: &str) -> bool {
 pub fn gaps(reach: &Reach) -> Vec<String> {
     use tdx_model::reach::{NOT_REACHED, STATUSES};
     let mut g = Vec::new();
+    for (helper, b) in HELPER_BRANCHES {
+        if !reach
+            .get(helper)
+            .is_some_and(|ls| ls.contains(&branch_label(b)))
+        {
+            g.push(format!("{helper}: branch {b} not reached"));
+        }
+    }
     for (leaf, labels) in STATUSES {
         for got in reach
             .get(leaf)

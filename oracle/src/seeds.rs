@@ -75,6 +75,43 @@ fn range(first_page: u32, pages: u32, max_level: u8) -> Call {
         first_page,
         pages: pages - 1,
         max_level,
+        busy_page: 0,
+        busy_for: 0,
+        window: 1,
+    }
+}
+
+/// [`range`] with the host holding the lock of page `busy_page` of the range for `busy_for`
+/// accepts.
+fn range_busy(first_page: u32, pages: u32, max_level: u8, busy_page: u16, busy_for: u8) -> Call {
+    match range(first_page, pages, max_level) {
+        Call::AcceptRange {
+            first_page,
+            pages,
+            max_level,
+            ..
+        } => Call::AcceptRange {
+            first_page,
+            pages,
+            max_level,
+            busy_page,
+            busy_for,
+            window: 1,
+        },
+        _ => unreachable!(),
+    }
+}
+
+/// `accept_range` over the 1 GiB window holding the accept region, outside memory mapped with
+/// 2 MiB leaves; the host holds region page `busy_page` for `busy_for` accepts.
+fn window(busy_page: u16, busy_for: u8) -> Call {
+    Call::AcceptRange {
+        first_page: 0,
+        pages: 0,
+        max_level: 2,
+        busy_page,
+        busy_for,
+        window: 0,
     }
 }
 
@@ -485,6 +522,19 @@ fn accept_seeds() -> Vec<(&'static str, Program)> {
             "range_unaligned_mixed",
             p([range(block(3) + 3, 700, 1), range(block(5) + 511, 2, 1)]),
         ),
+        // The host holds a page's lock: retried within the helper's bound (4 retries), and
+        // beyond it (the helper gives up at that page).
+        (
+            "range_busy_within_bound",
+            p([range_busy(block(2), 1024, 1, 700, 4)]),
+        ),
+        (
+            "range_busy_2m_beyond_bound",
+            p([range_busy(block(0), 1024, 1, 600, 7)]),
+        ),
+        // The 1 GiB window: the 1 GiB attempt (OPERAND_INVALID on RCX), then 2 MiB.
+        ("range_1g_window", p([window(0, 0)])),
+        ("range_1g_window_busy", p([window(2 * 512 + 5, 5)])),
         (
             "range_after_accepts",
             p([
@@ -1022,10 +1072,15 @@ fn map(page: PageRef, pages: u16, shared: bool) -> Call {
 }
 
 fn convert(page: PageRef, pages: u16, shared: bool) -> Call {
+    convert_stalled(page, pages, shared, 0)
+}
+
+fn convert_stalled(page: PageRef, pages: u16, shared: bool, stalls: u8) -> Call {
     Call::VmcallConvert {
         page,
         pages,
         shared,
+        stalls,
     }
 }
 
@@ -1071,6 +1126,14 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
                 p([
                     convert(block_ref(5), 1023, true),
                     convert(block_ref(5), 1023, false),
+                ]),
+            ),
+            // An honest VMM that stalls: within the helper's bound (3), and beyond it.
+            (
+                "convert_range_stalls",
+                p([
+                    convert_stalled(block_ref(4), 1023, true, 3),
+                    convert_stalled(block_ref(4), 1023, false, 6),
                 ]),
             ),
             (

@@ -19,6 +19,7 @@ use super::{Failure, Oracle, Outcome, Verdict};
 use crate::call::{Call, MemRef, PageRef};
 use crate::pressure::{describe_lost, secrets, under_canaries, under_pressure};
 use crate::wrappers::{InputCheck, Wrappers};
+use crate::CONVERT_MAX_STALLS;
 use tdx_trap::{Record, RecordKind};
 
 /// Policy label: a TDVMCALL exposing more registers than its sub-function uses, all zero.
@@ -335,6 +336,7 @@ impl<W: Wrappers> Oracle<W> {
             not_run: None,
             vmcall: true,
             checks: self.ran,
+            branches: 0,
             policy: self.policy,
         }
     }
@@ -443,6 +445,7 @@ impl<W: Wrappers> Oracle<W> {
             }),
             vmcall: true,
             checks: self.ran,
+            branches: 0,
             policy: None,
         })
     }
@@ -507,6 +510,7 @@ impl<W: Wrappers> Oracle<W> {
                         not_run: Some(super::REFUSED),
                         vmcall: true,
                         checks: self.ran,
+                        branches: 0,
                         policy: None,
                     }))
                 }
@@ -574,6 +578,7 @@ impl<W: Wrappers> Oracle<W> {
                     not_run: Some(if hostile { "hostile" } else { "honest" }),
                     vmcall: false,
                     checks: self.ran,
+                    branches: 0,
                     policy: None,
                 })
             }
@@ -658,19 +663,36 @@ impl<W: Wrappers> Oracle<W> {
                 page,
                 pages,
                 shared,
+                stalls,
             } => {
                 let (gpa, len) = self.map_range(page, pages, shared);
                 let width = self.gpa_width();
                 let in_region = matches!(page, PageRef::Region(_));
-                let mut calls = 0usize;
+                // Host choice: an honest VMM stalls the first `stalls` MapGPAs.
+                if let Some(v) = self.model().honest_vmm_mut() {
+                    v.stall_map_gpa(u32::from(stalls));
+                }
+                let sharing = |o: &mut Self| -> Vec<Option<bool>> {
+                    let sb = o.shared_bit();
+                    (gpa..gpa.saturating_add(len).min(gpa.saturating_add(1 << 22)))
+                        .step_by(4096)
+                        .map(|g| o.model().gpa_shared(g & !sb))
+                        .collect()
+                };
+                let before = sharing(self);
                 let (got, lost) = under_canaries(seed, || {
-                    tdcall::vmcall::convert_range_with(gpa, len, shared, width, 3, |g, l| {
-                        let r = self.wrappers.map_gpa(g, l);
-                        // A refusal of the wrapper's own makes no TDCALL.
-                        calls += usize::from(!matches!(r, Err(VmcallError::Input(_))));
-                        r
-                    })
+                    self.wrappers
+                        .convert_range(gpa, len, shared, width, CONVERT_MAX_STALLS)
                 });
+                let stalled = match self.model().honest_vmm_mut() {
+                    Some(v) => {
+                        let left = v.map_gpa_stalls();
+                        v.stall_map_gpa(0);
+                        u32::from(stalls) - left
+                    }
+                    None => 0,
+                };
+                let calls = self.session.completed_count();
                 let fail = |verdict, detail: String| Failure {
                     verdict,
                     leaf: CONVERT,
@@ -679,17 +701,35 @@ impl<W: Wrappers> Oracle<W> {
                     table: String::new(),
                     module: tdx_model::ModuleVersion::NEWEST,
                 };
-                if self.session.completed_count() != calls {
-                    return Err(fail(
-                        Verdict::Encoding,
-                        format!(
-                            "{calls} MapGPA calls made {} TDCALLs",
-                            self.session.completed_count()
-                        ),
-                    ));
-                }
                 let c = contract_of(0, sfn::MAP_GPA);
-                for rec in self.log().to_vec() {
+                let mut branches = 0u16;
+                let log = self.log().to_vec();
+                for (i, rec) in log.iter().enumerate() {
+                    // What the VMM answered, and whether the next call resumed where it said.
+                    let st = rec.output[Gpr::R10];
+                    let (g0, r11) = (c.input_field(&rec.input, "gpa"), rec.output[Gpr::R11]);
+                    if rec.output[Gpr::Rax] == 0 && st == VmcallStatus::RETRY.0 {
+                        let next = log.get(i + 1).and_then(|n| c.input_field(&n.input, "gpa"));
+                        if Some(r11) != g0 && next == Some(r11) {
+                            branches |= crate::reach::branch(CONVERT, "RETRY with progress");
+                        }
+                    }
+                }
+                branches |= match stalled {
+                    0 => 0,
+                    s if s > CONVERT_MAX_STALLS => crate::reach::branch(
+                        CONVERT,
+                        "RETRY without progress, beyond the stall bound",
+                    ),
+                    _ => crate::reach::branch(
+                        CONVERT,
+                        "RETRY without progress, within the stall bound",
+                    ),
+                };
+                if matches!(got, Err(VmcallError::Untrusted { .. })) {
+                    branches |= crate::reach::branch(CONVERT, "resume address refused");
+                }
+                for rec in log {
                     let rcx = rec.input[Gpr::Rcx];
                     let field = |n| c.input_field(&rec.input, n).expect("MapGPA input");
                     let (g, l) = (field("gpa"), field("size"));
@@ -749,12 +789,30 @@ impl<W: Wrappers> Oracle<W> {
                     if W::TYPED_INPUTS {
                         self.ran.insert(Verdict::Refusal);
                     }
+                } else if self.honest() && in_region && stalled > CONVERT_MAX_STALLS {
+                    // The VMM stalled more often than the helper's bound: it must give up
+                    // after exactly bound + 1 calls, with nothing converted.
+                    let same = sharing(self) == before;
+                    let exhausted = matches!(got, Err(VmcallError::RetriesExhausted { .. }));
+                    if !exhausted || calls != CONVERT_MAX_STALLS as usize + 1 || !same {
+                        return Err(fail(
+                            Verdict::Semantics,
+                            format!(
+                                "convert_range returned {got:?} after {calls} MapGPA calls; the \
+                                 VMM stalled {stalled} times (bound {CONVERT_MAX_STALLS}): \
+                                 expected RetriesExhausted after {} calls, nothing converted \
+                                 (unchanged: {same})",
+                                CONVERT_MAX_STALLS + 1
+                            ),
+                        ));
+                    }
+                    self.ran.insert(Verdict::Semantics);
                 } else if self.honest() && in_region {
                     let bad = self.first_unconverted(gpa, gpa + len, shared);
                     if got.is_err() || bad.is_some() {
                         return Err(fail(
                             Verdict::Semantics,
-                            format!("convert_range returned {got:?} against the honest VMM; first unconverted page {bad:#x?}"),
+                            format!("convert_range returned {got:?} against the honest VMM (stalled {stalled} times, bound {CONVERT_MAX_STALLS}); first unconverted page {bad:#x?}"),
                         ));
                     }
                     self.ran.insert(Verdict::Semantics);
@@ -776,6 +834,7 @@ impl<W: Wrappers> Oracle<W> {
                     not_run: None,
                     vmcall: true,
                     checks: self.ran,
+                    branches,
                     policy: self.policy,
                 })
             }
@@ -1134,6 +1193,7 @@ impl<W: Wrappers> Oracle<W> {
                         not_run: Some("rejected before TDCALL"),
                         vmcall: true,
                         checks: self.ran,
+                        branches: 0,
                         policy: None,
                     });
                 }
@@ -1219,6 +1279,7 @@ impl<W: Wrappers> Oracle<W> {
                     not_run: Some("rejected before TDCALL"),
                     vmcall: true,
                     checks: self.ran,
+                    branches: 0,
                     policy: None,
                 })
             }
@@ -1335,7 +1396,7 @@ fn names(s: RegSet) -> Vec<&'static str> {
 }
 
 /// The register table of one TDVMCALL: at the TDCALL, exposed or not, written back.
-fn vmcall_table(rec: &Record, c: &VmcallContract) -> String {
+pub(crate) fn vmcall_table(rec: &Record, c: &VmcallContract) -> String {
     use core::fmt::Write as _;
     let selected = RegSet(rec.input[Gpr::Rcx] as u16);
     let mut s = String::new();

@@ -4,6 +4,7 @@
 //! [`Wrappers::provides`] and the methods of the calls it provides.
 
 use crate::call::Kind;
+use tdcall::accept::{accept_range_with, AcceptError, AcceptOptions, AcceptStats};
 use tdcall::leaf15::{
     self, AttrWrError, EnterInvalidate, GlaList, GlaRange, GpaAttrs, L2Exit, L2Vm, PageMapping,
     RdAll, ServtdError, TdUuid,
@@ -150,6 +151,27 @@ pub trait Wrappers {
     unsafe fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
         // SAFETY: forwarded from the caller.
         unsafe { tdcall::tdg_mem_page_accept(page) }
+    }
+
+    /// `accept_range`: accepts `[start, start + len)` page by page (calls of kind
+    /// `AcceptRange`). The default is `tdcall`'s loop (`accept_range_with`) over this
+    /// implementation's [`Wrappers::accept`]; [`Production`] runs `tdcall::accept::accept_range`
+    /// itself, the function its users call.
+    ///
+    /// # Safety
+    ///
+    /// As [`tdcall::accept::accept_range`].
+    #[inline(always)]
+    unsafe fn accept_range(
+        &self,
+        start: u64,
+        len: u64,
+        options: AcceptOptions,
+    ) -> Result<AcceptStats, AcceptError> {
+        accept_range_with(start, len, options, |p| {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.accept(p) }
+        })
     }
 
     /// TDG.VM.RD version 0.
@@ -326,6 +348,23 @@ pub trait Wrappers {
         vmcall::map_gpa(gpa, len)
     }
 
+    /// `convert_range`: MapGPA until the range is converted (calls of kind `VmcallConvert`).
+    /// The default is `tdcall`'s loop (`convert_range_with`) over this implementation's
+    /// [`Wrappers::map_gpa`]; [`Production`] runs `tdcall::vmcall::convert_range` itself.
+    #[inline(always)]
+    fn convert_range(
+        &self,
+        gpa: u64,
+        len: u64,
+        to_shared: bool,
+        gpa_width: u8,
+        max_stalls: u32,
+    ) -> Result<(), VmcallError> {
+        vmcall::convert_range_with(gpa, len, to_shared, gpa_width, max_stalls, |g, l| {
+            self.map_gpa(g, l)
+        })
+    }
+
     /// TDG.VP.VMCALL\<GetQuote\>.
     #[inline(always)]
     fn get_quote(&self, buffer: SharedGpa, len: u64) -> Result<(), VmcallError> {
@@ -434,5 +473,28 @@ impl Wrappers for Production {
             | InputCheck::IoSize
             | InputCheck::MapGpaRange => true,
         }
+    }
+
+    #[inline(always)]
+    unsafe fn accept_range(
+        &self,
+        start: u64,
+        len: u64,
+        options: AcceptOptions,
+    ) -> Result<AcceptStats, AcceptError> {
+        // SAFETY: forwarded from the caller.
+        unsafe { tdcall::accept::accept_range(start, len, options) }
+    }
+
+    #[inline(always)]
+    fn convert_range(
+        &self,
+        gpa: u64,
+        len: u64,
+        to_shared: bool,
+        gpa_width: u8,
+        max_stalls: u32,
+    ) -> Result<(), VmcallError> {
+        vmcall::convert_range(gpa, len, to_shared, gpa_width, max_stalls)
     }
 }

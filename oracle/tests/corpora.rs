@@ -153,6 +153,9 @@ fn reached(target: Target) -> BTreeSet<String> {
             } else {
                 label(out)
             });
+            for b in tdx_oracle::reach::branches_of(out) {
+                got.insert(format!("{}: branch: {b}", out.leaf));
+            }
         })
         .unwrap_or_else(|f| panic!("{}/{name}:\n{f}", target.name()));
     }
@@ -187,6 +190,12 @@ fn leaf_accept_seeds_reach() {
             &format!("TDG.MEM.PAGE.ACCEPT: {REJECTED}"),
             "accept_range (TDG.MEM.PAGE.ACCEPT): TDX_SUCCESS",
             "accept_range (TDG.MEM.PAGE.ACCEPT): TDX_PAGE_ALREADY_ACCEPTED+1",
+            "accept_range (TDG.MEM.PAGE.ACCEPT): TDX_OPERAND_BUSY(RCX)",
+            "accept_range (TDG.MEM.PAGE.ACCEPT): branch: fallback on PAGE_SIZE_MISMATCH",
+            "accept_range (TDG.MEM.PAGE.ACCEPT): branch: fallback from 1 GiB on OPERAND_INVALID(RCX)",
+            "accept_range (TDG.MEM.PAGE.ACCEPT): branch: skip on PAGE_ALREADY_ACCEPTED",
+            "accept_range (TDG.MEM.PAGE.ACCEPT): branch: OPERAND_BUSY retried within the bound",
+            "accept_range (TDG.MEM.PAGE.ACCEPT): branch: OPERAND_BUSY beyond the bound",
         ],
     );
 }

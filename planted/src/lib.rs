@@ -24,6 +24,7 @@ use tdcall::{
 };
 use tdcall::{Gpa, TdxStatus, VeInfo, VeInfoExt};
 
+use tdcall::accept::{accept_range_with, AcceptError, AcceptOptions, AcceptStats};
 use tdx_oracle::wrappers::{InputCheck, Wrappers};
 use tdx_oracle::Verdict;
 
@@ -1020,5 +1021,123 @@ impl Wrappers for FatalRegsOutsideLoop {
             // SAFETY: FAT is the fat trampoline's own register set; the defect is reusing it.
             let _ = unsafe { tdvmcall_fat::<{ expose::FAT }, 0>(&mut regs) };
         }
+    }
+}
+
+/// `accept_range` that retries `TDX_OPERAND_BUSY` without bound: a host that holds a page's
+/// lock keeps the TD spinning (the caller's bound is ignored).
+pub struct AcceptBusyUnbounded;
+
+impl Wrappers for AcceptBusyUnbounded {
+    const NAME: &'static str = "planted: accept_range retries OPERAND_BUSY without bound";
+
+    #[inline(always)]
+    unsafe fn accept_range(
+        &self,
+        start: u64,
+        len: u64,
+        options: AcceptOptions,
+    ) -> Result<AcceptStats, AcceptError> {
+        let unbounded = AcceptOptions {
+            busy_retries: u32::MAX,
+            ..options
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { tdcall::accept::accept_range(start, len, unbounded) }
+    }
+}
+
+/// `accept_range` over a TDG.MEM.PAGE.ACCEPT that keeps only the status class (bits 63:32):
+/// without the operand id, the helper cannot tell a refused page size (`TDX_OPERAND_INVALID`
+/// on RCX, 1 GiB on modules 1.x) from a refused address, and fails the whole range.
+pub struct AcceptNoSizeFallback;
+
+impl Wrappers for AcceptNoSizeFallback {
+    const NAME: &'static str =
+        "planted: accept_range gives up when the module refuses the 1 GiB size";
+
+    #[inline(always)]
+    unsafe fn accept_range(
+        &self,
+        start: u64,
+        len: u64,
+        options: AcceptOptions,
+    ) -> Result<AcceptStats, AcceptError> {
+        accept_range_with(start, len, options, |p| {
+            // SAFETY: forwarded from the caller.
+            let r = unsafe { tdcall::tdg_mem_page_accept(p) };
+            // The defect: the operand id (bits 31:0) is dropped.
+            r.map_err(|st| TdxStatus::from_raw(st.raw() & !0xffff_ffff))
+        })
+    }
+}
+
+/// `convert_range` that retries a MapGPA making no progress without bound: a VMM that answers
+/// `RETRY` at the same address keeps the TD in the loop.
+pub struct ConvertStallsUnbounded;
+
+impl Wrappers for ConvertStallsUnbounded {
+    const NAME: &'static str = "planted: convert_range retries a stalled MapGPA without bound";
+
+    #[inline(always)]
+    fn convert_range(
+        &self,
+        gpa: u64,
+        len: u64,
+        to_shared: bool,
+        gpa_width: u8,
+        max_stalls: u32,
+    ) -> Result<(), VmcallError> {
+        let _ = max_stalls;
+        tdcall::vmcall::convert_range(gpa, len, to_shared, gpa_width, u32::MAX)
+    }
+}
+
+/// Instruction.CPUID through a trampoline that keeps the stack pointer in RBP across the
+/// TDCALL (a frame-pointer prologue) and exposes RBP, RSI and RDI: the VMM's RBP becomes the
+/// stack pointer, so a hostile VMM crashes the TD (or steers it), and RSI/RDI show the VMM
+/// whatever the caller had there.
+pub struct ExposesFramePointer;
+
+impl Wrappers for ExposesFramePointer {
+    const NAME: &'static str = "planted: Instruction.CPUID exposes RBP, RSI and RDI";
+
+    #[inline(always)]
+    fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
+        const MASK: u64 = 0xfc00 | 1 << 5 | 1 << 6 | 1 << 7;
+        let (rax, r10, r12, r13, r14, r15): (u64, u64, u64, u64, u64, u64);
+        // SAFETY: deliberately wrong (RBP, RSI and RDI are exposed; the VMM's RBP is loaded
+        // into RSP); only run under the trap backend, inside the campaign's child process.
+        unsafe {
+            asm!(
+                "push rbp",
+                "mov rbp, rsp",
+                ".byte 0x66, 0x0f, 0x01, 0xcc",
+                "mov rsp, rbp",
+                "pop rbp",
+                inlateout("rax") 0u64 => rax,
+                inlateout("rcx") MASK => _,
+                inlateout("r10") 0u64 => r10,
+                inlateout("r11") subfunction::INSTRUCTION_CPUID => _,
+                inlateout("r12") u64::from(leaf) => r12,
+                inlateout("r13") u64::from(subleaf) => r13,
+                lateout("r14") r14,
+                lateout("r15") r15,
+                lateout("rsi") _,
+                lateout("rdi") _,
+            );
+        }
+        if rax != 0 {
+            return Err(VmcallError::Module(TdxStatus::from_raw(rax)));
+        }
+        if r10 != 0 {
+            return Err(VmcallError::Vmm(VmcallStatus(r10)));
+        }
+        Ok(CpuidResult {
+            eax: r12 as u32,
+            ebx: r13 as u32,
+            ecx: r14 as u32,
+            edx: r15 as u32,
+        })
     }
 }

@@ -116,6 +116,45 @@ pub enum RecordKind {
     TdExit,
 }
 
+/// The last TDCALL as plain words, written by the handler into memory another process can
+/// read after this one died ([`Session::set_flight_recorder`]): any bit pattern is a value.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct FlightRecord {
+    /// TDCALLs recorded since the owner last set this to 0 (0: the other fields are stale).
+    pub count: u64,
+    /// The GPRs at the TDCALL.
+    pub input: [u64; 16],
+    /// The GPRs written back.
+    pub output: [u64; 16],
+    /// RFLAGS at the TDCALL.
+    pub rflags_in: u64,
+    /// RFLAGS written back.
+    pub rflags_out: u64,
+    /// [`RecordKind`]: 0 completed, 1 interrupted, 2 TD exit.
+    pub kind: u64,
+}
+
+impl FlightRecord {
+    /// The TDCALL as a [`Record`] (the randomized and outside-contract sets are not kept:
+    /// empty), if one was recorded.
+    pub fn record(&self) -> Option<Record> {
+        (self.count != 0).then_some(Record {
+            input: Regs { gpr: self.input },
+            rflags_in: self.rflags_in,
+            output: Regs { gpr: self.output },
+            rflags_out: self.rflags_out,
+            kind: match self.kind {
+                0 => RecordKind::Completed,
+                1 => RecordKind::Interrupted,
+                _ => RecordKind::TdExit,
+            },
+            randomized: RegSet::EMPTY,
+            outside_contract: RegSet::EMPTY,
+        })
+    }
+}
+
 /// What the handler saw and wrote for one TDCALL.
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
@@ -213,6 +252,7 @@ pub struct TrapState {
     stepping: Stepping,
     hygiene: Option<Hygiene>,
     watch_hygiene: bool,
+    flight: *mut FlightRecord,
 }
 
 thread_local! {
@@ -273,6 +313,7 @@ impl Session {
             },
             hygiene: None,
             watch_hygiene: true,
+            flight: ptr::null_mut(),
         });
         let state = NonNull::from(Box::leak(state));
         let mut alt_stack = vec![0u8; ALT_STACK_SIZE];
@@ -363,6 +404,18 @@ impl Session {
         st.count += 1;
         st.completed += usize::from(rec.kind == RecordKind::Completed);
         st.last = rec;
+    }
+
+    /// Makes the handler also write every TDCALL into `recorder` (null: stop), for a parent
+    /// process to read when this one dies mid-call.
+    ///
+    /// # Safety
+    ///
+    /// Until it is replaced, `recorder` must be null or valid for volatile reads and writes of
+    /// a [`FlightRecord`], and this thread must not hold a reference to it while a TDCALL runs.
+    pub unsafe fn set_flight_recorder(&mut self, recorder: *mut FlightRecord) {
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
+        unsafe { (*self.state.as_ptr()).flight = recorder };
     }
 
     /// The most recent TDCALL, even beyond the log's capacity.
@@ -833,6 +886,25 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
     st.count += 1;
     st.completed += usize::from(rec.kind == RecordKind::Completed);
     st.last = rec;
+    if !st.flight.is_null() {
+        // SAFETY: `set_flight_recorder`'s caller keeps the recorder valid for writes while it
+        // is set; volatile, because only another process reads it.
+        unsafe {
+            let f = st.flight;
+            let count = ptr::read_volatile(&(*f).count);
+            ptr::write_volatile(
+                f,
+                FlightRecord {
+                    count: count.wrapping_add(1),
+                    input: rec.input.gpr,
+                    output: rec.output.gpr,
+                    rflags_in: rec.rflags_in,
+                    rflags_out: rec.rflags_out,
+                    kind: rec.kind as u64,
+                },
+            );
+        }
+    }
     // In a ReportFatalError child every TDG.VP.VMCALL is the fatal call's, whatever its
     // registers say (a wrong one is for the oracle to find, not a reason to go on).
     let fatal = input[Gpr::Rax] == 0 && st.fatal_fd >= 0;

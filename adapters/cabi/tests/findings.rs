@@ -53,6 +53,7 @@ fn linux_convert_range_mask_is_policy() {
         page: PageRef::Region(0),
         pages: 1,
         shared: true,
+        stalls: 0,
     }]);
     assert_eq!(policies(LinuxStyle, &p), [Some(WIDER_MASK)]);
 }

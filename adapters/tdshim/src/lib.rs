@@ -151,8 +151,19 @@ const fn rule(
 pub const MMIO_WRITE_UB: &str =
     "td-shim mmio_write of fewer than 8 bytes (undefined behaviour, not called)";
 
+/// td-shim's MapGPA loop has a stall bound of its own (`MAX_RETRIES_PER_PAGE` = 3).
+const STALL_BOUND: &str =
+    "MapGPA gives up at the third RETRY without progress (its own bound; the GHCI sets none)";
+
 /// td-shim's policy differences (`docs/findings/tdshim-policy.md`).
 pub const POLICY: &[PolicyRule] = &[
+    rule(
+        Verdict::Semantics,
+        "convert_range (TDG.VP.VMCALL<MapGPA>)",
+        "keeps no value)\", value: 0 }) against the honest VMM (stalled 3 times",
+        "",
+        STALL_BOUND,
+    ),
     rule(
         Verdict::Encoding,
         "MapGPA",

@@ -39,8 +39,17 @@ fn main() {
         report.elapsed.as_secs_f64(),
         report.failed_checks()
     );
+    let in_calls: f64 = report.leaves.values().map(|l| l.time.as_secs_f64()).sum();
+    println!(
+        "{in_calls:.1} s in calls; calls run in a child process per phase, and the process \
+         died in {} of them",
+        report.crashes
+    );
     for (f, program) in &report.failures {
         println!("\n{f}  program: {program:?}");
+    }
+    if let Some((f, program)) = &report.first_crash {
+        println!("\nthe first call the process died in:\n{f}  program: {program:?}");
     }
     // What the seeds plus a fixed set of generated programs reach, against what the model says
     // each leaf and sub-function can answer.

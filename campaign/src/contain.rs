@@ -1,0 +1,501 @@
+//! Crash containment: the campaign runs its programs in child processes. A crash of the
+//! implementation under test (a corrupted stack, a wild write, a call that never returns)
+//! kills the child, not the campaign: the parent turns it into a verdict on the call, with the
+//! last TDCALL's register table and the program, and goes on with the next program in a new
+//! child. A child runs until its phase ends or its frame buffer fills (16 MiB), so a fork
+//! serves thousands of programs.
+//!
+//! The child writes one frame per finished program into a shared buffer (the outcome of each
+//! call, the failure if any, the program's bytes; nothing per program crosses a system call)
+//! and publishes where it is in a shared [`Progress`] (the program, the calls done, the last
+//! TDCALL as the trap's flight recorder wrote it). The parent reads both once the child has
+//! ended; a frame is counted only once written whole, so a crash loses nothing before it.
+
+use std::collections::HashSet;
+use std::ptr::{self, addr_of_mut};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tdx_model::ModuleVersion;
+use tdx_oracle::call::{Program, Target};
+use tdx_oracle::wrappers::Wrappers;
+use tdx_oracle::{crash_failure, Checks, Failure, FlightRecord, Oracle, Outcome, Verdict};
+
+/// Longest generated program input, in bytes (the campaign draws 16 to 495).
+const MAX_BYTES: usize = 512;
+
+/// Extra time a child gets past its phase's end before it counts as hung.
+const GRACE: Duration = Duration::from_secs(30);
+
+/// Where a phase's child is, in memory shared with the parent.
+#[repr(C)]
+struct Progress {
+    /// The last TDCALL (written by the trap's handler).
+    tdcall: FlightRecord,
+    /// Generator state after the program being run was drawn.
+    rng_after: u64,
+    /// Programs started before this one, campaign-wide.
+    programs: u64,
+    /// Calls of the program that returned and were checked.
+    calls_done: u64,
+    /// 1 once the child has started a program.
+    started: u64,
+    /// Bytes of whole frames in the frame buffer.
+    frames_len: u64,
+    /// The program's input.
+    len: u64,
+    bytes: [u8; MAX_BYTES],
+}
+
+/// Size of the shared buffer a child writes its frames into; a child that has less than
+/// [`FRAME_ROOM`] left ends and the parent starts the next one.
+const FRAMES_SIZE: usize = 16 << 20;
+
+/// Room kept for one program's frame.
+const FRAME_ROOM: usize = 1 << 20;
+
+/// Anonymous shared mappings: one [`Progress`] and the frame buffer.
+pub(crate) struct Shared(*mut Progress, *mut u8);
+
+impl Shared {
+    pub(crate) fn new() -> Shared {
+        // SAFETY: mmap(2) of a fresh anonymous shared mapping; checked below. The kernel zeroes
+        // it, and every bit pattern is a valid `Progress`.
+        let p = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                size_of::<Progress>(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert!(p != libc::MAP_FAILED, "mmap failed");
+        // SAFETY: as above, for the frame buffer (pages are only backed once written).
+        let f = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                FRAMES_SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        assert!(f != libc::MAP_FAILED, "mmap failed");
+        Shared(p.cast(), f.cast())
+    }
+
+    /// The frames a child wrote, once it has ended.
+    fn frames(&self, len: u64) -> &[u8] {
+        // SAFETY: the buffer is FRAMES_SIZE bytes, its first `len` written by the child that
+        // has ended (no one writes it while this borrow lives: the next child is forked after).
+        unsafe { std::slice::from_raw_parts(self.1, (len as usize).min(FRAMES_SIZE)) }
+    }
+
+    fn read(&self) -> Progress {
+        // SAFETY: the mapping holds a `Progress` (any bit pattern is one) and the child that
+        // wrote it has ended.
+        unsafe { ptr::read_volatile(self.0) }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // SAFETY: unmaps the mapping made in `new`; no reference to it outlives this.
+        unsafe {
+            libc::munmap(self.0.cast(), size_of::<Progress>());
+            libc::munmap(self.1.cast(), FRAMES_SIZE);
+        }
+    }
+}
+
+/// What the parent folds into its report: one finished program.
+pub(crate) struct Finished {
+    pub(crate) version: ModuleVersion,
+    /// Each call that passed, with the time it took.
+    pub(crate) outcomes: Vec<(Outcome, Duration)>,
+    pub(crate) failure: Option<Failure>,
+    pub(crate) program: Program,
+}
+
+/// Runs programs of `target` from generator state `rng` until `deadline` in child processes,
+/// handing each finished one to `each`; if a child dies, hands over the program it died in,
+/// with a `Crash` (or `Leakage`) failure on the call it was in, and starts a new child at the
+/// next program. `programs` counts programs campaign-wide (it picks the module version).
+/// With `TDX_CAMPAIGN_IN_PROCESS=1` the programs run in this process instead.
+pub(crate) fn run_phase<W: Wrappers>(
+    oracle: &mut Oracle<W>,
+    shared: &Shared,
+    target: Target,
+    rng: &mut u64,
+    programs: &mut u64,
+    deadline: Instant,
+    mut each: impl FnMut(Finished, &Oracle<W>),
+) {
+    if std::env::var_os("TDX_CAMPAIGN_IN_PROCESS").is_some_and(|v| v == "1") {
+        // Uncontained (for a debugger, and to measure what containment costs): a crash ends
+        // the campaign.
+        while Instant::now() < deadline {
+            let bytes = draw_program(rng);
+            let program = Program::decode(target, &bytes);
+            let version = version_of(*programs);
+            oracle.set_version(version);
+            let mut outcomes = Vec::new();
+            let mut last = Instant::now();
+            let result = oracle.run_program(&program, |_, out| {
+                let now = Instant::now();
+                outcomes.push((*out, now - last));
+                last = now;
+            });
+            *programs += 1;
+            let failure = result.err();
+            each(
+                Finished {
+                    version,
+                    outcomes,
+                    failure,
+                    program,
+                },
+                oracle,
+            );
+        }
+        return;
+    }
+    // Each child starts from the parent's allocator state: without fixed thresholds, glibc
+    // relearns in every child to keep large blocks on the heap (mapping, trimming and
+    // faulting fresh pages meanwhile), which costs a child a fifth of its time.
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt(3) with constant arguments, before any child exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+    while Instant::now() < deadline {
+        // SAFETY: no child is running: the parent alone uses the mapping.
+        unsafe { ptr::write_bytes(shared.0, 0, 1) };
+        // SAFETY: fork(2). The child runs this thread's oracle over programs and ends with
+        // _exit; it allocates (glibc's malloc is reset for a forked child) and writes only to
+        // the shared mappings. A lock another thread held at the fork could block it: the
+        // alarm ends it.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            child(oracle, shared, target, *rng, *programs, deadline);
+        }
+        let mut st = 0;
+        // SAFETY: waits for the child forked above, again if a signal interrupts the wait.
+        while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 {
+            let e = std::io::Error::last_os_error();
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
+        }
+        let p = shared.read();
+        let mut frames = shared.frames(p.frames_len);
+        let mut count = 0u64;
+        while let Some(frame) = next_frame(&mut frames) {
+            let f = decode(frame, target);
+            assert_eq!(f.version, version_of(*programs), "a frame out of order");
+            *programs += 1;
+            count += 1;
+            each(f, oracle);
+        }
+        if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+            if p.started != 0 {
+                *rng = p.rng_after;
+            }
+            // Ended at the deadline, or with its buffer full: then the next child goes on.
+            continue;
+        }
+        let how = if libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGALRM {
+            format!(
+                "no return within {} s of the phase's end: killed",
+                GRACE.as_secs()
+            )
+        } else if libc::WIFSIGNALED(st) {
+            format!("killed by signal {}", libc::WTERMSIG(st))
+        } else {
+            panic!(
+                "a campaign child ended with wait status {st:#x} (the oracle panicked: see \
+                 stderr)"
+            );
+        };
+        assert!(
+            p.started != 0 && p.programs == *programs,
+            "a campaign child died ({how}) outside a program, after {count} programs"
+        );
+        let len = (p.len as usize).min(MAX_BYTES);
+        let program = Program::decode(target, &p.bytes[..len]);
+        let version = version_of(*programs);
+        let done = p.calls_done as usize;
+        let failure = program
+            .0
+            .get(done)
+            .map(|call| crash_failure(call, &how, p.tdcall.record().as_ref(), version));
+        let failure = failure.unwrap_or_else(|| {
+            panic!("a campaign child died ({how}) after the last call of {program:?}")
+        });
+        *rng = p.rng_after;
+        *programs += 1;
+        each(
+            Finished {
+                version,
+                outcomes: Vec::new(),
+                failure: Some(failure),
+                program,
+            },
+            oracle,
+        );
+    }
+}
+
+/// The module version of the `n`th program: programs rotate over [`ModuleVersion::ALL`].
+pub(crate) fn version_of(n: u64) -> ModuleVersion {
+    ModuleVersion::ALL[(n % ModuleVersion::ALL.len() as u64) as usize]
+}
+
+/// Draws the next program's input from `rng`.
+pub(crate) fn draw_program(rng: &mut u64) -> Vec<u8> {
+    let len = 16 + (crate::xorshift(rng) % 480) as usize;
+    (0..len).map(|_| crate::xorshift(rng) as u8).collect()
+}
+
+fn child<W: Wrappers>(
+    oracle: &mut Oracle<W>,
+    shared: &Shared,
+    target: Target,
+    mut rng: u64,
+    mut programs: u64,
+    deadline: Instant,
+) -> ! {
+    // SAFETY: prctl(2) and alarm(2) with constant arguments: no core dump of this copy of the
+    // process, and a time limit past the phase's end.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0);
+        let left = deadline.saturating_duration_since(Instant::now()) + GRACE;
+        libc::alarm(left.as_secs() as u32 + 1);
+    }
+    let p = shared.0;
+    let mut written = 0usize;
+    // SAFETY: the mapping lives until the parent drops it, after this process ended; the
+    // oracle's thread holds no reference into it.
+    unsafe { oracle.set_flight_recorder(addr_of_mut!((*p).tdcall)) };
+    let mut frame = Vec::with_capacity(4096);
+    let mut outcomes = Vec::with_capacity(64);
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        while Instant::now() < deadline && written + FRAME_ROOM <= FRAMES_SIZE {
+            let bytes = draw_program(&mut rng);
+            let len = bytes.len().min(MAX_BYTES);
+            // SAFETY: only this process writes the mapping while it runs; volatile, because
+            // the parent reads it after this process is gone.
+            unsafe {
+                let mut b = [0u8; MAX_BYTES];
+                b[..len].copy_from_slice(&bytes[..len]);
+                ptr::write_volatile(addr_of_mut!((*p).bytes), b);
+                ptr::write_volatile(addr_of_mut!((*p).len), len as u64);
+                ptr::write_volatile(addr_of_mut!((*p).rng_after), rng);
+                ptr::write_volatile(addr_of_mut!((*p).programs), programs);
+                ptr::write_volatile(addr_of_mut!((*p).calls_done), 0);
+                ptr::write_volatile(addr_of_mut!((*p).tdcall.count), 0);
+                ptr::write_volatile(addr_of_mut!((*p).started), 1);
+            }
+            let program = Program::decode(target, &bytes);
+            let version = version_of(programs);
+            oracle.set_version(version);
+            // The frame: its length (patched below), then the program's results.
+            frame.clear();
+            frame.extend_from_slice(&[0; 4]);
+            frame.push(version_index(version));
+            outcomes.clear();
+            let mut last = Instant::now();
+            let result = oracle.run_program(&program, |_, out| {
+                let now = Instant::now();
+                let mut out = *out;
+                // Contained: this call returned.
+                out.checks.insert(Verdict::Crash);
+                outcomes.push((out, now - last));
+                last = now;
+                // SAFETY: as above; between TDCALLs.
+                unsafe {
+                    let d = ptr::read_volatile(addr_of_mut!((*p).calls_done));
+                    ptr::write_volatile(addr_of_mut!((*p).calls_done), d + 1);
+                    ptr::write_volatile(addr_of_mut!((*p).tdcall.count), 0);
+                }
+            });
+            put_u64(&mut frame, outcomes.len() as u64);
+            for (o, t) in &outcomes {
+                encode_outcome(&mut frame, o, *t);
+            }
+            match &result {
+                Ok(()) => frame.push(0),
+                Err(f) => {
+                    frame.push(1);
+                    encode_failure(&mut frame, f);
+                }
+            }
+            put_bytes(&mut frame, &bytes);
+            let len = (frame.len() - 4) as u32;
+            frame[..4].copy_from_slice(&len.to_le_bytes());
+            if written + frame.len() > FRAMES_SIZE {
+                // Cannot happen (frames are far below FRAME_ROOM); a harness error if it does.
+                panic!("a frame of {} bytes does not fit", frame.len());
+            }
+            // SAFETY: the frame fits the buffer past the frames already written; only this
+            // process writes it while it runs. The length is published after the bytes.
+            unsafe {
+                ptr::copy_nonoverlapping(frame.as_ptr(), shared.1.add(written), frame.len());
+                written += frame.len();
+                ptr::write_volatile(addr_of_mut!((*p).frames_len), written as u64);
+            }
+            programs += 1;
+        }
+    }));
+    // SAFETY: _exit(2) ends the child without running the parent's destructors.
+    unsafe { libc::_exit(if ran.is_ok() { 0 } else { 86 }) }
+}
+
+/// Takes the next whole frame off `frames`.
+fn next_frame<'a>(frames: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = u32::from_le_bytes(frames.get(..4)?.try_into().ok()?) as usize;
+    let frame = frames.get(4..4 + len)?;
+    *frames = &frames[4 + len..];
+    Some(frame)
+}
+
+fn version_index(v: ModuleVersion) -> u8 {
+    ModuleVersion::ALL.iter().position(|x| *x == v).unwrap_or(0) as u8
+}
+
+fn put_u64(b: &mut Vec<u8>, v: u64) {
+    b.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_bytes(b: &mut Vec<u8>, s: &[u8]) {
+    put_u64(b, s.len() as u64);
+    b.extend_from_slice(s);
+}
+
+fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => b.push(0),
+        Some(s) => {
+            b.push(1);
+            put_bytes(b, s.as_bytes());
+        }
+    }
+}
+
+fn encode_outcome(b: &mut Vec<u8>, o: &Outcome, t: Duration) {
+    put_str(b, Some(o.leaf));
+    b.push(u8::from(o.status.is_some()));
+    put_u64(b, o.status.unwrap_or(0));
+    put_str(b, o.not_run);
+    b.push(u8::from(o.vmcall));
+    put_u64(b, o.tdcalls as u64);
+    b.push(o.checks.bits());
+    put_u64(b, u64::from(o.branches));
+    put_str(b, o.policy);
+    put_u64(b, t.as_nanos() as u64);
+}
+
+fn encode_failure(b: &mut Vec<u8>, f: &Failure) {
+    b.push(f.verdict as u8);
+    put_str(b, Some(f.leaf));
+    put_str(b, Some(&f.call));
+    put_str(b, Some(&f.detail));
+    put_str(b, Some(&f.table));
+    b.push(version_index(f.module));
+}
+
+/// A frame's reader; the frame comes from this binary's own child, so a malformed one is a
+/// harness bug and panics.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> &[u8] {
+        assert!(self.0.len() >= n, "a truncated frame from a campaign child");
+        let (h, t) = self.0.split_at(n);
+        self.0 = t;
+        h
+    }
+    fn u8(&mut self) -> u8 {
+        self.take(1)[0]
+    }
+    fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.take(8).try_into().expect("8 bytes"))
+    }
+    fn bytes(&mut self) -> Vec<u8> {
+        let n = self.u64() as usize;
+        self.take(n).to_vec()
+    }
+    fn string(&mut self) -> Option<String> {
+        (self.u8() != 0).then(|| String::from_utf8_lossy(&self.bytes()).into_owned())
+    }
+    fn name(&mut self) -> Option<&'static str> {
+        self.string().map(intern)
+    }
+}
+
+/// The `'static` copy of a name (leaf, policy, reason) a child sent: names are few and
+/// fixed, so each is leaked once.
+fn intern(s: String) -> &'static str {
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let set = names.get_or_insert_with(HashSet::new);
+    if let Some(n) = set.get(s.as_str()) {
+        return n;
+    }
+    let n: &'static str = Box::leak(s.into_boxed_str());
+    set.insert(n);
+    n
+}
+
+fn decode(frame: &[u8], target: Target) -> Finished {
+    let mut r = Reader(frame);
+    let version = ModuleVersion::ALL[r.u8() as usize % ModuleVersion::ALL.len()];
+    let n = r.u64() as usize;
+    let mut outcomes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let leaf = r.name().unwrap_or("?");
+        let has_status = r.u8() != 0;
+        let status = r.u64();
+        let not_run = r.name();
+        let vmcall = r.u8() != 0;
+        let tdcalls = r.u64() as usize;
+        let checks = Checks::from_bits(r.u8());
+        let branches = r.u64() as u16;
+        let policy = r.name();
+        let t = Duration::from_nanos(r.u64());
+        outcomes.push((
+            Outcome {
+                leaf,
+                status: has_status.then_some(status),
+                tdcalls,
+                not_run,
+                vmcall,
+                policy,
+                checks,
+                branches,
+            },
+            t,
+        ));
+    }
+    let failure = (r.u8() != 0).then(|| {
+        let verdict = Verdict::ALL[r.u8() as usize % Verdict::ALL.len()];
+        Failure {
+            verdict,
+            leaf: r.name().unwrap_or("?"),
+            call: r.string().unwrap_or_default(),
+            detail: r.string().unwrap_or_default(),
+            table: r.string().unwrap_or_default(),
+            module: ModuleVersion::ALL[r.u8() as usize % ModuleVersion::ALL.len()],
+        }
+    });
+    let bytes = r.bytes();
+    Finished {
+        version,
+        outcomes,
+        failure,
+        program: Program::decode(target, &bytes),
+    }
+}
