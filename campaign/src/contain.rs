@@ -9,20 +9,25 @@
 //! call, the failure if any, the program's bytes; nothing per program crosses a system call)
 //! and publishes where it is in a shared [`Progress`] (the program, the calls done, the last
 //! TDCALL as the trap's flight recorder wrote it). The parent reads both once the child has
-//! ended; a frame is counted only once written whole, so a crash loses nothing before it.
+//! ended; a frame is counted only once written whole, so a crash loses no earlier program
+//! (the calls that passed in the program it died in are not counted).
 
 use std::collections::HashSet;
 use std::ptr::{self, addr_of_mut};
+use std::sync::atomic::{compiler_fence, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tdx_model::ModuleVersion;
 use tdx_oracle::call::{Program, Target};
 use tdx_oracle::wrappers::Wrappers;
-use tdx_oracle::{crash_failure, Checks, Failure, FlightRecord, Oracle, Outcome, Verdict};
+use tdx_oracle::{crash_failure, Checks, Failure, FlightRecord, Oracle, Outcome, Verdict, REFUSED};
 
 /// Longest generated program input, in bytes (the campaign draws 16 to 495).
 const MAX_BYTES: usize = 512;
+
+/// Exit status of a child that panicked (the oracle, or the implementation in a call).
+const CHILD_PANICKED: i32 = 86;
 
 /// Extra time a child gets past its phase's end before it counts as hung.
 const GRACE: Duration = Duration::from_secs(30);
@@ -42,6 +47,12 @@ struct Progress {
     started: u64,
     /// Bytes of whole frames in the frame buffer.
     frames_len: u64,
+    /// The oracle's seed after the last finished program.
+    seed: u64,
+    /// 1 when the child ended on its own (deadline or full buffer), just before `_exit(0)`.
+    done: u64,
+    /// 1 while a program runs (its calls and their checks), 0 between programs.
+    in_call: u64,
     /// The program's input.
     len: u64,
     bytes: [u8; MAX_BYTES],
@@ -118,6 +129,8 @@ pub(crate) struct Finished {
     pub(crate) outcomes: Vec<(Outcome, Duration)>,
     pub(crate) failure: Option<Failure>,
     pub(crate) program: Program,
+    /// The process died in the program (the failure says where).
+    pub(crate) crashed: bool,
 }
 
 /// Runs programs of `target` from generator state `rng` until `deadline` in child processes,
@@ -157,6 +170,7 @@ pub(crate) fn run_phase<W: Wrappers>(
                     outcomes,
                     failure,
                     program,
+                    crashed: false,
                 },
                 oracle,
             );
@@ -192,45 +206,64 @@ pub(crate) fn run_phase<W: Wrappers>(
         }
         let p = shared.read();
         let mut frames = shared.frames(p.frames_len);
-        let mut count = 0u64;
+        let mut garbled = false;
         while let Some(frame) = next_frame(&mut frames) {
-            let f = decode(frame, target);
-            assert_eq!(f.version, version_of(*programs), "a frame out of order");
+            // A frame that does not read back was overwritten by the implementation (a wild
+            // write): the child's results stop there, and it is reported as a crash below.
+            let Some(f) = decode(frame, target).filter(|f| f.version == version_of(*programs))
+            else {
+                garbled = true;
+                break;
+            };
             *programs += 1;
-            count += 1;
             each(f, oracle);
         }
-        if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+        if p.started != 0 {
+            oracle.set_seed(p.seed);
+        }
+        let exited = libc::WIFEXITED(st);
+        if exited && libc::WEXITSTATUS(st) == CHILD_PANICKED && p.in_call == 0 {
+            panic!("a campaign child panicked between programs (the harness): see stderr");
+        }
+        if exited && libc::WEXITSTATUS(st) == 0 && p.done == 1 && !garbled {
             if p.started != 0 {
                 *rng = p.rng_after;
             }
             // Ended at the deadline, or with its buffer full: then the next child goes on.
             continue;
         }
-        let how = if libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGALRM {
+        let how = if garbled {
+            "the results it wrote were overwritten (a wild write)".to_string()
+        } else if libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGALRM {
             format!(
                 "no return within {} s of the phase's end: killed",
                 GRACE.as_secs()
             )
         } else if libc::WIFSIGNALED(st) {
             format!("killed by signal {}", libc::WTERMSIG(st))
+        } else if libc::WEXITSTATUS(st) == CHILD_PANICKED {
+            "a panic in the implementation".to_string()
         } else {
-            panic!(
-                "a campaign child ended with wait status {st:#x} (the oracle panicked: see \
-                 stderr)"
-            );
+            format!("the process exited with status {}", libc::WEXITSTATUS(st))
         };
         assert!(
-            p.started != 0 && p.programs == *programs,
-            "a campaign child died ({how}) outside a program, after {count} programs"
+            p.started != 0,
+            "a campaign child died ({how}) before its first program"
         );
+        if p.programs != *programs {
+            // The results of programs that finished are lost with the frame buffer: the
+            // campaign goes on after the last program the child started.
+            *programs = p.programs;
+        }
         let len = (p.len as usize).min(MAX_BYTES);
         let program = Program::decode(target, &p.bytes[..len]);
         let version = version_of(*programs);
         let done = p.calls_done as usize;
+        // A wild write may be found only after the program's last call.
         let failure = program
             .0
             .get(done)
+            .or(program.0.last())
             .map(|call| crash_failure(call, &how, p.tdcall.record().as_ref(), version));
         let failure = failure.unwrap_or_else(|| {
             panic!("a campaign child died ({how}) after the last call of {program:?}")
@@ -243,6 +276,7 @@ pub(crate) fn run_phase<W: Wrappers>(
                 outcomes: Vec::new(),
                 failure: Some(failure),
                 program,
+                crashed: true,
             },
             oracle,
         );
@@ -308,11 +342,15 @@ fn child<W: Wrappers>(
             frame.push(version_index(version));
             outcomes.clear();
             let mut last = Instant::now();
+            // SAFETY: as above.
+            unsafe { ptr::write_volatile(addr_of_mut!((*p).in_call), 1) };
             let result = oracle.run_program(&program, |_, out| {
                 let now = Instant::now();
                 let mut out = *out;
-                // Contained: this call returned.
-                out.checks.insert(Verdict::Crash);
+                // Contained, and the implementation ran: the call returned.
+                if out.tdcalls > 0 || out.not_run == Some(REFUSED) {
+                    out.checks.insert(Verdict::Crash);
+                }
                 outcomes.push((out, now - last));
                 last = now;
                 // SAFETY: as above; between TDCALLs.
@@ -343,15 +381,25 @@ fn child<W: Wrappers>(
             // SAFETY: the frame fits the buffer past the frames already written; only this
             // process writes it while it runs. The length is published after the bytes.
             unsafe {
+                ptr::write_volatile(addr_of_mut!((*p).in_call), 0);
                 ptr::copy_nonoverlapping(frame.as_ptr(), shared.1.add(written), frame.len());
                 written += frame.len();
+                compiler_fence(Ordering::Release);
                 ptr::write_volatile(addr_of_mut!((*p).frames_len), written as u64);
+                ptr::write_volatile(addr_of_mut!((*p).seed), oracle.seed());
             }
             programs += 1;
         }
     }));
-    // SAFETY: _exit(2) ends the child without running the parent's destructors.
-    unsafe { libc::_exit(if ran.is_ok() { 0 } else { 86 }) }
+    // SAFETY: as above; then _exit(2) ends the child without running the parent's
+    // destructors.
+    unsafe {
+        if ran.is_ok() {
+            ptr::write_volatile(addr_of_mut!((*p).done), 1);
+            libc::_exit(0)
+        }
+        libc::_exit(CHILD_PANICKED)
+    }
 }
 
 /// Takes the next whole frame off `frames`.
@@ -407,32 +455,36 @@ fn encode_failure(b: &mut Vec<u8>, f: &Failure) {
     b.push(version_index(f.module));
 }
 
-/// A frame's reader; the frame comes from this binary's own child, so a malformed one is a
-/// harness bug and panics.
+/// A frame's reader: `None` for a frame that does not read back.
 struct Reader<'a>(&'a [u8]);
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> &[u8] {
-        assert!(self.0.len() >= n, "a truncated frame from a campaign child");
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
         let (h, t) = self.0.split_at(n);
         self.0 = t;
-        h
+        Some(h)
     }
-    fn u8(&mut self) -> u8 {
-        self.take(1)[0]
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
     }
-    fn u64(&mut self) -> u64 {
-        u64::from_le_bytes(self.take(8).try_into().expect("8 bytes"))
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
-    fn bytes(&mut self) -> Vec<u8> {
-        let n = self.u64() as usize;
-        self.take(n).to_vec()
+    fn bytes(&mut self) -> Option<Vec<u8>> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        Some(self.take(n)?.to_vec())
     }
-    fn string(&mut self) -> Option<String> {
-        (self.u8() != 0).then(|| String::from_utf8_lossy(&self.bytes()).into_owned())
+    fn string(&mut self) -> Option<Option<String>> {
+        Some(match self.u8()? {
+            0 => None,
+            _ => Some(String::from_utf8(self.bytes()?).ok()?),
+        })
     }
-    fn name(&mut self) -> Option<&'static str> {
-        self.string().map(intern)
+    fn name(&mut self) -> Option<Option<&'static str>> {
+        Some(self.string()?.map(intern))
     }
 }
 
@@ -450,22 +502,22 @@ fn intern(s: String) -> &'static str {
     n
 }
 
-fn decode(frame: &[u8], target: Target) -> Finished {
+fn decode(frame: &[u8], target: Target) -> Option<Finished> {
     let mut r = Reader(frame);
-    let version = ModuleVersion::ALL[r.u8() as usize % ModuleVersion::ALL.len()];
-    let n = r.u64() as usize;
-    let mut outcomes = Vec::with_capacity(n);
+    let version = *ModuleVersion::ALL.get(usize::from(r.u8()?))?;
+    let n = r.u64()?;
+    let mut outcomes = Vec::new();
     for _ in 0..n {
-        let leaf = r.name().unwrap_or("?");
-        let has_status = r.u8() != 0;
-        let status = r.u64();
-        let not_run = r.name();
-        let vmcall = r.u8() != 0;
-        let tdcalls = r.u64() as usize;
-        let checks = Checks::from_bits(r.u8());
-        let branches = r.u64() as u16;
-        let policy = r.name();
-        let t = Duration::from_nanos(r.u64());
+        let leaf = r.name()??;
+        let has_status = r.u8()? != 0;
+        let status = r.u64()?;
+        let not_run = r.name()?;
+        let vmcall = r.u8()? != 0;
+        let tdcalls = usize::try_from(r.u64()?).ok()?;
+        let checks = Checks::from_bits(r.u8()?);
+        let branches = u16::try_from(r.u64()?).ok()?;
+        let policy = r.name()?;
+        let t = Duration::from_nanos(r.u64()?);
         outcomes.push((
             Outcome {
                 leaf,
@@ -480,22 +532,23 @@ fn decode(frame: &[u8], target: Target) -> Finished {
             t,
         ));
     }
-    let failure = (r.u8() != 0).then(|| {
-        let verdict = Verdict::ALL[r.u8() as usize % Verdict::ALL.len()];
-        Failure {
-            verdict,
-            leaf: r.name().unwrap_or("?"),
-            call: r.string().unwrap_or_default(),
-            detail: r.string().unwrap_or_default(),
-            table: r.string().unwrap_or_default(),
-            module: ModuleVersion::ALL[r.u8() as usize % ModuleVersion::ALL.len()],
-        }
-    });
-    let bytes = r.bytes();
-    Finished {
+    let failure = match r.u8()? {
+        0 => None,
+        _ => Some(Failure {
+            verdict: *Verdict::ALL.get(usize::from(r.u8()?))?,
+            leaf: r.name()??,
+            call: r.string()??,
+            detail: r.string()??,
+            table: r.string()??,
+            module: *ModuleVersion::ALL.get(usize::from(r.u8()?))?,
+        }),
+    };
+    let bytes = r.bytes()?;
+    Some(Finished {
         version,
         outcomes,
         failure,
         program: Program::decode(target, &bytes),
-    }
+        crashed: false,
+    })
 }

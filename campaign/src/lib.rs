@@ -136,8 +136,7 @@ fn record<W: Wrappers>(oracle: &Oracle<W>, f: contain::Finished, report: &mut Ca
     let Some(failure) = f.failure else {
         return;
     };
-    let crashed = failure.detail.contains("the process died");
-    if crashed {
+    if f.crashed {
         report.crashes += 1;
         if report.first_crash.is_none() {
             report.first_crash = Some((failure.clone(), f.program.clone()));

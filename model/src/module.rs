@@ -473,6 +473,9 @@ pub struct BusyHold {
     pub remaining: u32,
     /// `OPERAND_BUSY` answers given.
     pub answered: u32,
+    /// The locked entry's level: 1 (the 2 MiB leaf) or 0 (a 4 KiB leaf of a split range; a
+    /// 2 MiB lock moves to the page of `gpa` when the host splits the range).
+    pub level: u8,
 }
 
 fn put(buf: &mut [u8], off: usize, bytes: &[u8]) {
@@ -1205,6 +1208,15 @@ impl TdxModule {
             state: PageState::Unmapped,
             busy: false,
         };
+        // A held lock stays held: on the page it was taken for.
+        if let Some(h) = self.busy_hold {
+            if let Some((hc, hp)) = self.region_index(h.gpa) {
+                if hc == ci && c.busy {
+                    self.pages[hp].busy = true;
+                    self.busy_hold = Some(BusyHold { level: 0, ..h });
+                }
+            }
+        }
         self.split_l2(ci);
     }
 
@@ -1287,10 +1299,12 @@ impl TdxModule {
     pub fn hold_busy(&mut self, gpa: u64, n: u32) {
         self.release_busy_hold();
         self.set_busy(gpa, n > 0);
+        let level = self.page(gpa).level;
         self.busy_hold = Some(BusyHold {
             gpa,
             remaining: n,
             answered: 0,
+            level,
         });
     }
 

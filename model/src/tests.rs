@@ -1182,3 +1182,21 @@ fn outside_region_mapped_with_2m_leaves() {
         TDX_OPERAND_INVALID + 1
     );
 }
+
+#[test]
+fn busy_hold_survives_a_split() {
+    let mut m = module();
+    m.set_page(BASE, 1, PageState::Pending);
+    m.hold_busy(BASE + 0x5000, 3);
+    // A 4 KiB accept in the pending 2 MiB leaf: TD exit; the honest VMM splits the range.
+    let Completion::TdExit(exit) = accept(&mut m, BASE + 0x5000, 0) else {
+        panic!("expected a TD exit");
+    };
+    m.vmm_handle_exit(exit);
+    assert_eq!(
+        accept_status(&mut m, BASE + 0x5000, 0),
+        TDX_OPERAND_BUSY + 1
+    );
+    let hold = m.release_busy_hold().unwrap();
+    assert_eq!((hold.answered, hold.level), (1, 0));
+}

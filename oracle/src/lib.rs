@@ -518,6 +518,17 @@ impl<W: Wrappers> Oracle<W> {
         unsafe { self.session.arena() }
     }
 
+    /// The seed the next program's TD starts from (with [`Self::set_seed`], a process that
+    /// ran programs in a child goes on where the child left off).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Sets the seed [`Self::seed`] reports.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+
     fn next_seed(&mut self) -> u64 {
         self.seed = self
             .seed
@@ -1751,6 +1762,8 @@ impl<W: Wrappers> Oracle<W> {
                     libc::dup2(null, 2);
                 }
             }
+            // SAFETY: null stops the recording: the parent's record stays its own.
+            unsafe { self.session.set_flight_recorder(core::ptr::null_mut()) };
             self.session.force_status(status);
             self.forced = true;
             let returned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1805,7 +1818,7 @@ impl<W: Wrappers> Oracle<W> {
         let cfg = self.model().config().clone();
         let (base, size) = (cfg.accept_region_base, cfg.accept_region_size);
         let window_start = base & !(GIB - 1);
-        let window = window % 16 == 0 && base + size <= window_start + GIB;
+        let window = window % 16 == 15 && base + size <= window_start + GIB;
         let (start, n, max_level) = if window {
             (window_start, GIB / 4096, PageLevel::Size1G)
         } else {
@@ -1916,16 +1929,28 @@ impl<W: Wrappers> Oracle<W> {
         };
         let (stop, stats) = match (got, hold) {
             (Ok(stats), _) if !beyond => (end, stats),
-            (Err(AcceptError::Busy { gpa, .. }), Some(h))
-                if beyond && gpa.raw() >> 21 == h.gpa >> 21 =>
+            // The locked entry (the 2 MiB leaf, or the 4 KiB page), asked for at its own
+            // level, exactly bound + 1 times.
+            (
+                Err(AcceptError::Busy {
+                    gpa,
+                    level,
+                    attempts,
+                }),
+                Some(h),
+            ) if beyond
+                && level as u8 == h.level
+                && gpa.raw() == h.gpa & !(level.size() - 1)
+                && attempts == answered
+                && answered == opts.busy_retries + 1 =>
             {
                 (gpa.raw(), AcceptStats::default())
             }
             (got, _) => {
                 let want = if beyond {
                     format!(
-                        "a Busy error at the locked page {:#x}",
-                        hold.map_or(0, |h| h.gpa)
+                        "a Busy error at the locked entry ({hold:?}) after {} attempts",
+                        opts.busy_retries + 1
                     )
                 } else {
                     "success".to_string()

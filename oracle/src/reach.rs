@@ -75,7 +75,10 @@ pub const HELPER_BRANCHES: [(&str, &str); 9] = [
         CONVERT_RANGE,
         "RETRY without progress, beyond the stall bound",
     ),
-    (CONVERT_RANGE, "resume address refused"),
+    (
+        CONVERT_RANGE,
+        "RETRY with a resume address outside the request",
+    ),
 ];
 
 const ACCEPT_RANGE: &str = "accept_range (TDG.MEM.PAGE.ACCEPT)";

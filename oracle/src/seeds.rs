@@ -77,7 +77,7 @@ fn range(first_page: u32, pages: u32, max_level: u8) -> Call {
         max_level,
         busy_page: 0,
         busy_for: 0,
-        window: 1,
+        window: 0,
     }
 }
 
@@ -96,7 +96,7 @@ fn range_busy(first_page: u32, pages: u32, max_level: u8, busy_page: u16, busy_f
             max_level,
             busy_page,
             busy_for,
-            window: 1,
+            window: 0,
         },
         _ => unreachable!(),
     }
@@ -111,7 +111,7 @@ fn window(busy_page: u16, busy_for: u8) -> Call {
         max_level: 2,
         busy_page,
         busy_for,
-        window: 0,
+        window: 15,
     }
 }
 

@@ -713,6 +713,16 @@ impl<W: Wrappers> Oracle<W> {
                         if Some(r11) != g0 && next == Some(r11) {
                             branches |= crate::reach::branch(CONVERT, "RETRY with progress");
                         }
+                        // The VMM's resume address outside what the call asked for (the
+                        // helper must refuse it).
+                        let size = c.input_field(&rec.input, "size").unwrap_or(0);
+                        let g = g0.unwrap_or(0);
+                        if !(g..g.wrapping_add(size)).contains(&r11) || r11 & 0xfff != 0 {
+                            branches |= crate::reach::branch(
+                                CONVERT,
+                                "RETRY with a resume address outside the request",
+                            );
+                        }
                     }
                 }
                 branches |= match stalled {
@@ -726,9 +736,6 @@ impl<W: Wrappers> Oracle<W> {
                         "RETRY without progress, within the stall bound",
                     ),
                 };
-                if matches!(got, Err(VmcallError::Untrusted { .. })) {
-                    branches |= crate::reach::branch(CONVERT, "resume address refused");
-                }
                 for rec in log {
                     let rcx = rec.input[Gpr::Rcx];
                     let field = |n| c.input_field(&rec.input, n).expect("MapGPA input");
@@ -1300,6 +1307,8 @@ impl<W: Wrappers> Oracle<W> {
                 libc::prctl(libc::PR_SET_DUMPABLE, 0);
                 libc::alarm(10);
             }
+            // SAFETY: null stops the recording: the parent's record stays its own.
+            unsafe { self.session.set_flight_recorder(core::ptr::null_mut()) };
             self.session.set_fatal_fd(fds[1]);
             self.session.set_fatal_resumes(u32::from(resumes));
             let w = &self.wrappers;

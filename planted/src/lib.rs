@@ -1141,3 +1141,22 @@ impl Wrappers for ExposesFramePointer {
         })
     }
 }
+
+/// Instruction.HLT that ends the process (exit status 0, as a guest's `exit()` on an error
+/// path would) when the VMM answers anything but SUCCESS: the call never returns, yet the
+/// process ends "successfully".
+pub struct ExitsOnVmmError;
+
+impl Wrappers for ExitsOnVmmError {
+    const NAME: &'static str = "planted: Instruction.HLT exits the process on a VMM error";
+
+    #[inline(always)]
+    fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
+        let r = tdcall::vmcall::hlt(interrupts_blocked);
+        if r.is_err() {
+            // The defect: the process ends with status 0 in the middle of the call.
+            std::process::exit(0);
+        }
+        r
+    }
+}

@@ -376,3 +376,19 @@ fn exposed_frame_pointer_crash_is_a_verdict() {
             > 0
     );
 }
+
+/// An implementation that ends the process with status 0 inside a call is a crash of that call,
+/// not a phase that ended early.
+#[test]
+fn exit_inside_a_call_is_a_verdict() {
+    use std::time::Duration;
+    let report = tdx_campaign::run(ExitsOnVmmError, 5, Duration::from_millis(100));
+    let (crash, program) = report
+        .first_crash
+        .as_ref()
+        .expect("a hostile VMM's error makes the planted HLT exit");
+    eprintln!("{crash}\n  program: {program:?}");
+    assert_eq!(crash.verdict, Verdict::Crash, "{crash}");
+    assert!(crash.detail.contains("exited with status 0"), "{crash}");
+    assert!(report.programs > report.crashes);
+}
