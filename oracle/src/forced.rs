@@ -8,7 +8,7 @@ use crate::call::{Call, FieldRef, MemRef, PageRef};
 
 /// The calls a forced status is put on beyond the ten core ones of `run_forced`, in the order
 /// `ForcedStatus::leaf` (mod the total) picks them.
-pub const FORCED_CALLS: [Call; 29] = [
+pub const FORCED_CALLS: [Call; 31] = [
     Call::VpRd {
         field: FieldRef::Known(0),
         first: false,
@@ -144,5 +144,21 @@ pub const FORCED_CALLS: [Call; 29] = [
     Call::VmcallKvm {
         nr: 1,
         args: [0; 4],
+    },
+    // The range helpers: the status is forced on their first TDCALL. Block 0 is one pending
+    // 2 MiB leaf: the first ACCEPT asks for 2 MiB.
+    Call::AcceptRange {
+        first_page: 0,
+        pages: 511,
+        max_level: 1,
+        busy_page: 0,
+        busy_for: 0,
+        window: 0,
+    },
+    Call::VmcallConvert {
+        page: PageRef::Region(5),
+        pages: 1,
+        shared: true,
+        stalls: 0,
     },
 ];

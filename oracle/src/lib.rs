@@ -47,8 +47,8 @@ use core::fmt::{self, Write as _};
 use sha2::{Digest, Sha384};
 use tdcall::accept::{AcceptError, AcceptOptions, AcceptStats};
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex, TdxStatus,
-    VeInfo, VeInfoExt,
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, OperandId, PageLevel, RtmrIndex,
+    StatusCode, TdxStatus, VeInfo, VeInfoExt,
 };
 use tdx_expect as expect;
 use tdx_model::contract::{lookup, LeafContract};
@@ -1916,6 +1916,9 @@ impl<W: Wrappers> Oracle<W> {
             ));
         }
         self.ran.insert(Verdict::Clobbers);
+        if self.forced {
+            return self.forced_accept_range(call, &log, start, got);
+        }
         // Inside the accept region the honest VMM resolves every TD exit and only the host's
         // lock makes a page busy: the helper must succeed, unless the lock answered
         // OPERAND_BUSY more often than the helper's bound allows in a row; then it must stop
@@ -2010,6 +2013,83 @@ impl<W: Wrappers> Oracle<W> {
             vmcall: false,
             checks: self.ran,
             branches,
+            policy: None,
+        })
+    }
+}
+
+impl<W: Wrappers> Oracle<W> {
+    /// `accept_range` whose first TDCALL answered a forced status: what the helper must do
+    /// with it follows from its documented strategy applied to the model's decoding of that
+    /// answer (`tdx_expect::accept`): go on (success, already accepted, OPERAND_BUSY retried,
+    /// a smaller size after PAGE_SIZE_MISMATCH or OPERAND_INVALID on RCX above 4 KiB), or stop
+    /// with `AcceptError::Tdx` carrying that page, its size and the status whole.
+    fn forced_accept_range(
+        &mut self,
+        call: &Call,
+        log: &[Record],
+        start: u64,
+        got: Result<AcceptStats, AcceptError>,
+    ) -> Result<Outcome, Failure> {
+        const NAME: &str = "accept_range (TDG.MEM.PAGE.ACCEPT)";
+        let c = contract(leaf::TDG_MEM_PAGE_ACCEPT, 0);
+        let Some(first) = log.iter().find(|r| r.kind == RecordKind::Completed) else {
+            return Err(self.fail(
+                Verdict::Encoding,
+                NAME,
+                call,
+                format!("no TDCALL completed for a range from {start:#x}"),
+            ));
+        };
+        let level = c.input_field(&first.input, "level").unwrap_or(0);
+        let gpa = c.input_field(&first.input, "gpa").unwrap_or(0) << 12;
+        let st = first.output[Gpr::Rax];
+        let goes_on = match expect::accept(&first.output) {
+            Ok(_) => true,
+            Err(s) if s.is(StatusCode::OperandBusy) => true,
+            Err(s) => {
+                level > 0
+                    && (s.is(StatusCode::PageSizeMismatch)
+                        || (s.is(StatusCode::OperandInvalid)
+                            && s.operand() == Some(OperandId::RCX)))
+            }
+        };
+        let ok = match &got {
+            Ok(_) => goes_on,
+            Err(AcceptError::Tdx {
+                gpa: g,
+                level: l,
+                status,
+            }) => !goes_on && g.raw() == gpa && *l as u64 == level && status.raw() == st,
+            Err(_) => false,
+        };
+        if !ok {
+            return Err(Failure {
+                verdict: Verdict::Decoding,
+                leaf: NAME,
+                call: format!("{call:?}"),
+                detail: format!(
+                    "accept_range returned {got:?} when its first ACCEPT (level {level}, \
+                     {gpa:#x}) answered {st:#x}: expected {}",
+                    if goes_on {
+                        "it to go on".to_string()
+                    } else {
+                        format!("Tdx {{ gpa: {gpa:#x}, level {level}, status {st:#x} }}")
+                    }
+                ),
+                table: register_table(first, Some(c), &first.input),
+                module: self.version(),
+            });
+        }
+        self.ran.insert(Verdict::Decoding);
+        Ok(Outcome {
+            leaf: NAME,
+            status: Some(st),
+            tdcalls: self.session.tdcall_count(),
+            not_run: None,
+            vmcall: false,
+            checks: self.ran,
+            branches: 0,
             policy: None,
         })
     }

@@ -782,6 +782,40 @@ impl<W: Wrappers> Oracle<W> {
                     ));
                 }
                 self.ran.insert(Verdict::Clobbers);
+                if self.forced {
+                    // The module refused the first MapGPA (forced): the helper must return
+                    // that refusal whole after that one call; a forced 0 is the VMM's success.
+                    let first = self.log().first().copied();
+                    let st = first.map_or(0, |r| r.output[Gpr::Rax]);
+                    let ok = match &got {
+                        Err(VmcallError::Module(m)) => st != 0 && m.raw() == st && calls == 1,
+                        Ok(()) => st == 0,
+                        Err(_) => false,
+                    };
+                    if !ok {
+                        return Err(Failure {
+                            table: first.map_or(String::new(), |r| vmcall_table(&r, c)),
+                            ..fail(
+                                Verdict::Decoding,
+                                format!(
+                                    "convert_range returned {got:?} after {calls} calls when the \
+                                     module answered its first MapGPA with {st:#x}"
+                                ),
+                            )
+                        });
+                    }
+                    self.ran.insert(Verdict::Decoding);
+                    return Ok(Outcome {
+                        leaf: CONVERT,
+                        status: self.session.last_record().map(|r| r.output[Gpr::R10]),
+                        tdcalls: self.session.tdcall_count(),
+                        not_run: None,
+                        vmcall: true,
+                        checks: self.ran,
+                        branches,
+                        policy: self.policy,
+                    });
+                }
                 let last = gpa.checked_add(len - 1).map(|e| e & !self.shared_bit());
                 if gpa & 0xfff != 0 || last.is_none_or(|e| e >> width != 0) {
                     // The helper refuses a range it cannot express, before any TDCALL.

@@ -392,3 +392,14 @@ fn exit_inside_a_call_is_a_verdict() {
     assert!(crash.detail.contains("exited with status 0"), "{crash}");
     assert!(report.programs > report.crashes);
 }
+
+/// Under a status forced on `accept_range`'s first ACCEPT, the helper must stop with that
+/// status whole: the variant that drops the operand id is caught by decoding.
+#[test]
+fn status_lost_by_accept_range_is_caught() {
+    caught(
+        AcceptNoSizeFallback,
+        Target::StatusDecode,
+        Verdict::Decoding,
+    );
+}
