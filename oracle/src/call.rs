@@ -17,7 +17,7 @@
 //! | `Report` | MemRef report, MemRef data, u8 subtype, \[u8; 64\] report data, u8 interrupts (bits 1:0; bit 7 RTMR lock held) |
 //! | `CpuidveSet` | bool supervisor, bool user |
 //! | `Accept` | PageRef page, u8 level (low 3 bits: 0–2 → 0, 3–5 → 1, 6 → 2, 7 → 3), bool busy, u8 interrupts |
-//! | `AcceptRange` | u32 first page, u32 pages, u8 max level, u16 busy page, u8 busy accepts (mod 8), u8 1 GiB window (when 15 mod 16) |
+//! | `AcceptRange` | u32 first page, u32 pages, u8 max level, u16 busy page, u8 busy accepts (mod 8), u8 1 GiB window (when 255) |
 //! | `VmRd`, `VmRdV1` | FieldRef |
 //! | `VmRdFirst` | – |
 //! | `VmWr` | FieldRef, u64 value, u64 mask, bool narrow |
@@ -573,7 +573,7 @@ calls! {
         busy_page: u16,
         /// See `busy_page`.
         busy_for: u8 as Mod<8>,
-        /// 15 mod 16: the range is instead the 1 GiB window holding the accept region, with
+        /// 255: the range is instead the 1 GiB window holding the accept region, with
         /// private memory outside the region mapped by the host with accepted 2 MiB leaves
         /// (the helper's 1 GiB attempt and its fallback; a thousand TDCALLs or more, so rare).
         window: u8,

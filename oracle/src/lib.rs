@@ -1818,7 +1818,7 @@ impl<W: Wrappers> Oracle<W> {
         let cfg = self.model().config().clone();
         let (base, size) = (cfg.accept_region_base, cfg.accept_region_size);
         let window_start = base & !(GIB - 1);
-        let window = window % 16 == 15 && base + size <= window_start + GIB;
+        let window = window == u8::MAX && base + size <= window_start + GIB;
         let (start, n, max_level) = if window {
             (window_start, GIB / 4096, PageLevel::Size1G)
         } else {

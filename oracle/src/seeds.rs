@@ -111,7 +111,7 @@ fn window(busy_page: u16, busy_for: u8) -> Call {
         max_level: 2,
         busy_page,
         busy_for,
-        window: 15,
+        window: u8::MAX,
     }
 }
 
