@@ -84,22 +84,16 @@ fn range(first_page: u32, pages: u32, max_level: u8) -> Call {
 /// [`range`] with the host holding the lock of page `busy_page` of the range for `busy_for`
 /// accepts.
 fn range_busy(first_page: u32, pages: u32, max_level: u8, busy_page: u16, busy_for: u8) -> Call {
-    match range(first_page, pages, max_level) {
-        Call::AcceptRange {
-            first_page,
-            pages,
-            max_level,
-            ..
-        } => Call::AcceptRange {
-            first_page,
-            pages,
-            max_level,
-            busy_page,
-            busy_for,
-            window: 0,
-        },
-        _ => unreachable!(),
+    let mut call = range(first_page, pages, max_level);
+    if let Call::AcceptRange {
+        busy_page: p,
+        busy_for: f,
+        ..
+    } = &mut call
+    {
+        (*p, *f) = (busy_page, busy_for);
     }
+    call
 }
 
 /// `accept_range` over the 1 GiB window holding the accept region, outside memory mapped with

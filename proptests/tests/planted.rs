@@ -330,25 +330,11 @@ fn unbounded_busy_retries_are_caught() {
 #[test]
 fn missing_page_size_fallback_is_caught() {
     // Every range in the 1 GiB window (rare in generated programs: a thousand TDCALLs each).
-    let window = |c: Call| {
-        Some(match c {
-            Call::AcceptRange {
-                first_page,
-                pages,
-                max_level,
-                busy_page,
-                busy_for,
-                ..
-            } => Call::AcceptRange {
-                first_page,
-                pages,
-                max_level,
-                busy_page,
-                busy_for,
-                window: u8::MAX,
-            },
-            c => c,
-        })
+    let window = |mut c: Call| {
+        if let Call::AcceptRange { window, .. } = &mut c {
+            *window = u8::MAX;
+        }
+        Some(c)
     };
     match run_mapped(AcceptNoSizeFallback, Target::LeafAccept, |_| true, window) {
         Some((Verdict::Semantics, _)) => {}
