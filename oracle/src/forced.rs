@@ -8,7 +8,7 @@ use crate::call::{Call, FieldRef, MemRef, PageRef};
 
 /// The calls a forced status is put on beyond the ten core ones of `run_forced`, in the order
 /// `ForcedStatus::leaf` (mod the total) picks them.
-pub const FORCED_CALLS: [Call; 31] = [
+pub const FORCED_CALLS: [Call; 32] = [
     Call::VpRd {
         field: FieldRef::Known(0),
         first: false,
@@ -160,5 +160,13 @@ pub const FORCED_CALLS: [Call; 31] = [
         pages: 1,
         shared: true,
         stalls: 0,
+    },
+    // Run in a child: a refused ReportFatalError must call again, with the contract's inputs.
+    Call::VmcallFatal {
+        code: 0x1234,
+        data: None,
+        message: [b'!'; 64],
+        len: 64,
+        resumes: 0,
     },
 ];

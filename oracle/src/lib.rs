@@ -430,6 +430,11 @@ pub struct Oracle<W: Wrappers> {
     /// The current call runs under a forced status ([`forced`]): its semantics are undefined,
     /// so they are neither checked nor credited.
     forced: bool,
+    /// The current call's first TDVMCALL is refused by a forced status.
+    refusing: bool,
+    /// How a ReportFatalError under a forced refusal stopped without calling again, if it did
+    /// (set by `run_fatal`, taken by `run_forced_call`).
+    fatal_stopped: Option<String>,
     /// Per TDVMCALL kind, how the implementation stopped on a forced refusal in a child
     /// process (`None`: it returned). Asked once per kind: a fork per call would cost more
     /// than the call.
@@ -463,6 +468,8 @@ impl<W: Wrappers> Oracle<W> {
             other_templates: Vec::new(),
             refused_without_tdcall: false,
             forced: false,
+            refusing: false,
+            fatal_stopped: None,
             stops_on_refusal: Vec::new(),
         }
     }
@@ -1680,6 +1687,9 @@ impl<W: Wrappers> Oracle<W> {
                     .find(|(k, _)| *k == inner.kind());
                 match known {
                     Some((_, how)) => how.clone(),
+                    // ReportFatalError never returns: its check runs in a child anyway, which
+                    // tells whether it stopped (`Oracle::fatal_stopped`).
+                    None if inner.kind() == Kind::VmcallFatal => None,
                     None => {
                         let how = self.stops_in_child(&inner, status);
                         self.stops_on_refusal.push((inner.kind(), how.clone()));
@@ -1689,37 +1699,20 @@ impl<W: Wrappers> Oracle<W> {
             })
             .flatten();
         if let Some(how) = stops {
-            let leaf = kind_name(inner.kind());
-            if !W::HALTS_ON_MODULE_REFUSAL {
-                return Err(Failure {
-                    verdict: Verdict::Decoding,
-                    leaf,
-                    call: format!("{call:?} on {inner:?}"),
-                    detail: format!(
-                        "the implementation stopped ({how}) when the TDX module refused the \
-                         TDVMCALL with {status:#x}, and declares no fail-stop \
-                         (Wrappers::HALTS_ON_MODULE_REFUSAL)"
-                    ),
-                    table: String::new(),
-                    module: self.version(),
-                });
-            }
-            return Ok(Outcome {
-                leaf: FORCED,
-                status: Some(status),
-                tdcalls: 0,
-                not_run: Some(HALTS_ON_REFUSAL),
-                vmcall: true,
-                checks: Checks::NONE,
-                branches: 0,
-                policy: Some(HALTS_ON_REFUSAL),
-            });
+            return self.stopped_on_refusal(call, &inner, status, &how);
         }
         self.session.force_status(status);
         self.forced = true;
+        self.refusing = refusal;
         let result = self.check_call(&inner);
         self.forced = false;
+        self.refusing = false;
         self.session.force_status_clear();
+        if let Some(how) = self.fatal_stopped.take() {
+            self.stops_on_refusal
+                .push((inner.kind(), Some(how.clone())));
+            return self.stopped_on_refusal(call, &inner, status, &how);
+        }
         let outcome = result.map_err(|f| Failure {
             call: format!("{call:?} on {}", f.call),
             ..f
@@ -1727,6 +1720,41 @@ impl<W: Wrappers> Oracle<W> {
         Ok(Outcome {
             leaf: FORCED,
             ..outcome
+        })
+    }
+
+    /// The verdict on an implementation that stopped (`how`) when the module refused `inner`'s
+    /// TDVMCALL with `status`: policy if it declares that fail-stop, a decoding failure if not.
+    fn stopped_on_refusal(
+        &mut self,
+        call: &Call,
+        inner: &Call,
+        status: u64,
+        how: &str,
+    ) -> Result<Outcome, Failure> {
+        if !W::HALTS_ON_MODULE_REFUSAL {
+            return Err(Failure {
+                verdict: Verdict::Decoding,
+                leaf: kind_name(inner.kind()),
+                call: format!("{call:?} on {inner:?}"),
+                detail: format!(
+                    "the implementation stopped ({how}) when the TDX module refused the \
+                     TDVMCALL with {status:#x}, and declares no fail-stop \
+                     (Wrappers::HALTS_ON_MODULE_REFUSAL)"
+                ),
+                table: String::new(),
+                module: self.version(),
+            });
+        }
+        Ok(Outcome {
+            leaf: FORCED,
+            status: Some(status),
+            tdcalls: 0,
+            not_run: Some(HALTS_ON_REFUSAL),
+            vmcall: true,
+            checks: Checks::NONE,
+            branches: 0,
+            policy: Some(HALTS_ON_REFUSAL),
         })
     }
 

@@ -1357,6 +1357,28 @@ impl<W: Wrappers> Oracle<W> {
             module: tdx_model::ModuleVersion::NEWEST,
         };
         if got != size as isize || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+            if self.refusing && got == 0 {
+                // The module refused the first TDVMCALL and no other reached the VMM.
+                self.fatal_stopped = Some(if libc::WIFSIGNALED(status) {
+                    match libc::WTERMSIG(status) {
+                        libc::SIGALRM => "no TDVMCALL again within 10 s".into(),
+                        sig => format!("signal {sig}"),
+                    }
+                } else {
+                    format!("wait status {status:#x}")
+                });
+                // `run_forced_call` replaces this outcome with its verdict on the stop.
+                return Ok(Outcome {
+                    leaf: c.name,
+                    status: None,
+                    tdcalls: 1,
+                    not_run: None,
+                    vmcall: true,
+                    checks: crate::Checks::NONE,
+                    branches: 0,
+                    policy: None,
+                });
+            }
             return Err(fail(
                 Verdict::Semantics,
                 format!("the child read {got} bytes and ended with status {status:#x}: the call did not reach the VMM or returned"),

@@ -104,7 +104,7 @@ fn seed_files_match_seeds() {
     assert!(
         problems.is_empty(),
         "the corpora and oracle/src/seeds.rs have drifted apart (run \
-         `REGENERATE_CORPORA=1 cargo test -p tdx-trap --test corpora`):\n  {}",
+         `REGENERATE_CORPORA=1 cargo test -p tdx-oracle --test corpora`):\n  {}",
         problems.join("\n  ")
     );
 }

@@ -1024,6 +1024,50 @@ impl Wrappers for FatalRegsOutsideLoop {
     }
 }
 
+/// ReportFatalError that stops the process when the module refuses its TDVMCALL, without
+/// declaring that fail-stop: the VMM is never told why the TD died.
+pub struct FatalHaltsOnRefusal;
+
+impl Wrappers for FatalHaltsOnRefusal {
+    const NAME: &'static str = "planted: ReportFatalError stops on a module refusal, undeclared";
+
+    #[inline(always)]
+    fn report_fatal_error(&self, code: u64, data: Option<Gpa>, message: &[u8]) -> ! {
+        let mut bytes = [0u8; 64];
+        let n = message.len().min(64);
+        bytes[..n].copy_from_slice(&message[..n]);
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        let (r12, r13) = match data {
+            Some(g) => (code | 1 << 63, g.raw()),
+            None => (code & !(1 << 63), 0),
+        };
+        loop {
+            let mut regs = FatRegs {
+                r10: 0,
+                r11: subfunction::REPORT_FATAL_ERROR,
+                r12,
+                r13,
+                r14: word(0),
+                r15: word(1),
+                rbx: word(2),
+                rdi: word(3),
+                rsi: word(4),
+                r8: word(5),
+                r9: word(6),
+                rdx: word(7),
+            };
+            // SAFETY: FAT is the fat trampoline's own register set, as the production wrapper.
+            if unsafe { tdvmcall_fat::<{ expose::FAT }, 0>(&mut regs) }.is_err() {
+                std::process::abort();
+            }
+        }
+    }
+}
+
 /// `accept_range` that retries `TDX_OPERAND_BUSY` without bound: a host that holds a page's
 /// lock keeps the TD spinning (the caller's bound is ignored).
 pub struct AcceptBusyUnbounded;

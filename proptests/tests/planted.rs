@@ -305,6 +305,11 @@ fn undeclared_halt_on_refusal_is_caught() {
 }
 
 #[test]
+fn undeclared_fatal_halt_on_refusal_is_caught() {
+    caught(FatalHaltsOnRefusal, Target::StatusDecode, Verdict::Decoding);
+}
+
+#[test]
 fn servtd_wr_new_value_is_caught() {
     caught(
         ServtdWrReturnsNewValue,

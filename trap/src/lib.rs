@@ -468,7 +468,9 @@ impl Session {
 
     /// In a child process that calls ReportFatalError: once the VMM has seen the call, the
     /// handler writes its [`Record`] to `fd` and ends the process with `_exit(0)`, as a VMM
-    /// ends the TD. The call does not return, so this is how its TDCALL is observed.
+    /// ends the TD. The call does not return, so this is how its TDCALL is observed. A call the
+    /// module refused by [`force_status`](Self::force_status) is neither resumed nor reported:
+    /// the VMM never saw it.
     pub fn set_fatal_fd(&mut self, fd: libc::c_int) {
         // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).fatal_fd = fd };
@@ -757,10 +759,12 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
         outside_contract: RegSet::EMPTY,
     };
     // A forced status on TDG.VP.VMCALL is the module's refusal: no exit to the VMM.
+    let mut refused = false;
     if input[Gpr::Rax] == 0 {
         if let Some(status) = st.force.filter(|s| *s != 0) {
             st.force = None;
             st.module.refuse_next_vmcall(status);
+            refused = true;
         }
     }
     match st.module.tdcall(&input, &mut st.memory) {
@@ -906,8 +910,9 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
         }
     }
     // In a ReportFatalError child every TDG.VP.VMCALL is the fatal call's, whatever its
-    // registers say (a wrong one is for the oracle to find, not a reason to go on).
-    let fatal = input[Gpr::Rax] == 0 && st.fatal_fd >= 0;
+    // registers say (a wrong one is for the oracle to find, not a reason to go on), except one
+    // the module refused by a forced status: the VMM never saw it, the call must go on.
+    let fatal = input[Gpr::Rax] == 0 && st.fatal_fd >= 0 && !refused;
     let resumed = fatal && st.fatal_resumes > 0 && rec.kind == RecordKind::Completed;
     if resumed {
         st.fatal_resumes -= 1;
