@@ -81,6 +81,7 @@ fn main() {
                 report: MemRef::Slot(1),
                 data: MemRef::Slot(0),
                 subtype: 0,
+                requestor: 0,
                 report_data: [1; 64],
                 interrupts: 0,
             },

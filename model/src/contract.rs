@@ -542,10 +542,16 @@ const REPORT_IN: &[InputReg] = &[
         name: "GPA of the 64-byte REPORTDATA (64-byte aligned, private or shared)",
         fields: &[v("report_data_gpa", 0, 64)],
     },
+    // 1.5.05 compares the whole of R8 with 0; 1.5.34 and 2.0.18 split it
+    // (`tdg_mr_report()` 9fd3c8b1: `sub_type : 8, requestor_id : 2, reserved : 54`).
     InputReg {
         reg: Gpr::R8,
-        name: "report sub-type (must be 0, full 64-bit compare)",
-        fields: &[v("subtype", 0, 64)],
+        name: "report sub-type (must be 0) and requestor id (1.5.34+; 1.5.05 takes only R8 = 0)",
+        fields: &[
+            v("subtype", 0, 8),
+            v("requestor_id", 8, 2),
+            mbz("reserved", 10, 54),
+        ],
     },
 ];
 

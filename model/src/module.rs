@@ -38,6 +38,16 @@ const PAGES_PER_2M: usize = 512;
 
 /// TD ATTRIBUTES bit 28: SEPT_VE_DISABLE.
 pub const ATTR_SEPT_VE_DISABLE: u64 = 1 << 28;
+/// TDINFO.VALID bits of version 3 reports (`SERVTD_HASH_VALID_BIT` 0, `TD_UUID_VALID_BIT` 8,
+/// `VMID_VALID_BIT` 9: `include/tdx_api_defs.h` 9fd3c8b1, e69a4391): SERVTD_HASH is not zero.
+pub const TDINFO_VALID_SERVTD_HASH: u32 = 1 << 0;
+/// TDINFO.VALID: TDID holds the TD_UUID.
+pub const TDINFO_VALID_TDID: u32 = 1 << 8;
+/// TDINFO.VALID: VMID holds the requestor id.
+pub const TDINFO_VALID_VMID: u32 = 1 << 9;
+/// TD ATTRIBUTES bit 17: SERVTDEXT (`td_param_attributes_t.servtdext`, 2.0.18
+/// `include/tdx_api_defs.h`): from 1.5.34 TDG.MR.REPORT writes REPORTTYPE.VERSION 3.
+pub const ATTR_SERVTDEXT: u64 = 1 << 17;
 /// TDCS CONFIG_FLAGS bit 0: GPAW.
 pub const CONFIG_FLAGS_GPAW: u64 = 1 << 0;
 /// TDCS CONFIG_FLAGS bit 1: FLEXIBLE_PENDING_VE (the guest may change TD_CTLS.PENDING_VE_DISABLE).
@@ -113,8 +123,14 @@ pub mod report_offsets {
     pub const RTMR: usize = 720;
     /// TDINFO.SERVTD_HASH.
     pub const SERVTD_HASH: usize = 912;
-    /// 64 reserved bytes, to 1024.
+    /// 64 reserved bytes, to 1024 (1.5.05; from 1.5.34 the fields below).
     pub const RESERVED_TDINFO: usize = 960;
+    /// TDINFO.TDID (32 bytes: TD_UUID), REPORTTYPE.VERSION 3 only (1.5.34, 2.0.18).
+    pub const TDID: usize = 960;
+    /// TDINFO.VMID (1 byte: the requestor id of R8 bits 9:8), version 3 only.
+    pub const VMID: usize = 1016;
+    /// TDINFO.VALID (4 bytes): which of SERVTD_HASH, VMID, TDID hold a value, version 3 only.
+    pub const TDINFO_VALID: usize = 1020;
 }
 
 /// Configuration of the simulated TD (TDCS values fixed at TD creation, plus model parameters).
@@ -205,6 +221,10 @@ pub struct TdConfig {
     /// key_size as SEAMOPS(SEAMGETKEY) leaves it in its request: TDG.MR.KEY.GET returns
     /// R9 = 128 << key_size (default 0: the handler zeroes the request and never sets it).
     pub seal_key_size: u8,
+    /// The host enabled TDID/VMID reporting (TDH.SYS.CONFIG, TDX_FEATURES0 bit 49;
+    /// `tdid_vmid_reporting_enabled`): from 1.5.34 TDG.MR.REPORT then writes REPORTTYPE.VERSION
+    /// 3 with TDID and VMID, and is never interrupted (default `false`).
+    pub tdid_vmid_reporting: bool,
 }
 
 const fn seq48(start: u8) -> [u8; 48] {
@@ -264,6 +284,7 @@ impl Default for TdConfig {
             sealing_supported: true,
             seal_key_sizes: 0b11,
             seal_key_size: 0,
+            tdid_vmid_reporting: false,
         }
     }
 }
@@ -905,18 +926,31 @@ impl TdxModule {
         if !mem.read(addr, &mut report_data) {
             return Step::Exit(data_gpa);
         }
-        if input[Gpr::R8] != 0 {
+        // 1.5.05 compares the whole of R8 with subtype 0. From 1.5.34 R8 is
+        // `sub_type : 8, requestor_id : 2, reserved : 54`: the subtype must be 0, then the
+        // reserved bits; any requestor id is taken (`tdg_mr_report()`, 9fd3c8b1).
+        let r8 = input[Gpr::R8];
+        let newer = self.cfg.module_version >= crate::ModuleVersion::V1_5_34;
+        let refused = if newer {
+            r8 & 0xFF != 0 || r8 >> 10 != 0
+        } else {
+            r8 != 0
+        };
+        if refused {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::R8);
         }
         if self.rtmr_busy {
             return Step::Status(status::TDX_OPERAND_BUSY + operand::RTMR);
         }
-        let cached = self.teeinfo_hash_cached;
+        // With TDID/VMID reporting the TEEINFO hash is never cached and the call has no
+        // interruption point (1.5.34+).
+        let reporting = newer && self.cfg.tdid_vmid_reporting;
+        let cached = self.teeinfo_hash_cached && !reporting;
         self.teeinfo_hash_cached = true;
-        if !cached && self.take_interrupt() {
+        if !cached && !reporting && self.take_interrupt() {
             return Step::Interrupted;
         }
-        let report = self.expected_report(&report_data);
+        let report = self.expected_report_for(&report_data, (r8 >> 8 & 3) as u8);
         if !self.gpa_valid(report_gpa, false) {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
         }
@@ -1349,6 +1383,19 @@ impl TdxModule {
         self.interrupts = n;
     }
 
+    /// Sets what decides a TDG.MR.REPORT of version 3 (1.5.34+): ATTRIBUTES.SERVTDEXT, fixed
+    /// when the TD was created, and the host's TDID/VMID reporting. Returns the previous pair.
+    pub fn set_report_v3_enables(&mut self, servtdext: bool, tdid_vmid: bool) -> (bool, bool) {
+        let old = (
+            self.cfg.attributes & ATTR_SERVTDEXT != 0,
+            self.cfg.tdid_vmid_reporting,
+        );
+        self.cfg.attributes =
+            self.cfg.attributes & !ATTR_SERVTDEXT | if servtdext { ATTR_SERVTDEXT } else { 0 };
+        self.cfg.tdid_vmid_reporting = tdid_vmid;
+        old
+    }
+
     /// Interruptions still to be delivered.
     pub fn interrupts_pending(&self) -> u32 {
         self.interrupts
@@ -1499,12 +1546,44 @@ impl TdxModule {
     /// SEAMOPS.SEAMDB_REPORT in reality) is modelled as the first 32 bytes of SHA-384 over bytes
     /// 0..224. Reserved bytes are zero. Does not allocate.
     pub fn expected_report(&self, report_data: &[u8; 64]) -> [u8; TDREPORT_SIZE] {
+        self.expected_report_for(report_data, 0)
+    }
+
+    /// [`Self::expected_report`] asked by requestor `requestor` (R8 bits 9:8, 1.5.34+).
+    ///
+    /// REPORTTYPE.VERSION: 1.5.05 gives 1 with bound service TDs, else 0. From 1.5.34
+    /// (`tdg_mr_report()` 9fd3c8b1) it is 3 when ATTRIBUTES.SERVTDEXT is set or the host
+    /// enabled TDID/VMID reporting; then TDINFO ends with TDID, VMID and VALID
+    /// (`get_tdinfo_and_teeinfohash()` in `helpers.c`, the same at 9fd3c8b1 and e69a4391):
+    /// TDID = TD_UUID and VMID = the requestor only with reporting enabled; VALID bit 0 when
+    /// SERVTD_HASH is not zero, bits 8 and 9 for TDID and VMID.
+    pub fn expected_report_for(
+        &self,
+        report_data: &[u8; 64],
+        requestor: u8,
+    ) -> [u8; TDREPORT_SIZE] {
         use report_offsets as o;
         let c = &self.cfg;
         let mut r = [0u8; TDREPORT_SIZE];
+        let newer = c.module_version >= crate::ModuleVersion::V1_5_34;
+        let v3 = newer && (c.attributes & ATTR_SERVTDEXT != 0 || c.tdid_vmid_reporting);
         r[o::REPORTTYPE] = 0x81;
         r[o::REPORTTYPE + 1] = 0;
-        r[o::REPORTTYPE + 2] = (c.servtd_num > 0) as u8;
+        r[o::REPORTTYPE + 2] = if v3 { 3 } else { (c.servtd_num > 0) as u8 };
+        if v3 {
+            let mut valid = 0u32;
+            if c.tdid_vmid_reporting {
+                r[o::VMID] = requestor;
+                for (i, q) in c.td_uuid.iter().enumerate() {
+                    put(&mut r, o::TDID + 8 * i, &q.to_le_bytes());
+                }
+                valid |= TDINFO_VALID_VMID | TDINFO_VALID_TDID;
+            }
+            if c.servtd_hash != [0; 48] {
+                valid |= TDINFO_VALID_SERVTD_HASH;
+            }
+            put(&mut r, o::TDINFO_VALID, &valid.to_le_bytes());
+        }
         put(&mut r, o::CPUSVN, &c.cpusvn);
         put(
             &mut r,

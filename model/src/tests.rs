@@ -7,6 +7,7 @@ use crate::memory::{FlatMemory, GuestMemory, NoMemory};
 use crate::module::{report_offsets as o, *};
 use crate::regs::{Gpr, RegSet, Regs};
 use crate::status::*;
+use crate::ModuleVersion;
 
 const BASE: u64 = 0x8000_0000;
 
@@ -693,6 +694,78 @@ fn report_layout() {
     assert_eq!(r[192..224], r2[192..224]);
     assert_ne!(r[224..256], r2[224..256]);
     assert_eq!(r[256..], r2[256..]);
+}
+
+/// R8 bits 9:8 (requestor id) and REPORTTYPE.VERSION 3 exist from 1.5.34 (`tdg_mr_report()`,
+/// 9fd3c8b1); 1.5.05 refuses any R8 but 0.
+#[test]
+fn report_requestor_and_version_3_by_module_version() {
+    let data = [0x5Au8; 64];
+    for v in ModuleVersion::ALL {
+        let newer = v >= ModuleVersion::V1_5_34;
+        let mut m = TdxModule::new(TdConfig {
+            module_version: v,
+            ..TdConfig::default()
+        });
+        let mut mem = FlatMemory::new(0x10_0000, 0x2000);
+        assert!(mem.write(0x10_1040, &data));
+        let st = |m: &mut TdxModule, mem: &mut FlatMemory, r8| {
+            completed(report(m, mem, 0x10_0000, 0x10_1040, r8))[Gpr::Rax]
+        };
+        let want = if newer {
+            TDX_SUCCESS
+        } else {
+            TDX_OPERAND_INVALID + 8
+        };
+        assert_eq!(st(&mut m, &mut mem, 3 << 8), want, "{v}");
+        // Subtype and the reserved bits above the requestor id: refused on every version.
+        assert_eq!(st(&mut m, &mut mem, 1), TDX_OPERAND_INVALID + 8, "{v}");
+        assert_eq!(
+            st(&mut m, &mut mem, 1 << 10),
+            TDX_OPERAND_INVALID + 8,
+            "{v}"
+        );
+        // Without SERVTDEXT or TDID/VMID reporting: version 0 and a zero tail, everywhere.
+        assert_eq!(st(&mut m, &mut mem, 0), TDX_SUCCESS);
+        assert_eq!(mem.bytes[2], 0, "{v}");
+        assert_eq!(&mem.bytes[960..1024], &[0; 64], "{v}");
+        // Host reporting on, requestor 2: version 3 with TDID, VMID and VALID from 1.5.34.
+        m.set_report_v3_enables(false, true);
+        let r8 = if newer { 2 << 8 } else { 0 };
+        assert_eq!(st(&mut m, &mut mem, r8), TDX_SUCCESS, "{v}");
+        let r = &mem.bytes[..1024];
+        if newer {
+            assert_eq!(r[2], 3, "{v}");
+            assert_eq!(r[1016], 2, "{v}");
+            assert_eq!(&r[960..968], &m.config().td_uuid[0].to_le_bytes(), "{v}");
+            assert_eq!(&r[984..992], &m.config().td_uuid[3].to_le_bytes(), "{v}");
+            assert_eq!(&r[1020..1024], &0x300u32.to_le_bytes(), "{v}");
+        } else {
+            assert_eq!(r[2], 0, "{v}");
+            assert_eq!(&r[960..1024], &[0; 64], "{v}");
+        }
+        assert_eq!(
+            r[..],
+            m.expected_report_for(&data, (r8 >> 8) as u8)[..],
+            "{v}"
+        );
+        // Reporting on: no interruption point from 1.5.34 (the hash is never cached). An RTMR
+        // extension drops the cached hash, so 1.5.05 has one.
+        assert!(mem.write(0x10_1800, &[0xAB; 48]));
+        assert_eq!(
+            completed(extend(&mut m, &mut mem, 0x10_1800, 2))[Gpr::Rax],
+            TDX_SUCCESS
+        );
+        m.set_interrupt_pending(1);
+        let c = report(&mut m, &mut mem, 0x10_0000, 0x10_1040, 0);
+        assert_eq!(c == Completion::Interrupted, !newer, "{v}");
+        m.set_interrupt_pending(0);
+        // SERVTDEXT alone: version 3, TDID and VMID not valid; SERVTD_HASH is zero here.
+        m.set_report_v3_enables(true, false);
+        assert_eq!(st(&mut m, &mut mem, 0), TDX_SUCCESS);
+        assert_eq!(mem.bytes[2], if newer { 3 } else { 0 }, "{v}");
+        assert_eq!(&mem.bytes[960..1024], &[0; 64], "{v}");
+    }
 }
 
 #[test]

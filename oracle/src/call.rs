@@ -14,7 +14,7 @@
 //! | `VpInfo` | – |
 //! | `RtmrExtend` | MemRef data, u8 index (mod 5), \[u8; 48\] value, bool busy |
 //! | `VeinfoGet` | bool present, then (present) u32 exit reason, u64 qualification, u64 GLA, u64 GPA, u32 length, u32 info, u8 category, u32 interruptibility; u8 leaf version (mod 3) |
-//! | `Report` | MemRef report, MemRef data, u8 subtype, \[u8; 64\] report data, u8 interrupts (bits 1:0; bit 7 RTMR lock held) |
+//! | `Report` | MemRef report, MemRef data, u8 subtype, u8 requestor (mod 4), \[u8; 64\] report data, u8 interrupts (bits 1:0; bit 5 SERVTDEXT; bit 6 TDID/VMID reporting; bit 7 RTMR lock held) |
 //! | `CpuidveSet` | bool supervisor, bool user |
 //! | `Accept` | PageRef page, u8 level (low 3 bits: 0–2 → 0, 3–5 → 1, 6 → 2, 7 → 3), bool busy, u8 interrupts |
 //! | `AcceptRange` | u32 first page, u32 pages, u8 max level, u16 busy page, u8 busy accepts (mod 8), u8 1 GiB window (when 255) |
@@ -536,10 +536,13 @@ calls! {
         data: MemRef,
         /// Report sub-type (must be 0).
         subtype: u8,
+        /// Requestor id (R8 bits 9:8; 1.5.05 refuses any but 0).
+        requestor: u8 as Mod<4>,
         /// The REPORTDATA.
         report_data: [u8; 64],
-        /// How many times the module is interrupted first (bits 1:0); bit 7: another vCPU holds
-        /// the RTMR lock.
+        /// How many times the module is interrupted first (bits 1:0); bit 5: the TD has
+        /// ATTRIBUTES.SERVTDEXT; bit 6: the host enabled TDID/VMID reporting (both give
+        /// REPORTTYPE.VERSION 3 from 1.5.34); bit 7: another vCPU holds the RTMR lock.
         interrupts: u8,
     },
     /// TDG.VP.CPUIDVE.SET.
@@ -1314,6 +1317,7 @@ mod tests {
                 report: MemRef::Slot(16),
                 data: MemRef::SharedSlot(1),
                 subtype: 0,
+                requestor: 2,
                 report_data: [7; 64],
                 interrupts: 1,
             },

@@ -47,8 +47,8 @@ use core::fmt::{self, Write as _};
 use sha2::{Digest, Sha384};
 use tdcall::accept::{AcceptError, AcceptOptions, AcceptStats};
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, OperandId, PageLevel, RtmrIndex,
-    StatusCode, TdxStatus, VeInfo, VeInfoExt,
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, OperandId, PageLevel, ReportRequestor,
+    RtmrIndex, StatusCode, TdxStatus, VeInfo, VeInfoExt,
 };
 use tdx_expect as expect;
 use tdx_model::contract::{lookup, LeafContract};
@@ -1231,6 +1231,7 @@ impl<W: Wrappers> Oracle<W> {
                 report,
                 data,
                 subtype,
+                requestor,
                 report_data,
                 interrupts,
             } => {
@@ -1238,10 +1239,12 @@ impl<W: Wrappers> Oracle<W> {
                 let rgpa = self.mem_gpa(report, 1024);
                 let dgpa = self.mem_gpa(data, 64);
                 self.write_arena(dgpa, &report_data);
+                let requestor = requestor % 4;
                 let fields = [
                     ("report_gpa", rgpa),
                     ("report_data_gpa", dgpa),
                     ("subtype", subtype as u64),
+                    ("requestor_id", u64::from(requestor)),
                 ];
                 // As for RTMR.EXTEND: each rejected operand alone, the others valid.
                 let arena = self.session.arena_gpa();
@@ -1251,6 +1254,7 @@ impl<W: Wrappers> Oracle<W> {
                             ("report_gpa", rgpa),
                             ("report_data_gpa", arena),
                             ("subtype", 0),
+                            ("requestor_id", 0),
                         ];
                         return self.check_rejection(
                             c,
@@ -1267,6 +1271,7 @@ impl<W: Wrappers> Oracle<W> {
                                 ("report_gpa", arena),
                                 ("report_data_gpa", dgpa),
                                 ("subtype", 0),
+                                ("requestor_id", 0),
                             ];
                             return self.check_rejection(
                                 c,
@@ -1280,7 +1285,11 @@ impl<W: Wrappers> Oracle<W> {
                         Ok(d) => (r, d),
                     },
                 };
+                let saved = self
+                    .model()
+                    .set_report_v3_enables(interrupts & 0x20 != 0, interrupts & 0x40 != 0);
                 if !self.completes(c, &fields, &[rgpa, dgpa]) {
+                    self.model().set_report_v3_enables(saved.0, saved.1);
                     return Ok(self.not_run(c, NO_COMPLETION));
                 }
                 let seen: [u8; 64] = self.arena_bytes(dgpa);
@@ -1289,19 +1298,24 @@ impl<W: Wrappers> Oracle<W> {
                     .set_interrupt_pending(u32::from(interrupts % 4));
                 self.model().set_rtmr_busy(interrupts & 0x80 != 0);
                 let w = &self.wrappers;
+                let who = ReportRequestor::new(requestor).expect("requestor is taken mod 4");
                 // SAFETY: both addresses are the arena (owned by the session and not borrowed
                 // during the call) or memory the simulated module does not write.
-                let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, subtype) });
+                let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, subtype, who) });
                 self.model().set_interrupt_pending(0);
                 self.model().set_rtmr_busy(false);
+                // The model's report, under this call's enables, before they are restored.
+                let modelled = got
+                    .is_ok()
+                    .then(|| self.model().expected_report_for(&seen, requestor));
+                self.model().set_report_v3_enables(saved.0, saved.1);
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 let after: [u8; 1024] = self.arena_bytes(rgpa);
                 let in_arena = self.arena_offset(rgpa, 1024).is_some();
-                let want = if got.is_ok() && in_arena {
-                    self.model().expected_report(&seen)
-                } else {
-                    before
+                let want = match modelled {
+                    Some(report) if in_arena => report,
+                    _ => before,
                 };
                 // Independently of the model's report: REPORTDATA sits at byte 128.
                 let data_in_place = !(got.is_ok() && in_arena) || after[128..192] == seen[..];
@@ -1641,11 +1655,13 @@ impl<W: Wrappers> Oracle<W> {
                     ("report_gpa", arena + 1024),
                     ("report_data_gpa", arena),
                     ("subtype", 0),
+                    ("requestor_id", 0),
                 ];
                 let r = AlignedGpa::<1024>::new(arena + 1024).expect("arena slot");
                 let d = AlignedGpa::<64>::new(arena).expect("arena slot");
+                let who = ReportRequestor::default();
                 // SAFETY: both are the arena, which nothing borrows during the call.
-                let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, 0) });
+                let (got, lost) = under_canaries(seed, || unsafe { w.report(r, d, 0, who) });
                 let rec = self.checked_record(c, call, &fields, lost)?;
                 self.decoding(c, call, &rec, &got, &expect::status(&rec.output))?;
                 (c, rec)

@@ -157,6 +157,7 @@ fn report(report: MemRef, data: MemRef, subtype: u8, interrupts: u8) -> Call {
         report,
         data,
         subtype,
+        requestor: 0,
         report_data: core::array::from_fn(|i| i as u8),
         interrupts,
     }
@@ -177,6 +178,14 @@ fn b64(n: u16) -> MemRef {
 }
 
 /// A report into 1 KiB slot 0 of REPORTDATA in 64-byte slot 1 (elsewhere in the arena).
+/// `call` (a TDG.MR.REPORT) asked by requestor `id`.
+fn requested(mut call: Call, id: u8) -> Call {
+    if let Call::Report { requestor, .. } = &mut call {
+        *requestor = id;
+    }
+    call
+}
+
 fn plain_report() -> Call {
     report(kib(0), b64(1), 0, 0)
 }
@@ -751,6 +760,18 @@ fn report_seeds() -> Vec<(&'static str, Program)> {
         ),
         // Another vCPU holds the RTMR lock (bit 7 of `interrupts`).
         ("rtmr_busy", p([report(kib(0), b64(1), 0, 0x80)])),
+        // A requestor id (refused by 1.5.05); REPORTTYPE.VERSION 3 from 1.5.34 with SERVTDEXT
+        // (bit 5) or the host's TDID/VMID reporting (bit 6, then TDID and VMID are filled and
+        // the call is not interrupted).
+        (
+            "requestor_and_version_3",
+            p([
+                requested(plain_report(), 3),
+                report(kib(0), b64(1), 0, 0x20 | 1),
+                requested(report(kib(2), b64(3), 0, 0x40 | 2), 2),
+                requested(report(kib(0), b64(1), 0, 0x60), 1),
+            ]),
+        ),
         // The report overlapping its own REPORTDATA.
         ("overlapping", p([report(kib(8), b64(0), 0, 0)])),
         // Private memory the harness does not observe; an accepted page of the accept region.

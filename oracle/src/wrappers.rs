@@ -11,8 +11,8 @@ use tdcall::leaf15::{
 };
 use tdcall::vmcall::{self, AccessSize, CpuidResult, MapGpaProgress, SharedGpa, VmcallError};
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, KeyRequestor, KeySize, RtmrIndex,
-    TdInfo, TdxStatus, VeInfo, VeInfoExt,
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, KeyRequestor, KeySize,
+    ReportRequestor, RtmrIndex, TdInfo, TdxStatus, VeInfo, VeInfoExt,
 };
 
 /// An input check an implementation may make itself, before any TDCALL. An implementation
@@ -131,9 +131,10 @@ pub trait Wrappers {
         report: AlignedGpa<1024>,
         data: AlignedGpa<64>,
         subtype: u8,
+        requestor: ReportRequestor,
     ) -> Result<(), TdxStatus> {
         // SAFETY: forwarded from the caller.
-        unsafe { tdcall::tdg_mr_report(report, data, subtype) }
+        unsafe { tdcall::tdg_mr_report(report, data, subtype, requestor) }
     }
 
     /// TDG.VP.CPUIDVE.SET.

@@ -19,8 +19,8 @@ use tdcall::vmcall::{
     MapGpaProgress, SharedGpa, VmcallError, VmcallStatus,
 };
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, FieldId, KeyRequestor, KeySize, PageLevel, RtmrIndex,
-    StatusCode, TdAttributes, TdInfo,
+    AcceptPage, Accepted, AlignedGpa, FieldId, KeyRequestor, KeySize, PageLevel, ReportRequestor,
+    RtmrIndex, StatusCode, TdAttributes, TdInfo,
 };
 use tdcall::{Gpa, TdxStatus, VeInfo, VeInfoExt};
 
@@ -703,9 +703,10 @@ impl Wrappers for ReportScribbles {
         report: AlignedGpa<1024>,
         data: AlignedGpa<64>,
         subtype: u8,
+        requestor: ReportRequestor,
     ) -> Result<(), TdxStatus> {
         // SAFETY: forwarded from the caller.
-        let r = unsafe { tdcall::tdg_mr_report(report, data, subtype) };
+        let r = unsafe { tdcall::tdg_mr_report(report, data, subtype, requestor) };
         if let (Ok(()), Some((base, size))) = (r, tdx_trap::current_arena()) {
             let at = report.raw();
             if at >= base && at < base + size as u64 {
@@ -1021,6 +1022,26 @@ impl Wrappers for FatalRegsOutsideLoop {
             // SAFETY: FAT is the fat trampoline's own register set; the defect is reusing it.
             let _ = unsafe { tdvmcall_fat::<{ expose::FAT }, 0>(&mut regs) };
         }
+    }
+}
+
+/// TDG.MR.REPORT that drops the requestor id (R8 bits 9:8): every report reads as the L1
+/// TD's, seen only with a requestor other than 0 (modules 1.5.34 and 2.0.18).
+pub struct ReportDropsRequestor;
+
+impl Wrappers for ReportDropsRequestor {
+    const NAME: &'static str = "planted: TDG.MR.REPORT drops the requestor id";
+
+    #[inline(always)]
+    unsafe fn report(
+        &self,
+        report: AlignedGpa<1024>,
+        data: AlignedGpa<64>,
+        subtype: u8,
+        _requestor: ReportRequestor,
+    ) -> Result<(), TdxStatus> {
+        // SAFETY: forwarded from the caller.
+        unsafe { tdcall::tdg_mr_report(report, data, subtype, ReportRequestor::default()) }
     }
 }
 

@@ -305,6 +305,11 @@ fn undeclared_halt_on_refusal_is_caught() {
 }
 
 #[test]
+fn dropped_report_requestor_is_caught() {
+    caught(ReportDropsRequestor, Target::LeafReport, Verdict::Encoding);
+}
+
+#[test]
 fn undeclared_fatal_halt_on_refusal_is_caught() {
     caught(FatalHaltsOnRefusal, Target::StatusDecode, Verdict::Decoding);
 }

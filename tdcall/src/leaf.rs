@@ -22,8 +22,8 @@ use core::arch::asm;
 
 use crate::status::{StatusCode, TdxStatus};
 use crate::types::{
-    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, PageLevel, RtmrIndex, TdAttributes, TdInfo,
-    VeInfo, VeInfoExt,
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, PageLevel, ReportRequestor, RtmrIndex,
+    TdAttributes, TdInfo, VeInfo, VeInfoExt,
 };
 
 /// Leaf numbers (RAX bits 15:0), TDX Module ABI spec "TDCALL Leaf Numbers".
@@ -262,8 +262,9 @@ fn ve_info_ext(
 /// TDG.MR.REPORT (leaf 4): write a TDREPORT_STRUCT binding `report_data`.
 ///
 /// Registers: in RAX = 4, RCX = GPA of the 1024-byte TDREPORT_STRUCT output (1024-byte aligned),
-/// RDX = GPA of the 64-byte REPORTDATA (64-byte aligned), R8 = report sub-type (must be 0).
-/// Out RAX only. Interruptible: the module may return to the guest without completing, and the
+/// RDX = GPA of the 64-byte REPORTDATA (64-byte aligned), R8 bits 7:0 = report sub-type (must be
+/// 0), bits 9:8 = requestor id (modules 1.5.34 and 2.0.18; 1.5.05 refuses any R8 but 0, so pass
+/// the default requestor there). Out RAX only. Interruptible: the module may return to the guest without completing, and the
 /// TDCALL then executes again.
 ///
 /// Errors: `TDX_OPERAND_INVALID` + RCX / RDX / R8; `TDX_OPERAND_BUSY` + RTMR (0xA8).
@@ -280,6 +281,7 @@ pub unsafe fn tdg_mr_report(
     report: AlignedGpa<1024>,
     report_data: AlignedGpa<64>,
     subtype: u8,
+    requestor: ReportRequestor,
 ) -> Result<(), TdxStatus> {
     let rax: u64;
     // SAFETY: see the module-level contract; the caller guarantees the report buffer may be
@@ -290,7 +292,7 @@ pub unsafe fn tdg_mr_report(
             inlateout("rax") TDG_MR_REPORT => rax,
             in("rcx") report.raw(),
             in("rdx") report_data.raw(),
-            in("r8") subtype as u64,
+            in("r8") subtype as u64 | (requestor.raw() as u64) << 8,
             options(nostack),
         );
     }

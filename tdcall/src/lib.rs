@@ -49,5 +49,5 @@ pub use mr_key::{KeyRequestor, KeySize, TdKeyRequest};
 pub use status::{OperandId, StatusCode, TdxStatus};
 pub use types::{
     AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, Gpa, InputError, PageLevel, ReportData,
-    RtmrExtendData, RtmrIndex, TdAttributes, TdInfo, TdReport, VeInfo, VeInfoExt,
+    ReportRequestor, RtmrExtendData, RtmrIndex, TdAttributes, TdInfo, TdReport, VeInfo, VeInfoExt,
 };

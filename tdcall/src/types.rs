@@ -482,6 +482,59 @@ impl TdReport {
             .try_into()
             .expect("64-byte slice")
     }
+
+    /// REPORTTYPE.VERSION (byte 2): 0; 1 with bound service TDs; 3 (modules 1.5.34 and
+    /// 2.0.18) with ATTRIBUTES.SERVTDEXT or the host's TDID/VMID reporting, where TDINFO ends
+    /// with TDID, VMID and VALID.
+    pub fn version(&self) -> u8 {
+        self.0[2]
+    }
+
+    /// TDINFO.VALID of a version 3 report (bit 0 SERVTD_HASH, bit 8 TDID, bit 9 VMID); 0
+    /// for the other versions, whose bytes there are reserved.
+    pub fn tdinfo_valid(&self) -> u32 {
+        if self.version() != 3 {
+            return 0;
+        }
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&self.0[1020..1024]);
+        u32::from_le_bytes(b)
+    }
+
+    /// TDINFO.TDID (the TD_UUID) when the report says it is valid.
+    pub fn tdid(&self) -> Option<&[u8; 32]> {
+        (self.tdinfo_valid() & 1 << 8 != 0)
+            .then(|| self.0[960..992].try_into().expect("32-byte slice"))
+    }
+
+    /// TDINFO.VMID (the requestor id given to TDG.MR.REPORT) when the report says it is valid.
+    pub fn vmid(&self) -> Option<u8> {
+        (self.tdinfo_valid() & 1 << 9 != 0).then_some(self.0[1016])
+    }
+}
+
+/// Who asks for a TDG.MR.REPORT: R8 bits 9:8 (`requestor_id`), 0..=3, shown as TDINFO.VMID
+/// when the host enabled TDID/VMID reporting. Modules 1.5.34 and 2.0.18 take any value;
+/// 1.5.05 refuses all but 0 with `TDX_OPERAND_INVALID` + R8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ReportRequestor(u8);
+
+impl ReportRequestor {
+    /// Checks the range (two bits).
+    #[inline]
+    pub const fn new(value: u8) -> Result<Self, InputError> {
+        if value > 3 {
+            Err(InputError::RequestorOutOfRange { value })
+        } else {
+            Ok(ReportRequestor(value))
+        }
+    }
+
+    /// The requestor id.
+    #[inline]
+    pub const fn raw(self) -> u8 {
+        self.0
+    }
 }
 
 impl Default for TdReport {
@@ -515,6 +568,39 @@ impl Default for RtmrExtendData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_requestor_is_two_bits() {
+        assert_eq!(ReportRequestor::new(3).map(ReportRequestor::raw), Ok(3));
+        assert_eq!(ReportRequestor::new(0).map(ReportRequestor::raw), Ok(0));
+        assert_eq!(
+            ReportRequestor::new(4),
+            Err(InputError::RequestorOutOfRange { value: 4 })
+        );
+    }
+
+    /// TDINFO's tail (`td_info_t`, 1.5.34/2.0.18 `include/tdx_api_defs.h`): TDID at report byte
+    /// 960, VMID at 1016, VALID (u32) at 1020; read only in version 3 reports.
+    #[test]
+    fn report_tail_read_by_version_and_valid_bits() {
+        let mut r = TdReport::default();
+        r.0[960..992].copy_from_slice(&[0x11; 32]);
+        r.0[1016] = 2;
+        r.0[1020..1024].copy_from_slice(&0x301u32.to_le_bytes());
+        for version in [0, 1] {
+            r.0[2] = version;
+            assert_eq!(r.version(), version);
+            assert_eq!((r.tdinfo_valid(), r.tdid(), r.vmid()), (0, None, None));
+        }
+        r.0[2] = 3;
+        assert_eq!(r.tdinfo_valid(), 0x301);
+        assert_eq!(r.tdid(), Some(&[0x11; 32]));
+        assert_eq!(r.vmid(), Some(2));
+        r.0[1020..1024].copy_from_slice(&0x100u32.to_le_bytes());
+        assert_eq!((r.tdid(), r.vmid()), (Some(&[0x11; 32]), None));
+        r.0[1020..1024].copy_from_slice(&0x200u32.to_le_bytes());
+        assert_eq!((r.tdid(), r.vmid()), (None, Some(2)));
+    }
 
     #[test]
     fn gpa_rejects_high_bits() {

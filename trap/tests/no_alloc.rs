@@ -66,6 +66,7 @@ fn handler_does_not_allocate() {
             AlignedGpa::<1024>::new(arena + 4096).unwrap(),
             AlignedGpa::<64>::new(arena).unwrap(),
             0,
+            tdcall::ReportRequestor::default(),
         )
     };
     let rd = tdcall::tdg_vm_rd(td_ctls);

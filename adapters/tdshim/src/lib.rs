@@ -34,8 +34,8 @@ use tdcall::vmcall::{
     AccessSize, CpuidResult, MapGpaProgress, SharedGpa, VmcallError, VmcallStatus,
 };
 use tdcall::{
-    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, InputError, PageLevel, RtmrIndex,
-    TdAttributes, TdInfo, TdxStatus, VeInfo,
+    AcceptPage, Accepted, AlignedGpa, CpuidVe, FieldId, InputError, PageLevel, ReportRequestor,
+    RtmrIndex, TdAttributes, TdInfo, TdxStatus, VeInfo,
 };
 use tdx_oracle::call::Kind;
 use tdx_oracle::Verdict;
@@ -418,6 +418,7 @@ impl Wrappers for TdShim {
         report: AlignedGpa<1024>,
         data: AlignedGpa<64>,
         _subtype: u8,
+        _requestor: ReportRequestor,
     ) -> Result<(), TdxStatus> {
         let mut additional = [0u8; 64];
         copy_in(data.raw(), &mut additional);
