@@ -269,8 +269,21 @@ fn sys_rd_paths() {
     assert_eq!((o[Gpr::Rax], o[Gpr::R8]), (TDX_SUCCESS, 0x8086));
     assert_eq!(o[Gpr::Rdx], MINOR_VERSION);
     let o = sys_rd(&mut m, MINOR_VERSION);
-    assert_eq!((o[Gpr::R8], o[Gpr::Rdx]), (5, MAJOR_VERSION));
-    assert_eq!(sys_rd(&mut m, MAJOR_VERSION)[Gpr::R8], 1);
+    assert_eq!(o[Gpr::Rdx], MAJOR_VERSION);
+    // MAJOR.MINOR are the build's: 1.5 on 1.5.x, 2.0 on 2.0.x.
+    for (v, want) in [
+        (crate::ModuleVersion::V1_5_05, (1, 5)),
+        (crate::ModuleVersion::V1_5_34, (1, 5)),
+        (crate::ModuleVersion::V2_0_18, (2, 0)),
+    ] {
+        let mut mv = TdxModule::new(TdConfig {
+            module_version: v,
+            ..cfg()
+        });
+        let major = sys_rd(&mut mv, MAJOR_VERSION)[Gpr::R8];
+        let minor = sys_rd(&mut mv, MINOR_VERSION)[Gpr::R8];
+        assert_eq!((major, minor), want, "{v}");
+    }
     assert_eq!(sys_rd(&mut m, TDX_FEATURES0_ID)[Gpr::R8], 0x1F_0FBF);
     assert_eq!(m.sys_metadata(0xA200_0001_0000_0000), Some(0x807F));
     let mut m2 = TdxModule::new(TdConfig {
@@ -419,7 +432,15 @@ fn sys_rdall_chunks_by_module_version() {
         } else {
             assert_eq!(calls, 1, "{version} dumps the list at once");
         }
-        // The same values, in the same order, on every version.
+        // The same values, in the same order, on every version, but MINOR_VERSION and
+        // MAJOR_VERSION (after VENDOR_ID): the version's own.
+        let (major, minor) = version.major_minor();
+        assert_eq!(
+            values[1..3],
+            [u64::from(minor), u64::from(major)],
+            "{version}"
+        );
+        values[1..3].fill(0);
         match &whole {
             None => whole = Some(values),
             Some(w) => assert_eq!(w, &values, "{version}"),

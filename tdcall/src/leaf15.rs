@@ -143,6 +143,42 @@ pub fn tdg_sys_rd(field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
     Ok((r8, next_field(rdx)))
 }
 
+/// The TDX module's version as a guest can read it: TDG.SYS.RD of MAJOR_VERSION and
+/// MINOR_VERSION, the only version fields with a guest read mask (UPDATE_VERSION is the
+/// host's: `global_sys_lookup[]`). 1.5 or 2.0 today: enough to choose between the ABI
+/// differences of the two lines (`model/VERSIONS.md`), not between updates of one line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModuleVersion {
+    /// MAJOR_VERSION (16 bits).
+    pub major: u16,
+    /// MINOR_VERSION (16 bits).
+    pub minor: u16,
+}
+
+/// Global metadata field MAJOR_VERSION (`0x0800000100000004`).
+pub const MAJOR_VERSION: FieldId = match FieldId::new(0x0800_0001_0000_0004) {
+    Ok(f) => f,
+    Err(_) => panic!("MAJOR_VERSION is a single-field id"),
+};
+
+/// Global metadata field MINOR_VERSION (`0x0800000100000003`).
+pub const MINOR_VERSION: FieldId = match FieldId::new(0x0800_0001_0000_0003) {
+    Ok(f) => f,
+    Err(_) => panic!("MINOR_VERSION is a single-field id"),
+};
+
+/// Reads the module's major and minor version (two TDG.SYS.RD calls); the first failing
+/// status is returned whole.
+#[inline]
+pub fn module_version() -> Result<ModuleVersion, TdxStatus> {
+    let (major, _) = tdg_sys_rd(MAJOR_VERSION)?;
+    let (minor, _) = tdg_sys_rd(MINOR_VERSION)?;
+    Ok(ModuleVersion {
+        major: major as u16,
+        minor: minor as u16,
+    })
+}
+
 /// TDG.SYS.RD with the null field id: the first global field id (success is the information
 /// status `TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT` exactly).
 #[inline]

@@ -340,12 +340,14 @@ impl TdxModule {
     // ------------------------------------------------------------------ TDG.SYS.RD / RDALL
 
     /// Value of a global-scope element (`md_sys_get_elements()`, `metadata_sys.c`); only the
-    /// guest-readable ones matter. MINOR_VERSION 5 / MAJOR_VERSION 1 (module 1.5.05).
+    /// guest-readable ones matter. MAJOR_VERSION and MINOR_VERSION are the build's
+    /// `TDX_MODULE_MAJOR_VER` / `_MINOR_VER`: 1.5 for 1.5.05 and 1.5.34, 2.0 for 2.0.18.
     fn sys_element(&self, entry: &MdEntry) -> u64 {
+        let (major, minor) = self.cfg.module_version.major_minor();
         match entry.name {
             "VENDOR_ID" => 0x8086,
-            "MINOR_VERSION" => 5,
-            "MAJOR_VERSION" => 1,
+            "MINOR_VERSION" => u64::from(minor),
+            "MAJOR_VERSION" => u64::from(major),
             "NUM_TDX_FEATURES" => 1,
             "TDX_FEATURES0" => {
                 if self.cfg.seamverifyreport_available {
