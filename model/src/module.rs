@@ -63,6 +63,18 @@ pub const VE_CATEGORY_PENDING: u8 = 1;
 pub const TD_CTLS_PENDING_VE_DISABLE: u64 = 1 << 0;
 /// TDCS TD_CTLS bit 1: ENUM_TOPOLOGY.
 pub const TD_CTLS_ENUM_TOPOLOGY: u64 = 1 << 1;
+/// TDCS TD_CTLS bit 2: VIRT_CPUID2 (1.5.34 and 2.0.18, `td_ctls_t`).
+pub const TD_CTLS_VIRT_CPUID2: u64 = 1 << 2;
+/// TDCS TD_CTLS bit 3: REDUCE_VE (1.5.34 and 2.0.18): writing it also sets ENUM_TOPOLOGY and
+/// VIRT_CPUID2.
+pub const TD_CTLS_REDUCE_VE: u64 = 1 << 3;
+/// TDCS TD_CTLS bit 63: LOCK (1.5.34 and 2.0.18): once set, TD_CTLS and the CPUID #VE controls
+/// no longer change.
+pub const TD_CTLS_LOCK: u64 = 1 << 63;
+/// Guest read and write mask of TD_CTLS from 1.5.34 (`tdr_tdcs_fields_lookup.c` of
+/// `auto_gen_1_5/` at 9fd3c8b1 and `auto_gen_2_0/` at e69a4391); 1.5.05 reads all and writes
+/// bits 1:0.
+pub const TD_CTLS_GUEST_MASK: u64 = TD_CTLS_LOCK | 0x1F;
 
 /// Size of TDREPORT_STRUCT.
 pub const TDREPORT_SIZE: usize = 1024;
@@ -965,13 +977,23 @@ impl TdxModule {
     }
 
     /// TDG.VP.CPUIDVE.SET (`tdg_vp_cpuidve_set.c`): RCX bits 63:2 ≠ 0 → `OPERAND_INVALID` + RCX;
-    /// else bit 0 → supervisor, bit 1 → user.
+    /// else bit 0 → supervisor, bit 1 → user. From 1.5.34 a set TD_CTLS.LOCK refuses a change
+    /// with `OPERAND_INVALID` + RCX.
     fn cpuidve_set(&mut self, input: &Regs) -> Step {
         let rcx = input[Gpr::Rcx];
         if rcx >> 2 != 0 {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
         }
-        self.cpuid_ve = ((rcx & 1) as u8, (rcx >> 1 & 1) as u8);
+        let want = ((rcx & 1) as u8, (rcx >> 1 & 1) as u8);
+        // From 1.5.34 a locked TD_CTLS freezes the controls (`tdg_vp_cpuidve_set()` of 2.0.08
+        // 1666adc4, the only stored text with the check; inferred for 1.5.34 and 2.0.18).
+        if self.cfg.module_version >= crate::ModuleVersion::V1_5_34
+            && self.td_ctls & TD_CTLS_LOCK != 0
+            && want != self.cpuid_ve
+        {
+            return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
+        }
+        self.cpuid_ve = want;
         Step::Status(status::TDX_SUCCESS)
     }
 
@@ -1076,6 +1098,13 @@ impl TdxModule {
     /// ENUM_TOPOLOGY without TOPOLOGY_ENUM_CONFIGURED → `METADATA_FIELD_VALUE_NOT_VALID`. R8 = old
     /// value & read mask.
     ///
+    /// TD_CTLS from 1.5.34 (`md_td_write_element()`, `metadata_td.c` 9fd3c8b1 = e69a4391):
+    /// guest masks [`TD_CTLS_GUEST_MASK`]; after the merge, a set LOCK refuses any change
+    /// (`VALUE_NOT_VALID`; an unchanged write succeeds); REDUCE_VE also sets ENUM_TOPOLOGY and
+    /// VIRT_CPUID2 (before the topology check); ENABLE_HW_KEYS on a platform without sealing →
+    /// `VALUE_NOT_VALID`. The 1.5.34 fields VE_REDUCTION_VALID and FEATURE_PARAVIRT_CTLS are
+    /// not in the model's table (`model/VERSIONS.md`).
+    ///
     /// CPUID_VALUES (class 0x14) simplification: the module validates the encoded leaf/subleaf
     /// against its CPUID table (unknown → `FIELD_ID_INCORRECT`); the model only checks field-code
     /// bits 23:17 (`FIELD_ID_INCORRECT`) and then answers RD `NOT_READABLE`, WR `NOT_WRITABLE`
@@ -1118,38 +1147,74 @@ impl TdxModule {
         }
         let elem = id.field_code() - entry.field_code();
         let old = self.md_element(entry, elem) & entry.element_mask();
+        let newer = self.cfg.module_version >= crate::ModuleVersion::V1_5_34;
+        let (rd_mask, wr_allowed) = self.guest_masks(entry);
         if write {
-            let combined = entry.guest_wr_mask & wr_mask;
+            let combined = wr_allowed & wr_mask;
             if combined == 0 {
                 return Step::Status(status::TDX_METADATA_FIELD_NOT_WRITABLE);
             }
-            let forbidden = wr_mask & !entry.guest_wr_mask;
+            let forbidden = wr_mask & !wr_allowed;
             if (old ^ wr_value) & forbidden != 0 {
                 return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
             }
-            let new = (old & !combined) | (wr_value & combined);
+            let mut new = (old & !combined) | (wr_value & combined);
             if entry.name == "TD_CTLS" {
+                if newer && old & TD_CTLS_LOCK != 0 {
+                    if new != old {
+                        return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
+                    }
+                    out[Gpr::R8] = old & rd_mask;
+                    return Step::Status(status::TDX_SUCCESS);
+                }
                 if self.config_flags & CONFIG_FLAGS_FLEXIBLE_PENDING_VE == 0
                     && (new ^ old) & TD_CTLS_PENDING_VE_DISABLE != 0
                 {
                     return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
                 }
+                new = self.td_ctls_written(new);
                 if new & TD_CTLS_ENUM_TOPOLOGY != 0 && !self.cfg.topology_enum_configured {
+                    return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
+                }
+                if newer && new & TD_CTLS_ENABLE_HW_KEYS != 0 && !self.sealing_supported {
                     return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
                 }
             }
             self.md_store(entry, new);
-            out[Gpr::R8] = old & entry.guest_rd_mask;
+            out[Gpr::R8] = old & rd_mask;
         } else {
-            if entry.guest_rd_mask == 0 {
+            if rd_mask == 0 {
                 return Step::Status(status::TDX_METADATA_FIELD_NOT_READABLE);
             }
             if version > 0 {
                 out[Gpr::Rdx] = metadata::next_readable_element(id, Some(idx));
             }
-            out[Gpr::R8] = old & entry.guest_rd_mask;
+            out[Gpr::R8] = old & rd_mask;
         }
         Step::Status(status::TDX_SUCCESS)
+    }
+
+    /// An entry's guest read and write masks on this module version: the table's (1.5.05),
+    /// but TD_CTLS from 1.5.34 ([`TD_CTLS_GUEST_MASK`]).
+    fn guest_masks(&self, entry: &MdEntry) -> (u64, u64) {
+        if entry.name == "TD_CTLS" && self.cfg.module_version >= crate::ModuleVersion::V1_5_34 {
+            (TD_CTLS_GUEST_MASK, TD_CTLS_GUEST_MASK)
+        } else {
+            (entry.guest_rd_mask, entry.guest_wr_mask)
+        }
+    }
+
+    /// What a TDG.VM.WR of TD_CTLS that merged to `merged` stores: from 1.5.34, REDUCE_VE also
+    /// sets ENUM_TOPOLOGY and VIRT_CPUID2 (`md_td_write_element()`; clearing it clears
+    /// neither).
+    pub fn td_ctls_written(&self, merged: u64) -> u64 {
+        if self.cfg.module_version >= crate::ModuleVersion::V1_5_34
+            && merged & TD_CTLS_REDUCE_VE != 0
+        {
+            merged | TD_CTLS_ENUM_TOPOLOGY | TD_CTLS_VIRT_CPUID2
+        } else {
+            merged
+        }
     }
 
     /// Raw value of element `elem` of a table entry (before the element-size and read masks).
@@ -1502,6 +1567,12 @@ impl TdxModule {
         (self.cpuid_ve.0 != 0, self.cpuid_ve.1 != 0)
     }
 
+    /// The name of the TD-scope table entry holding `field_id`, if any.
+    pub fn metadata_name(&self, field_id: u64) -> Option<&'static str> {
+        let id = FieldId(field_id).with_context(CONTEXT_TD);
+        metadata::find_entry(id).map(|i| TD_FIELDS[i].name)
+    }
+
     /// What TDG.VM.RD (version 0) would return in R8 for `field_id`, or `None` if it would fail.
     pub fn metadata(&self, field_id: u64) -> Option<u64> {
         let id = FieldId(field_id).with_context(CONTEXT_TD);
@@ -1509,28 +1580,30 @@ impl TdxModule {
             return None;
         }
         let entry = &TD_FIELDS[metadata::find_entry(id)?];
-        if entry.guest_rd_mask == 0 || entry.class_code() == CPUID_CLASS_CODE {
+        let (rd_mask, _) = self.guest_masks(entry);
+        if rd_mask == 0 || entry.class_code() == CPUID_CLASS_CODE {
             return None;
         }
         let elem = id.field_code() - entry.field_code();
-        Some(self.md_element(entry, elem) & entry.element_mask() & entry.guest_rd_mask)
+        Some(self.md_element(entry, elem) & entry.element_mask() & rd_mask)
     }
 
     /// Every guest-accessible (readable or writable) TD-scope metadata element, in the module's
     /// table order: `(canonical element ID, access)`.
-    pub fn metadata_fields(&self) -> impl Iterator<Item = (u64, MetadataAccess)> {
+    pub fn metadata_fields(&self) -> impl Iterator<Item = (u64, MetadataAccess)> + '_ {
         TD_FIELDS
             .iter()
             .filter(|e| e.guest_rd_mask != 0 || e.guest_wr_mask != 0)
-            .flat_map(|e| {
+            .flat_map(move |e| {
+                let (rd_mask, wr_mask) = self.guest_masks(e);
                 (0..e.num_elements()).map(move |k| {
                     (
                         e.element_id(k),
                         MetadataAccess {
                             name: e.name,
                             element_size: 1 << e.element_size_code(),
-                            rd_mask: e.guest_rd_mask,
-                            wr_mask: e.guest_wr_mask,
+                            rd_mask,
+                            wr_mask,
                         },
                     )
                 })

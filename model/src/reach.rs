@@ -249,11 +249,6 @@ pub const NOT_REACHED: &[(&str, &str, &str)] = &[
         "an index above 3 is refused by the typed input (RtmrIndex); the refusal is compared with this status",
     ),
     (
-        "TDG.VP.CPUIDVE.SET",
-        "TDX_OPERAND_INVALID(RCX)",
-        "the typed input (CpuidVe) has no reserved bits to set",
-    ),
-    (
         "TDG.VM.RD",
         "TDX_OPERAND_INVALID(RCX)",
         "the wrappers read the TD's own metadata: RCX (VM index) is always 0",

@@ -696,6 +696,88 @@ fn report_layout() {
     assert_eq!(r[256..], r2[256..]);
 }
 
+/// TD_CTLS: 1.5.05 writes bits 1:0 only; 1.5.34 and 2.0.18 write bits 4:0 and LOCK (63),
+/// REDUCE_VE sets ENUM_TOPOLOGY and VIRT_CPUID2, LOCK freezes TD_CTLS and the CPUID #VE
+/// controls, ENABLE_HW_KEYS needs sealing (`md_td_write_element()`, `metadata_td.c`).
+#[test]
+fn td_ctls_by_module_version() {
+    let inv = |o: &Regs| (o[Gpr::Rax], o[Gpr::R8]);
+    for v in ModuleVersion::ALL {
+        let newer = v >= ModuleVersion::V1_5_34;
+        let mut m = TdxModule::new(TdConfig {
+            module_version: v,
+            ..TdConfig::default()
+        });
+        let start = m.metadata(TD_CTLS).unwrap();
+        assert_eq!(start, TD_CTLS_PENDING_VE_DISABLE);
+        // REDUCE_VE alone.
+        let out = vm_wr(&mut m, 0, TD_CTLS, TD_CTLS_REDUCE_VE, TD_CTLS_REDUCE_VE);
+        if newer {
+            assert_eq!(inv(&out), (TDX_SUCCESS, start), "{v}");
+            assert_eq!(
+                m.metadata(TD_CTLS),
+                Some(start | TD_CTLS_REDUCE_VE | TD_CTLS_ENUM_TOPOLOGY | TD_CTLS_VIRT_CPUID2),
+                "{v}"
+            );
+        } else {
+            assert_eq!(inv(&out), (TDX_METADATA_FIELD_NOT_WRITABLE, 0), "{v}");
+            // With a writable bit in the mask, the other bits must keep their value.
+            assert_eq!(
+                inv(&vm_wr(&mut m, 0, TD_CTLS, 8 | 2, 8 | 2)),
+                (TDX_METADATA_FIELD_VALUE_NOT_VALID, 0)
+            );
+            assert_eq!(m.metadata(TD_CTLS), Some(start));
+        }
+        // ENABLE_HW_KEYS on a platform without sealing.
+        m.set_key_get_enables(false, false, false);
+        let out = vm_wr(
+            &mut m,
+            0,
+            TD_CTLS,
+            TD_CTLS_ENABLE_HW_KEYS,
+            TD_CTLS_ENABLE_HW_KEYS,
+        );
+        let want = if newer {
+            TDX_METADATA_FIELD_VALUE_NOT_VALID
+        } else {
+            TDX_METADATA_FIELD_NOT_WRITABLE
+        };
+        assert_eq!(out[Gpr::Rax], want, "{v}");
+        // LOCK: then no change is taken, an unchanged write is, and CPUIDVE.SET may not change
+        // the controls.
+        let before = m.metadata(TD_CTLS).unwrap();
+        let out = vm_wr(&mut m, 0, TD_CTLS, TD_CTLS_LOCK, TD_CTLS_LOCK);
+        let cpuidve = |m: &mut TdxModule, rcx| {
+            completed(m.tdcall(
+                &regs(rax(TDG_VP_CPUIDVE_SET, 0), &[(Gpr::Rcx, rcx)]),
+                &mut NoMemory,
+            ))[Gpr::Rax]
+        };
+        if newer {
+            assert_eq!(inv(&out), (TDX_SUCCESS, before), "{v}");
+            let locked = before | TD_CTLS_LOCK;
+            assert_eq!(
+                inv(&vm_wr(&mut m, 0, TD_CTLS, 0, TD_CTLS_ENUM_TOPOLOGY)),
+                (TDX_METADATA_FIELD_VALUE_NOT_VALID, 0),
+                "{v}"
+            );
+            assert_eq!(
+                inv(&vm_wr(&mut m, 0, TD_CTLS, locked, u64::MAX)),
+                (TDX_SUCCESS, locked),
+                "{v}"
+            );
+            assert_eq!(m.metadata(TD_CTLS), Some(locked), "{v}");
+            assert_eq!(cpuidve(&mut m, 0), TDX_SUCCESS, "{v}: unchanged");
+            assert_eq!(cpuidve(&mut m, 1), TDX_OPERAND_INVALID + 1, "{v}");
+            assert_eq!(m.cpuid_ve(), (false, false), "{v}");
+        } else {
+            assert_eq!(inv(&out), (TDX_METADATA_FIELD_NOT_WRITABLE, 0), "{v}");
+            assert_eq!(cpuidve(&mut m, 1), TDX_SUCCESS, "{v}");
+            assert_eq!(m.cpuid_ve(), (true, false), "{v}");
+        }
+    }
+}
+
 /// R8 bits 9:8 (requestor id) and REPORTTYPE.VERSION 3 exist from 1.5.34 (`tdg_mr_report()`,
 /// 9fd3c8b1); 1.5.05 refuses any R8 but 0.
 #[test]
@@ -1032,15 +1114,7 @@ fn vm_wr_paths() {
     let out = vm_wr(&mut m, 0, TD_CTLS, 0, TD_CTLS_PENDING_VE_DISABLE);
     assert_eq!(inv(&out), (TDX_SUCCESS, 3));
     assert_eq!(m.metadata(TD_CTLS), Some(TD_CTLS_ENUM_TOPOLOGY));
-    // Later-module TD_CTLS bits (REDUCE_VE, bit 3) are not writable in 1.5.05.
-    assert_eq!(
-        inv(&vm_wr(&mut m, 0, TD_CTLS, 8, 8)),
-        (TDX_METADATA_FIELD_NOT_WRITABLE, 0)
-    );
-    assert_eq!(
-        inv(&vm_wr(&mut m, 0, TD_CTLS, 8 | 2, 8 | 2)),
-        (TDX_METADATA_FIELD_VALUE_NOT_VALID, 0)
-    );
+    // The bits of later modules: `td_ctls_by_module_version`.
 
     // Without FLEXIBLE_PENDING_VE and without configured topology.
     let mut m = TdxModule::new(TdConfig {
@@ -1082,7 +1156,21 @@ fn metadata_fields_listing() {
         .filter(|(_, a)| a.writable())
         .map(|(id, a)| (*id, a.wr_mask))
         .collect();
-    assert_eq!(w, [(0x9110_0003_0000_0010, 1), (0x9110_0003_0000_0017, 3)]);
+    // TD_CTLS's guest write mask is the module version's: bits 4:0 and LOCK on 2.0.18 (the
+    // default), bits 1:0 on 1.5.05.
+    assert_eq!(
+        w,
+        [
+            (0x9110_0003_0000_0010, 1),
+            (0x9110_0003_0000_0017, TD_CTLS_GUEST_MASK)
+        ]
+    );
+    let old = TdxModule::new(TdConfig {
+        module_version: ModuleVersion::V1_5_05,
+        ..TdConfig::default()
+    });
+    let ctls = old.metadata_fields().find(|(_, a)| a.name == "TD_CTLS");
+    assert_eq!(ctls.map(|(_, a)| a.wr_mask), Some(3));
     assert_eq!(all[0].1.name, "TD_UUID");
     assert_eq!(all[all.len() - 1].0, 0x9910_0003_0000_008F);
     let gpaw = all.iter().find(|(_, a)| a.name == "GPAW").unwrap();

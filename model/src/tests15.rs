@@ -1055,6 +1055,41 @@ fn vp_enter_success_and_write_back() {
     assert_eq!(le64(&mem.bytes, 0x100 + 136), 0x40_0008);
 }
 
+/// An L2 state the VM-entry checks refuse: the entry fails with exit reason 33 | bit 31,
+/// returned to L1 as an L2 exit on every version; nothing ran, the state comes back as it was.
+#[test]
+fn vp_enter_guest_state_failure() {
+    for v in crate::ModuleVersion::ALL {
+        for (rflags, rip) in [
+            (0u64, 0x40_0000u64),            // bit 1 clear
+            (0x2 | 1 << 3, 0x40_0000),       // reserved bit 3
+            (0x2 | 1 << 22, 0x40_0000),      // reserved bit 22
+            (0x2, 0x0000_8000_0000_0000u64), // non-canonical RIP
+        ] {
+            let mut m = TdxModule::new(TdConfig {
+                module_version: v,
+                num_l2_vms: 1,
+                ..cfg()
+            });
+            let mut mem = FlatMemory::new(0x10_0000, 0x1000);
+            let mut state = [0u8; 256];
+            state[0..8].copy_from_slice(&0x1000u64.to_le_bytes());
+            state[128..136].copy_from_slice(&rflags.to_le_bytes());
+            state[136..144].copy_from_slice(&rip.to_le_bytes());
+            mem.bytes[0x100..0x200].copy_from_slice(&state);
+            let i = regs(
+                rax(TDG_VP_ENTER, 0),
+                &[(Gpr::Rcx, 1 << 52), (Gpr::Rdx, 0x10_0100)],
+            );
+            let o = run(&mut m, &i, &mut mem);
+            assert_eq!(o[Gpr::Rax], 0x8000_0021, "{v} {rflags:#x} {rip:#x}");
+            assert_eq!(o[Gpr::R11], 0, "{v}");
+            assert_eq!(&mem.bytes[0x100..0x200], &state[..], "{v}: nothing ran");
+            assert_eq!(m.l2_entries(), 1, "{v}");
+        }
+    }
+}
+
 #[test]
 fn vp_enter_errors_write_nothing() {
     let mut m = TdxModule::new(TdConfig {

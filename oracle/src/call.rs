@@ -31,7 +31,7 @@
 //! | `MrKeyGet` | MemRef request, MemRef key, u8 requestor (mod 6), u8 flaw (mod 8), u8 policy, u8 SW_KEYNAME, u64 salt, u8 enables (mod 8), bool busy |
 //! | `AttrRd` | PageRef, bool busy |
 //! | `AttrWr` | PageRef, u8 level (as `Accept`), u64 attributes, u64 flags (each: bits 1:0 ≠ 0 keep only bits 47:16, the words of L2 VMs 1 and 2), bool busy, bool L2 SEPT missing |
-//! | `VpEnter` | u8 VM (mod 5), u8 invalidation (mod 4), MemRef state, bool pending interrupt, bool virtual-APIC GPA missing |
+//! | `VpEnter` | u8 VM (mod 5), u8 invalidation (mod 4), MemRef state, bool pending interrupt, bool virtual-APIC GPA missing, u8 guest state (mod 4) |
 //! | `Invept` | u8 bitmap |
 //! | `Invgla` | u8 VM (mod 5), u64 base (bits 1:0 ≠ 0: bits 11:0 cleared, a page-aligned GLA), u16 pages (mod 4097) |
 //! | `InvglaList` | u8 VM (mod 5), MemRef list, u16 first (mod 600), u16 count (mod 600), u8 interrupts (mod 4) |
@@ -732,6 +732,10 @@ calls! {
         pending: bool,
         /// The L1 VMM has not set this VM's virtual-APIC page GPA for this call.
         vapic_missing: bool,
+        /// The L2 state put in an arena buffer (mod 4): 0 and 1 a valid one (RFLAGS 0x2, RIP
+        /// 0x40_0000), 2 RFLAGS bit 1 clear, 3 a non-canonical RIP; the VM entry fails on the
+        /// last two.
+        guest_state: u8 as Mod<4>,
     },
     /// TDG.VP.INVEPT.
     Invept {
@@ -1131,7 +1135,8 @@ impl Target {
             Target::LeafReport => &[Report],
             Target::LeafRtmrExtend => &[RtmrExtend, Report],
             Target::LeafVeinfo => &[VeinfoGet],
-            Target::LeafCpuidve => &[CpuidveSet],
+            // With TDG.VM.WR: a TD_CTLS.LOCK freezes the controls (1.5.34 on).
+            Target::LeafCpuidve => &[CpuidveSet, CpuidveSet, CpuidveSet, VmWr],
             Target::StatusDecode => &[ForcedStatus],
             Target::LeafVpRd => &[VpRd],
             Target::LeafVpWr => &[VpWr, VpRd],

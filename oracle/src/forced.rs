@@ -65,6 +65,7 @@ pub const FORCED_CALLS: [Call; 32] = [
         state: MemRef::Slot(2),
         pending: false,
         vapic_missing: false,
+        guest_state: 0,
     },
     Call::Invept { vms: 1 },
     Call::Invgla {

@@ -661,9 +661,21 @@ impl<W: Wrappers> Oracle<W> {
                 state,
                 pending,
                 vapic_missing,
+                guest_state,
             } => {
                 let c = contract(leaf::TDG_VP_ENTER, 0);
                 let gpa = self.mem_gpa(state, 256);
+                // RFLAGS and RIP of the L2 state (`l2_enter_guest_state_t` bytes 128 and 136),
+                // valid or not, when the buffer is the harness's.
+                let (rflags, rip) = match guest_state % 4 {
+                    2 => (0u64, 0x40_0000u64),
+                    3 => (0x2, 0x0000_8000_0000_0000),
+                    _ => (0x2, 0x40_0000),
+                };
+                let mut regs = [0u8; 16];
+                regs[..8].copy_from_slice(&rflags.to_le_bytes());
+                regs[8..].copy_from_slice(&rip.to_le_bytes());
+                self.write_arena(gpa.wrapping_add(128), &regs);
                 let arena = self.session.arena_gpa();
                 let fields = [
                     ("invalidate", u64::from(invalidate % 4)),

@@ -439,6 +439,22 @@ pub fn seeds(target: Target) -> Vec<(&'static str, Program)> {
                     },
                 ]),
             ),
+            // From 1.5.34 TD_CTLS.LOCK freezes the controls: the same value is taken, a change
+            // is refused with OPERAND_INVALID(RCX). 1.5.05 refuses the LOCK write instead.
+            (
+                "locked_by_td_ctls",
+                p([
+                    wr(known("TD_CTLS", 0), 1 << 63, 1 << 63),
+                    Call::CpuidveSet {
+                        supervisor: false,
+                        user: false,
+                    },
+                    Call::CpuidveSet {
+                        supervisor: true,
+                        user: false,
+                    },
+                ]),
+            ),
         ],
         Target::StatusDecode => status_seeds(),
         Target::LeafMrKeyGet => key_get_seeds(),
@@ -691,6 +707,17 @@ fn vm_wr_seeds() -> Vec<(&'static str, Program)> {
         (
             "td_ctls_enum_topology",
             p([wr(td_ctls(), 2, 2), rd(td_ctls()), wr(td_ctls(), 0, 3)]),
+        ),
+        (
+            "td_ctls_reduce_ve_then_lock",
+            p([
+                wr(td_ctls(), 8, 8),
+                rd(td_ctls()),
+                wr(td_ctls(), 1 << 63, 1 << 63),
+                wr(td_ctls(), 0, 1),
+                wr(td_ctls(), 1 << 63, u64::MAX),
+                rd(td_ctls()),
+            ]),
         ),
         (
             "td_ctls_full_mask_same_value",
@@ -1873,6 +1900,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     state: MemRef::Slot(0),
                     pending: false,
                     vapic_missing: true,
+                    guest_state: 0,
                 }]),
             ),
             (
@@ -1883,6 +1911,20 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     state: MemRef::Slot(0),
                     pending: false,
                     vapic_missing: false,
+                    guest_state: 0,
+                })),
+            ),
+            // L2 states the VM-entry checks refuse (RFLAGS bit 1 clear, a non-canonical RIP):
+            // the failed entry comes back to L1 as exit reason 33 | bit 31.
+            (
+                "guest_state_refused",
+                p([2u8, 3, 1].map(|guest_state| Call::VpEnter {
+                    vm: 1,
+                    invalidate: 0,
+                    state: MemRef::Slot(0),
+                    pending: false,
+                    vapic_missing: false,
+                    guest_state,
                 })),
             ),
             (
@@ -1893,6 +1935,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     state: MemRef::Slot(1),
                     pending: false,
                     vapic_missing: false,
+                    guest_state: 0,
                 })),
             ),
             (
@@ -1904,6 +1947,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         state: MemRef::Slot(0),
                         pending: false,
                         vapic_missing: false,
+                        guest_state: 0,
                     },
                     Call::VpEnter {
                         vm: 3,
@@ -1911,6 +1955,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         state: MemRef::Slot(0),
                         pending: false,
                         vapic_missing: false,
+                        guest_state: 0,
                     },
                     Call::VpEnter {
                         vm: 1,
@@ -1918,6 +1963,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         state: MemRef::Raw(0x10),
                         pending: false,
                         vapic_missing: false,
+                        guest_state: 0,
                     },
                     Call::VpEnter {
                         vm: 1,
@@ -1925,6 +1971,7 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         state: MemRef::Slot(0),
                         pending: true,
                         vapic_missing: false,
+                        guest_state: 0,
                     },
                 ]),
             ),

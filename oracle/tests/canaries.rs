@@ -13,6 +13,7 @@ fn enter() -> Call {
         state: MemRef::Slot(0),
         pending: false,
         vapic_missing: false,
+        guest_state: 0,
     }
 }
 

@@ -309,7 +309,14 @@ fn leaf_veinfo_seeds_reach() {
 
 #[test]
 fn leaf_cpuidve_seeds_reach() {
-    assert_reaches(Target::LeafCpuidve, &["TDG.VP.CPUIDVE.SET: TDX_SUCCESS"]);
+    assert_reaches(
+        Target::LeafCpuidve,
+        &[
+            "TDG.VP.CPUIDVE.SET: TDX_SUCCESS",
+            "TDG.VP.CPUIDVE.SET: TDX_OPERAND_INVALID(RCX)",
+            "TDG.VM.WR: TDX_SUCCESS",
+        ],
+    );
 }
 
 #[test]

@@ -484,6 +484,7 @@ mod reproducer {
             state: MemRef::Slot(36236),
             pending: false,
             vapic_missing: false,
+            guest_state: 0,
         };
         reproduce(Program(vec![call]), ENTER);
     }

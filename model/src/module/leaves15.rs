@@ -207,6 +207,12 @@ const L2_CS_AR: u64 = 0xA09B;
 const L2_CS_LIMIT: u64 = 0xFFFF_FFFF;
 /// VM-exit basic reason CPUID.
 const EXIT_REASON_CPUID: u64 = 10;
+/// VM-entry failure on the guest state: basic reason 33 with bit 31 (entry failure) set.
+pub const EXIT_REASON_FAILED_VMENTER_GS: u64 = 1 << 31 | 33;
+/// RFLAGS bit 1, always 1 in a valid guest state.
+const RFLAGS_FIXED1: u64 = 1 << 1;
+/// RFLAGS bits a valid guest state keeps 0: 3, 5, 15 and 63:22.
+const RFLAGS_RESERVED: u64 = 1 << 3 | 1 << 5 | 1 << 15 | !((1 << 22) - 1);
 
 /// The model L2 program: `lea rax, [rax + 1]` (4 bytes, flags unchanged) then `cpuid`
 /// (2 bytes, exits to L1).
@@ -1034,7 +1040,8 @@ impl TdxModule {
         self.vp.l1_interrupt_pending = pending;
     }
 
-    /// Number of L2 entries (successful TDG.VP.ENTER calls) so far.
+    /// Number of L2 entry attempts that returned to L1 with an L2 exit (successful TDG.VP.ENTER
+    /// calls, an entry that failed on the guest state included) so far.
     pub fn l2_entries(&self) -> u64 {
         self.vp.l2_entries
     }
@@ -1058,6 +1065,18 @@ impl TdxModule {
     /// instruction info (0), R12 = CPL (0), R13 = extended exit qualification (0), R14 = R15 = 0,
     /// and **RBP = the L2's RBP**: the module loads the L2 GPRs over L1's and on the way back
     /// overwrites all of them but RBP (RSP is L1's, from its VMCS).
+    ///
+    /// An L2 state the CPU's VM-entry checks refuse (SDM 27.3.1.4: RFLAGS bit 1 clear or a
+    /// reserved bit 3, 5, 15 or 63:22 set; a non-canonical RIP under the model's 64-bit CS)
+    /// fails the entry with exit reason 33 | bit 31 (`VMEXIT_REASON_FAILED_VMENTER_GS`). The
+    /// module returns it to L1 like any L2 exit, on every version
+    /// (`handle_l2_vm_entry_failures()` in `tdx_td_l2_dispatcher.c`, e98d9639, 30d22188,
+    /// 1666adc4, db57c638): RAX = `TDX_SUCCESS` | 0x8000_0021, the state written back
+    /// unchanged (nothing ran), the outputs as above but R11 = 0 (model choice: the VMCS's
+    /// instruction fields are not defined for a failed entry, and the model keeps no stale
+    /// ones). A VMLAUNCH/VMRESUME that fails outright (controls or host state,
+    /// `TDX_L2_VM_ENTRY_FAILED` on 1.5.34 and 2.0.18, module-fatal on 1.5.05) needs L2 VMCS
+    /// fields the model does not have (`model/VERSIONS.md`).
     pub(super) fn vp_enter(
         &mut self,
         input: &Regs,
@@ -1088,11 +1107,17 @@ impl TdxModule {
         if !mem.read(addr, &mut st) {
             return Step::Exit(gpa);
         }
-        // The L2 runs: lea rax, [rax + 1]; cpuid → VM exit (CPUID) to L1.
-        let l2_rax = le64(&st, 0).wrapping_add(1);
-        let l2_rip = le64(&st, 136).wrapping_add(L2_LEA_LEN);
-        st[0..8].copy_from_slice(&l2_rax.to_le_bytes());
-        st[136..144].copy_from_slice(&l2_rip.to_le_bytes());
+        let rflags = le64(&st, 128);
+        let entry_fails = rflags & RFLAGS_FIXED1 == 0
+            || rflags & RFLAGS_RESERVED != 0
+            || !canonical(le64(&st, 136));
+        if !entry_fails {
+            // The L2 runs: lea rax, [rax + 1]; cpuid → VM exit (CPUID) to L1.
+            let l2_rax = le64(&st, 0).wrapping_add(1);
+            let l2_rip = le64(&st, 136).wrapping_add(L2_LEA_LEN);
+            st[0..8].copy_from_slice(&l2_rax.to_le_bytes());
+            st[136..144].copy_from_slice(&l2_rip.to_le_bytes());
+        }
         if !mem.write(addr, &st) {
             return Step::Exit(gpa);
         }
@@ -1106,12 +1131,16 @@ impl TdxModule {
         out[Gpr::R8] = 0;
         out[Gpr::R9] = 0;
         out[Gpr::R10] = 0;
-        out[Gpr::R11] = L2_CPUID_LEN << 32;
+        out[Gpr::R11] = if entry_fails { 0 } else { L2_CPUID_LEN << 32 };
         out[Gpr::R12] = 0;
         out[Gpr::R13] = 0;
         out[Gpr::R14] = 0;
         out[Gpr::R15] = 0;
-        Step::Status(status::TDX_SUCCESS | EXIT_REASON_CPUID)
+        Step::Status(if entry_fails {
+            status::TDX_SUCCESS | EXIT_REASON_FAILED_VMENTER_GS
+        } else {
+            status::TDX_SUCCESS | EXIT_REASON_CPUID
+        })
     }
 
     // ------------------------------------------------------------------ TDG.VP.INVEPT / INVGLA
