@@ -488,8 +488,8 @@ const VEINFO_OUT: &[OutputReg] = &[
     },
 ];
 
-// Versions 1 (module 1.5.28+, 2.0.04+) and 2 (1.5.28+, 2.0.14+; `tdg_vp_veinfo_get.c` 2.0.14
-// db57c638): RCX bits 39:32 carry VE_CATEGORY; version 2 also returns R11 = 0 and R12 =
+// Versions 1 (module 1.5.28+, 2.0.04+) and 2 (2.0.14+, `tdg_vp_veinfo_get.c` db57c638; on
+// 1.5.34 inferred, `model/VERSIONS.md`): RCX bits 39:32 carry VE_CATEGORY; version 2 also returns R11 = 0 and R12 =
 // INTERRUPTIBILITY_STATE, written only after the VE_INFO-valid check (so they are unchanged on
 // failure). The defaults on failure are the handler's: on a module whose dispatcher refuses
 // the version (1.5.05) the handler never runs and nothing is written.

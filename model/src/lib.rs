@@ -73,8 +73,8 @@
 //!   `include/tdx_api_defs.h` (`md_field_id_t`, `td_report_t`).
 //! * The workspace fact sheet `shared/reference/tdx-abi.md` (§1–§4, §6), which also cites Linux
 //!   `arch/x86/coco/tdx`, EDK2 `TdxLib` and td-shim.
-//! * TDG.VP.VMCALL VMM side: KVM `arch/x86/kvm/vmx/tdx.c` (`torvalds/linux` @ `3829d81b`, v6.16
-//!   era), QEMU `target/i386/kvm/tdx.c` (2025), Linux `drivers/virt/coco/tdx-guest/tdx-guest.c`
+//! * TDG.VP.VMCALL VMM side: KVM `arch/x86/kvm/vmx/tdx.c` and `x86.c` (v6.16, read in
+//!   6.16.1), QEMU `target/i386/kvm/tdx.c` (2025), Linux `drivers/virt/coco/tdx-guest/tdx-guest.c`
 //!   (`torvalds/linux` @ `6867849a`, GetQuote buffer header).
 #![no_std]
 #![forbid(unsafe_code)]

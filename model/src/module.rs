@@ -152,8 +152,10 @@ pub struct TdConfig {
     pub module_version: crate::ModuleVersion,
     /// TDCS GPAW: `true` = 52-bit GPA width (shared bit 51), `false` = 48-bit (shared bit 47).
     pub gpaw_52: bool,
-    /// Bits at and above `max_pa` must be zero in a GPA (`check_gpa_validity()`; the 1.5.05
-    /// module uses the constant `MAX_PA = 52`).
+    /// The physical-address width GPAs are checked against (`check_gpa_validity()`). 1.5.05:
+    /// the constant `MAX_PA` (52 in the module), bits at and above it must be zero (with GPAW
+    /// 48, bits 51:48 too). From 1.5.34: TDCS.VIRT_MAXPA (0 = `MAX_PA`), and no bit at or
+    /// above min(VIRT_MAXPA, GPAW) may be set but the shared bit.
     pub max_pa: u8,
     /// TD ATTRIBUTES.
     pub attributes: u64,
@@ -744,6 +746,17 @@ impl TdxModule {
         if private_only && gpa & self.shared_bit() != 0 {
             return false;
         }
+        if self.cfg.module_version >= crate::ModuleVersion::V1_5_34 {
+            // `check_gpa_validity()` (9fd3c8b1, e69a4391): no bit at or above
+            // min(VIRT_MAXPA, GPAW) but the shared bit; VIRT_MAXPA 0 means MAX_PA (52).
+            let gpaw = if self.cfg.gpaw_52 { 52 } else { 48 };
+            let virt = match self.cfg.max_pa {
+                0 => 52,
+                m => u32::from(m),
+            };
+            let w = virt.min(gpaw);
+            return gpa & !((1u64 << w) - 1) & !self.shared_bit() == 0;
+        }
         let max_pa = self.cfg.max_pa as u32;
         if max_pa < 64 && gpa >> max_pa != 0 {
             return false;
@@ -781,6 +794,12 @@ impl TdxModule {
                 PageState::Accepted => {}
                 PageState::Pending if self.td_ctls & TD_CTLS_PENDING_VE_DISABLE == 0 => {
                     return Err(Step::Ve { gpa, write });
+                }
+                // From 1.5.34 the exit reports the page, not the operand's byte
+                // (`check_walk_and_map_guest_side_gpa()`: `gpa_without_offset`, 9fd3c8b1,
+                // e69a4391; 1.5.05 passes the GPA as given).
+                _ if self.cfg.module_version >= crate::ModuleVersion::V1_5_34 => {
+                    return Err(Step::Exit(gpa & !(PAGE_4K - 1)));
                 }
                 _ => return Err(Step::Exit(gpa)),
             }
@@ -1106,8 +1125,9 @@ impl TdxModule {
     /// not in the model's table (`model/VERSIONS.md`).
     ///
     /// CPUID_VALUES (class 0x14) simplification: the module validates the encoded leaf/subleaf
-    /// against its CPUID table (unknown → `FIELD_ID_INCORRECT`); the model only checks field-code
-    /// bits 23:17 (`FIELD_ID_INCORRECT`) and then answers RD `NOT_READABLE`, WR `NOT_WRITABLE`
+    /// against its CPUID table (1.5.05: unknown → `FIELD_ID_INCORRECT`; from 1.5.34 unknown or
+    /// invalid → `NOT_READABLE` for RD and WR alike); the model only checks field-code bits
+    /// 23:17 (`FIELD_ID_INCORRECT`) and then answers RD `NOT_READABLE`, WR `NOT_WRITABLE`
     /// (guest masks are 0).
     fn vm_rd_wr(&mut self, input: &Regs, out: &mut Regs, write: bool, version: u8) -> Step {
         let vm_index = input[Gpr::Rcx];

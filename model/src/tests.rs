@@ -850,6 +850,43 @@ fn report_requestor_and_version_3_by_module_version() {
     }
 }
 
+/// `check_gpa_validity()` and the exit GPA by version: from 1.5.34 VIRT_MAXPA (`max_pa`) caps
+/// the width but the shared bit stays valid, and an EPT-violation exit reports the page.
+#[test]
+fn gpa_validity_and_exit_gpa_by_module_version() {
+    let data = [7u8; 64];
+    for v in ModuleVersion::ALL {
+        let newer = v >= ModuleVersion::V1_5_34;
+        let mut m = TdxModule::new(TdConfig {
+            module_version: v,
+            max_pa: 46,
+            ..TdConfig::default()
+        });
+        let mut mem = FlatMemory::new(0x10_0000, 0x2000);
+        assert!(mem.write(0x10_1040, &data));
+        let st = |m: &mut TdxModule, mem: &mut FlatMemory, rdx| {
+            completed(report(m, mem, 0x10_0000, rdx, 0))[Gpr::Rax]
+        };
+        let shared = if newer {
+            TDX_SUCCESS
+        } else {
+            TDX_OPERAND_INVALID + 2
+        };
+        assert_eq!(st(&mut m, &mut mem, 0x10_1040 | 1 << 47), shared, "{v}");
+        assert_eq!(
+            st(&mut m, &mut mem, 0x10_1040 | 1 << 46),
+            TDX_OPERAND_INVALID + 2,
+            "{v}"
+        );
+        let exit = if newer { BASE } else { BASE + 0x40 };
+        assert_eq!(
+            report(&mut m, &mut mem, 0x10_0000, BASE + 0x40, 0),
+            Completion::TdExit(TdExitReason::EptViolation { gpa: exit }),
+            "{v}"
+        );
+    }
+}
+
 #[test]
 fn report_interruptible_only_without_cached_hash() {
     let mut m = module();

@@ -171,6 +171,42 @@ fn vp_rd_iteration() {
     assert_eq!(o[Gpr::Rdx], CPUID_CONTROL);
 }
 
+/// From 1.5.34 a locked TD_CTLS freezes the CPUID #VE controls in TDG.VP.WR too.
+#[test]
+fn vp_wr_cpuid_ve_frozen_by_td_ctls_lock() {
+    const SUP: u64 = 0xA020_0000_0000_0007;
+    const TD_CTLS: u64 = 0x9110_0003_0000_0017;
+    for v in crate::ModuleVersion::ALL {
+        let newer = v >= crate::ModuleVersion::V1_5_34;
+        let mut m = TdxModule::new(TdConfig {
+            module_version: v,
+            ..cfg()
+        });
+        let lock = 1 << 63;
+        let wr = regs(
+            rax(TDG_VM_WR, 0),
+            &[
+                (Gpr::Rcx, 0),
+                (Gpr::Rdx, TD_CTLS),
+                (Gpr::R8, lock),
+                (Gpr::R9, lock),
+            ],
+        );
+        let st = run(&mut m, &wr, &mut NoMemory)[Gpr::Rax];
+        assert_eq!(st == TDX_SUCCESS, newer, "{v}: {st:#x}");
+        let o = vp_wr(&mut m, SUP, 1, 0xFF);
+        if newer {
+            assert_eq!(o[Gpr::Rax], TDX_METADATA_FIELD_VALUE_NOT_VALID, "{v}");
+            assert_eq!(m.cpuid_ve(), (false, false), "{v}");
+            // The same value (the base of a full-element write is 0) is taken.
+            assert_eq!(vp_wr(&mut m, SUP, 0, 0xFF)[Gpr::Rax], TDX_SUCCESS, "{v}");
+        } else {
+            assert_eq!(o[Gpr::Rax], TDX_SUCCESS, "{v}");
+            assert_eq!(m.cpuid_ve(), (true, false), "{v}");
+        }
+    }
+}
+
 #[test]
 fn vp_wr_paths() {
     let mut m = TdxModule::new(cfg());
@@ -1106,6 +1142,8 @@ fn vp_enter_errors_write_nothing() {
         (3 << 52, 0x10_0000, 0xC000_0100_0000_0001),
         (1 << 52 | 1 << 2, 0x10_0000, 0xC000_0100_0000_0001),
         (1 << 52 | 1 << 60, 0x10_0000, 0xC000_0100_0000_0001),
+        (1 << 52 | 1 << 50, 0x10_0000, 0xC000_0100_0000_0001), // reserved 51:2
+        (1 << 52 | 1 << 51, 0x10_0000, 0xC000_0100_0000_0001),
         (2 << 52, 0x10_0000, 0xC000_0100_0000_00AA),
     ] {
         let i = regs(rax(TDG_VP_ENTER, 0), &[(Gpr::Rcx, rcx), (Gpr::Rdx, rdx)]);
@@ -1131,6 +1169,26 @@ fn vp_enter_errors_write_nothing() {
         Completion::TdExit(TdExitReason::EptViolation { gpa: BASE })
     );
     assert_eq!(m.l2_entries(), 0);
+    // Also with PENDING_VE_DISABLE clear: the buffer is translated before the entry, so a
+    // PENDING page is an exit at its page, never a #VE (`translate_gpas()`), on every version.
+    for v in crate::ModuleVersion::ALL {
+        let mut m = TdxModule::new(TdConfig {
+            module_version: v,
+            num_l2_vms: 1,
+            attributes: 0,
+            ..cfg()
+        });
+        m.set_page(BASE, 0, PageState::Pending);
+        let i = regs(
+            rax(TDG_VP_ENTER, 0),
+            &[(Gpr::Rcx, 1 << 52), (Gpr::Rdx, BASE + 0x100)],
+        );
+        assert_eq!(
+            m.tdcall(&i, &mut mem),
+            Completion::TdExit(TdExitReason::EptViolation { gpa: BASE }),
+            "{v}"
+        );
+    }
 }
 
 // ------------------------------------------------------------------ TDG.VP.INVEPT / INVGLA

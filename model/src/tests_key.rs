@@ -148,6 +148,7 @@ fn mr_key_get_check_order() {
         (o::TDKEYPOLICY, 0x10),
         (o::TDKEYPOLICY + 7, 0x80),
         (o::ATTRIBUTES_MASK, 0x02),
+        (o::ATTRIBUTES_MASK + 2, 0x04), // bit 18, reserved_p
         (o::ATTRIBUTES_MASK + 7, 0x20),
         (o::XFAM_MASK + 2, 0x08),
     ] {
@@ -180,9 +181,10 @@ fn mr_key_get_check_order() {
     let mut over = request();
     over[o::TEE_TCB_SVN + 2] = 4;
     assert_eq!(key_get(&mut m, &over, &input(0)).0, TDX_SVN_INVALID);
-    // Bits 5:4 of ATTRIBUTES_MASK (reserved_tup) are not checked.
+    // Bits 5:4 of ATTRIBUTES_MASK (reserved_tup) are not checked; bit 17 is SERVTDEXT.
     let mut tup = request();
     tup[o::ATTRIBUTES_MASK] |= 0x30;
+    tup[o::ATTRIBUTES_MASK + 2] |= 0x02;
     assert_eq!(key_get(&mut m, &tup, &input(0)).0, TDX_SUCCESS);
 }
 

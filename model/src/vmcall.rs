@@ -4,8 +4,8 @@
 //! and from the VMM (see [`crate::TdxModule::tdcall`]); everything in this module — R10 = 0 for
 //! a GHCI-standard call, R11 = sub-function, R12.. = arguments, R10 = status on return — is a
 //! convention between the guest and the VMM (fact sheet `tdx-abi.md` §4.2–§4.3, Linux
-//! `arch/x86/include/asm/shared/tdx.h`, KVM `arch/x86/kvm/vmx/tdx.c` (v6.16 era,
-//! `torvalds/linux` @ `3829d81b`), QEMU `target/i386/kvm/tdx.c`).
+//! `arch/x86/include/asm/shared/tdx.h`, KVM `arch/x86/kvm/vmx/tdx.c` (v6.16, read
+//! in 6.16.1), QEMU `target/i386/kvm/tdx.c`).
 //!
 //! A [`VmcallContract`] lists, per sub-function, exactly the GPRs the call exposes to the VMM
 //! ([`VmcallContract::exposed`], the RCX `GPR_SELECT` a guest should use), its inputs and its
@@ -372,7 +372,7 @@ pub static VMCALL_CONTRACTS: &[VmcallContract] = &[
         inputs: &[input!(R12, "vector")],
         outputs: &[STATUS_OUT],
         returns: true,
-        spec_ref: "GHCI TDG.VP.VMCALL<SetupEventNotifyInterrupt>; KVM tdx_setup_event_notify() (vector 32..=255); QEMU tdx_handle_setup_event_notify_interrupt()",
+        spec_ref: "GHCI TDG.VP.VMCALL<SetupEventNotifyInterrupt>; KVM tdx_setup_event_notify_interrupt() (vector 32..=255); QEMU tdx_handle_setup_event_notify_interrupt()",
     },
     VmcallContract {
         name: "Service",

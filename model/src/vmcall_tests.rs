@@ -554,23 +554,34 @@ fn hlt_io_msr_mmio_wbinvd_unknown() {
     let wr = |m: &mut TdxModule, msr: u64, v: u64| {
         call(m, INSTRUCTION_WRMSR, &[(Gpr::R12, msr), (Gpr::R13, v)])[Gpr::R10]
     };
+    // KVM (`tdx_get_msr()`/`tdx_set_msr()`): APIC_BASE and EFER read-only, PAT read/write
+    // with valid memory types, the rest (IA32_TSC included) not emulated for a TD.
     let out = rd(&mut m, 0x1B);
     assert_eq!((out[Gpr::R10], out[Gpr::R11]), (SUCCESS, APIC_BASE_INITIAL));
-    assert_eq!(wr(&mut m, 0x1B, 0xFEE0_0C00), SUCCESS);
-    assert_eq!(m.msr(0x1B), Some(0xFEE0_0C00));
+    assert_eq!(wr(&mut m, 0x1B, 0xFEE0_0C00), INVALID_OPERAND);
+    assert_eq!(m.msr(0x1B), Some(APIC_BASE_INITIAL));
     assert_eq!(
         rd(&mut m, 1 << 32 | 0x1B)[Gpr::R11],
-        0xFEE0_0C00,
+        APIC_BASE_INITIAL,
         "index is R12[31:0]"
     );
-    let t0 = rd(&mut m, 0x10)[Gpr::R11];
-    let t1 = rd(&mut m, 0x10)[Gpr::R11];
-    assert_eq!((t0, t1), (TSC_BASE, TSC_BASE + TSC_STEP));
-    assert_eq!(wr(&mut m, 0x10, 0), INVALID_OPERAND);
-    assert_eq!(m.msr(0x10), Some(TSC_BASE + 2 * TSC_STEP));
     let out = rd(&mut m, 0xC000_0080);
+    assert_eq!((out[Gpr::R10], out[Gpr::R11]), (SUCCESS, EFER_TD));
+    assert_eq!(wr(&mut m, 0xC000_0080, EFER_TD), INVALID_OPERAND);
+    let out = rd(&mut m, 0x277);
+    assert_eq!((out[Gpr::R10], out[Gpr::R11]), (SUCCESS, PAT_DEFAULT));
+    assert_eq!(wr(&mut m, 0x277, 0x0606_0606_0606_0606), SUCCESS);
+    assert_eq!(m.msr(0x277), Some(0x0606_0606_0606_0606));
+    // Memory types 2 and 3 (and anything above 7) are invalid.
+    for bad in [0x02, 0x03, 0x08, 0x0300_0000_0000_0000] {
+        assert_eq!(wr(&mut m, 0x277, bad), INVALID_OPERAND, "{bad:#x}");
+    }
+    assert_eq!(m.msr(0x277), Some(0x0606_0606_0606_0606));
+    assert!(pat_valid(PAT_DEFAULT) && pat_valid(0x0701_0504_0600_0001));
+    let out = rd(&mut m, 0x10);
     assert_eq!(out[Gpr::R10], INVALID_OPERAND);
     assert_eq!(out[Gpr::R11], INSTRUCTION_RDMSR);
+    assert_eq!(wr(&mut m, 0x10, 0), INVALID_OPERAND);
     assert_eq!(wr(&mut m, 0x3A, 1), INVALID_OPERAND);
     assert_eq!(m.msr(0x3A), None);
 
@@ -671,9 +682,13 @@ fn report_fatal_error_records_message() {
 fn kvm_hypercall() {
     let mut m = module();
     let c = vmcall_lookup(1, 0).unwrap();
+    // MAP_GPA_RANGE's arguments (R11 gpa, R12 pages) are 0 here: no pages → −KVM_EINVAL.
     for (nr, result) in [
         (kvm::KVM_HC_VAPIC_POLL_IRQ, 0u64),
-        (12, kvm::RESULT_ENOSYS),
+        (KVM_HC_KICK_CPU, 0),
+        (KVM_HC_SCHED_YIELD, 0),
+        (KVM_HC_MAP_GPA_RANGE, RESULT_EINVAL),
+        (10, kvm::RESULT_ENOSYS),
         (u64::MAX, kvm::RESULT_ENOSYS),
     ] {
         let input = input_for(c, &[(Gpr::R10, nr)]);
@@ -685,6 +700,39 @@ fn kvm_hypercall() {
         );
     }
     assert_eq!(kvm::RESULT_ENOSYS, 0xFFFF_FFFF_FFFF_FC18);
+    // MAP_GPA_RANGE: unaligned or wrapping → −KVM_EINVAL; else the pages change side.
+    let page = BASE + 0x3000;
+    for (gpa, pages, want) in [
+        (page + 8, 1, RESULT_EINVAL),
+        (page, u64::MAX, RESULT_EINVAL),
+        (page, 2, 0),
+    ] {
+        let input = input_for(
+            c,
+            &[
+                (Gpr::R10, KVM_HC_MAP_GPA_RANGE),
+                (Gpr::R11, gpa),
+                (Gpr::R12, pages),
+                (Gpr::R13, 0),
+            ],
+        );
+        let out = completed(m.tdcall(&input, &mut NoMemory));
+        assert_eq!(out[Gpr::R10], want, "{gpa:#x} {pages}");
+    }
+    assert_eq!(m.gpa_shared(page), Some(true));
+    assert_eq!(m.gpa_shared(page + 0x1000), Some(true));
+    assert_eq!(m.gpa_shared(page + 0x2000), Some(false));
+    let input = input_for(
+        c,
+        &[
+            (Gpr::R10, KVM_HC_MAP_GPA_RANGE),
+            (Gpr::R11, page),
+            (Gpr::R12, 1),
+            (Gpr::R13, KVM_MAP_GPA_RANGE_ENCRYPTED),
+        ],
+    );
+    assert_eq!(completed(m.tdcall(&input, &mut NoMemory))[Gpr::R10], 0);
+    assert_eq!(m.gpa_shared(page), Some(false));
 }
 
 #[test]

@@ -6,8 +6,10 @@
 //! module copies back only the selected ones. Two VMMs are modelled, chosen with
 //! [`crate::TdxModule::set_vmm`]:
 //!
-//! * [`HonestVmm`], KVM (v6.16 era, `arch/x86/kvm/vmx/tdx.c`, `torvalds/linux` @ `3829d81b`)
-//!   plus QEMU (`target/i386/kvm/tdx.c`, 2025) answering the GHCI sub-functions.
+//! * [`HonestVmm`], KVM v6.16 (`arch/x86/kvm/vmx/tdx.c` and `x86.c`, read in 6.16.1; the
+//!   handling of SetupEventNotifyInterrupt and GetTdVmCallInfo leaf 1 arrived late in the
+//!   6.16 cycle, after `torvalds/linux` @ `3829d81b`) plus QEMU (`target/i386/kvm/tdx.c`,
+//!   2025) answering the GHCI sub-functions.
 //! * [`HostileVmm`], a deterministic adversary (splitmix64) that writes arbitrary values into
 //!   the selected registers, with RETRY storms and bogus MapGPA resume addresses.
 //!
@@ -96,16 +98,34 @@ pub enum VmmMode {
 
 // ---------------------------------------------------------------------------- honest VMM
 
-/// IA32_APIC_BASE (writable in the honest VMM's MSR table).
+/// IA32_APIC_BASE (read-only for a TD: KVM `tdx_is_read_only_msr()`).
 pub const MSR_IA32_APIC_BASE: u32 = 0x1B;
-/// IA32_TIME_STAMP_COUNTER (read-only in the honest VMM's MSR table).
-pub const MSR_IA32_TSC: u32 = 0x10;
+/// IA32_EFER (read-only for a TD: KVM `tdx_is_read_only_msr()`).
+pub const MSR_EFER: u32 = 0xC000_0080;
+/// IA32_PAT (emulated by KVM for a TD, `tdx_has_emulated_msr()`; written only with a valid
+/// memory type in every byte, `kvm_pat_valid()`).
+pub const MSR_IA32_CR_PAT: u32 = 0x277;
 /// Initial IA32_APIC_BASE: 0xFEE0_0000, x2APIC + xAPIC enabled, BSP.
 pub const APIC_BASE_INITIAL: u64 = 0xFEE0_0D00;
-/// First TSC value read through RDMSR; each read adds [`TSC_STEP`].
-pub const TSC_BASE: u64 = 0x0000_0100_0000_0000;
-/// TSC increment per RDMSR of IA32_TSC.
-pub const TSC_STEP: u64 = 0x1000;
+/// EFER as KVM sets it for a TD vCPU (`tdx_vcpu_create()`: SCE | LME | LMA | NX).
+pub const EFER_TD: u64 = 0xD01;
+/// Initial IA32_PAT (`MSR_IA32_CR_PAT_DEFAULT`).
+pub const PAT_DEFAULT: u64 = 0x0007_0406_0007_0406;
+/// KVM hypercalls the honest VMM answers besides `KVM_HC_VAPIC_POLL_IRQ`: `KVM_HC_KICK_CPU`.
+pub const KVM_HC_KICK_CPU: u64 = 5;
+/// `KVM_HC_SCHED_YIELD`.
+pub const KVM_HC_SCHED_YIELD: u64 = 11;
+/// `KVM_HC_MAP_GPA_RANGE` (QEMU enables its exit for a TD).
+pub const KVM_HC_MAP_GPA_RANGE: u64 = 12;
+/// `KVM_MAP_GPA_RANGE_ENCRYPTED`: the range becomes private.
+pub const KVM_MAP_GPA_RANGE_ENCRYPTED: u64 = 1 << 4;
+/// `-KVM_EINVAL` as a register value.
+pub const RESULT_EINVAL: u64 = 22u64.wrapping_neg();
+
+/// Whether `pat` holds a valid memory type (0, 1, 4, 5, 6, 7) in every byte (`kvm_pat_valid()`).
+pub const fn pat_valid(pat: u64) -> bool {
+    pat & 0xF8F8_F8F8_F8F8_F8F8 == 0 && (pat | (pat & 0x0202_0202_0202_0202) << 1) == pat
+}
 /// GetTdVmCallInfo leaf 1, R11: bit 1 = SetupEventNotifyInterrupt supported (QEMU
 /// `TDG_VP_VMCALL_SUBFUNC_SET_EVENT_NOTIFY_INTERRUPT`).
 pub const TDVMCALL_INFO_LEAF1_R11: u64 = 1 << 1;
@@ -160,21 +180,34 @@ const fn truncate(value: u64, size: u64) -> u64 {
 /// * Service: command or response GPA without the shared bit or beyond the GPA width →
 ///   `INVALID_OPERAND`; then either not 4 KiB aligned → `ALIGN_ERROR` (GHCI 1.5, as GetQuote;
 ///   td-shim answers the same); then vector in 1..=31 or > 255 → `INVALID_OPERAND`; else
-///   `SUCCESS` (nothing written);
+///   `SUCCESS` (nothing written). **Not KVM:** `handle_tdvmcall()` has no Service case (v6.16
+///   and linux-next) and answers `SUBFUNC_UNSUPPORTED`; the oracle judges the wrappers'
+///   Service input refusals against this VMM's answers, so it keeps the GHCI's rules until
+///   those refusals are judged against the GHCI directly (`model/VERSIONS.md`);
 /// * Instruction.CPUID: [`CPUID_TABLE`], 32-bit values zero-extended into R12–R15;
 /// * Instruction.HLT → `SUCCESS`;
 /// * Instruction.IO: size ∉ {1, 2, 4} or direction ∉ {0, 1} → `INVALID_OPERAND`; read: R11 =
 ///   [`io_read_value`] (port = R14 bits 15:0) truncated; write: `SUCCESS`;
-/// * Instruction.RDMSR / WRMSR (MSR index = R12 bits 31:0, as KVM's `u32 index`):
-///   IA32_APIC_BASE read/write, IA32_TSC read-only (write → `INVALID_OPERAND`), any other MSR →
-///   `INVALID_OPERAND`;
+/// * Instruction.RDMSR / WRMSR (MSR index = R12 bits 31:0, as KVM's `u32 index`; KVM
+///   `tdx_get_msr()` / `tdx_set_msr()`): IA32_APIC_BASE and EFER read-only (write →
+///   `INVALID_OPERAND`), IA32_PAT read/write (an invalid memory type → `INVALID_OPERAND`); any
+///   other MSR → `INVALID_OPERAND` (a subset of `tdx_has_emulated_msr()`: the MTRRs, MCE banks,
+///   x2APIC registers and the rest are not modelled, and fail here);
 /// * #VE.RequestMMIO: size ∉ {1, 2, 4, 8}, direction ∉ {0, 1}, or first/last byte without the
-///   shared bit → `INVALID_OPERAND`; read: R11 = [`mmio_read_value`] truncated; write:
-///   `SUCCESS`;
+///   shared bit or beyond the GPA width → `INVALID_OPERAND`; read: R11 = [`mmio_read_value`]
+///   truncated; write: `SUCCESS`. **Stricter than KVM** (`tdx_emulate_mmio()` keeps bits 31:0
+///   of R12 and R13 in `int`s and checks no GPA width): the oracle judges the wrappers' typed
+///   refusals of these inputs against this VMM's answers, which the GHCI's rules give;
 /// * ReportFatalError: records R12 and the 64-byte message (R14, R15, RBX, RDI, RSI, R8, R9,
 ///   RDX, little-endian) and "terminates" the TD ([`Self::fatal_report`]); returns `SUCCESS`
 ///   (a real VMM never resumes the TD);
-/// * R10 ≠ 0 (KVM hypercall): nr = `KVM_HC_VAPIC_POLL_IRQ` → R10 = 0; else R10 = −KVM_ENOSYS.
+/// * R10 ≠ 0 (KVM hypercall, `tdx_emulate_vmcall()` → `____kvm_emulate_hypercall()`, a0–a3 =
+///   R11–R14): `KVM_HC_VAPIC_POLL_IRQ`, `KVM_HC_KICK_CPU`, `KVM_HC_SCHED_YIELD` → R10 = 0;
+///   `KVM_HC_MAP_GPA_RANGE` (gpa, npages, attrs): gpa not 4 KiB aligned, npages 0 or the range
+///   wrapping → −KVM_EINVAL, else QEMU converts the pages of the accept region (private with
+///   `KVM_MAP_GPA_RANGE_ENCRYPTED`, shared without) → 0; anything else → −KVM_ENOSYS.
+///   `KVM_HC_SEND_IPI` and `KVM_HC_CLOCK_PAIRING`, which KVM also answers, are not modelled
+///   (−KVM_ENOSYS here).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HonestVmm {
     shared_bit: u64,
@@ -185,7 +218,7 @@ pub struct HonestVmm {
     map_gpa_chunk_limit: u64,
     map_gpa_stalls: u32,
     apic_base: u64,
-    tsc: u64,
+    pat: u64,
     notify_vector: Option<u8>,
     fatal: Option<(u64, [u8; 64])>,
 }
@@ -208,7 +241,7 @@ impl HonestVmm {
             map_gpa_chunk_limit: 1,
             map_gpa_stalls: 0,
             apic_base: APIC_BASE_INITIAL,
-            tsc: TSC_BASE,
+            pat: PAT_DEFAULT,
             notify_vector: None,
             fatal: None,
         }
@@ -240,12 +273,12 @@ impl HonestVmm {
             .map(|i| self.region_shared[i])
     }
 
-    /// The value RDMSR of `index` would return now (`None` = `INVALID_OPERAND`). Reading
-    /// through this accessor does not advance the TSC.
+    /// The value RDMSR of `index` would return now (`None` = `INVALID_OPERAND`).
     pub fn msr(&self, index: u32) -> Option<u64> {
         match index {
             MSR_IA32_APIC_BASE => Some(self.apic_base),
-            MSR_IA32_TSC => Some(self.tsc),
+            MSR_EFER => Some(EFER_TD),
+            MSR_IA32_CR_PAT => Some(self.pat),
             _ => None,
         }
     }
@@ -268,6 +301,22 @@ impl HonestVmm {
 
     fn is_shared(&self, gpa: u64) -> bool {
         gpa & self.shared_bit != 0
+    }
+
+    /// `KVM_HC_MAP_GPA_RANGE` (a0 = R11 gpa, a1 = R12 pages, a2 = R13 attributes): KVM's
+    /// checks, then QEMU's conversion.
+    fn map_gpa_range(&mut self, regs: &Regs) -> u64 {
+        let (gpa, pages, attrs) = (regs[Gpr::R11], regs[Gpr::R12], regs[Gpr::R13]);
+        let gfn = gpa >> 12;
+        if gpa % PAGE_4K != 0 || pages == 0 || gfn.wrapping_add(pages) <= gfn {
+            return RESULT_EINVAL;
+        }
+        let start = gpa & !self.shared_bit;
+        let end = start.saturating_add(pages.saturating_mul(PAGE_4K));
+        if end > start {
+            self.convert(start, end, attrs & KVM_MAP_GPA_RANGE_ENCRYPTED == 0);
+        }
+        0
     }
 
     fn legal_gpa(&self, gpa: u64) -> bool {
@@ -456,17 +505,15 @@ impl HonestVmm {
                 match self.msr(idx) {
                     Some(v) => {
                         out[Gpr::R11] = v;
-                        if idx == MSR_IA32_TSC {
-                            self.tsc = self.tsc.wrapping_add(TSC_STEP);
-                        }
                         status::SUCCESS
                     }
                     None => status::INVALID_OPERAND,
                 }
             }
             sfn::INSTRUCTION_WRMSR => {
-                if out[Gpr::R12] as u32 == MSR_IA32_APIC_BASE {
-                    self.apic_base = out[Gpr::R13];
+                let value = out[Gpr::R13];
+                if out[Gpr::R12] as u32 == MSR_IA32_CR_PAT && pat_valid(value) {
+                    self.pat = value;
                     status::SUCCESS
                 } else {
                     status::INVALID_OPERAND
@@ -499,10 +546,10 @@ impl Vmm for HonestVmm {
         let mut out = view.regs;
         let r10 = view.r10();
         if r10 != 0 {
-            out[Gpr::R10] = if r10 == kvm::KVM_HC_VAPIC_POLL_IRQ {
-                0
-            } else {
-                kvm::RESULT_ENOSYS
+            out[Gpr::R10] = match r10 {
+                kvm::KVM_HC_VAPIC_POLL_IRQ | KVM_HC_KICK_CPU | KVM_HC_SCHED_YIELD => 0,
+                KVM_HC_MAP_GPA_RANGE => self.map_gpa_range(&out),
+                _ => kvm::RESULT_ENOSYS,
             };
             return out;
         }

@@ -1435,7 +1435,7 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
         Target::VmcallRdmsr => vec![
             (
                 "known_and_unknown",
-                p([0x1bu32, 0x10, 0xc000_0080].map(|msr| Call::VmcallRdmsr { msr })),
+                p([0x1bu32, 0x10, 0xc000_0080, 0x277].map(|msr| Call::VmcallRdmsr { msr })),
             ),
             ("hostile", p([hostile(19), Call::VmcallRdmsr { msr: 0x1b }])),
         ],
@@ -1443,11 +1443,22 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
             (
                 "write_then_read",
                 p([
+                    // Read-only for a TD (KVM `tdx_is_read_only_msr()`).
                     Call::VmcallWrmsr {
                         msr: 0x1b,
                         value: 0xfee0_0900,
                     },
                     Call::VmcallRdmsr { msr: 0x1b },
+                    // IA32_PAT: valid memory types, then an invalid one (2).
+                    Call::VmcallWrmsr {
+                        msr: 0x277,
+                        value: 0x0606_0606_0606_0606,
+                    },
+                    Call::VmcallRdmsr { msr: 0x277 },
+                    Call::VmcallWrmsr {
+                        msr: 0x277,
+                        value: 0x0202,
+                    },
                     Call::VmcallWrmsr {
                         msr: 0x10,
                         value: 5,

@@ -290,6 +290,8 @@ impl TdxModule {
     /// current value (`md_check_forbidden_bits_unchanged`) else `VALUE_NOT_VALID`; the new value
     /// is stored (L2_CTLS / TSC_DEADLINE of VM 0 or of a non-existent VM are stored too, the
     /// module only skips the VMCS side effects); R8 = old value & read mask, RDX unchanged.
+    /// From 1.5.34, with TD_CTLS.LOCK set, CPUID_SUPERVISOR_VE, CPUID_USER_VE and CPUID_CONTROL
+    /// take only their base value (`VALUE_NOT_VALID` otherwise, nothing stored).
     pub(super) fn vp_rd_wr(&mut self, input: &Regs, out: &mut Regs, write: bool) -> Step {
         if !write {
             out[Gpr::Rdx] = NULL;
@@ -331,7 +333,21 @@ impl TdxModule {
                 return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
             }
             let new = (base & !combined) | (wr_value & combined);
-            self.vp_store(entry, elem, new & entry.element_mask());
+            // From 1.5.34 a locked TD_CTLS freezes the CPUID #VE controls: a value other than
+            // the base refused, the same one taken without a store
+            // (`md_vp_element_tdvps_wr_handle()`, 9fd3c8b1 = e69a4391; the base is 0 for a
+            // full-element write, as above).
+            let frozen = matches!(
+                entry.name,
+                "CPUID_SUPERVISOR_VE" | "CPUID_USER_VE" | "CPUID_CONTROL"
+            ) && self.cfg.module_version >= crate::ModuleVersion::V1_5_34
+                && self.td_ctls & crate::module::TD_CTLS_LOCK != 0;
+            if frozen && new & entry.element_mask() != base {
+                return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
+            }
+            if !frozen {
+                self.vp_store(entry, elem, new & entry.element_mask());
+            }
             out[Gpr::R8] = old & entry.guest_rd_mask;
         } else {
             if entry.guest_rd_mask == 0 {
@@ -1089,7 +1105,8 @@ impl TdxModule {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RDX);
         }
         let vm = (rcx >> 52 & 3) as usize;
-        let reserved = rcx & (0x0003_FFFF_FFFF_FFFC | 0xFFC0_0000_0000_0000);
+        // `vm_and_flags_t`: reserved bits 51:2 and 63:54.
+        let reserved = rcx & (0x000F_FFFF_FFFF_FFFC | 0xFFC0_0000_0000_0000);
         if vm == 0 || vm > self.cfg.num_l2_vms as usize || reserved != 0 {
             return Step::Status(status::TDX_OPERAND_INVALID + operand::RCX);
         }
@@ -1099,9 +1116,11 @@ impl TdxModule {
         if self.vp.l1_interrupt_pending {
             return Step::Status(status::TDX_PENDING_INTERRUPT);
         }
+        // The buffer is translated before the entry (`translate_gpas()`): a page the TD cannot
+        // use is an EPT-violation exit at its page, never a #VE, whatever TD_CTLS says.
         let addr = match self.walk(gpa, true) {
             Ok(a) => a,
-            Err(s) => return s,
+            Err(_) => return Step::Exit(gpa & !0xFFF),
         };
         let mut st = [0u8; L2_STATE_USED];
         if !mem.read(addr, &mut st) {

@@ -63,10 +63,11 @@ pub const TDKEYPOLICY_MROWNER: u64 = 1 << 1;
 /// TDKEYPOLICY bits 35:32: RTMR\[i\] in the derivation for bit 32 + i.
 pub const TDKEYPOLICY_RTMR_SHIFT: u32 = 32;
 /// ATTRIBUTES_MASK bits that must be zero: `reserved_tud` 3:1, `reserved_tup2` 15:7,
-/// `reserved_p` 22:17, `reserved_n` 26:23, `reserved_other` 61:32 of `td_param_attributes_t`
-/// (the 1.5.34 layout with those field names; bits 5:4 `reserved_tup` are not checked).
+/// `reserved_p` 22:18, `reserved_n` 26:23, `reserved_other` 61:32 of `td_param_attributes_t`
+/// (9fd3c8b1, e69a4391: bit 17 is SERVTDEXT, not reserved; bits 5:4 `reserved_tup` are not
+/// checked).
 pub const ATTRIBUTES_MASK_RESERVED: u64 =
-    0xE | 0xFF80 | (0x3F << 17) | (0xF << 23) | (0x3FFF_FFFF << 32);
+    0xE | 0xFF80 | (0x1F << 18) | (0xF << 23) | (0x3FFF_FFFF << 32);
 /// XFAM_MASK bits that must be zero: `ia32_xcr0_t.reserved_1`, bits 63:19.
 pub const XFAM_MASK_RESERVED: u64 = !((1 << 19) - 1);
 
