@@ -108,8 +108,8 @@ mod vmcall_tests;
 pub use contract::{EncodeError, EncodedInputs, LeafContract};
 pub use memory::{FlatMemory, GuestMemory, NoMemory};
 pub use module::{
-    Completion, MetadataAccess, PageInfo, PageState, ServtdTarget, TdConfig, TdExitReason,
-    TdxModule, VeInfo,
+    l2_state_enters, Completion, MetadataAccess, PageInfo, PageState, ServtdTarget, TdConfig,
+    TdExitReason, TdxModule, VeInfo,
 };
 pub use regs::{Gpr, RegSet, Regs};
 pub use version::ModuleVersion;

@@ -27,7 +27,9 @@ pub use mr_key::{
     request_offsets, CONFIG_FLAGS_SEALING, KEY_SIZE, TDKEYREQUEST_SIZE, TD_CTLS_ENABLE_HW_KEYS,
 };
 
-pub use leaves15::{ServtdTarget, L2_ENTER_GUEST_STATE_SIZE, REPORTMACSTRUCT_SIZE};
+pub use leaves15::{
+    l2_state_enters, ServtdTarget, L2_ENTER_GUEST_STATE_SIZE, REPORTMACSTRUCT_SIZE,
+};
 
 /// 4 KiB.
 pub const PAGE_4K: u64 = 0x1000;
@@ -152,10 +154,10 @@ pub struct TdConfig {
     pub module_version: crate::ModuleVersion,
     /// TDCS GPAW: `true` = 52-bit GPA width (shared bit 51), `false` = 48-bit (shared bit 47).
     pub gpaw_52: bool,
-    /// The physical-address width GPAs are checked against (`check_gpa_validity()`). 1.5.05:
-    /// the constant `MAX_PA` (52 in the module), bits at and above it must be zero (with GPAW
-    /// 48, bits 51:48 too). From 1.5.34: TDCS.VIRT_MAXPA (0 = `MAX_PA`), and no bit at or
-    /// above min(VIRT_MAXPA, GPAW) may be set but the shared bit.
+    /// TDCS.VIRT_MAXPA, which GPAs are checked against from 1.5.34 (`check_gpa_validity()`):
+    /// no bit at or above min(VIRT_MAXPA, GPAW) but the shared bit (0 = `MAX_PA`, 52). 1.5.05
+    /// has no VIRT_MAXPA and ignores it: bits 63:52 must be zero (with GPAW 48, bits 51:48
+    /// too).
     pub max_pa: u8,
     /// TD ATTRIBUTES.
     pub attributes: u64,
@@ -757,17 +759,8 @@ impl TdxModule {
             let w = virt.min(gpaw);
             return gpa & !((1u64 << w) - 1) & !self.shared_bit() == 0;
         }
-        let max_pa = self.cfg.max_pa as u32;
-        if max_pa < 64 && gpa >> max_pa != 0 {
-            return false;
-        }
-        if !self.cfg.gpaw_52 && max_pa > 48 {
-            let mask = ((1u64 << (max_pa - 48)) - 1) << 48;
-            if gpa & mask != 0 {
-                return false;
-            }
-        }
-        true
+        // 1.5.05: the constant MAX_PA (52); with GPAW 48 bits 51:48 too.
+        gpa >> 52 == 0 && (self.cfg.gpaw_52 || gpa & (0xF << 48) == 0)
     }
 
     fn region_index(&self, gpa: u64) -> Option<(usize, usize)> {

@@ -1100,7 +1100,9 @@ fn vp_enter_guest_state_failure() {
             (0u64, 0x40_0000u64),            // bit 1 clear
             (0x2 | 1 << 3, 0x40_0000),       // reserved bit 3
             (0x2 | 1 << 22, 0x40_0000),      // reserved bit 22
-            (0x2, 0x0000_8000_0000_0000u64), // non-canonical RIP
+            (0x2 | 1 << 17, 0x40_0000),      // RFLAGS.VM in an IA-32e guest
+            (0x2, 0x8000_0000_0000_0000u64), // RIP not canonical at 57 bits
+            (0x2, 0x0100_0000_0000_0000),    // nor this one
         ] {
             let mut m = TdxModule::new(TdConfig {
                 module_version: v,

@@ -732,9 +732,9 @@ calls! {
         pending: bool,
         /// The L1 VMM has not set this VM's virtual-APIC page GPA for this call.
         vapic_missing: bool,
-        /// The L2 state put in an arena buffer (mod 4): 0 and 1 a valid one (RFLAGS 0x2, RIP
-        /// 0x40_0000), 2 RFLAGS bit 1 clear, 3 a non-canonical RIP; the VM entry fails on the
-        /// last two.
+        /// The L2 state in an arena buffer (mod 4): 0 and 1 the buffer's own if the VM entry
+        /// takes it, else a valid one (RFLAGS 0x2, RIP 0x40_0000); 2 RFLAGS bit 1 clear, 3 a
+        /// non-canonical RIP, on which the entry fails.
         guest_state: u8 as Mod<4>,
     },
     /// TDG.VP.INVEPT.

@@ -288,7 +288,11 @@ impl<W: Wrappers> Oracle<W> {
                 let after = self.model_read(leaf::TDG_VP_RD, id);
                 // A field the guest may write but not read has nothing to compare: not counted.
                 if let Some(b) = before {
+                    // A frozen field (TD_CTLS.LOCK, 1.5.34 on) takes its value without a store:
+                    // the model says which.
+                    let frozen = self.model().vp_write_frozen(id);
                     let ok = match got {
+                        Ok(old) if frozen => old == b && after == before,
                         Ok(old) => old == b && after == Some((b & !mask) | (value & mask)),
                         Err(_) => after == before,
                     };
@@ -665,17 +669,6 @@ impl<W: Wrappers> Oracle<W> {
             } => {
                 let c = contract(leaf::TDG_VP_ENTER, 0);
                 let gpa = self.mem_gpa(state, 256);
-                // RFLAGS and RIP of the L2 state (`l2_enter_guest_state_t` bytes 128 and 136),
-                // valid or not, when the buffer is the harness's.
-                let (rflags, rip) = match guest_state % 4 {
-                    2 => (0u64, 0x40_0000u64),
-                    3 => (0x2, 0x0000_8000_0000_0000),
-                    _ => (0x2, 0x40_0000),
-                };
-                let mut regs = [0u8; 16];
-                regs[..8].copy_from_slice(&rflags.to_le_bytes());
-                regs[8..].copy_from_slice(&rip.to_le_bytes());
-                self.write_arena(gpa.wrapping_add(128), &regs);
                 let arena = self.session.arena_gpa();
                 let fields = [
                     ("invalidate", u64::from(invalidate % 4)),
@@ -706,6 +699,27 @@ impl<W: Wrappers> Oracle<W> {
                         )
                     }
                 };
+                // RFLAGS and RIP of the L2 state (`l2_enter_guest_state_t` bytes 128 and 136)
+                // in a buffer of the harness's: refused ones for states 2 and 3; for the others
+                // a valid one where the buffer's is not (a state the module wrote back stays).
+                let at = gpa.wrapping_add(128);
+                let now: Option<[u8; 16]> = self.arena_offset(at, 16).map(|_| self.arena_bytes(at));
+                let word = |b: &[u8; 16], i: usize| {
+                    u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
+                };
+                let want = match guest_state % 4 {
+                    2 => Some((0u64, 0x40_0000u64)),
+                    3 => Some((0x2, 0x8000_0000_0000_0000)),
+                    _ => now
+                        .filter(|b| !tdx_model::l2_state_enters(word(b, 0), word(b, 8)))
+                        .map(|_| (0x2, 0x40_0000)),
+                };
+                if let Some((rflags, rip)) = want {
+                    let mut regs = [0u8; 16];
+                    regs[..8].copy_from_slice(&rflags.to_le_bytes());
+                    regs[8..].copy_from_slice(&rip.to_le_bytes());
+                    self.write_arena(at, &regs);
+                }
                 let inv = match invalidate % 4 {
                     0 => EnterInvalidate::None,
                     1 => EnterInvalidate::InveptSingle,

@@ -1332,9 +1332,18 @@ impl<W: Wrappers> Oracle<W> {
             self.session.set_fatal_fd(fds[1]);
             self.session.set_fatal_resumes(u32::from(resumes));
             let w = &self.wrappers;
-            under_pressure(seed, || -> () { w.report_fatal_error(code, data, msg) });
-            // SAFETY: _exit is always safe to call; reaching here means the call returned.
-            unsafe { libc::_exit(3) };
+            // A panic must not unwind into the oracle's code in this copy of the process.
+            let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                under_pressure(seed, || -> () { w.report_fatal_error(code, data, msg) })
+            }));
+            let code = if unwound.is_err() {
+                crate::CHILD_PANICKED
+            } else {
+                3
+            };
+            // SAFETY: _exit is always safe to call; reaching here means the call returned or
+            // panicked.
+            unsafe { libc::_exit(code) };
         }
         // SAFETY: closes the parent's copy of the write end.
         unsafe { libc::close(fds[1]) };
@@ -1357,15 +1366,23 @@ impl<W: Wrappers> Oracle<W> {
             module: tdx_model::ModuleVersion::NEWEST,
         };
         if got != size as isize || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-            if self.refusing && got == 0 {
+            // After a forced refusal, a stop is a fault signal, or no TDVMCALL again before
+            // the alarm; a return, a panic or an exit is not.
+            let stop = [
+                libc::SIGALRM,
+                libc::SIGILL,
+                libc::SIGSEGV,
+                libc::SIGBUS,
+                libc::SIGFPE,
+                libc::SIGTRAP,
+                libc::SIGABRT,
+            ];
+            let sig = libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
+            if let Some(sig) = sig.filter(|s| self.refusing && got == 0 && stop.contains(s)) {
                 // The module refused the first TDVMCALL and no other reached the VMM.
-                self.fatal_stopped = Some(if libc::WIFSIGNALED(status) {
-                    match libc::WTERMSIG(status) {
-                        libc::SIGALRM => "no TDVMCALL again within 10 s".into(),
-                        sig => format!("signal {sig}"),
-                    }
-                } else {
-                    format!("wait status {status:#x}")
+                self.fatal_stopped = Some(match sig {
+                    libc::SIGALRM => "no TDVMCALL again within 10 s".into(),
+                    sig => format!("signal {sig}"),
                 });
                 // `run_forced_call` replaces this outcome with its verdict on the stop.
                 return Ok(Outcome {

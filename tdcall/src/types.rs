@@ -61,7 +61,7 @@ pub enum InputError {
         /// The rejected index.
         value: u8,
     },
-    /// A TDG.MR.KEY.GET requestor above 3.
+    /// A requestor id above 3 (TDG.MR.KEY.GET, TDG.MR.REPORT).
     RequestorOutOfRange {
         /// The rejected requestor.
         value: u8,
@@ -91,7 +91,7 @@ impl fmt::Display for InputError {
             InputError::AccessSizeInvalid { value } => write!(f, "access size {value} unsupported"),
             InputError::VendorCallZero => f.write_str("vendor-specific TDVMCALL with R10 = 0"),
             InputError::L2VmOutOfRange { value } => write!(f, "L2 VM index {value} not in 1..=3"),
-            InputError::RequestorOutOfRange { value } => write!(f, "key requestor {value} > 3"),
+            InputError::RequestorOutOfRange { value } => write!(f, "requestor id {value} > 3"),
             InputError::RangeInvalid { start, len } => {
                 write!(f, "invalid GPA range {start:#x}+{len:#x}")
             }
@@ -571,6 +571,12 @@ mod tests {
 
     #[test]
     fn report_requestor_is_two_bits() {
+        extern crate std;
+        use std::string::ToString;
+        assert_eq!(
+            InputError::RequestorOutOfRange { value: 4 }.to_string(),
+            "requestor id 4 > 3"
+        );
         assert_eq!(ReportRequestor::new(3).map(ReportRequestor::raw), Ok(3));
         assert_eq!(ReportRequestor::new(0).map(ReportRequestor::raw), Ok(0));
         assert_eq!(

@@ -209,9 +209,16 @@ pub const POLICY: &[PolicyRule] = &[
     rule(
         Verdict::Encoding,
         "TDG.MR.REPORT",
-        "from the model's encoding: [\"RCX\", \"RDX\"",
+        "from the model's encoding: [\"RCX\", \"RDX\"]",
         "",
         "TDG.MR.REPORT uses td-shim's own buffers",
+    ),
+    rule(
+        Verdict::Encoding,
+        "TDG.MR.REPORT",
+        "from the model's encoding: [\"RCX\", \"RDX\", \"R8\"]",
+        "",
+        "TDG.MR.REPORT takes neither a sub-type nor a requestor id (R8 is always 0)",
     ),
     rule(
         Verdict::Encoding,

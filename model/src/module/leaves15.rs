@@ -211,8 +211,18 @@ const EXIT_REASON_CPUID: u64 = 10;
 pub const EXIT_REASON_FAILED_VMENTER_GS: u64 = 1 << 31 | 33;
 /// RFLAGS bit 1, always 1 in a valid guest state.
 const RFLAGS_FIXED1: u64 = 1 << 1;
-/// RFLAGS bits a valid guest state keeps 0: 3, 5, 15 and 63:22.
-const RFLAGS_RESERVED: u64 = 1 << 3 | 1 << 5 | 1 << 15 | !((1 << 22) - 1);
+/// RFLAGS bits a valid guest state keeps 0: 3, 5, 15 and 63:22, and VM (17) in an IA-32e
+/// guest.
+const RFLAGS_RESERVED: u64 = 1 << 3 | 1 << 5 | 1 << 15 | 1 << 17 | !((1 << 22) - 1);
+
+/// Whether the VM-entry checks take an L2 state with this RFLAGS and RIP (SDM, checks on guest
+/// RIP and RFLAGS, for the model's 64-bit L2): RFLAGS bit 1 set, bits 3, 5, 15, 17 and 63:22
+/// clear; RIP canonical at the processor's linear-address width, 57 bits on the TDX platforms
+/// (5-level paging).
+pub fn l2_state_enters(rflags: u64, rip: u64) -> bool {
+    let top = rip >> 56;
+    rflags & RFLAGS_FIXED1 != 0 && rflags & RFLAGS_RESERVED == 0 && (top == 0 || top == 0xFF)
+}
 
 /// The model L2 program: `lea rax, [rax + 1]` (4 bytes, flags unchanged) then `cpuid`
 /// (2 bytes, exits to L1).
@@ -279,6 +289,22 @@ impl TdxModule {
         }
     }
 
+    /// Whether a TDG.VP.WR of `field_id` that succeeds stores nothing: from 1.5.34 the CPUID
+    /// #VE controls under TD_CTLS.LOCK (only their base value is taken).
+    pub fn vp_write_frozen(&self, field_id: u64) -> bool {
+        let id = FieldId(field_id).with_context(CONTEXT_VP);
+        let table = &VP_FIELDS[..self.vp_table_len()];
+        find_in(table, id).is_some_and(|i| self.frozen_by_lock(table[i].name))
+    }
+
+    fn frozen_by_lock(&self, name: &str) -> bool {
+        matches!(
+            name,
+            "CPUID_SUPERVISOR_VE" | "CPUID_USER_VE" | "CPUID_CONTROL"
+        ) && self.cfg.module_version >= crate::ModuleVersion::V1_5_34
+            && self.td_ctls & crate::module::TD_CTLS_LOCK != 0
+    }
+
     /// TDG.VP.RD / TDG.VP.WR (`tdg_vp_rd_wr.c`, `md_vp_read_element()`,
     /// `md_vp_write_element()`). Defaults first: RD RDX = -1; R8 = 0. RCX ≠ 0 (whole register)
     /// → `OPERAND_INVALID` + RCX. Context forced to VP. RD with the null ID → RDX = first
@@ -337,11 +363,7 @@ impl TdxModule {
             // the base refused, the same one taken without a store
             // (`md_vp_element_tdvps_wr_handle()`, 9fd3c8b1 = e69a4391; the base is 0 for a
             // full-element write, as above).
-            let frozen = matches!(
-                entry.name,
-                "CPUID_SUPERVISOR_VE" | "CPUID_USER_VE" | "CPUID_CONTROL"
-            ) && self.cfg.module_version >= crate::ModuleVersion::V1_5_34
-                && self.td_ctls & crate::module::TD_CTLS_LOCK != 0;
+            let frozen = self.frozen_by_lock(entry.name);
             if frozen && new & entry.element_mask() != base {
                 return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
             }
@@ -1082,8 +1104,8 @@ impl TdxModule {
     /// and **RBP = the L2's RBP**: the module loads the L2 GPRs over L1's and on the way back
     /// overwrites all of them but RBP (RSP is L1's, from its VMCS).
     ///
-    /// An L2 state the CPU's VM-entry checks refuse (SDM 27.3.1.4: RFLAGS bit 1 clear or a
-    /// reserved bit 3, 5, 15 or 63:22 set; a non-canonical RIP under the model's 64-bit CS)
+    /// An L2 state the CPU's VM-entry checks refuse ([`l2_state_enters`]: RFLAGS bit 1 clear,
+    /// bit 3, 5, 15, 17 or 63:22 set; a RIP not canonical at 57 bits under the 64-bit CS)
     /// fails the entry with exit reason 33 | bit 31 (`VMEXIT_REASON_FAILED_VMENTER_GS`). The
     /// module returns it to L1 like any L2 exit, on every version
     /// (`handle_l2_vm_entry_failures()` in `tdx_td_l2_dispatcher.c`, e98d9639, 30d22188,
@@ -1124,12 +1146,10 @@ impl TdxModule {
         };
         let mut st = [0u8; L2_STATE_USED];
         if !mem.read(addr, &mut st) {
-            return Step::Exit(gpa);
+            return Step::Exit(gpa & !0xFFF);
         }
         let rflags = le64(&st, 128);
-        let entry_fails = rflags & RFLAGS_FIXED1 == 0
-            || rflags & RFLAGS_RESERVED != 0
-            || !canonical(le64(&st, 136));
+        let entry_fails = !l2_state_enters(rflags, le64(&st, 136));
         if !entry_fails {
             // The L2 runs: lea rax, [rax + 1]; cpuid → VM exit (CPUID) to L1.
             let l2_rax = le64(&st, 0).wrapping_add(1);
@@ -1138,7 +1158,7 @@ impl TdxModule {
             st[136..144].copy_from_slice(&l2_rip.to_le_bytes());
         }
         if !mem.write(addr, &st) {
-            return Step::Exit(gpa);
+            return Step::Exit(gpa & !0xFFF);
         }
         self.vp.l2_entries += 1;
         out[Gpr::Rbx] = 0;
