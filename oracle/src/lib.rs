@@ -1827,17 +1827,9 @@ impl<W: Wrappers> Oracle<W> {
             let e = std::io::Error::last_os_error();
             assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
         }
-        let fault = [
-            libc::SIGILL,
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGFPE,
-            libc::SIGTRAP,
-            libc::SIGABRT,
-        ];
         if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
             None
-        } else if libc::WIFSIGNALED(st) && fault.contains(&libc::WTERMSIG(st)) {
+        } else if libc::WIFSIGNALED(st) && FAULT_SIGNALS.contains(&libc::WTERMSIG(st)) {
             Some(format!("signal {}", libc::WTERMSIG(st)))
         } else {
             panic!(
@@ -2219,6 +2211,16 @@ pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a pa
 const INVALID: &str = "TDX_OPERAND_INVALID";
 /// Exit status of a containment child whose oracle check panicked (a harness error).
 const CHILD_PANICKED: i32 = 86;
+/// The signals that end a child because the implementation under test stopped it (`ud2`, a
+/// wild access, an abort), as opposed to the harness.
+const FAULT_SIGNALS: [libc::c_int; 6] = [
+    libc::SIGILL,
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGTRAP,
+    libc::SIGABRT,
+];
 /// `OPERAND_BUSY` retries the oracle gives `accept_range` per page.
 pub const ACCEPT_BUSY_RETRIES: u32 = 4;
 /// MapGPA stalls the oracle gives `convert_range`.

@@ -1368,17 +1368,9 @@ impl<W: Wrappers> Oracle<W> {
         if got != size as isize || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
             // After a forced refusal, a stop is a fault signal, or no TDVMCALL again before
             // the alarm; a return, a panic or an exit is not.
-            let stop = [
-                libc::SIGALRM,
-                libc::SIGILL,
-                libc::SIGSEGV,
-                libc::SIGBUS,
-                libc::SIGFPE,
-                libc::SIGTRAP,
-                libc::SIGABRT,
-            ];
+            let stop = |s: &i32| *s == libc::SIGALRM || crate::FAULT_SIGNALS.contains(s);
             let sig = libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status));
-            if let Some(sig) = sig.filter(|s| self.refusing && got == 0 && stop.contains(s)) {
+            if let Some(sig) = sig.filter(|s| self.refusing && got == 0 && stop(s)) {
                 // The module refused the first TDVMCALL and no other reached the VMM.
                 self.fatal_stopped = Some(match sig {
                     libc::SIGALRM => "no TDVMCALL again within 10 s".into(),
