@@ -88,6 +88,8 @@ pub mod leaf;
 pub mod memory;
 pub mod metadata;
 pub mod metadata15;
+pub mod metadata_1_5_34;
+pub mod metadata_2_0_18;
 pub mod module;
 pub mod reach;
 pub mod regs;
@@ -102,6 +104,8 @@ mod tests;
 mod tests15;
 #[cfg(test)]
 mod tests_key;
+#[cfg(test)]
+mod tests_tables;
 #[cfg(test)]
 mod vmcall_tests;
 

@@ -4,12 +4,13 @@
 //! `include/auto_gen/tdr_tdcs_fields_lookup.c` (`tdr_tdcs_lookup[]`, 85 entries;
 //! `niooss-ledger/tdx-module` @ `f99767b4`), keeping for each entry its field ID, number of fields
 //! and elements, and the *guest* read and write masks (`guest_rd_mask`, `guest_wr_mask`, already
-//! narrowed to the element size as in the source). Host, debug, migration and service-TD masks are
-//! not modelled. The last three entries (`L2_SEPT_ROOT_1..3`) are left out: the module drops
+//! narrowed to the element size as in the source). Host, debug and migration masks are not
+//! modelled; the service-TD masks are in [`crate::metadata15::servtd_masks`]. The last three
+//! entries (`L2_SEPT_ROOT_1..3`) exist only for the TD's L2 VMs: the module drops
 //! `TDCS_PAGES_PER_L2_VM * (MAX_L2_VMS - NUM_L2_VMS)` entries from the end of the table
-//! (`md_get_num_of_td_vp_ctx_unused_entries()`, `metadata_generic.c`); the model keeps them out
-//! whatever [`crate::TdConfig::num_l2_vms`] is (a simplification when it is > 0), so those IDs
-//! are unknown (`TDX_METADATA_FIELD_ID_INCORRECT`).
+//! (`md_get_num_of_td_vp_ctx_unused_entries()`, `metadata_generic.c`; [`td_fields_for`]).
+//! The tables of 1.5.34 and 2.0.18 are in [`crate::metadata_1_5_34`] and
+//! [`crate::metadata_2_0_18`]; [`td_fields`] picks a version's.
 //!
 //! Lookup (`md_find_entry_idx()`): by class code and field code only — the element size, inc
 //! size, write-mask-valid, context and non-arch bits of the input ID do not matter. Hence Linux's
@@ -25,6 +26,7 @@
 //! SERVTD_NUM, SERVTD_BINDINGS_TABLE. Only NOTIFY_ENABLES and TD_CTLS are guest-writable.
 
 use crate::field_id::{FieldId, NULL};
+use crate::ModuleVersion;
 
 /// One entry of the TDR/TDCS metadata table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +102,7 @@ pub(crate) const fn e(
 /// Class code of CPUID_VALUES (special field-code encoding).
 pub const CPUID_CLASS_CODE: u8 = 0x14;
 
-/// The TDR/TDCS metadata table, in the module's order (entries 0..=81 of `tdr_tdcs_lookup[]`).
+/// The TDR/TDCS metadata table of 1.5.05, in the module's order (`tdr_tdcs_lookup[]`).
 pub static TD_FIELDS: &[MdEntry] = &[
     e("FATAL", 0x8010000000000001, 1, 1, 0x0, 0x0),    // 0
     e("NUM_TDCX", 0x8010000200000002, 1, 1, 0x0, 0x0), // 1
@@ -338,25 +340,78 @@ pub static TD_FIELDS: &[MdEntry] = &[
     e("X2APIC_IDS", 0x9C10000200000000, 576, 1, 0x0, 0x0), // 79
     e("MSR_BITMAPS", 0x2010000300000000, 512, 1, 0x0, 0x0), // 80
     e("SEPT_ROOT", 0x2110000300000000, 512, 1, 0x0, 0x0), // 81
+    e("L2_SEPT_ROOT_1", 0x2510000300000000, 512, 1, 0x0, 0x0), // 82 (NUM_L2_VMS >= 1)
+    e("L2_SEPT_ROOT_2", 0x2910000300000000, 512, 1, 0x0, 0x0), // 83 (NUM_L2_VMS >= 2)
+    e("L2_SEPT_ROOT_3", 0x2D10000300000000, 512, 1, 0x0, 0x0), // 84 (NUM_L2_VMS >= 3)
 ];
 
-/// Index in [`TD_FIELDS`] of the entry holding `id` (`md_find_entry_idx`): as [`find_in`], but
-/// for the CPUID class the field code is replaced by its ELEMENT bit (bit 0) first, as the module
-/// does.
-pub fn find_entry(id: FieldId) -> Option<usize> {
+/// The TD-scope table of module `version`, in the module's order: [`TD_FIELDS`] (1.5.05),
+/// [`crate::metadata_1_5_34::TD_FIELDS`], [`crate::metadata_2_0_18::TD_FIELDS`]. Every version's
+/// table ends with the three L2_SEPT_ROOT entries, which a TD sees only for its L2 VMs
+/// ([`td_fields_for`]).
+pub fn td_fields(version: ModuleVersion) -> &'static [MdEntry] {
+    match version {
+        ModuleVersion::V1_5_05 => TD_FIELDS,
+        ModuleVersion::V1_5_34 => crate::metadata_1_5_34::TD_FIELDS,
+        ModuleVersion::V2_0_18 => crate::metadata_2_0_18::TD_FIELDS,
+    }
+}
+
+/// The TD-scope table a TD with `num_l2_vms` L2 VMs sees on module `version`: the module drops
+/// `TDCS_PAGES_PER_L2_VM (1) × (MAX_L2_VMS (3) − NUM_L2_VMS)` entries from the end
+/// (`md_get_num_of_td_vp_ctx_unused_entries()`, `metadata_generic.c`, every version).
+pub fn td_fields_for(version: ModuleVersion, num_l2_vms: u8) -> &'static [MdEntry] {
+    let table = td_fields(version);
+    &table[..table.len() - 3 + usize::from(num_l2_vms.min(3))]
+}
+
+/// The entry named `name` in the TD-scope table of any modelled version (the oldest that has
+/// it): for generators that name a field whatever the version.
+pub fn td_entry_named(name: &str) -> Option<&'static MdEntry> {
+    ModuleVersion::ALL
+        .into_iter()
+        .find_map(|v| td_fields(v).iter().find(|e| e.name == name))
+}
+
+/// Every element ID of the entries `keep` selects in `tables(v)` of every modelled version,
+/// each once: the oldest version's in table order, then those a newer version adds. A
+/// generator that picks from this list names the same field on every version, and a field one
+/// version lacks is asked of all.
+pub fn element_ids_any_version(
+    tables: impl Fn(ModuleVersion) -> &'static [MdEntry],
+    keep: impl Fn(ModuleVersion, &MdEntry) -> bool,
+) -> alloc::vec::Vec<u64> {
+    let mut ids = alloc::vec::Vec::new();
+    for v in ModuleVersion::ALL {
+        for en in tables(v).iter().filter(|en| keep(v, en)) {
+            for k in 0..en.num_elements() {
+                let id = en.element_id(k);
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// Index in `table` (a TD-scope table, [`td_fields`]) of the entry holding `id`
+/// (`md_find_entry_idx`): as [`find_in`], but for the CPUID class the field code is replaced
+/// by its ELEMENT bit (bit 0) first, as the module does.
+pub fn find_entry(table: &[MdEntry], id: FieldId) -> Option<usize> {
     let id = if id.class_code() == CPUID_CLASS_CODE {
         id.with_field_code(id.field_code() & 1)
     } else {
         id
     };
-    find_in(TD_FIELDS, id)
+    find_in(table, id)
 }
 
-/// The next guest-readable element ID after `id` in [`TD_FIELDS`]
+/// The next guest-readable element ID after `id` in `table` (a TD-scope table)
 /// (`md_get_next_element_in_context(MD_CTX_TD, .., MD_GUEST_RD)`), as [`next_element_in`].
 /// CPUID_VALUES is never guest-readable, so `idx` is a plain entry here.
-pub fn next_readable_element(id: FieldId, idx: Option<usize>) -> u64 {
-    next_element_in(TD_FIELDS, id, idx, |en| en.guest_rd_mask)
+pub fn next_readable_element(table: &[MdEntry], id: FieldId, idx: Option<usize>) -> u64 {
+    next_element_in(table, id, idx, |en| en.guest_rd_mask)
 }
 
 /// Index in `table` of the entry holding `id`: class code equal and field code within
@@ -404,8 +459,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn newer_tables_shape() {
+        for (v, len, sys_len) in [
+            (ModuleVersion::V1_5_34, 99, 73),
+            (ModuleVersion::V2_0_18, 112, 75),
+        ] {
+            let t = td_fields(v);
+            assert_eq!(t.len(), len, "{v}");
+            let tail: alloc::vec::Vec<&str> = t[len - 3..].iter().map(|e| e.name).collect();
+            assert_eq!(tail, ["L2_SEPT_ROOT_1", "L2_SEPT_ROOT_2", "L2_SEPT_ROOT_3"]);
+            assert_eq!(t.iter().filter(|e| e.guest_rd_mask != 0).count(), 23, "{v}");
+            let writable: alloc::vec::Vec<&str> = t
+                .iter()
+                .filter(|e| e.guest_wr_mask != 0)
+                .map(|e| e.name)
+                .collect();
+            assert_eq!(
+                writable,
+                ["NOTIFY_ENABLES", "TD_CTLS", "FEATURE_PARAVIRT_CTLS"]
+            );
+            let ctls = t.iter().find(|e| e.name == "TD_CTLS").unwrap();
+            assert_eq!(
+                (ctls.guest_rd_mask, ctls.guest_wr_mask),
+                (
+                    crate::module::TD_CTLS_GUEST_MASK,
+                    crate::module::TD_CTLS_GUEST_MASK
+                )
+            );
+            assert!(t.iter().all(|e| e.name != "SEAMDB_NONCE"), "{v}");
+            let sys = crate::metadata15::sys_fields(v);
+            assert_eq!(sys.len(), sys_len, "{v}");
+            for (table, context) in [(t, 1), (sys, 0)] {
+                for en in table {
+                    assert_eq!(en.guest_rd_mask & !en.element_mask(), 0, "{}", en.name);
+                    assert_eq!(en.guest_wr_mask & !en.element_mask(), 0, "{}", en.name);
+                    assert_eq!(FieldId(en.field_id).context_code(), context, "{}", en.name);
+                    assert!(
+                        FieldId(en.field_id).is_valid_single_element(),
+                        "{}",
+                        en.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn table_shape() {
-        assert_eq!(TD_FIELDS.len(), 82);
+        assert_eq!(TD_FIELDS.len(), 85);
         assert_eq!(TD_FIELDS[5].name, "TD_UUID");
         assert_eq!(TD_FIELDS[81].name, "SEPT_ROOT");
         let readable: usize = TD_FIELDS.iter().filter(|e| e.guest_rd_mask != 0).count();
@@ -430,60 +531,86 @@ mod tests {
     #[test]
     fn lookup_ignores_non_key_bits() {
         // Linux IDs (tdx.h) vs the module's table IDs.
-        assert_eq!(find_entry(FieldId(0x1110_0003_0000_0016)), Some(29));
-        assert_eq!(find_entry(FieldId(0x9110_0003_0000_0016)), Some(29));
-        assert_eq!(find_entry(FieldId(0x9100_0000_0000_0010)), Some(26));
-        assert_eq!(find_entry(FieldId(0x9100_0000_0000_0019)), Some(31));
-        assert_eq!(find_entry(FieldId(0x1110_0003_0000_0017)), Some(30));
+        assert_eq!(
+            find_entry(TD_FIELDS, FieldId(0x1110_0003_0000_0016)),
+            Some(29)
+        );
+        assert_eq!(
+            find_entry(TD_FIELDS, FieldId(0x9110_0003_0000_0016)),
+            Some(29)
+        );
+        assert_eq!(
+            find_entry(TD_FIELDS, FieldId(0x9100_0000_0000_0010)),
+            Some(26)
+        );
+        assert_eq!(
+            find_entry(TD_FIELDS, FieldId(0x9100_0000_0000_0019)),
+            Some(31)
+        );
+        assert_eq!(
+            find_entry(TD_FIELDS, FieldId(0x1110_0003_0000_0017)),
+            Some(30)
+        );
         // RTMR: 4 fields x 6 elements, codes 0x40..=0x57.
-        assert_eq!(find_entry(FieldId(0x1310_0003_0000_0057)), Some(40));
-        assert_eq!(find_entry(FieldId(0x1310_0003_0000_0058)), None);
-        assert_eq!(find_entry(FieldId(0x1310_0003_0000_0006)), None);
+        assert_eq!(
+            find_entry(TD_FIELDS, FieldId(0x1310_0003_0000_0057)),
+            Some(40)
+        );
+        assert_eq!(find_entry(TD_FIELDS, FieldId(0x1310_0003_0000_0058)), None);
+        assert_eq!(find_entry(TD_FIELDS, FieldId(0x1310_0003_0000_0006)), None);
         // CPUID values: any field code of the class maps to the single entry.
-        assert_eq!(find_entry(FieldId(0x9410_0003_0012_3401)), Some(41));
+        assert_eq!(
+            find_entry(TD_FIELDS, FieldId(0x9410_0003_0012_3401)),
+            Some(41)
+        );
         // L2 SEPT roots are dropped with NUM_L2_VMS = 0.
-        assert_eq!(find_entry(FieldId(0x2510_0003_0000_0000)), None);
+        let seen = td_fields_for(ModuleVersion::V1_5_05, 0);
+        assert_eq!(find_entry(seen, FieldId(0x2510_0003_0000_0000)), None);
+        assert_eq!(
+            find_entry(TD_FIELDS, FieldId(0x2510_0003_0000_0000)),
+            Some(82)
+        );
     }
 
     #[test]
     fn next_element_walk() {
-        let first = next_readable_element(FieldId(NULL), None);
+        let first = next_readable_element(TD_FIELDS, FieldId(NULL), None);
         assert_eq!(first, 0x8010_0003_0000_0020); // TD_UUID[0]
         assert_eq!(
-            next_readable_element(FieldId(first), Some(5)),
+            next_readable_element(TD_FIELDS, FieldId(first), Some(5)),
             0x8010_0003_0000_0021
         );
         // Last TD_UUID element -> NUM_VCPUS (canonical ID).
         assert_eq!(
-            next_readable_element(FieldId(0x8010_0003_0000_0023), Some(5)),
+            next_readable_element(TD_FIELDS, FieldId(0x8010_0003_0000_0023), Some(5)),
             0x9010_0002_0000_0001
         );
         // Input bits are kept within an entry.
         assert_eq!(
-            next_readable_element(FieldId(0x0010_0000_0000_0040), Some(40)),
+            next_readable_element(TD_FIELDS, FieldId(0x0010_0000_0000_0040), Some(40)),
             0x0010_0000_0000_0041
         );
         // NUM_L2_VMS -> ATTRIBUTES; GPAW -> TSC_FREQUENCY (skips EPTP, TSC_OFFSET, ...).
         assert_eq!(
-            next_readable_element(FieldId(0x9010_0001_0000_0005), Some(14)),
+            next_readable_element(TD_FIELDS, FieldId(0x9010_0001_0000_0005), Some(14)),
             0x1110_0003_0000_0000
         );
         assert_eq!(
-            next_readable_element(FieldId(0x1110_0000_0000_0003), Some(18)),
+            next_readable_element(TD_FIELDS, FieldId(0x1110_0000_0000_0003), Some(18)),
             0x1110_0001_0000_000C
         );
         // Last element of the last readable entry -> NULL.
         assert_eq!(
-            next_readable_element(FieldId(0x9910_0003_0000_008F), Some(77)),
+            next_readable_element(TD_FIELDS, FieldId(0x9910_0003_0000_008F), Some(77)),
             NULL
         );
         // Walk everything: 4+1+1+1+1+1+1+1+1+1+1+1 + 6*4 + 24 + 4 + 6 + 1 + 16 elements.
         let mut n = 0;
-        let mut id = next_readable_element(FieldId(NULL), None);
+        let mut id = next_readable_element(TD_FIELDS, FieldId(NULL), None);
         while id != NULL {
             n += 1;
             let f = FieldId(id);
-            id = next_readable_element(f, find_entry(f));
+            id = next_readable_element(TD_FIELDS, f, find_entry(TD_FIELDS, f));
         }
         assert_eq!(n, 4 + 11 + 24 + 24 + 4 + 6 + 1 + 16);
     }

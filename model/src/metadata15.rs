@@ -34,6 +34,7 @@
 
 use crate::metadata::{e, MdEntry};
 pub use crate::metadata::{find_in, next_element_in};
+use crate::ModuleVersion;
 
 /// Context code of the global (SYS) metadata context (`MD_CTX_SYS`).
 pub const CONTEXT_SYS: u8 = 0;
@@ -213,30 +214,55 @@ pub static VP_FIELDS: &[MdEntry] = &[
     ), // 117
 ];
 
-/// Service-TD (`MD_SERV_TD_RD` / `MD_SERV_TD_WR`) masks `(migtd_rd_mask, migtd_wr_mask)` of the
-/// TD-scope entry `name` (a [`crate::metadata::TD_FIELDS`] name), already narrowed to the element
-/// size; `(0, 0)` when the service TD cannot access it.
-pub fn servtd_masks(name: &str) -> (u64, u64) {
-    match name {
-        "TD_UUID"
-        | "ATTRIBUTES"
-        | "XFAM"
-        | "CONFIG_FLAGS"
-        | "PRE_IMPORT_UUID"
-        | "SERVTD_HASH"
-        | "MIG_DEC_WORKING_KEY"
-        | "MIG_ENC_KEY"
-        | "MIG_ENC_WORKING_KEY"
-        | "CPUID_VALUES" => (u64::MAX, 0),
-        "MIG_DEC_KEY" => (u64::MAX, u64::MAX),
-        "MIG_VERSION" => (0xFFFF, 0xFFFF),
-        "NUM_L2_VMS" | "MIG_WORKING_VERSION" | "SERVTD_NUM" => (0xFFFF, 0),
-        "GPAW" | "TOPOLOGY_ENUM_CONFIGURED" => (0xFF, 0),
-        "EPTP" => (0xFFF0_0000_0000_0FFF, 0),
-        "EXPORT_COUNT" | "IMPORT_COUNT" | "X2APIC_IDS" => (0xFFFF_FFFF, 0),
-        _ => (0, 0),
+/// The global-scope table of module `version`, in the module's order: [`SYS_FIELDS`]
+/// (1.5.05), [`crate::metadata_1_5_34::SYS_FIELDS`], [`crate::metadata_2_0_18::SYS_FIELDS`].
+pub fn sys_fields(version: ModuleVersion) -> &'static [MdEntry] {
+    match version {
+        ModuleVersion::V1_5_05 => SYS_FIELDS,
+        ModuleVersion::V1_5_34 => crate::metadata_1_5_34::SYS_FIELDS,
+        ModuleVersion::V2_0_18 => crate::metadata_2_0_18::SYS_FIELDS,
     }
 }
+
+/// Service-TD (`MD_SERV_TD_RD` / `MD_SERV_TD_WR`) masks `(migtd_rd_mask, migtd_wr_mask)` of the
+/// TD-scope entry `name` of module `version` ([`crate::metadata::td_fields`]), already narrowed
+/// to the element size; `(0, 0)` when the service TD cannot access it.
+pub fn servtd_masks(version: ModuleVersion, name: &str) -> (u64, u64) {
+    let table = match version {
+        ModuleVersion::V1_5_05 => SERVTD_MASKS,
+        ModuleVersion::V1_5_34 => crate::metadata_1_5_34::SERVTD_MASKS,
+        ModuleVersion::V2_0_18 => crate::metadata_2_0_18::SERVTD_MASKS,
+    };
+    table
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map_or((0, 0), |&(_, rd, wr)| (rd, wr))
+}
+
+/// 1.5.05's non-zero `(name, migtd_rd_mask, migtd_wr_mask)` rows of `tdr_tdcs_lookup[]`.
+pub static SERVTD_MASKS: &[(&str, u64, u64)] = &[
+    ("TD_UUID", u64::MAX, 0),
+    ("NUM_L2_VMS", 0xFFFF, 0),
+    ("ATTRIBUTES", u64::MAX, 0),
+    ("XFAM", u64::MAX, 0),
+    ("GPAW", 0xFF, 0),
+    ("EPTP", 0xFFF0_0000_0000_0FFF, 0),
+    ("CONFIG_FLAGS", u64::MAX, 0),
+    ("TOPOLOGY_ENUM_CONFIGURED", 0xFF, 0),
+    ("CPUID_VALUES", u64::MAX, 0),
+    ("EXPORT_COUNT", 0xFFFF_FFFF, 0),
+    ("IMPORT_COUNT", 0xFFFF_FFFF, 0),
+    ("MIG_DEC_KEY", u64::MAX, u64::MAX),
+    ("MIG_DEC_WORKING_KEY", u64::MAX, 0),
+    ("MIG_ENC_KEY", u64::MAX, 0),
+    ("MIG_ENC_WORKING_KEY", u64::MAX, 0),
+    ("MIG_VERSION", 0xFFFF, 0xFFFF),
+    ("MIG_WORKING_VERSION", 0xFFFF, 0),
+    ("PRE_IMPORT_UUID", u64::MAX, 0),
+    ("SERVTD_HASH", u64::MAX, 0),
+    ("SERVTD_NUM", 0xFFFF, 0),
+    ("X2APIC_IDS", 0xFFFF_FFFF, 0),
+];
 
 #[cfg(test)]
 mod tests {
@@ -274,8 +300,11 @@ mod tests {
             assert!(FieldId(en.field_id).is_valid_single_element());
         }
         assert_eq!(VP_FIELDS[VP_FIELDS_BASE].name, "L2_MSR_BITMAPS_1");
-        assert_eq!(servtd_masks("MIG_VERSION"), (0xFFFF, 0xFFFF));
-        assert_eq!(servtd_masks("RTMR"), (0, 0));
+        assert_eq!(
+            servtd_masks(ModuleVersion::V1_5_05, "MIG_VERSION"),
+            (0xFFFF, 0xFFFF)
+        );
+        assert_eq!(servtd_masks(ModuleVersion::V1_5_05, "RTMR"), (0, 0));
     }
 
     #[test]

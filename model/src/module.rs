@@ -15,7 +15,7 @@ use sha2::{Digest, Sha384};
 use crate::field_id::{FieldId, CONTEXT_TD, NULL};
 use crate::leaf;
 use crate::memory::GuestMemory;
-use crate::metadata::{self, MdEntry, CPUID_CLASS_CODE, TD_FIELDS};
+use crate::metadata::{self, MdEntry, CPUID_CLASS_CODE};
 use crate::regs::{Gpr, Regs};
 use crate::status::{self, operand};
 use crate::vmm::{HonestVmm, HostileVmm, Vmm, VmmMode, VmmState, VmmView};
@@ -490,6 +490,8 @@ pub struct TdxModule {
     l2: leaves15::L2State,
     /// The platform supports sealing (`global_data->sealing_supported`; TDG.MR.KEY.GET).
     sealing_supported: bool,
+    /// TDCS FEATURE_PARAVIRT_CTLS (1.5.34 and 2.0.18; 0 at TDH.MNG.INIT).
+    feature_paravirt_ctls: u64,
     /// The status the next TDG.VP.VMCALL is refused with ([`Self::refuse_next_vmcall`]).
     vmcall_refusal: Option<u64>,
     /// A host lock held for a number of accepts ([`Self::hold_busy`]).
@@ -584,6 +586,7 @@ impl TdxModule {
             servtd: leaves15::ServtdState::new(),
             l2: leaves15::L2State::new(if config.num_l2_vms > 0 { n } else { 0 }),
             sealing_supported: config.sealing_supported,
+            feature_paravirt_ctls: 0,
             vmcall_refusal: None,
             busy_hold: None,
             outside_2m: false,
@@ -1114,8 +1117,10 @@ impl TdxModule {
     /// guest masks [`TD_CTLS_GUEST_MASK`]; after the merge, a set LOCK refuses any change
     /// (`VALUE_NOT_VALID`; an unchanged write succeeds); REDUCE_VE also sets ENUM_TOPOLOGY and
     /// VIRT_CPUID2 (before the topology check); ENABLE_HW_KEYS on a platform without sealing →
-    /// `VALUE_NOT_VALID`. The 1.5.34 fields VE_REDUCTION_VALID and FEATURE_PARAVIRT_CTLS are
-    /// not in the model's table (`model/VERSIONS.md`).
+    /// `VALUE_NOT_VALID`. The table is the version's ([`metadata::td_fields_for`]): from
+    /// 1.5.34 VE_REDUCTION_VALID reads 1 and FEATURE_PARAVIRT_CTLS (guest masks 0xFFF, initially
+    /// 0) is written like any field but refuses a change under TD_CTLS.LOCK (`VALUE_NOT_VALID`;
+    /// an unchanged write succeeds).
     ///
     /// CPUID_VALUES (class 0x14) simplification: the module validates the encoded leaf/subleaf
     /// against its CPUID table (1.5.05: unknown → `FIELD_ID_INCORRECT`; from 1.5.34 unknown or
@@ -1138,16 +1143,16 @@ impl TdxModule {
         }
         let id = FieldId(input[Gpr::Rdx]).with_context(CONTEXT_TD);
         if !write && version > 0 && id.is_null() {
-            out[Gpr::Rdx] = metadata::next_readable_element(id, None);
+            out[Gpr::Rdx] = metadata::next_readable_element(self.td_table(), id, None);
             return Step::Status(status::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
         }
         if !id.is_valid_single_element() {
             return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
         }
-        let Some(idx) = metadata::find_entry(id) else {
+        let Some(idx) = metadata::find_entry(self.td_table(), id) else {
             return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
         };
-        let entry = &TD_FIELDS[idx];
+        let entry = &self.td_table()[idx];
         if entry.class_code() == CPUID_CLASS_CODE {
             if id.field_code() >> 17 != 0 {
                 return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
@@ -1161,7 +1166,7 @@ impl TdxModule {
         let elem = id.field_code() - entry.field_code();
         let old = self.md_element(entry, elem) & entry.element_mask();
         let newer = self.cfg.module_version >= crate::ModuleVersion::V1_5_34;
-        let (rd_mask, wr_allowed) = self.guest_masks(entry);
+        let (rd_mask, wr_allowed) = (entry.guest_rd_mask, entry.guest_wr_mask);
         if write {
             let combined = wr_allowed & wr_mask;
             if combined == 0 {
@@ -1172,6 +1177,14 @@ impl TdxModule {
                 return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
             }
             let mut new = (old & !combined) | (wr_value & combined);
+            // FEATURE_PARAVIRT_CTLS (1.5.34, 2.0.18): frozen by TD_CTLS.LOCK like TD_CTLS.
+            if entry.name == "FEATURE_PARAVIRT_CTLS" && self.td_ctls & TD_CTLS_LOCK != 0 {
+                if new != old {
+                    return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
+                }
+                out[Gpr::R8] = old & rd_mask;
+                return Step::Status(status::TDX_SUCCESS);
+            }
             if entry.name == "TD_CTLS" {
                 if newer && old & TD_CTLS_LOCK != 0 {
                     if new != old {
@@ -1200,21 +1213,11 @@ impl TdxModule {
                 return Step::Status(status::TDX_METADATA_FIELD_NOT_READABLE);
             }
             if version > 0 {
-                out[Gpr::Rdx] = metadata::next_readable_element(id, Some(idx));
+                out[Gpr::Rdx] = metadata::next_readable_element(self.td_table(), id, Some(idx));
             }
             out[Gpr::R8] = old & rd_mask;
         }
         Step::Status(status::TDX_SUCCESS)
-    }
-
-    /// An entry's guest read and write masks on this module version: the table's (1.5.05),
-    /// but TD_CTLS from 1.5.34 ([`TD_CTLS_GUEST_MASK`]).
-    fn guest_masks(&self, entry: &MdEntry) -> (u64, u64) {
-        if entry.name == "TD_CTLS" && self.cfg.module_version >= crate::ModuleVersion::V1_5_34 {
-            (TD_CTLS_GUEST_MASK, TD_CTLS_GUEST_MASK)
-        } else {
-            (entry.guest_rd_mask, entry.guest_wr_mask)
-        }
     }
 
     /// What a TDG.VM.WR of TD_CTLS that merged to `merged` stores: from 1.5.34, REDUCE_VE also
@@ -1248,6 +1251,10 @@ impl TdxModule {
             "CONFIG_FLAGS" => self.config_flags,
             "TD_CTLS" => self.td_ctls,
             "TOPOLOGY_ENUM_CONFIGURED" => c.topology_enum_configured as u64,
+            // Set by TDH.MNG.INIT; cleared only for a TD imported without the CPUID(4) native
+            // values (`check_and_init_imported_td_state_immutable()`), which the model is not.
+            "VE_REDUCTION_VALID" => 1,
+            "FEATURE_PARAVIRT_CTLS" => self.feature_paravirt_ctls,
             "MRTD" => qword(&c.mrtd, e),
             "MRCONFIGID" => qword(&c.mrconfigid, e),
             "MROWNER" => qword(&c.mrowner, e),
@@ -1263,6 +1270,7 @@ impl TdxModule {
         match entry.name {
             "NOTIFY_ENABLES" => self.notify_enables = value,
             "TD_CTLS" => self.td_ctls = value,
+            "FEATURE_PARAVIRT_CTLS" => self.feature_paravirt_ctls = value,
             _ => {}
         }
     }
@@ -1583,7 +1591,7 @@ impl TdxModule {
     /// The name of the TD-scope table entry holding `field_id`, if any.
     pub fn metadata_name(&self, field_id: u64) -> Option<&'static str> {
         let id = FieldId(field_id).with_context(CONTEXT_TD);
-        metadata::find_entry(id).map(|i| TD_FIELDS[i].name)
+        metadata::find_entry(self.td_table(), id).map(|i| self.td_table()[i].name)
     }
 
     /// What TDG.VM.RD (version 0) would return in R8 for `field_id`, or `None` if it would fail.
@@ -1592,8 +1600,8 @@ impl TdxModule {
         if !id.is_valid_single_element() {
             return None;
         }
-        let entry = &TD_FIELDS[metadata::find_entry(id)?];
-        let (rd_mask, _) = self.guest_masks(entry);
+        let entry = &self.td_table()[metadata::find_entry(self.td_table(), id)?];
+        let rd_mask = entry.guest_rd_mask;
         if rd_mask == 0 || entry.class_code() == CPUID_CLASS_CODE {
             return None;
         }
@@ -1604,11 +1612,11 @@ impl TdxModule {
     /// Every guest-accessible (readable or writable) TD-scope metadata element, in the module's
     /// table order: `(canonical element ID, access)`.
     pub fn metadata_fields(&self) -> impl Iterator<Item = (u64, MetadataAccess)> + '_ {
-        TD_FIELDS
+        self.td_table()
             .iter()
             .filter(|e| e.guest_rd_mask != 0 || e.guest_wr_mask != 0)
             .flat_map(move |e| {
-                let (rd_mask, wr_mask) = self.guest_masks(e);
+                let (rd_mask, wr_mask) = (e.guest_rd_mask, e.guest_wr_mask);
                 (0..e.num_elements()).map(move |k| {
                     (
                         e.element_id(k),

@@ -1048,9 +1048,10 @@ fn vm_rd_v1_next_and_defaults() {
         vm_rd(&mut m, 1, 0, CONFIG_FLAGS)[Gpr::Rdx],
         0x9110_0003_0000_0017
     );
+    // 2.0.18 (the default) reads VE_REDUCTION_VALID next; 1.5.05 MRTD (`tests_tables.rs`).
     assert_eq!(
         vm_rd(&mut m, 1, 0, TOPOLOGY)[Gpr::Rdx],
-        0x1310_0003_0000_0000
+        0x9110_0000_0000_001A
     );
     // Last readable element: next = -1.
     let out = vm_rd(&mut m, 1, 0, 0x9910_0003_0000_008F);
@@ -1083,7 +1084,7 @@ fn vm_rd_v1_next_and_defaults() {
         id = out[Gpr::Rdx];
     }
     assert_eq!(seen, readable);
-    assert_eq!(seen.len(), 90);
+    assert_eq!(seen.len(), 92); // 2.0.18: with VE_REDUCTION_VALID and FEATURE_PARAVIRT_CTLS
 }
 
 #[test]
@@ -1189,7 +1190,8 @@ fn vm_wr_paths() {
 fn metadata_fields_listing() {
     let m = module();
     let all: alloc::vec::Vec<(u64, MetadataAccess)> = m.metadata_fields().collect();
-    assert_eq!(all.len(), 90);
+    // 2.0.18 (the default): 1.5.05's 90 elements, VE_REDUCTION_VALID and FEATURE_PARAVIRT_CTLS.
+    assert_eq!(all.len(), 92);
     let w: alloc::vec::Vec<(u64, u64)> = all
         .iter()
         .filter(|(_, a)| a.writable())
@@ -1201,7 +1203,8 @@ fn metadata_fields_listing() {
         w,
         [
             (0x9110_0003_0000_0010, 1),
-            (0x9110_0003_0000_0017, TD_CTLS_GUEST_MASK)
+            (0x9110_0003_0000_0017, TD_CTLS_GUEST_MASK),
+            (0x9110_0003_0000_0022, 0xFFF)
         ]
     );
     let old = TdxModule::new(TdConfig {

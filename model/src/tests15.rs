@@ -469,7 +469,8 @@ fn sys_rdall_chunks_by_module_version() {
             assert_eq!(calls, 1, "{version} dumps the list at once");
         }
         // The same values, in the same order, on every version, but MINOR_VERSION and
-        // MAJOR_VERSION (after VENDOR_ID): the version's own.
+        // MAJOR_VERSION (after VENDOR_ID) and TDX_FEATURES0: the version's own; and 2.0.18's
+        // GUEST_GPA_ATTR_MASK after TDX_FEATURES0 and TDX_CONNECT_FEATURES last.
         let (major, minor) = version.major_minor();
         assert_eq!(
             values[1..3],
@@ -477,6 +478,16 @@ fn sys_rdall_chunks_by_module_version() {
             "{version}"
         );
         values[1..3].fill(0);
+        assert_eq!(
+            Some(values[5]),
+            m.sys_metadata(TDX_FEATURES0_ID),
+            "{version}"
+        );
+        values[5] = 0;
+        if version == ModuleVersion::V2_0_18 {
+            assert_eq!(values.remove(6), 0, "GUEST_GPA_ATTR_MASK");
+            assert_eq!(values.pop(), Some(0x1281), "TDX_CONNECT_FEATURES");
+        }
         match &whole {
             None => whole = Some(values),
             Some(w) => assert_eq!(w, &values, "{version}"),

@@ -468,8 +468,18 @@ fn setup_event_notify_and_service() {
             ],
         )[Gpr::R10]
     };
+    // As KVM: no Service handler, whatever the inputs.
+    for (cmd, rsp, vec) in [(SHARED | 0x1000, SHARED | 0x2000, 0), (0x1000, 0x2000, 5)] {
+        assert_eq!(svc(&mut m, cmd, rsp, vec), SUBFUNC_UNSUPPORTED);
+    }
+    // By the GHCI's rules.
+    m.honest_vmm_mut().unwrap().set_ghci_rules(true);
     assert_eq!(svc(&mut m, SHARED | 0x1000, SHARED | 0x2000, 0), SUCCESS);
     assert_eq!(svc(&mut m, SHARED | 0x1000, SHARED | 0x2000, 100), SUCCESS);
+    assert_eq!(
+        svc(&mut m, SHARED | 0x1001, SHARED | 0x2000, 0),
+        ALIGN_ERROR
+    );
     assert_eq!(svc(&mut m, 0x1000, SHARED | 0x2000, 0), INVALID_OPERAND);
     assert_eq!(svc(&mut m, SHARED | 0x1000, 0x2000, 0), INVALID_OPERAND);
     assert_eq!(
@@ -617,6 +627,24 @@ fn hlt_io_msr_mmio_wbinvd_unknown() {
     ] {
         assert_eq!(mmio(&mut m, size, dir, gpa)[Gpr::R10], INVALID_OPERAND);
     }
+    // KVM reads bits 31:0 of size and direction and checks no GPA width; the GHCI's rules do.
+    let wide = [
+        (1 << 32 | 8, 0, dev | SHARED),
+        (4, 1 << 32, dev | SHARED),
+        (4, 0, dev | SHARED | SHARED << 2),
+    ];
+    for (size, dir, gpa) in wide {
+        assert_eq!(
+            mmio(&mut m, size, dir, gpa)[Gpr::R10],
+            SUCCESS,
+            "{size:#x} {dir:#x}"
+        );
+    }
+    m.honest_vmm_mut().unwrap().set_ghci_rules(true);
+    for (size, dir, gpa) in wide {
+        assert_eq!(mmio(&mut m, size, dir, gpa)[Gpr::R10], INVALID_OPERAND);
+    }
+    m.honest_vmm_mut().unwrap().set_ghci_rules(false);
 
     // WBINVD, PCONFIG, unknown, MigTD → SUBFUNC_UNSUPPORTED.
     let out = call(&mut m, INSTRUCTION_WBINVD, &[(Gpr::R12, 0)]);

@@ -177,13 +177,11 @@ const fn truncate(value: u64, size: u64) -> u64 {
 ///   quote is "generated" at once: header status = `get_quote::STATUS_SUCCESS`, `out_len` = 0,
 ///   `SUCCESS`;
 /// * SetupEventNotifyInterrupt: vector 32..=255 → recorded, `SUCCESS`; else `INVALID_OPERAND`;
-/// * Service: command or response GPA without the shared bit or beyond the GPA width →
-///   `INVALID_OPERAND`; then either not 4 KiB aligned → `ALIGN_ERROR` (GHCI 1.5, as GetQuote;
-///   td-shim answers the same); then vector in 1..=31 or > 255 → `INVALID_OPERAND`; else
-///   `SUCCESS` (nothing written). **Not KVM:** `handle_tdvmcall()` has no Service case (v6.16
-///   and linux-next) and answers `SUBFUNC_UNSUPPORTED`; the oracle judges the wrappers'
-///   Service input refusals against this VMM's answers, so it keeps the GHCI's rules until
-///   those refusals are judged against the GHCI directly (`model/VERSIONS.md`);
+/// * Service → `SUBFUNC_UNSUPPORTED`: KVM's `handle_tdvmcall()` has no Service case (v6.16
+///   and linux-next). With [`Self::set_ghci_rules`], the GHCI 1.5 rules: command or response
+///   GPA without the shared bit or beyond the GPA width → `INVALID_OPERAND`; then either not
+///   4 KiB aligned → `ALIGN_ERROR` (as GetQuote; td-shim answers the same); then vector in
+///   1..=31 or > 255 → `INVALID_OPERAND`; else `SUCCESS` (nothing written);
 /// * Instruction.CPUID: [`CPUID_TABLE`], 32-bit values zero-extended into R12–R15;
 /// * Instruction.HLT → `SUCCESS`;
 /// * Instruction.IO: size ∉ {1, 2, 4} or direction ∉ {0, 1} → `INVALID_OPERAND`; read: R11 =
@@ -193,11 +191,10 @@ const fn truncate(value: u64, size: u64) -> u64 {
 ///   `INVALID_OPERAND`), IA32_PAT read/write (an invalid memory type → `INVALID_OPERAND`); any
 ///   other MSR → `INVALID_OPERAND` (a subset of `tdx_has_emulated_msr()`: the MTRRs, MCE banks,
 ///   x2APIC registers and the rest are not modelled, and fail here);
-/// * #VE.RequestMMIO: size ∉ {1, 2, 4, 8}, direction ∉ {0, 1}, or first/last byte without the
-///   shared bit or beyond the GPA width → `INVALID_OPERAND`; read: R11 = [`mmio_read_value`]
-///   truncated; write: `SUCCESS`. **Stricter than KVM** (`tdx_emulate_mmio()` keeps bits 31:0
-///   of R12 and R13 in `int`s and checks no GPA width): the oracle judges the wrappers' typed
-///   refusals of these inputs against this VMM's answers, which the GHCI's rules give;
+/// * #VE.RequestMMIO (KVM `tdx_emulate_mmio()`): size (R12 bits 31:0, KVM's `int`) ∉
+///   {1, 2, 4, 8}, direction (R13 bits 31:0) ∉ {0, 1}, or first/last byte without the shared
+///   bit → `INVALID_OPERAND`; read: R11 = [`mmio_read_value`] truncated; write: `SUCCESS`. With
+///   [`Self::set_ghci_rules`], whole registers and a last byte within the GPA width;
 /// * ReportFatalError: records R12 and the 64-byte message (R14, R15, RBX, RDI, RSI, R8, R9,
 ///   RDX, little-endian) and "terminates" the TD ([`Self::fatal_report`]); returns `SUCCESS`
 ///   (a real VMM never resumes the TD);
@@ -221,6 +218,7 @@ pub struct HonestVmm {
     pat: u64,
     notify_vector: Option<u8>,
     fatal: Option<(u64, [u8; 64])>,
+    ghci_rules: bool,
 }
 
 impl HonestVmm {
@@ -244,7 +242,16 @@ impl HonestVmm {
             pat: PAT_DEFAULT,
             notify_vector: None,
             fatal: None,
+            ghci_rules: false,
         }
+    }
+
+    /// Answer Service and #VE.RequestMMIO by the GHCI's input rules instead of as KVM does
+    /// (KVM has no Service handler, and its MMIO emulation reads 32 bits of R12/R13 and checks
+    /// no GPA width). Off by default; a judge of a wrapper's input refusal asks with it on,
+    /// because whether an input is invalid is the GHCI's to say, not one VMM's.
+    pub fn set_ghci_rules(&mut self, on: bool) {
+        self.ghci_rules = on;
     }
 
     /// How many 2 MiB chunks one MapGPA exit converts before returning `RETRY` when more
@@ -456,6 +463,8 @@ impl HonestVmm {
                     status::INVALID_OPERAND
                 }
             }
+            // KVM v6.16 `handle_tdvmcall()` has no Service case.
+            sfn::SERVICE if !self.ghci_rules => status::SUBFUNC_UNSUPPORTED,
             sfn::SERVICE => {
                 let v = out[Gpr::R14];
                 // GHCI 1.5: shared GPAs within the TD's GPA width, 4 KiB aligned; a
@@ -520,14 +529,21 @@ impl HonestVmm {
                 }
             }
             sfn::VE_REQUEST_MMIO => {
-                let size = out[Gpr::R12];
-                let dir = out[Gpr::R13];
-                let gpa = out[Gpr::R14];
+                // KVM `tdx_emulate_mmio()`: `int size, write` (bits 31:0), a shared first and
+                // last byte, no GPA width check. The GHCI rules take whole registers and the
+                // GPA width.
+                let (size, dir, gpa) = if self.ghci_rules {
+                    (out[Gpr::R12], out[Gpr::R13], out[Gpr::R14])
+                } else {
+                    let low = |r: Gpr| u64::from(out[r] as u32);
+                    (low(Gpr::R12), low(Gpr::R13), out[Gpr::R14])
+                };
+                let last = gpa.wrapping_add(size.wrapping_sub(1));
                 if !matches!(size, 1 | 2 | 4 | 8)
                     || dir > 1
                     || !self.is_shared(gpa)
-                    || !self.is_shared(gpa.wrapping_add(size - 1))
-                    || !self.legal_gpa(gpa.wrapping_add(size - 1))
+                    || !self.is_shared(last)
+                    || (self.ghci_rules && !self.legal_gpa(last))
                 {
                     return status::INVALID_OPERAND;
                 }

@@ -9,8 +9,7 @@ use tdx_expect as expect;
 use tdx_model::contract::layout::{pack, GLA_ENTRY, GLA_LIST_INFO};
 use tdx_model::contract::LeafContract;
 use tdx_model::metadata::MdEntry;
-use tdx_model::metadata::TD_FIELDS;
-use tdx_model::metadata15::{servtd_masks, SYS_FIELDS, VP_FIELDS, VP_FIELDS_BASE};
+use tdx_model::metadata15::{servtd_masks, sys_fields, VP_FIELDS, VP_FIELDS_BASE};
 use tdx_model::{leaf, Gpr, Regs};
 
 use super::{contract, Failure, Oracle, Outcome, Verdict, FIELD_ID_INCORRECT, INVALID};
@@ -27,20 +26,16 @@ pub fn servtd_field(f: FieldRef) -> u64 {
     // The two lists, built once: this runs on every SERVTD call of a fuzz iteration.
     static LISTS: std::sync::OnceLock<(Vec<u64>, Vec<u64>)> = std::sync::OnceLock::new();
     let (writable, accessible) = LISTS.get_or_init(|| {
-        let elements = |e: &'static MdEntry| (0..e.num_elements()).map(move |k| e.element_id(k));
-        let service = |e: &&MdEntry| servtd_masks(e.name) != (0, 0);
-        let guest = |e: &&MdEntry| e.guest_rd_mask != 0 || e.guest_wr_mask != 0;
-        let writable = TD_FIELDS
-            .iter()
-            .filter(|e| servtd_masks(e.name).1 != 0)
-            .flat_map(elements)
-            .collect();
-        let accessible = TD_FIELDS
-            .iter()
-            .filter(|e| !service(e) && guest(e))
-            .chain(TD_FIELDS.iter().filter(service))
-            .flat_map(elements)
-            .collect();
+        use tdx_model::metadata::{element_ids_any_version, td_fields};
+        let service = |v, e: &MdEntry| servtd_masks(v, e.name) != (0, 0);
+        let guest = |e: &MdEntry| e.guest_rd_mask != 0 || e.guest_wr_mask != 0;
+        let writable = element_ids_any_version(td_fields, |v, e| servtd_masks(v, e.name).1 != 0);
+        let mut accessible = element_ids_any_version(td_fields, |v, e| !service(v, e) && guest(e));
+        for id in element_ids_any_version(td_fields, service) {
+            if !accessible.contains(&id) {
+                accessible.push(id);
+            }
+        }
         (writable, accessible)
     });
     let pick = |ids: &[u64], i: u8| ids[usize::from(i / 2) % ids.len()];
@@ -49,6 +44,13 @@ pub fn servtd_field(f: FieldRef) -> u64 {
         FieldRef::Known(i) if i % 2 == 0 => pick(writable, i),
         FieldRef::Known(i) => pick(accessible, i),
     }
+}
+
+/// Every element id of the SYS tables of every modelled version
+/// ([`tdx_model::metadata::element_ids_any_version`]).
+fn sys_element_ids() -> &'static [u64] {
+    static IDS: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| tdx_model::metadata::element_ids_any_version(sys_fields, |_, _| true))
 }
 
 /// Every element id of a metadata table, in table order.
@@ -192,7 +194,7 @@ impl<W: Wrappers> Oracle<W> {
                 let ids: Vec<u64> = if vp {
                     self.vp_ids()
                 } else {
-                    element_ids(SYS_FIELDS).collect()
+                    sys_element_ids().to_vec()
                 };
                 let id = if first {
                     u64::MAX
@@ -305,7 +307,7 @@ impl<W: Wrappers> Oracle<W> {
             Call::SysRdAll { list, first } => {
                 let c = contract(leaf::TDG_SYS_RDALL, 0);
                 let gpa = self.mem_gpa(list, 1024);
-                let ids: Vec<u64> = element_ids(SYS_FIELDS).collect();
+                let ids: Vec<u64> = sys_element_ids().to_vec();
                 let first = Self::pick(&ids, first);
                 let fields = [("list_gpa", gpa), ("field_id", first)];
                 let l = match AlignedGpa::<4096>::new(gpa) {

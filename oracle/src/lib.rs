@@ -1020,7 +1020,7 @@ impl<W: Wrappers> Oracle<W> {
     fn field_id(&mut self, f: FieldRef) -> u64 {
         match f {
             FieldRef::Known(i) => {
-                let ids: Vec<u64> = self.model().metadata_fields().map(|(id, _)| id).collect();
+                let ids = guest_td_element_ids();
                 ids[i as usize % ids.len()]
             }
             FieldRef::Raw(x) => x,
@@ -2434,4 +2434,16 @@ pub fn kind_name(k: Kind) -> &'static str {
         Kind::VmcallKvm => "KVM hypercall",
         Kind::VmcallFatal => "ReportFatalError",
     }
+}
+
+/// The TD-scope elements a guest may read or write on any modelled module version
+/// ([`tdx_model::metadata::element_ids_any_version`]): what `FieldRef::Known` of TDG.VM.RD/WR
+/// indexes, the same field on every version.
+pub fn guest_td_element_ids() -> &'static [u64] {
+    static IDS: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        tdx_model::metadata::element_ids_any_version(tdx_model::metadata::td_fields, |_, e| {
+            e.guest_rd_mask != 0 || e.guest_wr_mask != 0
+        })
+    })
 }

@@ -112,26 +112,18 @@ fn window(busy_page: u16, busy_for: u8) -> Call {
 /// The model's metadata field table entry `name`, element `element`, as a [`FieldRef::Known`]
 /// index (position among the guest-accessible elements, as the oracle resolves it).
 fn known(name: &str, element: u32) -> FieldRef {
-    let module = tdx_model::TdxModule::new(crate::world_config());
-    let first = module
-        .metadata_fields()
-        .position(|(_, a)| a.name == name)
-        .unwrap_or_else(|| panic!("{name} is not a guest-accessible field"));
-    let i = first + element as usize;
-    assert_eq!(
-        module.metadata_fields().nth(i).map(|(_, a)| a.name),
-        Some(name),
-        "{name} has no element {element}"
-    );
+    let entry =
+        tdx_model::metadata::td_entry_named(name).unwrap_or_else(|| panic!("no field {name}"));
+    let i = crate::guest_td_element_ids()
+        .iter()
+        .position(|&id| id == entry.element_id(element))
+        .unwrap_or_else(|| panic!("{name}[{element}] is not a guest-accessible element"));
     FieldRef::Known(u8::try_from(i).expect("field table index fits a byte"))
 }
 
 /// Canonical field ID of the table entry `name` (guest-accessible or not).
 fn id(name: &str) -> FieldRef {
-    let e = tdx_model::metadata::TD_FIELDS
-        .iter()
-        .find(|e| e.name == name)
-        .unwrap_or_else(|| panic!("no field {name}"));
+    let e = tdx_model::metadata::td_entry_named(name).unwrap_or_else(|| panic!("no field {name}"));
     FieldRef::Raw(e.field_id)
 }
 
@@ -295,10 +287,7 @@ fn key_get_seeds() -> Vec<(&'static str, Program)> {
 /// MIG_VERSION to its only valid value 0), each read back, then a write MIG_VERSION refuses.
 fn servtd_writes() -> Program {
     let field = |name: &str, k: u32| {
-        let e = tdx_model::metadata::TD_FIELDS
-            .iter()
-            .find(|e| e.name == name)
-            .expect("a TD field");
+        let e = tdx_model::metadata::td_entry_named(name).expect("a TD field");
         (0..=u8::MAX)
             .map(FieldRef::Known)
             .find(|f| crate::servtd_field(*f) == e.element_id(k))
@@ -331,19 +320,18 @@ fn servtd_writes() -> Program {
 
 /// TDG.SERVTD.RD of a TD field the guest may read but a service TD may not.
 fn servtd_guest_only_read() -> Program {
-    use tdx_model::metadata::TD_FIELDS;
-    let name_of = |id: u64| {
-        TD_FIELDS
-            .iter()
-            .find(|e| (0..e.num_elements()).any(|k| e.element_id(k) == id))
-            .map(|e| e.name)
+    use tdx_model::metadata::td_fields;
+    let guest_only = |id: u64| {
+        tdx_model::ModuleVersion::ALL.into_iter().all(|v| {
+            td_fields(v)
+                .iter()
+                .find(|e| (0..e.num_elements()).any(|k| e.element_id(k) == id))
+                .is_some_and(|e| tdx_model::metadata15::servtd_masks(v, e.name) == (0, 0))
+        })
     };
     let field = (0..=u8::MAX)
         .map(FieldRef::Known)
-        .find(|f| {
-            name_of(crate::servtd_field(*f))
-                .is_some_and(|n| tdx_model::metadata15::servtd_masks(n) == (0, 0))
-        })
+        .find(|f| guest_only(crate::servtd_field(*f)))
         .expect("a guest-only field is offered");
     p([Call::ServtdRd {
         binding: 0,
@@ -717,6 +705,21 @@ fn vm_wr_seeds() -> Vec<(&'static str, Program)> {
                 wr(td_ctls(), 0, 1),
                 wr(td_ctls(), 1 << 63, u64::MAX),
                 rd(td_ctls()),
+            ]),
+        ),
+        // 1.5.34 on: FEATURE_PARAVIRT_CTLS takes bits 11:0 until TD_CTLS.LOCK freezes it (an
+        // unchanged write still succeeds); VE_REDUCTION_VALID reads 1. 1.5.05 has neither.
+        (
+            "feature_paravirt_ctls_then_lock",
+            p([
+                rd(known("VE_REDUCTION_VALID", 0)),
+                wr(known("FEATURE_PARAVIRT_CTLS", 0), 0x5, 0xFFF),
+                rd(known("FEATURE_PARAVIRT_CTLS", 0)),
+                wr(known("FEATURE_PARAVIRT_CTLS", 0), 0x1000, u64::MAX),
+                wr(td_ctls(), 1 << 63, 1 << 63),
+                wr(known("FEATURE_PARAVIRT_CTLS", 0), 0x5, 0xFFF),
+                wr(known("FEATURE_PARAVIRT_CTLS", 0), 0x4, 0xFFF),
+                rd(known("FEATURE_PARAVIRT_CTLS", 0)),
             ]),
         ),
         (

@@ -364,6 +364,10 @@ impl<W: Wrappers> Oracle<W> {
         }
         let mut scratch = self.model().clone();
         scratch.set_vmm(VmmMode::Honest);
+        // Whether an input is invalid is the GHCI's to say, also where KVM answers otherwise.
+        if let Some(vmm) = scratch.honest_vmm_mut() {
+            vmm.set_ghci_rules(true);
+        }
         match scratch.tdcall(&regs, &mut memory) {
             tdx_model::Completion::Completed(out) if out[Gpr::Rax] != 0 => Some(u64::MAX),
             tdx_model::Completion::Completed(out) => Some(out[Gpr::R10]),

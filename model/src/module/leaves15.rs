@@ -18,10 +18,9 @@ use super::{report_offsets, PageState, Step, TdxModule, PAGES_PER_2M, PAGE_2M, P
 use crate::contract::layout::{self, GLA_ENTRY, GLA_LIST_INFO};
 use crate::field_id::{FieldId, CONTEXT_CODE_MASK, CONTEXT_TD, NULL, RESERVED_MASK};
 use crate::memory::GuestMemory;
-use crate::metadata::{self, MdEntry, CPUID_CLASS_CODE, TD_FIELDS};
+use crate::metadata::{self, MdEntry, CPUID_CLASS_CODE};
 use crate::metadata15::{
-    find_in, next_element_in, servtd_masks, CONTEXT_SYS, CONTEXT_VP, SYS_FIELDS, VP_FIELDS,
-    VP_FIELDS_BASE,
+    find_in, next_element_in, servtd_masks, CONTEXT_SYS, CONTEXT_VP, VP_FIELDS, VP_FIELDS_BASE,
 };
 use crate::regs::{Gpr, Regs};
 use crate::status::{self, operand};
@@ -195,6 +194,23 @@ mod attr {
 /// PENDING_EPT_VIOLATION_V2 (16), FMS_CONFIG (17), NO_RBP_MOD (18), L2_TLB_INVD_OPT (19),
 /// TOPOLOGY_ENUM (20); LOCAL_ATTESTATION (8) = SEAMVERIFYREPORT available.
 const TDX_FEATURES0: u64 = 0x1F_0EBF;
+/// TDX_FEATURES0 bits 1.5.34 and 2.0.18 always report (`get_tdx_features_enum0()`,
+/// `helpers.c` 9fd3c8b1, e69a4391): 1.5.05's but CONFIG_IA32_ARCH_CAP (11), plus
+/// PARTITIONED_TD_MIGRATION (21), EVENT_FILTERING (24), ICSSD (25), FIXED_CTR12_PROF (26),
+/// MAXPA_VIRT (27), CPUID2_VIRT (29), VE_REDUCTION (30), MAXGPA_VIRT (33), DYNAMIC_PAMT (36),
+/// FATAL_DIAGNOSTICS (37), ENHANCED_INTR_STATE (40), SCAN_EXPORT_RESTORE (43),
+/// IMPORT_PAGE_STATUS (44), VE_INFO_INTR_STATE (46), UPDATE_COMPATIBILITY (47),
+/// TDID_VMID_REPORTING (49), ENHANCED_DEMOTE_INTERRUPTIBILITY (51), DEBUG_RO_TD_MIGRATION (52),
+/// LIST_ERROR_COUNT (54). CONFIG_IA32_ARCH_CAP is then set on every CPU but a GNR(-D) A0
+/// stepping (the model's CPU is not one); HW_SEALING (12) and SEALKEY_128 (56) with platform
+/// sealing; TDX_IO (6) and TDX_CONNECT_PARTITIONING (32) on 2.0.18 with TDX-IO system
+/// information (the model's platform has none).
+const TDX_FEATURES0_1_5_34: u64 = 0x005A_D932_6F3F_06BF | 1 << 11;
+/// TDX_FEATURES0 bits HW_SEALING (12) and SEALKEY_128 (56), set from 1.5.34 with sealing.
+const TDX_FEATURES0_SEALING: u64 = 1 << 12 | 1 << 56;
+/// TDX_CONNECT_FEATURES (2.0.18, `TDX_CONNECT_FEATURES_MASK` in `tdx_api_defs.h`, e69a4391:
+/// bits 0, 7, 9, 12), a constant whatever the platform supports.
+const TDX_CONNECT_FEATURES: u64 = 0x1281;
 /// TDX_FEATURES0.LOCAL_ATTESTATION.
 const TDX_FEATURES0_LOCAL_ATTESTATION: u64 = 1 << 8;
 
@@ -252,6 +268,16 @@ fn single(id: FieldId) -> Result<(), Step> {
 }
 
 impl TdxModule {
+    /// The TD-scope metadata table of this module version.
+    pub(crate) fn td_table(&self) -> &'static [MdEntry] {
+        metadata::td_fields_for(self.cfg.module_version, self.cfg.num_l2_vms)
+    }
+
+    /// The global-scope metadata table of this module version.
+    pub(crate) fn sys_table(&self) -> &'static [MdEntry] {
+        crate::metadata15::sys_fields(self.cfg.module_version)
+    }
+
     // ------------------------------------------------------------------ TDG.VP.RD / WR
 
     fn vp_table_len(&self) -> usize {
@@ -394,14 +420,25 @@ impl TdxModule {
             "MAJOR_VERSION" => u64::from(major),
             "NUM_TDX_FEATURES" => 1,
             "TDX_FEATURES0" => {
-                if self.cfg.seamverifyreport_available {
-                    TDX_FEATURES0 | TDX_FEATURES0_LOCAL_ATTESTATION
+                let mut f = if self.cfg.module_version >= crate::ModuleVersion::V1_5_34 {
+                    TDX_FEATURES0_1_5_34
+                        | if self.sealing_supported {
+                            TDX_FEATURES0_SEALING
+                        } else {
+                            0
+                        }
                 } else {
                     TDX_FEATURES0
+                };
+                if self.cfg.seamverifyreport_available {
+                    f |= TDX_FEATURES0_LOCAL_ATTESTATION;
                 }
+                f
             }
             "GUEST_L2_GPA_ATTR_MASK" => GUEST_L2_GPA_ATTR_MASK,
-            // SYS_ATTRIBUTES, MIG_ATTRIBUTES, MIN/MAX_EXPORT/IMPORT_VERSION are 0 in 1.5.05.
+            "TDX_CONNECT_FEATURES" => TDX_CONNECT_FEATURES,
+            // SYS_ATTRIBUTES, MIG_ATTRIBUTES, MIN/MAX_EXPORT/IMPORT_VERSION (every version) and
+            // GUEST_GPA_ATTR_MASK (2.0.18) are 0.
             _ => 0,
         }
     }
@@ -412,7 +449,8 @@ impl TdxModule {
         if !id.is_valid_single_element() {
             return None;
         }
-        let entry = &SYS_FIELDS[find_in(SYS_FIELDS, id)?];
+        let table = self.sys_table();
+        let entry = &table[find_in(table, id)?];
         (entry.guest_rd_mask != 0).then(|| self.sys_element(entry) & entry.guest_rd_mask)
     }
 
@@ -426,33 +464,38 @@ impl TdxModule {
         out[Gpr::R8] = 0;
         let id = FieldId(input[Gpr::Rdx]).with_context(CONTEXT_SYS);
         let rd = |e: &MdEntry| e.guest_rd_mask;
+        let table = self.sys_table();
         if id.is_null() {
-            out[Gpr::Rdx] = next_element_in(SYS_FIELDS, id, None, rd);
+            out[Gpr::Rdx] = next_element_in(table, id, None, rd);
             return Step::Status(status::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
         }
         if let Err(s) = single(id) {
             return s;
         }
-        let Some(idx) = find_in(SYS_FIELDS, id) else {
+        let Some(idx) = find_in(table, id) else {
             return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
         };
-        let entry = &SYS_FIELDS[idx];
+        let entry = &table[idx];
         if entry.guest_rd_mask == 0 {
             return Step::Status(status::TDX_METADATA_FIELD_NOT_READABLE);
         }
         out[Gpr::R8] = self.sys_element(entry) & entry.guest_rd_mask;
-        out[Gpr::Rdx] = next_element_in(SYS_FIELDS, id, Some(idx), rd);
+        out[Gpr::Rdx] = next_element_in(table, id, Some(idx), rd);
         Step::Status(status::TDX_SUCCESS)
     }
 
     /// The next guest-readable *field* of the SYS context after table entry `idx` / field ID
     /// `id` (`md_get_next_field_in_context()`; every SYS entry readable by the guest has one
     /// element per field): `(index, canonical ID with the next field code)` or `None`.
-    fn sys_next_field(idx: Option<usize>, id: FieldId) -> Option<(usize, FieldId)> {
+    fn sys_next_field(
+        table: &[MdEntry],
+        idx: Option<usize>,
+        id: FieldId,
+    ) -> Option<(usize, FieldId)> {
         let start = match idx {
             None => 0,
             Some(i) => {
-                let en = &SYS_FIELDS[i];
+                let en = &table[i];
                 let field = (id.field_code() - en.field_code()) / en.num_elem as u32;
                 if field + 1 < en.num_fields as u32 {
                     let code = id.field_code() + en.num_elem as u32;
@@ -461,9 +504,9 @@ impl TdxModule {
                 i + 1
             }
         };
-        (start..SYS_FIELDS.len())
-            .find(|&j| SYS_FIELDS[j].guest_rd_mask != 0)
-            .map(|j| (j, FieldId(SYS_FIELDS[j].field_id)))
+        (start..table.len())
+            .find(|&j| table[j].guest_rd_mask != 0)
+            .map(|j| (j, FieldId(table[j].field_id)))
     }
 
     /// `md_dump_list(MD_CTX_SYS, .., MD_GUEST_RD)` (`metadata_generic.c`) into `buf` (whose
@@ -480,21 +523,22 @@ impl TdxModule {
     /// `TDX_SUCCESS` with the null ID.
     pub(crate) fn sys_dump_list(&self, start: FieldId, buf: &mut [u8]) -> (u64, u64, usize) {
         let size = buf.len();
+        let table = self.sys_table();
         if size < 8 + 8 + 16 {
             return (status::TDX_METADATA_LIST_OVERFLOW, start.0, 0);
         }
         let (mut idx, mut cur) = if start.is_null() {
-            match Self::sys_next_field(None, start) {
+            match Self::sys_next_field(table, None, start) {
                 Some(x) => x,
                 None => return (status::TDX_SUCCESS, NULL, 0),
             }
         } else {
             // md_check_field_and_get_entry(): entry found, ID at a field start, element size
             // code equal to the entry's.
-            let Some(i) = find_in(SYS_FIELDS, start) else {
+            let Some(i) = find_in(table, start) else {
                 return (status::TDX_METADATA_FIELD_ID_INCORRECT, NULL, 0);
             };
-            let en = &SYS_FIELDS[i];
+            let en = &table[i];
             if (start.field_code() - en.field_code()) % en.num_elem as u32 != 0
                 || start.element_size_code() != en.element_size_code()
             {
@@ -507,7 +551,7 @@ impl TdxModule {
         let mut num_seq = 0u16;
         let mut done_all = false;
         loop {
-            let entry = &SYS_FIELDS[idx];
+            let entry = &table[idx];
             if remaining < 8 + entry.num_elem as usize * 8 {
                 break;
             }
@@ -537,7 +581,7 @@ impl TdxModule {
                 let last = cur;
                 let last_n = e.num_elem;
                 let last_size = e.element_size_code();
-                match Self::sys_next_field(Some(idx), cur) {
+                match Self::sys_next_field(table, Some(idx), cur) {
                     None => {
                         done_all = true;
                         no_space = false;
@@ -548,7 +592,7 @@ impl TdxModule {
                         cur = f;
                     }
                 }
-                let next = &SYS_FIELDS[idx];
+                let next = &table[idx];
                 if !readable
                     || last.class_code() != cur.class_code()
                     || last.field_code() + last_n as u32 != cur.field_code()
@@ -681,6 +725,8 @@ impl TdxModule {
     /// value & read mask. CPUID_VALUES (readable by a MigTD) is not modelled: its IDs answer
     /// `FIELD_ID_INCORRECT` and iteration skips it.
     pub(super) fn servtd_rd_wr(&mut self, input: &Regs, out: &mut Regs, write: bool) -> Step {
+        let version = self.cfg.module_version;
+        let table = self.td_table();
         if !write {
             out[Gpr::Rdx] = NULL;
         }
@@ -733,24 +779,24 @@ impl TdxModule {
             if e.class_code() == CPUID_CLASS_CODE {
                 0
             } else {
-                servtd_masks(e.name).0 & e.element_mask()
+                servtd_masks(version, e.name).0 & e.element_mask()
             }
         };
         if !write && id.is_null() {
-            out[Gpr::Rdx] = next_element_in(TD_FIELDS, id, None, rd);
+            out[Gpr::Rdx] = next_element_in(table, id, None, rd);
             return Step::Status(status::TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
         }
         if let Err(s) = single(id) {
             return s;
         }
-        let Some(idx) = metadata::find_entry(id) else {
+        let Some(idx) = metadata::find_entry(table, id) else {
             return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
         };
-        let entry = &TD_FIELDS[idx];
+        let entry = &table[idx];
         if entry.class_code() == CPUID_CLASS_CODE {
             return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
         }
-        let (rd_mask, wr_mask) = servtd_masks(entry.name);
+        let (rd_mask, wr_mask) = servtd_masks(version, entry.name);
         let rd_mask = rd_mask & entry.element_mask();
         let wr_mask = wr_mask & entry.element_mask();
         let elem = (id.field_code() - entry.field_code()) as usize;
@@ -782,7 +828,7 @@ impl TdxModule {
                 return Step::Status(status::TDX_METADATA_FIELD_NOT_READABLE);
             }
             out[Gpr::R8] = old & rd_mask;
-            out[Gpr::Rdx] = next_element_in(TD_FIELDS, id, Some(idx), rd);
+            out[Gpr::Rdx] = next_element_in(table, id, Some(idx), rd);
         }
         Step::Status(status::TDX_SUCCESS)
     }
