@@ -15,6 +15,7 @@
 
 use crate::leaf;
 use crate::regs::{Gpr, RegSet, Regs};
+use crate::status;
 
 /// How a bit field is treated by the module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +116,10 @@ pub struct LeafContract {
     pub writes_guest_memory: bool,
     /// The leaf may be interrupted (RAX and RIP untouched, TDCALL re-executes).
     pub interruptible: bool,
+    /// Error statuses (bits 63:32) after which the module writes every output as on success,
+    /// so no output's `on_failure` applies ([`LeafContract::outputs_written`]): TDG.VP.ENTER's
+    /// `TDX_L2_VM_ENTRY_FAILED`, an L2 exit whose VM never ran.
+    pub outputs_on_error: &'static [u64],
     /// Where the contract comes from.
     pub spec_ref: &'static str,
 }
@@ -200,6 +205,13 @@ impl LeafContract {
     /// RAX input value for this leaf and version.
     pub const fn rax(&self) -> u64 {
         leaf::rax(self.leaf, self.version)
+    }
+
+    /// Whether the module writes the outputs as on success after completing with `status`
+    /// (RAX): a success or warning, or an error of [`Self::outputs_on_error`]. Otherwise each
+    /// output holds what its `on_failure` says.
+    pub fn outputs_written(&self, status: u64) -> bool {
+        status >> 63 == 0 || self.outputs_on_error.contains(&(status & !0xFFFF_FFFF))
     }
 
     /// Registers guaranteed unchanged by the leaf: the complement of [`Self::may_modify`]
@@ -975,6 +987,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VP.INFO leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_info.c",
     },
     LeafContract {
@@ -987,6 +1000,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: true,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.MR.RTMR.EXTEND leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mr_rtmr_extend.c",
     },
     LeafContract {
@@ -999,6 +1013,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VP.VEINFO.GET leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_veinfo_get.c",
     },
     LeafContract {
@@ -1011,6 +1026,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDG.VP.VEINFO.GET version 1; module 2.0.08 (1666adc4) and 2.0.14 (db57c638) src/td_dispatcher/vm_exits/tdg_vp_veinfo_get.c; dispatcher gate in td_call(), 1.5.34 9fd3c8b1 / 2.0.18 e69a4391",
     },
     LeafContract {
@@ -1032,6 +1048,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDG.VP.VEINFO.GET version 2 (MAX_TDG_VP_VEINFO_GET_VERSION 2); module 2.0.14 db57c638 src/td_dispatcher/vm_exits/tdg_vp_veinfo_get.c, taken for 1.5.34 and 2.0.18",
     },
     LeafContract {
@@ -1044,6 +1061,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: true,
         writes_guest_memory: true,
         interruptible: true,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.MR.REPORT leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mr_report.c",
     },
     LeafContract {
@@ -1056,6 +1074,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VP.CPUIDVE.SET leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_cpuidve_set.c",
     },
     LeafContract {
@@ -1069,6 +1088,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         // The module zeroes the accepted page (the model records only the page state).
         writes_guest_memory: true,
         interruptible: true,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.MEM.PAGE.ACCEPT leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mem_page_accept.c",
     },
     LeafContract {
@@ -1081,6 +1101,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VM.RD leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vm_rd_wr.c",
     },
     LeafContract {
@@ -1093,6 +1114,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VM.RD leaf (version 1); module 1.5.05 src/td_dispatcher/vm_exits/tdg_vm_rd_wr.c",
     },
     LeafContract {
@@ -1105,6 +1127,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VM.WR leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vm_rd_wr.c",
     },
     LeafContract {
@@ -1117,6 +1140,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VP.RD leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_rd_wr.c, include/auto_gen/tdvps_fields_lookup.c",
     },
     LeafContract {
@@ -1129,6 +1153,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VP.WR leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_rd_wr.c, src/common/metadata_handlers/metadata_vp.c",
     },
     LeafContract {
@@ -1141,6 +1166,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.SYS.RD leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_sys_rd.c, include/auto_gen/global_sys_fields_lookup.c",
     },
     LeafContract {
@@ -1153,6 +1179,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: true,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.SYS.RDALL leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_sys_rdall.c, md_dump_list() in src/common/metadata_handlers/metadata_generic.c, md_list_header_t in metadata_generic.h",
     },
     LeafContract {
@@ -1173,6 +1200,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.SERVTD.RD leaf; module 1.5.05 src/vmm_dispatcher/migration_api_calls/tdg_servtd_rd_wr.c, src/common/helpers/service_td.h",
     },
     LeafContract {
@@ -1192,6 +1220,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.SERVTD.WR leaf; module 1.5.05 src/vmm_dispatcher/migration_api_calls/tdg_servtd_rd_wr.c, md_td_write_element() in metadata_td.c",
     },
     LeafContract {
@@ -1204,6 +1233,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: true,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.MR.VERIFYREPORT leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mr_verifyreport.c",
     },
     LeafContract {
@@ -1216,6 +1246,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.MEM.PAGE.ATTR.RD leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mem_page_attr_rd.c",
     },
     LeafContract {
@@ -1228,6 +1259,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.MEM.PAGE.ATTR.WR leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_mem_page_attr_wr.c, is_gpa_attr_legal() in src/common/helpers/helpers.h",
     },
     LeafContract {
@@ -1240,6 +1272,9 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: true,
         writes_guest_memory: true,
         interruptible: false,
+        // 1.5.34 and 2.0.18 return a VMLAUNCH/VMRESUME failure to L1 as an exit
+        // (`td_l2_to_l1_exit_internal()`); 1.5.05 stops the module instead.
+        outputs_on_error: &[status::TDX_L2_VM_ENTRY_FAILED],
         spec_ref: "TDX Module ABI spec, TDG.VP.ENTER leaf; module 1.5.05 src/td_transitions/tdg_vp_enter.c, td_l2_to_l1_exit_internal() and write_l2_enter_outputs() in src/td_transitions/td_exit.c",
     },
     LeafContract {
@@ -1252,6 +1287,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: false,
         writes_guest_memory: false,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VP.INVEPT leaf; module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_invept.c",
     },
     LeafContract {
@@ -1264,6 +1300,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: true,
         writes_guest_memory: false,
         interruptible: true,
+        outputs_on_error: &[],
         spec_ref: "TDX Module ABI spec, TDG.VP.INVGLA leaf (TDG.VP.INVVPID in 1.5.05); module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_invvpid.c",
     },
     LeafContract {
@@ -1276,6 +1313,7 @@ pub static CONTRACTS: &[LeafContract] = &[
         reads_guest_memory: true,
         writes_guest_memory: true,
         interruptible: false,
+        outputs_on_error: &[],
         spec_ref: "module 1.5.34 (9fd3c8b1) src/td_dispatcher/vm_exits/tdg_mr_key_get.c, the same in 2.0.18 (e69a4391); absent before 1.5.34: OPERAND_INVALID + RAX, nothing written",
     },
 ];
@@ -1346,6 +1384,7 @@ pub static VMCALL_LEAF: LeafContract = LeafContract {
     reads_guest_memory: false,
     writes_guest_memory: false,
     interruptible: false,
+    outputs_on_error: &[],
     spec_ref:
         "TDX module 1.5.05 src/td_dispatcher/vm_exits/tdg_vp_vmcall.c; fact sheet tdx-abi.md §4.1",
 };

@@ -57,8 +57,8 @@
 //!   VMM or a deterministic hostile one), and the GHCI sub-function contracts are in [`vmcall`].
 //!   XMM registers are not modelled.
 //! * **TDX 1.5 leaves**: the VCPU metadata table is the guest-accessible subset of TDVPS (the
-//!   TD-VMCS / L2-VMCS tables are not modelled) — see [`metadata15`]; the TD-scope table keeps
-//!   the L2_SEPT_ROOT entries dropped whatever `num_l2_vms` is; SEAMVERIFYREPORT uses the model
+//!   TD-VMCS / L2-VMCS tables are not modelled) — see [`metadata15`]; the L2 VMCS fields are two
+//!   ([`metadata15::L2_VMCS_FIELDS`]); SEAMVERIFYREPORT uses the model
 //!   MAC of [`TdxModule::expected_report`] and checks CPUSVN before the MAC (**UNVERIFIED**
 //!   order); the L2 VCPU of TDG.VP.ENTER is a fixed program (`lea rax, [rax + 1]; cpuid`);
 //!   L2 page aliases are tracked for the accept region only.

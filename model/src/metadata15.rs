@@ -20,8 +20,9 @@
 //!   Not modelled: the other 106 TDVPS entries and the TD-VMCS tables
 //!   (`td_vmcs_fields_lookup.c`, class 0, no guest-readable field; `td_l2_vmcs_fields_lookup.c`,
 //!   classes 36/44/52, readable by the L1 VMM through the aliased `l1_vmm_rd_mask` when
-//!   NUM_L2_VMS > 0): IDs of those entries answer `METADATA_FIELD_ID_INCORRECT` in the model,
-//!   and with NUM_L2_VMS > 0 the model's iteration skips the L2 VMCS fields.
+//!   NUM_L2_VMS > 0) but for the two fields of [`L2_VMCS_FIELDS`]: IDs of those entries answer
+//!   `METADATA_FIELD_ID_INCORRECT` in the model, and with NUM_L2_VMS > 0 the model's iteration
+//!   skips the L2 VMCS fields.
 //! * [`servtd_masks`]: the `migtd_rd_mask` / `migtd_wr_mask` columns of
 //!   `include/auto_gen/tdr_tdcs_fields_lookup.c` (21 entries have a non-zero one).
 //!
@@ -213,6 +214,51 @@ pub static VP_FIELDS: &[MdEntry] = &[
         u64::MAX,
     ), // 117
 ];
+
+/// The modelled subset of the L2 VMCS fields L1 reads and writes with TDG.VP.RD/WR
+/// (`td_l2_vmcs_lookup[]`, class 0 in the table, `l1_vmm_rd_mask` / `l1_vmm_wr_mask`; the same
+/// rows in `include/auto_gen/` e98d9639 and `include/auto_gen_2_0/` 1666adc4, no special write
+/// handling): CR3-target count (VMCS encoding 0x400A), which VM entry checks against 4, and the
+/// VM-instruction error (0x4400). A field ID names VM n by its class code
+/// ([`l2_vmcs_vm`]). Other L2 VMCS fields answer `METADATA_FIELD_ID_INCORRECT` in the model.
+pub static L2_VMCS_FIELDS: &[MdEntry] = &[
+    e(
+        "CR3_TARGET_COUNT",
+        0x0024_0002_0000_400A,
+        1,
+        1,
+        0xFFFF_FFFF,
+        0xFFFF_FFFF,
+    ),
+    e(
+        "VM_INSTRUCTION_ERROR",
+        0x0024_0002_0000_4400,
+        1,
+        1,
+        0xFFFF_FFFF,
+        0x0,
+    ),
+];
+
+/// The L2 VM (1–3) whose VMCS a VCPU-context class code names: 36 + 8 × (n − 1)
+/// (`MD_TDVPS_VMCS_1/2/3_CLASS_CODE`, `md_vp_get_l2_vm_index()`), or `None`.
+pub const fn l2_vmcs_vm(class_code: u8) -> Option<usize> {
+    match class_code {
+        0x24 => Some(1),
+        0x2C => Some(2),
+        0x34 => Some(3),
+        _ => None,
+    }
+}
+
+/// Every modelled L2 VMCS element ID of VMs 1..=`num_l2_vms` (VCPU context).
+pub fn l2_vmcs_element_ids(num_l2_vms: u8) -> impl Iterator<Item = u64> {
+    (1..=u64::from(num_l2_vms.min(3))).flat_map(|vm| {
+        L2_VMCS_FIELDS
+            .iter()
+            .map(move |en| en.field_id | (0x24 + 8 * (vm - 1)) << 56)
+    })
+}
 
 /// The global-scope table of module `version`, in the module's order: [`SYS_FIELDS`]
 /// (1.5.05), [`crate::metadata_1_5_34::SYS_FIELDS`], [`crate::metadata_2_0_18::SYS_FIELDS`].

@@ -50,6 +50,8 @@ pub const TDINFO_VALID_VMID: u32 = 1 << 9;
 /// TD ATTRIBUTES bit 17: SERVTDEXT (`td_param_attributes_t.servtdext`, 2.0.18
 /// `include/tdx_api_defs.h`): from 1.5.34 TDG.MR.REPORT writes REPORTTYPE.VERSION 3.
 pub const ATTR_SERVTDEXT: u64 = 1 << 17;
+/// TD ATTRIBUTES bit 29: MIGRATABLE.
+pub const ATTR_MIGRATABLE: u64 = 1 << 29;
 /// TDCS CONFIG_FLAGS bit 0: GPAW.
 pub const CONFIG_FLAGS_GPAW: u64 = 1 << 0;
 /// TDCS CONFIG_FLAGS bit 1: FLEXIBLE_PENDING_VE (the guest may change TD_CTLS.PENDING_VE_DISABLE).
@@ -213,7 +215,8 @@ pub struct TdConfig {
     /// TDCS NUM_L2_VMS (TD partitioning, 0..=3). 0 (default): TDG.VP.ENTER, TDG.VP.INVGLA reject
     /// every VM index, TDG.VP.INVEPT accepts only an empty bitmap, TDG.MEM.PAGE.ATTR.WR accepts
     /// only all-zero attributes/flags, and TDG.MEM.PAGE.ATTR.RD returns VM words 1–3 as 0.
-    /// Also read by TDG.VM.RD (NUM_L2_VMS); the L2_SEPT_ROOT TD-scope entries stay unmodelled.
+    /// Also read by TDG.VM.RD (NUM_L2_VMS), and the TD-scope table has an L2_SEPT_ROOT entry per
+    /// L2 VM ([`crate::metadata::td_fields_for`]).
     pub num_l2_vms: u8,
     /// The CPU supports SEAMOPS(SEAMVERIFYREPORT): TDG.MR.VERIFYREPORT is available and
     /// TDX_FEATURES0.LOCAL_ATTESTATION (bit 8) is 1 (default `true`).
@@ -384,6 +387,11 @@ pub enum Completion {
     /// *input* value (the leaf/version), RSP is unchanged. Re-executing with these registers
     /// continues where the interrupted call stopped.
     InterruptedWithProgress(Regs),
+    /// The TDX module stopped (`FATAL_ERROR()`, a `ud2` in SEAM): the TD never runs again.
+    /// 1.5.05 does this when VMLAUNCH/VMRESUME of an L2 VM fails (`tdg_vp_enter.c`
+    /// e98d9639: "Any VM entry error is considered fatal"); later versions return
+    /// `TDX_L2_VM_ENTRY_FAILED` to L1.
+    ModuleFatal,
 }
 
 /// #VE information (TDVPS VE_INFO) as returned by TDG.VP.VEINFO.GET.
@@ -461,6 +469,8 @@ enum Step {
     },
     /// Cross-TD-trap TD exit `(status, target TDR PA)`.
     CrossTd(u64, u64),
+    /// The module stops (`FATAL_ERROR()`).
+    ModuleFatal,
 }
 
 /// The simulated TDX module for one TD and one VCPU.
@@ -695,6 +705,7 @@ impl TdxModule {
                 out[Gpr::Rax] = status;
                 Completion::Completed(out)
             }
+            Step::ModuleFatal => Completion::ModuleFatal,
         }
     }
 
@@ -807,7 +818,7 @@ impl TdxModule {
     /// (`td_other_exits.c`): VE_INFO = EPT violation (exit reason 48), GLA 0, the operand GPA
     /// (page offset included); instruction length and information are those of the TDCALL's VM
     /// exit (4 and 0 in the model); a #DF if VE_INFO is still valid. Keyed by version:
-    /// 1.5.05 (72d8cff, e98d9639) qualifies the access as data read, plus data write for a
+    /// 1.5.05 (e98d9639; 72d8cff is 1.5.01) qualifies the access as data read, plus data write for a
     /// read-write mapping (the PENDING leaf grants no access), with no category; 1.5.34 and
     /// 2.0.18 (`map_permissions()`, 9fd3c8b1, e69a4391) as data write alone for a read-write
     /// mapping, data read otherwise, and record VE_CATEGORY = `VE_INFO_PENDING` (1) and the
@@ -1251,8 +1262,10 @@ impl TdxModule {
             "CONFIG_FLAGS" => self.config_flags,
             "TD_CTLS" => self.td_ctls,
             "TOPOLOGY_ENUM_CONFIGURED" => c.topology_enum_configured as u64,
-            // Set by TDH.MNG.INIT; cleared only for a TD imported without the CPUID(4) native
-            // values (`check_and_init_imported_td_state_immutable()`), which the model is not.
+            // Cleared only for a TD imported without all CPUID(4) native values
+            // (`check_and_init_imported_td_state_immutable()`, `helpers.c` e69a4391); the model's
+            // TD is built, not imported. (The TDH.MNG.INIT text that sets it is not stored for
+            // 1.5.34 or 2.0.18: 1 here is the model's reading of that rule.)
             "VE_REDUCTION_VALID" => 1,
             "FEATURE_PARAVIRT_CTLS" => self.feature_paravirt_ctls,
             "MRTD" => qword(&c.mrtd, e),

@@ -78,6 +78,10 @@ pub const TDX_SERVTD_BOUND: u64 = 0xC000_0D06_0000_0000;
 pub const TDX_TARGET_UUID_MISMATCH: u64 = 0xC000_0D07_0000_0000;
 /// Target TD UUID updated.
 pub const TDX_TARGET_UUID_UPDATED: u64 = 0xC000_0D08_0000_0000;
+/// The caller of TDG.SERVTD.RD/WR has service TDs of its own (2.0.18, `is_binding_allowed()`).
+pub const TDX_SERVTD_NESTING_NOT_ALLOWED: u64 = 0xC000_0D0C_0000_0000;
+/// The caller of TDG.SERVTD.RD/WR is migratable (2.0.18, `is_binding_allowed()`).
+pub const TDX_SERVTD_CANNOT_BE_MIGRATABLE: u64 = 0xC000_0D0D_0000_0000;
 /// TDG.MR.VERIFYREPORT: invalid CPUSVN.
 pub const TDX_INVALID_CPUSVN: u64 = 0xC000_1000_0000_0000;
 /// TDG.MR.VERIFYREPORT: invalid REPORTMACSTRUCT.
@@ -93,6 +97,9 @@ pub const TDX_L2_EXIT_HOST_ROUTED_ASYNC: u64 = 0x0000_1100_0000_0000;
 pub const TDX_L2_EXIT_HOST_ROUTED_TDVMCALL: u64 = 0x0000_1101_0000_0000;
 /// TDG.VP.ENTER: L2 exit due to a pending interrupt.
 pub const TDX_L2_EXIT_PENDING_INTERRUPT: u64 = 0x0000_1102_0000_0000;
+/// TDG.VP.ENTER (1.5.34, 2.0.18): VMLAUNCH/VMRESUME of the L2 VM failed (`td_exit.c`,
+/// `resume_l1_and_emulate_termination(L1_FAILED_TO_ENTER_L2)`); details 0x8000_FFFF.
+pub const TDX_L2_VM_ENTRY_FAILED: u64 = 0x8000_1103_0000_0000;
 /// TDG.VP.ENTER: an L1 interrupt is pending.
 pub const TDX_PENDING_INTERRUPT: u64 = 0x0000_1120_0000_0000;
 /// TD exit before L2 entry.
@@ -282,6 +289,14 @@ pub static KNOWN: &[(&str, u64)] = &[
     ("TDX_SERVTD_BOUND", TDX_SERVTD_BOUND),
     ("TDX_TARGET_UUID_MISMATCH", TDX_TARGET_UUID_MISMATCH),
     ("TDX_TARGET_UUID_UPDATED", TDX_TARGET_UUID_UPDATED),
+    (
+        "TDX_SERVTD_NESTING_NOT_ALLOWED",
+        TDX_SERVTD_NESTING_NOT_ALLOWED,
+    ),
+    (
+        "TDX_SERVTD_CANNOT_BE_MIGRATABLE",
+        TDX_SERVTD_CANNOT_BE_MIGRATABLE,
+    ),
     ("TDX_INVALID_CPUSVN", TDX_INVALID_CPUSVN),
     ("TDX_INVALID_REPORTMACSTRUCT", TDX_INVALID_REPORTMACSTRUCT),
     (
@@ -296,6 +311,7 @@ pub static KNOWN: &[(&str, u64)] = &[
         "TDX_L2_EXIT_PENDING_INTERRUPT",
         TDX_L2_EXIT_PENDING_INTERRUPT,
     ),
+    ("TDX_L2_VM_ENTRY_FAILED", TDX_L2_VM_ENTRY_FAILED),
     ("TDX_PENDING_INTERRUPT", TDX_PENDING_INTERRUPT),
     ("TDX_TD_EXIT_BEFORE_L2_ENTRY", TDX_TD_EXIT_BEFORE_L2_ENTRY),
     ("TDX_TD_EXIT_ON_L2_VM_EXIT", TDX_TD_EXIT_ON_L2_VM_EXIT),
@@ -344,7 +360,7 @@ mod tests {
         }
         assert_eq!(name(0xC000_0100_0000_0002), Some("TDX_OPERAND_INVALID"));
         assert_eq!(name(0xC000_0BFF_0000_0000), None);
-        assert_eq!(KNOWN.len(), 47);
+        assert_eq!(KNOWN.len(), 50);
     }
 
     #[test]

@@ -1375,3 +1375,164 @@ fn new_contracts() {
     assert_eq!(attr.output_field(&r, "pending"), Some(1));
     assert_eq!(attr.output_field(&r, "mapped_gpa"), Some(0x80005));
 }
+
+/// 2.0.18 checks that the caller may use a binding at all, before the handle
+/// (`is_binding_allowed()` in `tdg_servtd_rd_wr()`, e69a4391): a caller with a service TD of its
+/// own → `TDX_SERVTD_NESTING_NOT_ALLOWED`, a migratable one → `TDX_SERVTD_CANNOT_BE_MIGRATABLE`,
+/// with the defaults written and no TD exit. 1.5.05 and 1.5.34 (whose handler text is not
+/// stored) go on to the handle.
+#[test]
+fn servtd_binding_allowed_by_module_version() {
+    use crate::ModuleVersion;
+    for v in ModuleVersion::ALL {
+        for (nested, migratable, want) in [
+            (true, false, TDX_SERVTD_NESTING_NOT_ALLOWED),
+            (false, true, TDX_SERVTD_CANNOT_BE_MIGRATABLE),
+            (true, true, TDX_SERVTD_NESTING_NOT_ALLOWED),
+        ] {
+            let mut m = servtd_module(|_| {});
+            let mut c = m.config().clone();
+            c.module_version = v;
+            let mut m2 = TdxModule::new(c);
+            m2.set_servtd_caller(nested, migratable);
+            let h = m.servtd_binding_handle().unwrap();
+            let uuid = m.config().servtd_target.clone().unwrap().td_uuid;
+            for leaf in [TDG_SERVTD_RD, TDG_SERVTD_WR] {
+                // A bad handle too: the check comes first.
+                for handle in [h, h.wrapping_add(1)] {
+                    let input = servtd_in(leaf, handle, TD_UUID0, uuid);
+                    let o = run(&mut m2, &input, &mut NoMemory);
+                    if v == ModuleVersion::V2_0_18 {
+                        assert_eq!(o[Gpr::Rax], want, "{v} {nested} {migratable}");
+                        assert_defaults(&input, &o);
+                    } else {
+                        let older = [
+                            TDX_SUCCESS,
+                            TDX_METADATA_FIELD_NOT_WRITABLE,
+                            TDX_OPERAND_INVALID + operand::RCX,
+                        ];
+                        assert!(older.contains(&o[Gpr::Rax]), "{v}: {:#x}", o[Gpr::Rax]);
+                    }
+                    assert_eq!(m2.take_cross_td_trap(), None);
+                }
+            }
+            m.set_servtd_caller(false, false);
+        }
+    }
+}
+
+/// L1 writes an L2 VMCS field VM entry refuses (CR3-target count 5 > 4): VMLAUNCH fails.
+/// 1.5.34 and 2.0.18 return `TDX_L2_VM_ENTRY_FAILED` | 0x8000_FFFF to L1 with the exit
+/// outputs (R13 = VM_ENTRY_FAILURE, L1_FAILED_TO_ENTER_L2), the state written back as loaded
+/// and VM-instruction error 7 (`resume_l1_and_emulate_termination()`, `td_exit.c`); 1.5.05
+/// stops the module (`tdg_vp_enter.c`, e98d9639). Back at 0 the VM enters again.
+#[test]
+fn vp_enter_l2_vm_entry_failed_by_module_version() {
+    const CR3_TARGET_COUNT_VM1: u64 = 0x2420_0002_0000_400A;
+    const VM_INSTRUCTION_ERROR_VM1: u64 = 0x2420_0002_0000_4400;
+    for v in crate::ModuleVersion::ALL {
+        let mut m = TdxModule::new(TdConfig {
+            module_version: v,
+            num_l2_vms: 1,
+            ..cfg()
+        });
+        // VM 2 does not exist; VM 1's fields read 0 and iterate within the subset.
+        let o = vp_rd(&mut m, 0, CR3_TARGET_COUNT_VM1 + (8 << 56));
+        assert_eq!(o[Gpr::Rax], TDX_METADATA_FIELD_ID_INCORRECT);
+        let o = vp_rd(&mut m, 0, CR3_TARGET_COUNT_VM1);
+        assert_eq!(
+            (o[Gpr::Rax], o[Gpr::R8], o[Gpr::Rdx]),
+            (TDX_SUCCESS, 0, VM_INSTRUCTION_ERROR_VM1)
+        );
+        let o = vp_wr(&mut m, VM_INSTRUCTION_ERROR_VM1, 1, 0xFFFF_FFFF);
+        assert_eq!(o[Gpr::Rax], TDX_METADATA_FIELD_NOT_WRITABLE);
+        let o = vp_wr(&mut m, CR3_TARGET_COUNT_VM1, 5 | 1 << 32, u64::MAX);
+        assert_eq!(
+            o[Gpr::Rax],
+            TDX_METADATA_FIELD_VALUE_NOT_VALID,
+            "bits 63:32"
+        );
+        let o = vp_wr(&mut m, CR3_TARGET_COUNT_VM1, 5, 0xFFFF_FFFF);
+        assert_eq!((o[Gpr::Rax], o[Gpr::R8]), (TDX_SUCCESS, 0));
+
+        let mut mem = FlatMemory::new(0x10_0000, 0x1000);
+        let mut state = [0u8; 256];
+        state[8 * Gpr::Rbp.index()..][..8].copy_from_slice(&0xBB_u64.to_le_bytes());
+        state[128..136].copy_from_slice(&0x2u64.to_le_bytes());
+        state[136..144].copy_from_slice(&0x40_0000u64.to_le_bytes());
+        mem.bytes[0x100..0x200].copy_from_slice(&state);
+        let i = regs(
+            rax(TDG_VP_ENTER, 0),
+            &[(Gpr::Rcx, 1 << 52), (Gpr::Rdx, 0x10_0100)],
+        );
+        if v == crate::ModuleVersion::V1_5_05 {
+            assert_eq!(m.tdcall(&i, &mut mem), Completion::ModuleFatal);
+            continue;
+        }
+        let o = run(&mut m, &i, &mut mem);
+        assert_eq!(o[Gpr::Rax], 0x8000_1103_8000_FFFF, "{v}");
+        assert_eq!(o[Gpr::R13], 0x0000_0009_0000_0007, "{v}");
+        assert_eq!(o[Gpr::Rbp], 0xBB, "{v}: the buffer's RBP");
+        assert_eq!(o[Gpr::Rsi] & 0xFFFF, 0x10, "{v}: L2 CS selector");
+        for r in [
+            Gpr::Rbx,
+            Gpr::Rcx,
+            Gpr::Rdx,
+            Gpr::R8,
+            Gpr::R11,
+            Gpr::R12,
+            Gpr::R15,
+        ] {
+            assert_eq!(o[r], 0, "{v} {r:?}");
+        }
+        assert_eq!(&mem.bytes[0x100..0x200], &state[..], "{v}: nothing ran");
+        assert_eq!(m.l2_entries(), 0, "{v}");
+        let c = lookup(TDG_VP_ENTER, 0).unwrap();
+        assert!(c.outputs_written(o[Gpr::Rax]) && !c.outputs_written(TDX_OPERAND_INVALID));
+        assert_eq!(
+            vp_rd(&mut m, 0, VM_INSTRUCTION_ERROR_VM1)[Gpr::R8],
+            7,
+            "{v}"
+        );
+        assert_eq!(
+            vp_wr(&mut m, CR3_TARGET_COUNT_VM1, 4, 0xFFFF_FFFF)[Gpr::Rax],
+            0
+        );
+        let o = run(&mut m, &i, &mut mem);
+        assert_eq!(o[Gpr::Rax], 10, "{v}: CPUID exit");
+    }
+}
+
+/// A service TD reads VE_REDUCTION_VALID (1) and CPUID_FIXED0_BITMAP from 1.5.34 (their
+/// `migtd_rd_mask`); 1.5.05 has neither field.
+#[test]
+fn servtd_masks_by_module_version() {
+    use crate::ModuleVersion;
+    const VE_REDUCTION_VALID: u64 = 0x9110_0000_0000_001A;
+    const CPUID_FIXED0_BITMAP: u64 = 0x9110_0003_0000_0021;
+    for v in ModuleVersion::ALL {
+        let m0 = servtd_module(|_| {});
+        let mut c = m0.config().clone();
+        c.module_version = v;
+        let mut m = TdxModule::new(c);
+        let h = m.servtd_binding_handle().unwrap();
+        let uuid = m.config().servtd_target.clone().unwrap().td_uuid;
+        let rd = |m: &mut TdxModule, id| {
+            let o = run(m, &servtd_in(TDG_SERVTD_RD, h, id, uuid), &mut NoMemory);
+            (o[Gpr::Rax], o[Gpr::R8], o[Gpr::Rdx])
+        };
+        if v == ModuleVersion::V1_5_05 {
+            assert_eq!(
+                rd(&mut m, VE_REDUCTION_VALID).0,
+                TDX_METADATA_FIELD_ID_INCORRECT
+            );
+        } else {
+            assert_eq!(
+                rd(&mut m, VE_REDUCTION_VALID),
+                (TDX_SUCCESS, 1, CPUID_FIXED0_BITMAP),
+                "{v}"
+            );
+            assert_eq!(rd(&mut m, CPUID_FIXED0_BITMAP).0, TDX_SUCCESS, "{v}");
+        }
+    }
+}

@@ -118,6 +118,12 @@ fn feature_paravirt_ctls_frozen_by_lock() {
             vm_wr(&mut m, FEATURE_PARAVIRT_CTLS, 0x5, 0xFFF),
             (TDX_SUCCESS, 0x5)
         );
+        // Bits outside the write mask are checked before the lock: a changed bit 12 is refused
+        // even where the masked bits keep their value.
+        assert_eq!(
+            vm_wr(&mut m, FEATURE_PARAVIRT_CTLS, 0x1005, u64::MAX),
+            (TDX_METADATA_FIELD_VALUE_NOT_VALID, 0)
+        );
         assert_eq!(
             vm_wr(&mut m, FEATURE_PARAVIRT_CTLS, 0x4, 0xFFF),
             (TDX_METADATA_FIELD_VALUE_NOT_VALID, 0)
@@ -206,5 +212,34 @@ fn sys_fields_added_in_2_0_18() {
                 assert_eq!(sys_rd(&mut m, id).0, TDX_METADATA_FIELD_ID_INCORRECT, "{v}");
             }
         }
+    }
+}
+
+/// Entries whose size or presence differs between 1.5.34 and 2.0.18 (TDCX_PA: 9 fields, 12 on
+/// 2.0.18) and SYS entries 1.5.34 adds without a guest mask (MIN_VIRT_MAXPA).
+#[test]
+fn table_sizes_by_module_version() {
+    const TDCX_PA_9: u64 = 0x8010_0003_0000_0019;
+    const MIN_VIRT_MAXPA: u64 = 0x9900_0000_0000_0009;
+    for (v, tdcx_9, min_virt_maxpa) in [
+        (
+            V1_5_05,
+            TDX_METADATA_FIELD_ID_INCORRECT,
+            TDX_METADATA_FIELD_ID_INCORRECT,
+        ),
+        (
+            V1_5_34,
+            TDX_METADATA_FIELD_ID_INCORRECT,
+            TDX_METADATA_FIELD_NOT_READABLE,
+        ),
+        (
+            V2_0_18,
+            TDX_METADATA_FIELD_NOT_READABLE,
+            TDX_METADATA_FIELD_NOT_READABLE,
+        ),
+    ] {
+        let mut m = module(v);
+        assert_eq!(vm_rd(&mut m, TDCX_PA_9).0, tdcx_9, "{v}");
+        assert_eq!(sys_rd(&mut m, MIN_VIRT_MAXPA).0, min_virt_maxpa, "{v}");
     }
 }

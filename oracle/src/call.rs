@@ -57,8 +57,8 @@
 //!
 //! `MemRef` = u8 tag (mod 3: 0 arena slot, 1 arena slot with the shared bit, 2 raw) then
 //! u16 slot or u64 address. `PageRef` = u8 tag (mod 4: 0–2 a u32 page of the accept region,
-//! 3 a raw u64 GPA). `FieldRef` = u8 tag (even: index u8 into the model's field table, odd:
-//! raw u64 id). `StatusRef` = u8 tag (even: u8 index into the model's named statuses and u32
+//! 3 a raw u64 GPA). `FieldRef` = u8 tag (even: index u8 into the field list of the call's kind,
+//! the same on every module version; odd: raw u64 id). `StatusRef` = u8 tag (even: u8 index into the model's named statuses and u32
 //! details, odd: raw u64). The corpora under `corpora/` use this format.
 //!
 //! The format is written once, in this file's `calls!` list (each field in order, with its
@@ -111,7 +111,9 @@ pub enum StatusRef {
 /// A metadata field operand: an entry of the model's field table, or any raw id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldRef {
-    /// Index (mod the table length) into the model's field table.
+    /// Index (mod its length) into the field list of the call's kind: the TD-scope elements
+    /// any version lets the guest access, the SYS elements of every version (readable ones
+    /// first), the VCPU subset and L2 VMCS fields, the service-TD lists.
     Known(u8),
     /// A raw field id.
     Raw(u64),
@@ -641,8 +643,9 @@ calls! {
         /// Binding handle: 0 the bound one, 1 its slot 1, 2 its TDR page + 4 KiB (a cross-TD
         /// trap), 3 the handle 0; 4–6 the bound one, with the host having changed the binding
         /// for this call: 4 unbound, 5 bound to another service TD, 6 with another INFO_HASH
-        /// (each a cross-TD trap).
-        binding: u64 as Mod<7>,
+        /// (each a cross-TD trap); 7–8 the bound one, asked by a TD 2.0.18 does not let use a
+        /// binding: 7 with a service TD of its own, 8 migratable.
+        binding: u64 as Mod<9>,
         /// The target's field (`Known` indexes the TD table).
         field: FieldRef,
         /// Target UUID: 0 right, 1 the pre-import UUID, other values a wrong one.
@@ -653,7 +656,7 @@ calls! {
     /// TDG.SERVTD.WR.
     ServtdWr {
         /// Binding handle, as for `ServtdRd`.
-        binding: u64 as Mod<7>,
+        binding: u64 as Mod<9>,
         /// The target's field.
         field: FieldRef,
         /// Value.
@@ -1149,7 +1152,7 @@ impl Target {
             Target::LeafMrKeyGet => &[MrKeyGet, MrKeyGet, RtmrExtend],
             Target::LeafPageAttrRd => &[AttrRd, AttrWr],
             Target::LeafPageAttrWr => &[AttrWr, AttrRd, Accept],
-            Target::LeafVpEnter => &[VpEnter],
+            Target::LeafVpEnter => &[VpEnter, VpWr],
             Target::LeafInvept => &[Invept],
             Target::LeafInvgla => &[Invgla, InvglaList],
             // Each sub-function with a VMM switch, so honest and hostile answers mix.

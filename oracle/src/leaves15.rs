@@ -29,9 +29,14 @@ pub fn servtd_field(f: FieldRef) -> u64 {
         use tdx_model::metadata::{element_ids_any_version, td_fields};
         let service = |v, e: &MdEntry| servtd_masks(v, e.name) != (0, 0);
         let guest = |e: &MdEntry| e.guest_rd_mask != 0 || e.guest_wr_mask != 0;
+        // The service-TD arrays (CPUID_VALUES, X2APIC_IDS: hundreds of elements) go last, so
+        // that an odd `Known` index (128 of them) reaches every other field.
+        let big = |e: &MdEntry| e.num_elements() > 16;
         let writable = element_ids_any_version(td_fields, |v, e| servtd_masks(v, e.name).1 != 0);
         let mut accessible = element_ids_any_version(td_fields, |v, e| !service(v, e) && guest(e));
-        for id in element_ids_any_version(td_fields, service) {
+        let small = element_ids_any_version(td_fields, |v, e| service(v, e) && !big(e));
+        let arrays = element_ids_any_version(td_fields, |v, e| service(v, e) && big(e));
+        for id in small.into_iter().chain(arrays) {
             if !accessible.contains(&id) {
                 accessible.push(id);
             }
@@ -47,10 +52,20 @@ pub fn servtd_field(f: FieldRef) -> u64 {
 }
 
 /// Every element id of the SYS tables of every modelled version
-/// ([`tdx_model::metadata::element_ids_any_version`]).
+/// ([`tdx_model::metadata::element_ids_any_version`]), those a guest may read on some version
+/// first: a `Known` index reaches 256 of the 364, and every readable one is among them.
 fn sys_element_ids() -> &'static [u64] {
     static IDS: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
-    IDS.get_or_init(|| tdx_model::metadata::element_ids_any_version(sys_fields, |_, _| true))
+    IDS.get_or_init(|| {
+        use tdx_model::metadata::element_ids_any_version;
+        let mut ids = element_ids_any_version(sys_fields, |_, e| e.guest_rd_mask != 0);
+        for id in element_ids_any_version(sys_fields, |_, _| true) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    })
 }
 
 /// Every element id of a metadata table, in table order.
@@ -130,9 +145,14 @@ impl<W: Wrappers> Oracle<W> {
         held
     }
 
+    /// The VCPU-context elements a `Known` field names: the TDVPS subset, then the modelled
+    /// L2 VMCS fields of the TD's L2 VMs.
     fn vp_ids(&mut self) -> Vec<u64> {
-        let l2 = usize::from(self.model().config().num_l2_vms);
-        element_ids(&VP_FIELDS[..(VP_FIELDS_BASE + l2).min(VP_FIELDS.len())]).collect()
+        let n = self.model().config().num_l2_vms;
+        let l2 = usize::from(n);
+        element_ids(&VP_FIELDS[..(VP_FIELDS_BASE + l2).min(VP_FIELDS.len())])
+            .chain(tdx_model::metadata15::l2_vmcs_element_ids(n))
+            .collect()
     }
 
     fn pick(ids: &[u64], f: FieldRef) -> u64 {
@@ -410,6 +430,16 @@ impl<W: Wrappers> Oracle<W> {
                 self.model().set_servtd_bindings_busy(busy);
                 // The host changes the binding for this call only (restored below).
                 let saved = self.model().config().servtd_target.clone();
+                let caller = {
+                    let cfg = self.model().config();
+                    (
+                        cfg.servtd_num != 0,
+                        cfg.attributes & tdx_model::module::ATTR_MIGRATABLE != 0,
+                    )
+                };
+                if binding >= 7 {
+                    self.model().set_servtd_caller(binding == 7, binding == 8);
+                }
                 if let Some(t) = self.model().servtd_target_mut() {
                     match binding {
                         4 => t.bound = false,
@@ -456,6 +486,7 @@ impl<W: Wrappers> Oracle<W> {
                     )
                 };
                 self.model().set_servtd_bindings_busy(false);
+                self.model().set_servtd_caller(caller.0, caller.1);
                 if let (Some(t), Some(saved)) = (self.model().servtd_target_mut(), saved) {
                     *t = saved;
                 }
@@ -734,10 +765,18 @@ impl<W: Wrappers> Oracle<W> {
                 let vapic = self.model().config().l2_vapic_set[vapic_vm];
                 let unset = vapic_missing && (1..=3).contains(&vm);
                 self.model().set_l2_vapic(vapic_vm, vapic && !unset);
-                if !self.completes_at(c, &fields) {
+                let stops = self.stops_module(c, &fields);
+                if stops || !self.completes_at(c, &fields) {
                     self.model().set_l1_interrupt_pending(false);
                     self.model().set_l2_vapic(vapic_vm, vapic);
-                    return Ok(self.not_run(c, super::NO_COMPLETION));
+                    return Ok(self.not_run(
+                        c,
+                        if stops {
+                            super::MODULE_STOPS
+                        } else {
+                            super::NO_COMPLETION
+                        },
+                    ));
                 }
                 let entries = self.model().l2_entries();
                 // SAFETY: the state buffer is the arena (or memory the simulated module does not
@@ -750,6 +789,8 @@ impl<W: Wrappers> Oracle<W> {
                     |w| unsafe { w.vp_enter(v, inv, s) },
                     |_, out| {
                         let st = TdxStatus::from_raw(out[Gpr::Rax]);
+                        // TDX_L2_VM_ENTRY_FAILED too: the VM never ran, whatever outputs come
+                        // with it.
                         if out[Gpr::Rax] >> 63 == 1
                             || out[Gpr::Rax] & !0xffff_ffff
                                 == tdx_model::status::TDX_PENDING_INTERRUPT
@@ -1008,5 +1049,33 @@ impl<W: Wrappers> Oracle<W> {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod field_lists {
+    use super::*;
+    use tdx_model::ModuleVersion;
+
+    /// Every SYS element a guest may read on some version, and every field a service TD may
+    /// access but the big arrays, is within reach of a `Known` index.
+    #[test]
+    fn known_indexes_reach_every_readable_field() {
+        let sys = sys_element_ids();
+        for v in ModuleVersion::ALL {
+            for e in sys_fields(v).iter().filter(|e| e.guest_rd_mask != 0) {
+                let at = sys.iter().position(|&id| id == e.field_id);
+                assert!(at.is_some_and(|i| i < 256), "{v} {}: {at:?}", e.name);
+            }
+            for e in tdx_model::metadata::td_fields(v) {
+                if servtd_masks(v, e.name) == (0, 0) || e.num_elements() > 16 {
+                    continue;
+                }
+                let reached = (0..=u8::MAX)
+                    .filter(|i| i % 2 == 1)
+                    .any(|i| servtd_field(FieldRef::Known(i)) == e.field_id);
+                assert!(reached, "{v} {}", e.name);
+            }
+        }
     }
 }

@@ -829,6 +829,18 @@ impl<W: Wrappers> Oracle<W> {
         self.dry_run_in(regs, &mut ZeroMemory)
     }
 
+    /// Whether the leaf with the contract's `fields` would stop the simulated TDX module
+    /// ([`Completion::ModuleFatal`]: 1.5.05's failed L2 VM entry). Such a call is not made.
+    fn stops_module(&mut self, c: &'static LeafContract, fields: &[(&str, u64)]) -> bool {
+        contract_regs(c, fields).is_some_and(|regs| {
+            let mut scratch = self.model().clone();
+            matches!(
+                scratch.tdcall(&regs, &mut ZeroMemory),
+                Completion::ModuleFatal
+            )
+        })
+    }
+
     /// [`Self::dry_run`] reading and writing `memory` (a copy of the arena where the
     /// implementation's view of guest memory matters).
     fn dry_run_in(&mut self, regs: &Regs, memory: &mut dyn tdx_model::GuestMemory) -> Option<Regs> {
@@ -850,8 +862,11 @@ impl<W: Wrappers> Oracle<W> {
                     }
                 }
                 Completion::TdExit(e) => scratch.vmm_handle_exit(e),
-                // The TD's #VE handler would run instead: the wrapper does not return here.
-                Completion::VeInjected | Completion::DoubleFault => return None,
+                // The TD's #VE handler would run instead, or nothing would ever run again:
+                // the wrapper does not return here.
+                Completion::VeInjected | Completion::DoubleFault | Completion::ModuleFatal => {
+                    return None
+                }
             }
         }
         None
@@ -2204,6 +2219,9 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
 
 /// Report label of a call the implementation under test does not provide.
 pub const NOT_PROVIDED: &str = "not provided";
+
+/// Why a call that would stop the TDX module is not made (nothing would run again).
+pub const MODULE_STOPS: &str = "stops the TDX module (1.5.05: a failed L2 VM entry is fatal)";
 
 /// Why a call with a memory operand on a page that is not accepted is not made.
 pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a page not accepted)";

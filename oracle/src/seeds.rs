@@ -1747,9 +1747,31 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     },
                 ]),
             ),
+            // The host changes the binding for one call (4-6, cross-TD traps); a caller 2.0.18
+            // does not let use a binding (7 nested, 8 migratable).
+            (
+                "binding_changes_and_callers",
+                p((4..=8).map(|binding| Call::ServtdRd {
+                    binding,
+                    field: known(0),
+                    uuid: 0,
+                    busy: false,
+                })),
+            ),
         ],
         Target::LeafServtdWr => vec![
             ("writable", servtd_writes()),
+            (
+                "binding_changes_and_callers",
+                p((4..=8).map(|binding| Call::ServtdWr {
+                    binding,
+                    field: known(0),
+                    value: 0,
+                    mask: u64::MAX,
+                    uuid: 0,
+                    busy: false,
+                })),
+            ),
             (
                 "writes",
                 p((0..10).flat_map(|i| {
@@ -1927,6 +1949,42 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     vapic_missing: false,
                     guest_state: 0,
                 })),
+            ),
+            // L1 sets VM 1's CR3-target count beyond 4: VMLAUNCH fails, TDX_L2_VM_ENTRY_FAILED
+            // on 1.5.34 and 2.0.18 (1.5.05 would stop the module: not made); back at 0 it
+            // enters.
+            (
+                "l2_vm_entry_failed",
+                p([
+                    Call::VpWr {
+                        field: FieldRef::Raw(0x2420_0002_0000_400A),
+                        value: 5,
+                        mask: 0xFFFF_FFFF,
+                        narrow: false,
+                    },
+                    Call::VpEnter {
+                        vm: 1,
+                        invalidate: 0,
+                        state: MemRef::Slot(0),
+                        pending: false,
+                        vapic_missing: false,
+                        guest_state: 0,
+                    },
+                    Call::VpWr {
+                        field: FieldRef::Raw(0x2420_0002_0000_400A),
+                        value: 0,
+                        mask: 0xFFFF_FFFF,
+                        narrow: false,
+                    },
+                    Call::VpEnter {
+                        vm: 1,
+                        invalidate: 0,
+                        state: MemRef::Slot(0),
+                        pending: false,
+                        vapic_missing: false,
+                        guest_state: 0,
+                    },
+                ]),
             ),
             // L2 states the VM-entry checks refuse (RFLAGS bit 1 clear, a non-canonical RIP):
             // the failed entry comes back to L1 as exit reason 33 | bit 31.

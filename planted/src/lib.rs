@@ -1225,3 +1225,38 @@ impl Wrappers for ExitsOnVmmError {
         r
     }
 }
+
+/// TDG.VP.ENTER written for 1.5.05, where a failed VMLAUNCH/VMRESUME never came back: only the
+/// operand errors and a pending interrupt are errors, so 1.5.34's `TDX_L2_VM_ENTRY_FAILED` is
+/// taken for an L2 exit with reason 0xFFFF.
+pub struct L2EntryFailureAsExit;
+
+impl Wrappers for L2EntryFailureAsExit {
+    const NAME: &'static str = "planted: TDG.VP.ENTER takes TDX_L2_VM_ENTRY_FAILED for an L2 exit";
+
+    #[inline(always)]
+    unsafe fn vp_enter(
+        &self,
+        vm: L2Vm,
+        invalidate: EnterInvalidate,
+        state: AlignedGpa<256>,
+    ) -> Result<L2Exit, TdxStatus> {
+        // SAFETY: forwarded; the caller owns the state buffer.
+        match unsafe { tdcall::leaf15::tdg_vp_enter(vm, invalidate, state) } {
+            Err(s) if s.is(StatusCode::L2VmEntryFailed) => Ok(L2Exit {
+                status: s,
+                exit_qualification: 0,
+                gla: 0,
+                cs: 0,
+                cs_base: 0,
+                gpa: 0,
+                interruption: 0,
+                idt_vectoring: 0,
+                instruction: 0,
+                extra: 0,
+                extended_qualification: 0,
+            }),
+            other => other,
+        }
+    }
+}

@@ -266,6 +266,39 @@ fn folded_servtd_binding_failures_are_caught() {
 }
 
 #[test]
+fn l2_entry_failure_taken_for_an_exit_is_caught() {
+    // Each TDG.VP.WR of the target's programs sets VM 1's CR3-target count beyond 4, so the
+    // entries of VM 1 that follow fail (the generators alone write it rarely: most random
+    // writes change bits outside its 32-bit mask and are refused).
+    let cr3_target_count = |c: Call| match c {
+        Call::VpWr { .. } => Some(Call::VpWr {
+            field: tdx_oracle::call::FieldRef::Raw(0x2420_0002_0000_400A),
+            value: 5,
+            mask: 0xFFFF_FFFF,
+            narrow: false,
+        }),
+        other => Some(other),
+    };
+    match run_mapped(
+        L2EntryFailureAsExit,
+        Target::LeafVpEnter,
+        |_| true,
+        cr3_target_count,
+    ) {
+        Some((Verdict::Decoding, _)) => {}
+        other => panic!("{}: {other:?}", L2EntryFailureAsExit::NAME),
+    }
+    // The same programs pass with the production wrapper: the failure is the planted bug's.
+    let ours = run_mapped(
+        tdx_oracle::wrappers::Production,
+        Target::LeafVpEnter,
+        |_| true,
+        cr3_target_count,
+    );
+    assert_eq!(ours, None);
+}
+
+#[test]
 fn rdall_success_taken_as_complete_is_caught() {
     caught(
         RdAllSuccessIsComplete,

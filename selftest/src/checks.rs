@@ -206,6 +206,7 @@ impl Ctx {
             Completion::VeInjected | Completion::DoubleFault => {
                 Err("the model predicts a #VE (or #DF) for a PENDING page".into())
             }
+            Completion::ModuleFatal => Err("the model predicts the module stops".into()),
         }
     }
 

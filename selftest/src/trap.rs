@@ -265,6 +265,7 @@ extern "sysv64" fn trap_handler(frame: &mut TrapFrame) {
                 "the model injected a #VE into a TDCALL (PENDING page)",
             );
         }
+        Completion::ModuleFatal => fatal(frame, "the model's TDX module stopped (fatal error)"),
     }
 }
 

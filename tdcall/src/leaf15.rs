@@ -556,8 +556,10 @@ impl L2Exit {
 /// the L2 VM's RBP (the module restores L1's registers from the L2's, all but RSP; module 1.5
 /// `td_exit.c`); the L2 GPRs are written back to the buffer. Every GPR but RSP changes: RBX and
 /// RBP (not `asm!` operands) are saved on the stack around the TDCALL. Errors (bit 63 set): `TDX_OPERAND_INVALID` + RCX /
-/// RDX / L2_VAPIC_GPA; `TDX_PENDING_INTERRUPT` (bit 63 clear, the VM was not entered) is returned
-/// as an error too, since no exit information comes with it. Spec: TDX Module ABI, TDG.VP.ENTER;
+/// RDX / L2_VAPIC_GPA; `TDX_L2_VM_ENTRY_FAILED` (modules 1.5.34 and 2.0.18: VMLAUNCH/VMRESUME
+/// failed on a control L1 wrote, the VM never ran; 1.5.05 stops the module instead);
+/// `TDX_PENDING_INTERRUPT` (bit 63 clear, the VM was not entered) is returned as an error too,
+/// since no exit information comes with it. Spec: TDX Module ABI, TDG.VP.ENTER;
 /// module `tdg_vp_enter.c`, `td_exit.c`.
 ///
 /// # Safety

@@ -353,6 +353,10 @@ status_codes! {
     TargetUuidMismatch = 0xC000_0D07, "TDX_TARGET_UUID_MISMATCH";
     /// Target TD UUID updated.
     TargetUuidUpdated = 0xC000_0D08, "TDX_TARGET_UUID_UPDATED";
+    /// TDG.SERVTD.RD/WR (2.0.18): the caller has service TDs of its own.
+    ServtdNestingNotAllowed = 0xC000_0D0C, "TDX_SERVTD_NESTING_NOT_ALLOWED";
+    /// TDG.SERVTD.RD/WR (2.0.18): the caller is migratable.
+    ServtdCannotBeMigratable = 0xC000_0D0D, "TDX_SERVTD_CANNOT_BE_MIGRATABLE";
     /// Invalid CPUSVN in a REPORTMACSTRUCT.
     InvalidCpusvn = 0xC000_1000, "TDX_INVALID_CPUSVN";
     /// Invalid REPORTMACSTRUCT.
@@ -367,6 +371,8 @@ status_codes! {
     L2ExitHostRoutedTdvmcall = 0x0000_1101, "TDX_L2_EXIT_HOST_ROUTED_TDVMCALL";
     /// L2 exit: pending interrupt.
     L2ExitPendingInterrupt = 0x0000_1102, "TDX_L2_EXIT_PENDING_INTERRUPT";
+    /// TDG.VP.ENTER (1.5.34, 2.0.18): VMLAUNCH/VMRESUME of the L2 VM failed; the L2 VM did not run.
+    L2VmEntryFailed = 0x8000_1103, "TDX_L2_VM_ENTRY_FAILED";
     /// TDG.VP.ENTER not done: an L1 interrupt is pending.
     PendingInterrupt = 0x0000_1120, "TDX_PENDING_INTERRUPT";
     /// TD exit before L2 entry.
@@ -548,7 +554,7 @@ mod tests {
             assert_eq!(TdxStatus::from_raw(s.raw() | 0x1234).kind(), Some(c));
             assert!(c.spec_name().starts_with("TDX_"), "{c:?}");
         }
-        assert_eq!(StatusCode::ALL.len(), 47);
+        assert_eq!(StatusCode::ALL.len(), 50);
         assert_eq!(
             StatusCode::OperandBusy.status().raw(),
             0x8000_0200_0000_0000

@@ -775,7 +775,7 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             // Registers the model defines in this outcome: the leaf's outputs, or on failure
             // only those written with a default. The rest of the contract's may-modify set is
             // the module's to change: it gets random values.
-            let failed = out[Gpr::Rax] >> 63 == 1;
+            let failed = contract.is_none_or(|c| !c.outputs_written(out[Gpr::Rax]));
             let mut defined = RegSet::of(&[Gpr::Rax, Gpr::Rsp]);
             let mut may_modify = RegSet::of(&[Gpr::Rax]);
             // A TDG.VP.VMCALL the VMM answered (RAX = 0 in and out): the registers the control
@@ -877,6 +877,8 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
         Completion::VeInjected | Completion::DoubleFault => die(
             b"tdx-trap: the model injected a #VE into a TDCALL (PENDING page, no #VE handler)\n",
         ),
+        // The TD would never run again: callers ask the model first and never make the call.
+        Completion::ModuleFatal => die(b"tdx-trap: the model's TDX module stopped (fatal error)\n"),
     }
     if rec.kind != RecordKind::Completed {
         st.reexecutions += 1;

@@ -106,6 +106,8 @@ pub(super) struct VpState {
     invgla_pages: u64,
     l2_entries: u64,
     l1_interrupt_pending: bool,
+    /// Per L2 VM (index 1–3), the values of [`crate::metadata15::L2_VMCS_FIELDS`].
+    l2_vmcs: [[u64; 2]; 4],
 }
 
 impl VpState {
@@ -120,6 +122,7 @@ impl VpState {
             invgla_pages: 0,
             l2_entries: 0,
             l1_interrupt_pending: false,
+            l2_vmcs: [[0; 2]; 4],
         }
     }
 }
@@ -230,6 +233,19 @@ const RFLAGS_FIXED1: u64 = 1 << 1;
 /// RFLAGS bits a valid guest state keeps 0: 3, 5, 15 and 63:22, and VM (17) in an IA-32e
 /// guest.
 const RFLAGS_RESERVED: u64 = 1 << 3 | 1 << 5 | 1 << 15 | 1 << 17 | !((1 << 22) - 1);
+
+/// The most CR3-target values VM entry accepts (IA32_VMX_MISC bits 24:16 on the platforms TDX
+/// runs on).
+const L2_CR3_TARGET_COUNT_MAX: u64 = 4;
+/// VM-instruction error 7: VM entry with invalid control field(s).
+const VM_INSTRUCTION_ERROR_ENTRY_CONTROLS: u64 = 7;
+/// RAX details of `TDX_L2_VM_ENTRY_FAILED`: a VM-exit reason with the VM-entry-failure bit and
+/// basic reason 0xFFFF (`resume_l1_and_emulate_termination()`, `td_exit.c` 9fd3c8b1, e69a4391).
+const L2_ENTRY_FAILED_DETAILS: u64 = 0x8000_FFFF;
+/// Extended exit qualification type VM_ENTRY_FAILURE (`vmx_eeq_type_t`, bits 3:0).
+const EEQ_VM_ENTRY_FAILURE: u64 = 7;
+/// Extended exit qualification info (bits 63:32) `L1_FAILED_TO_ENTER_L2` (`l2_failure_flow_e`).
+const L1_FAILED_TO_ENTER_L2: u64 = 9;
 
 /// Whether the VM-entry checks take an L2 state with this RFLAGS and RIP (SDM, checks on guest
 /// RIP and RFLAGS, for the model's 64-bit L2): RFLAGS bit 1 set, bits 3, 5, 15, 17 and 63:22
@@ -362,6 +378,9 @@ impl TdxModule {
         if let Err(s) = single(id) {
             return s;
         }
+        if let Some(vm) = crate::metadata15::l2_vmcs_vm(id.class_code()) {
+            return self.l2_vmcs_rd_wr(id, vm, input, out, write);
+        }
         let Some(idx) = find_in(table, id) else {
             return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
         };
@@ -404,6 +423,47 @@ impl TdxModule {
             out[Gpr::R8] = old & entry.guest_rd_mask;
             out[Gpr::Rdx] = next_element_in(table, id, Some(idx), rd);
         }
+        Step::Status(status::TDX_SUCCESS)
+    }
+
+    /// TDG.VP.RD/WR of an L2 VMCS field of VM `vm` ([`crate::metadata15::L2_VMCS_FIELDS`]),
+    /// after the single-element check: a VM beyond NUM_L2_VMS or a field outside the subset →
+    /// `FIELD_ID_INCORRECT`; then as any VCPU field with the L1 masks. RD's next element is the
+    /// subset's next field of the same VM, −1 after the last (a simplification: the module
+    /// walks its whole L2 VMCS table).
+    fn l2_vmcs_rd_wr(
+        &mut self,
+        id: FieldId,
+        vm: usize,
+        input: &Regs,
+        out: &mut Regs,
+        write: bool,
+    ) -> Step {
+        use crate::metadata15::L2_VMCS_FIELDS;
+        let code = id.field_code();
+        let found = L2_VMCS_FIELDS.iter().position(|e| e.field_code() == code);
+        let (Some(i), true) = (found, vm <= self.cfg.num_l2_vms as usize) else {
+            return Step::Status(status::TDX_METADATA_FIELD_ID_INCORRECT);
+        };
+        let entry = &L2_VMCS_FIELDS[i];
+        let old = self.vp.l2_vmcs[vm][i] & entry.element_mask();
+        if write {
+            let (value, req) = (input[Gpr::R8], input[Gpr::R9]);
+            let combined = entry.guest_wr_mask & req;
+            if combined == 0 {
+                return Step::Status(status::TDX_METADATA_FIELD_NOT_WRITABLE);
+            }
+            if (old ^ value) & req & !entry.guest_wr_mask != 0 {
+                return Step::Status(status::TDX_METADATA_FIELD_VALUE_NOT_VALID);
+            }
+            self.vp.l2_vmcs[vm][i] = (old & !combined) | (value & combined);
+        } else {
+            out[Gpr::Rdx] = L2_VMCS_FIELDS[i + 1..]
+                .iter()
+                .find(|e| e.guest_rd_mask != 0)
+                .map_or(NULL, |e| id.with_field_code(e.field_code()).0);
+        }
+        out[Gpr::R8] = old & entry.guest_rd_mask;
         Step::Status(status::TDX_SUCCESS)
     }
 
@@ -687,6 +747,20 @@ impl TdxModule {
         self.servtd.bindings_busy = busy;
     }
 
+    /// Make this (service) TD one that 2.0.18 does not let use a binding
+    /// (`is_binding_allowed()`): `nested` = it has a service TD of its own (SERVTD_NUM = 1),
+    /// `migratable` = ATTRIBUTES.MIGRATABLE. Both are the TD's build-time configuration; a
+    /// generator asks about another TD this way, and puts the old values back with
+    /// `(false, false)` only if they were clear.
+    pub fn set_servtd_caller(&mut self, nested: bool, migratable: bool) {
+        self.cfg.servtd_num = u16::from(nested);
+        if migratable {
+            self.cfg.attributes |= crate::module::ATTR_MIGRATABLE;
+        } else {
+            self.cfg.attributes &= !crate::module::ATTR_MIGRATABLE;
+        }
+    }
+
     /// The bound target, for the host side: its binding may change at any time (the host
     /// binds, unbinds or re-binds the service TD), which TDG.SERVTD.RD/WR then see.
     pub fn servtd_target_mut(&mut self) -> Option<&mut ServtdTarget> {
@@ -702,13 +776,17 @@ impl TdxModule {
             "MIG_VERSION" => self.servtd.mig_version,
             "PRE_IMPORT_UUID" => t.preimport_uuid[elem],
             "SERVTD_NUM" => 1,
+            // As the TD's own (`md_element()`): a TD built, not imported.
+            "VE_REDUCTION_VALID" => 1,
             // NUM_L2_VMS, GPAW, EPTP, CONFIG_FLAGS, counters, keys, X2APIC_IDS: 0 in the model.
             _ => 0,
         }
     }
 
-    /// TDG.SERVTD.RD / WR (`tdg_servtd_rd_wr.c`). Defaults: RD RDX = -1; R8 = 0. Handle
-    /// decode: `h = RCX - TD_UUID[0]`, slot = h[11:0], TDR page = h[51:12]. Order: slot ≥
+    /// TDG.SERVTD.RD / WR (`tdg_servtd_rd_wr.c`). Defaults: RD RDX = -1; R8 = 0. On 2.0.18
+    /// the caller must be allowed to use a binding (`is_binding_allowed()`, e69a4391): its own
+    /// SERVTD_NUM ≠ 0 → `TDX_SERVTD_NESTING_NOT_ALLOWED`, else its ATTRIBUTES.MIGRATABLE →
+    /// `TDX_SERVTD_CANNOT_BE_MIGRATABLE` (no operand id, no TD exit). Handle decode: `h = RCX - TD_UUID[0]`, slot = h[11:0], TDR page = h[51:12]. Order: slot ≥
     /// MAX_SERVTDS (1) → `OPERAND_INVALID` + RCX; no target or TDR page ≠ the target's →
     /// cross-TD trap (status `OPERAND_INVALID` + TDR, model value); target TD_UUID ≠ R10–R13:
     /// equal to its PRE_IMPORT_UUID → R10–R13 = TD_UUID, `TDX_TARGET_UUID_UPDATED`, else
@@ -726,11 +804,21 @@ impl TdxModule {
     /// `FIELD_ID_INCORRECT` and iteration skips it.
     pub(super) fn servtd_rd_wr(&mut self, input: &Regs, out: &mut Regs, write: bool) -> Step {
         let version = self.cfg.module_version;
-        let table = self.td_table();
+        // The target's table: it has no L2 VMs (its NUM_L2_VMS reads 0).
+        let table = metadata::td_fields_for(version, 0);
         if !write {
             out[Gpr::Rdx] = NULL;
         }
         out[Gpr::R8] = 0;
+        // 2.0.18 `is_binding_allowed()` (`helpers.h`), first, on the caller's own TDCS.
+        if version >= crate::ModuleVersion::V2_0_18 {
+            if self.cfg.servtd_num != 0 {
+                return Step::Status(status::TDX_SERVTD_NESTING_NOT_ALLOWED);
+            }
+            if self.cfg.attributes & crate::module::ATTR_MIGRATABLE != 0 {
+                return Step::Status(status::TDX_SERVTD_CANNOT_BE_MIGRATABLE);
+            }
+        }
         let h = input[Gpr::Rcx].wrapping_sub(self.cfg.td_uuid[0]);
         let slot = h & 0xFFF;
         let tdr_pa = h & 0x000F_FFFF_FFFF_F000;
@@ -1158,9 +1246,15 @@ impl TdxModule {
     /// 1666adc4, db57c638): RAX = `TDX_SUCCESS` | 0x8000_0021, the state written back
     /// unchanged (nothing ran), the outputs as above but R11 = 0 (model choice: the VMCS's
     /// instruction fields are not defined for a failed entry, and the model keeps no stale
-    /// ones). A VMLAUNCH/VMRESUME that fails outright (controls or host state,
-    /// `TDX_L2_VM_ENTRY_FAILED` on 1.5.34 and 2.0.18, module-fatal on 1.5.05) needs L2 VMCS
-    /// fields the model does not have (`model/VERSIONS.md`).
+    /// ones).
+    ///
+    /// Before that, VMLAUNCH/VMRESUME checks the controls: with the VM's CR3-target count
+    /// above 4 (an L2 VMCS field L1 writes with TDG.VP.WR unchecked) it fails outright. 1.5.34
+    /// and 2.0.18 return `TDX_L2_VM_ENTRY_FAILED` | 0x8000_FFFF to L1
+    /// (`resume_l1_and_emulate_termination(L1_FAILED_TO_ENTER_L2)`, `td_exit.c`): the outputs
+    /// as above but RSI/RBP only, R13 = 9 << 32 | 7, the state written back as loaded, the
+    /// VM-instruction error 7, no entry counted. 1.5.05 stops the module
+    /// ([`crate::Completion::ModuleFatal`]; `tdg_vp_enter.c` e98d9639).
     pub(super) fn vp_enter(
         &mut self,
         input: &Regs,
@@ -1193,6 +1287,36 @@ impl TdxModule {
         let mut st = [0u8; L2_STATE_USED];
         if !mem.read(addr, &mut st) {
             return Step::Exit(gpa & !0xFFF);
+        }
+        // VMLAUNCH/VMRESUME checks the controls first: a CR3-target count above 4 (the
+        // platform's IA32_VMX_MISC limit) is VMfailValid, error 7.
+        if self.vp.l2_vmcs[vm][0] > L2_CR3_TARGET_COUNT_MAX {
+            if self.cfg.module_version < crate::ModuleVersion::V1_5_34 {
+                return Step::ModuleFatal;
+            }
+            self.vp.l2_vmcs[vm][1] = VM_INSTRUCTION_ERROR_ENTRY_CONTROLS;
+            // `write_l2_enter_outputs()` writes back the state just loaded.
+            if !mem.write(addr, &st) {
+                return Step::Exit(gpa & !0xFFF);
+            }
+            for r in [
+                Gpr::Rbx,
+                Gpr::Rcx,
+                Gpr::Rdx,
+                Gpr::Rdi,
+                Gpr::R8,
+                Gpr::R9,
+                Gpr::R10,
+            ] {
+                out[r] = 0;
+            }
+            for r in [Gpr::R11, Gpr::R12, Gpr::R14, Gpr::R15] {
+                out[r] = 0;
+            }
+            out[Gpr::Rbp] = le64(&st, 8 * Gpr::Rbp.index());
+            out[Gpr::Rsi] = L2_CS_SELECTOR | L2_CS_AR << 16 | L2_CS_LIMIT << 32;
+            out[Gpr::R13] = L1_FAILED_TO_ENTER_L2 << 32 | EEQ_VM_ENTRY_FAILURE;
+            return Step::Status(status::TDX_L2_VM_ENTRY_FAILED | L2_ENTRY_FAILED_DETAILS);
         }
         let rflags = le64(&st, 128);
         let entry_fails = !l2_state_enters(rflags, le64(&st, 136));
