@@ -30,6 +30,9 @@ pub struct LeafReport {
     pub time: Duration,
     /// The first failure of this leaf, with its program.
     pub first_failure: Option<(Failure, Program)>,
+    /// Every distinct failure of this leaf ([`signature`]): how many programs failed so, and
+    /// the first of them with its program. A common failure no longer hides a rarer one.
+    pub signatures: BTreeMap<String, (u64, Failure, Program)>,
 }
 
 /// What a campaign found.
@@ -121,6 +124,31 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
     report
 }
 
+/// What tells one failure from another of the same kind: the verdict, the leaf and the detail
+/// with every number (a token that starts with a digit: `0x1f`, `4096`) replaced by `#`, so
+/// that failures differing only in the values of their inputs count as one.
+pub fn signature(f: &Failure) -> String {
+    let mut detail = String::with_capacity(f.detail.len());
+    let mut chars = f.detail.chars().peekable();
+    let mut in_word = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() && !in_word {
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_hexdigit() || *d == 'x' || *d == '_')
+            {
+                chars.next();
+            }
+            detail.push('#');
+            in_word = false;
+            continue;
+        }
+        in_word = c.is_alphanumeric() || c == '_';
+        detail.push(c);
+    }
+    format!("{:?} {}: {detail}", f.verdict, f.leaf)
+}
+
 /// Folds one finished program into the report.
 fn record<W: Wrappers>(oracle: &Oracle<W>, f: contain::Finished, report: &mut CampaignReport) {
     report.programs += 1;
@@ -153,6 +181,10 @@ fn record<W: Wrappers>(oracle: &Oracle<W>, f: contain::Finished, report: &mut Ca
     if l.first_failure.is_none() {
         l.first_failure = Some((failure.clone(), f.program.clone()));
     }
+    l.signatures
+        .entry(signature(&failure))
+        .or_insert_with(|| (0, failure.clone(), f.program.clone()))
+        .0 += 1;
     if report.failures.len() < 5 {
         report.failures.push((failure, f.program));
     }
@@ -309,12 +341,51 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
             for (p, n) in &l.stats.policy {
                 s.push_str(&format!("\n{name}, {leaf}: policy, {n} calls: {p}\n"));
             }
-            if let Some((f, p)) = &l.first_failure {
-                s.push_str(&format!(
-                    "\n{name}, {leaf}: first failure\n{f}  program: {p:?}\n"
-                ));
+            if l.signatures.is_empty() {
+                continue;
+            }
+            // Every distinct failure, most frequent first, each with its first case.
+            let mut sigs: Vec<_> = l.signatures.iter().collect();
+            sigs.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+            s.push_str(&format!(
+                "\n{name}, {leaf}: {} distinct failures\n",
+                sigs.len()
+            ));
+            for (sig, (n, f, p)) in sigs {
+                s.push_str(&format!("  {n} program(s): {sig}\n{f}  program: {p:?}\n"));
             }
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(detail: &str) -> Failure {
+        Failure {
+            verdict: Verdict::Decoding,
+            leaf: "TDG.VP.INFO",
+            call: String::new(),
+            detail: detail.to_string(),
+            table: String::new(),
+            module: tdx_model::ModuleVersion::NEWEST,
+        }
+    }
+
+    #[test]
+    fn signatures_ignore_values_not_names() {
+        let a = signature(&failure("R10 is 0x1f, want 4096 (TDX_OPERAND_INVALID)"));
+        let b = signature(&failure("R10 is 0x2a_00, want 12 (TDX_OPERAND_INVALID)"));
+        assert_eq!(a, b);
+        assert_eq!(
+            a,
+            "Decoding TDG.VP.INFO: R10 is #, want # (TDX_OPERAND_INVALID)"
+        );
+        let c = signature(&failure("R11 is 0x1f, want 4096 (TDX_OPERAND_INVALID)"));
+        assert_ne!(a, c);
+        let d = signature(&failure("R10 is 0x1f, want 4096 (TDX_OPERAND_BUSY)"));
+        assert_ne!(a, d);
+    }
 }

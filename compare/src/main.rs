@@ -1,6 +1,7 @@
 //! `tdx-compare [SECONDS_PER_TARGET] [SEED]`: every implementation through the same generators
 //! and verdicts, one table — leaf / sub-function × implementation → calls made, verdict — and
-//! the first failing case of each failing cell. Policy differences (e.g. a TDVMCALL exposing a
+//! every distinct failure of each failing cell (`tdx_campaign::signature`), counted, with its
+//! first case. Policy differences (e.g. a TDVMCALL exposing a
 //! fixed, zero-filled register set) are shown as such, not as failures; the findings are
 //! written up in `docs/findings/`.
 

@@ -1002,6 +1002,17 @@ impl<W: Wrappers> Oracle<W> {
         (off <= (ARENA_SIZE - len) as u64).then_some(off as usize)
     }
 
+    /// Whether `len` bytes at `gpa` lie in the arena, memory a reference may be made to
+    /// ([`Wrappers::takes_memory_by_reference`]): at `gpa` itself, the arena's address, or with
+    /// `alias` (an operand the API always makes shared) at its private alias.
+    fn in_arena(&mut self, gpa: u64, len: u64, alias: bool) -> bool {
+        usize::try_from(len).is_ok_and(|n| {
+            let base = self.session.arena_gpa();
+            let addr = if alias { gpa & !self.shared_bit() } else { gpa };
+            n <= ARENA_SIZE && addr >= base && addr - base <= (ARENA_SIZE - n) as u64
+        })
+    }
+
     /// The bytes the module sees at a GPA: the arena's, zeros elsewhere.
     fn arena_bytes<const N: usize>(&mut self, gpa: u64) -> [u8; N] {
         let mut b = [0u8; N];
@@ -1146,6 +1157,11 @@ impl<W: Wrappers> Oracle<W> {
                 };
                 if !self.completes(c, &fields, &[gpa]) {
                     return Ok(self.not_run(c, NO_COMPLETION));
+                }
+                if self.wrappers.takes_memory_by_reference(Kind::RtmrExtend)
+                    && !self.in_arena(gpa, 48, false)
+                {
+                    return Ok(self.not_run(c, BY_REFERENCE));
                 }
                 self.model().set_rtmr_busy(busy);
                 let before = self.model().rtmr(i.get() as usize);
@@ -2251,6 +2267,10 @@ const FORCED_CORE: usize = 10;
 const FIELD_ID_INCORRECT: &str = "TDX_METADATA_FIELD_ID_INCORRECT";
 /// Why a call refused before any TDCALL was not made.
 pub const REFUSED: &str = "refused before TDCALL";
+
+/// Why a call was not made: the implementation takes its memory operand by reference
+/// ([`Wrappers::takes_memory_by_reference`]) and the operand is not in memory that exists.
+pub const BY_REFERENCE: &str = "buffer outside memory, taken by reference (not made)";
 
 /// Why a call was not made for an implementation that does not use `tdcall`'s typed inputs
 /// (`Wrappers::TYPED_INPUTS`): their constructor refused it (compared with the model, but not

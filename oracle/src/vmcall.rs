@@ -16,7 +16,7 @@ use tdx_model::vmm::VmmMode;
 use tdx_model::{Gpr, RegSet};
 
 use super::{Failure, Oracle, Outcome, Verdict};
-use crate::call::{Call, MemRef, PageRef};
+use crate::call::{Call, Kind, MemRef, PageRef};
 use crate::pressure::{describe_lost, secrets, under_canaries, under_pressure};
 use crate::wrappers::{InputCheck, Wrappers};
 use crate::CONVERT_MAX_STALLS;
@@ -321,6 +321,20 @@ impl<W: Wrappers> Oracle<W> {
             table: vmcall_table(rec, c),
             module: tdx_model::ModuleVersion::NEWEST,
         })
+    }
+
+    /// A TDVMCALL the oracle does not make, and why (no check ran).
+    fn vmcall_not_made(&self, c: &'static VmcallContract, why: &'static str) -> Outcome {
+        Outcome {
+            leaf: c.name,
+            status: None,
+            tdcalls: 0,
+            not_run: Some(why),
+            vmcall: true,
+            checks: self.ran,
+            branches: 0,
+            policy: None,
+        }
     }
 
     fn vmcall_outcome(&self, c: &'static VmcallContract, rec: &Record) -> Outcome {
@@ -874,6 +888,13 @@ impl<W: Wrappers> Oracle<W> {
                     Ok(b) => b,
                     Err(e) => return self.typed_refusal(c, call, &fields(), &valid, &writes, e),
                 };
+                if self
+                    .wrappers
+                    .takes_memory_by_reference(Kind::VmcallGetQuote)
+                    && !self.in_arena(gpa, len, true)
+                {
+                    return Ok(self.vmcall_not_made(c, super::BY_REFERENCE));
+                }
                 let inputs = fields();
                 black_box(&inputs);
                 let (got, lost) = under_canaries(seed, || self.wrappers.get_quote(buf, len));

@@ -90,6 +90,17 @@ pub trait Wrappers {
         true
     }
 
+    /// Whether this implementation takes the memory operand of `kind` as a Rust reference or
+    /// slice (td-shim: `&TdxDigest` for TDG.MR.RTMR.EXTEND, `&mut [u8]` for GetQuote). A
+    /// reference may only be made to memory that is really there, so the oracle makes such a
+    /// call only when the whole operand lies in the arena (at the GPA itself; a TDVMCALL buffer,
+    /// which such an API makes shared by ORing the shared bit in, at its private alias) and
+    /// reports the others as not made ([`crate::BY_REFERENCE`]). None by default.
+    fn takes_memory_by_reference(&self, kind: Kind) -> bool {
+        let _ = kind;
+        false
+    }
+
     /// TDG.VP.INFO.
     #[inline(always)]
     fn vp_info(&self) -> Result<TdInfo, TdxStatus> {

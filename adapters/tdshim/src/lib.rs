@@ -252,6 +252,17 @@ pub fn warm_up() {
     SHARED_MASK.store(mask, Ordering::Relaxed);
 }
 
+/// Whether `len` bytes at address `addr` lie in the arena of this thread's trap session
+/// (memory this process owns, where a reference may be made).
+fn in_arena(addr: u64, len: usize) -> bool {
+    tdx_trap::current_arena().is_some_and(|(base, size)| {
+        addr >= base
+            && addr
+                .checked_add(len as u64)
+                .is_some_and(|end| end <= base + size as u64)
+    })
+}
+
 fn shared_mask() -> u64 {
     let m = SHARED_MASK.load(Ordering::Relaxed);
     assert!(m != 0, "call tdx_adapter_tdshim::warm_up() first");
@@ -373,6 +384,11 @@ impl Wrappers for TdShim {
         PROVIDED.iter().any(|(k, _)| *k == kind)
     }
 
+    /// `tdcall_extend_rtmr` takes `&TdxDigest`, `tdvmcall_get_quote` `&mut [u8]`.
+    fn takes_memory_by_reference(&self, kind: Kind) -> bool {
+        matches!(kind, Kind::RtmrExtend | Kind::VmcallGetQuote)
+    }
+
     #[inline(always)]
     fn vp_info(&self) -> Result<TdInfo, TdxStatus> {
         let i = shim::tdcall_get_td_info().map_err(status_of)?;
@@ -390,14 +406,14 @@ impl Wrappers for TdShim {
     #[inline(always)]
     fn rtmr_extend(&self, data: AlignedGpa<64>, index: RtmrIndex) -> Result<(), TdxStatus> {
         let p = data.raw() as *const TdxDigest;
-        if p.is_null() {
-            // td-shim takes `&TdxDigest`: GPA 0 (the null pointer under the identity map)
-            // cannot be expressed without undefined behaviour, so no TDCALL is made.
+        if !in_arena(data.raw(), core::mem::size_of::<TdxDigest>()) {
+            // td-shim takes `&TdxDigest`: a digest outside memory that exists cannot be
+            // passed without undefined behaviour. The oracle does not ask for one
+            // (`takes_memory_by_reference`); anyone else gets a refusal, never a reference.
             return Err(TdxStatus::from_raw(u64::MAX));
         }
-        // SAFETY: `p` is non-null and 64-byte aligned (`AlignedGpa<64>`); td-shim only takes
-        // the address of the field (`addr_of!`) and never reads through the reference. The
-        // memory is the arena or an address the simulated module reads as zeros.
+        // SAFETY: the digest lies in the session's arena, memory this process owns (checked
+        // above), and `p` is 64-byte aligned (`AlignedGpa<64>`, at least TdxDigest's 1).
         let digest = unsafe { &*p };
         shim::tdcall_extend_rtmr(digest, u32::from(index.get())).map_err(status_of)
     }
@@ -638,9 +654,20 @@ impl Wrappers for TdShim {
     /// slice is built at the GPA (which already has the shared bit) and never dereferenced.
     #[inline(always)]
     fn get_quote(&self, buffer: SharedGpa, len: u64) -> Result<(), VmcallError> {
-        // SAFETY: a shared GPA has bit 47 or 51 set, so the pointer is non-null; u8 needs no
-        // alignment; td-shim only reads the slice's address and length.
-        let buf = unsafe { core::slice::from_raw_parts_mut(buffer.raw() as *mut u8, len as usize) };
+        // The slice is made at the buffer's private alias, which td-shim turns back into the
+        // shared GPA by ORing its shared mask in; only memory that exists can be a slice.
+        let private = buffer.raw() & !shared_mask();
+        let Some(n) = usize::try_from(len).ok().filter(|&n| in_arena(private, n)) else {
+            // Not passable without undefined behaviour; the oracle does not ask for it
+            // (`takes_memory_by_reference`).
+            return Err(VmcallError::Untrusted {
+                what: "buffer outside memory (td-shim takes &mut [u8])",
+                value: buffer.raw(),
+            });
+        };
+        // SAFETY: `n` bytes at `private` lie in the session's arena, which this process owns
+        // and nothing else references during the call; u8 needs no alignment.
+        let buf = unsafe { core::slice::from_raw_parts_mut(private as *mut u8, n) };
         shim::tdvmcall_get_quote(buf).map_err(vmcall_error)
     }
 

@@ -489,3 +489,48 @@ mod reproducer {
         reproduce(Program(vec![call]), ENTER);
     }
 }
+
+/// td-shim takes the RTMR digest as `&TdxDigest` and the GetQuote buffer as `&mut [u8]`: a
+/// buffer outside the arena (memory this process does not have) is not passed to it, which
+/// would be undefined behaviour, but reported as not made; inside it the call is made.
+#[test]
+fn buffers_taken_by_reference_only_in_memory() {
+    use tdx_oracle::call::MemRef;
+    use tdx_oracle::Call;
+    let mut oracle = Oracle::new(TdShim, 1);
+    warm_up();
+    let outside = Program(vec![
+        Call::RtmrExtend {
+            data: MemRef::Raw(0x7f00_0000_0000),
+            index: 2,
+            value: [1; 48],
+            busy: false,
+        },
+        Call::VmcallGetQuote {
+            buffer: MemRef::SharedSlot(0),
+            len: 1 << 30,
+        },
+    ]);
+    let mut seen = Vec::new();
+    oracle
+        .run_program(&outside, |_, out| seen.push((out.tdcalls, out.not_run)))
+        .unwrap();
+    assert_eq!(
+        seen,
+        [
+            (0, Some(tdx_oracle::BY_REFERENCE)),
+            (0, Some(tdx_oracle::BY_REFERENCE))
+        ]
+    );
+    let inside = Program(vec![Call::RtmrExtend {
+        data: MemRef::Slot(0),
+        index: 2,
+        value: [1; 48],
+        busy: false,
+    }]);
+    let mut made = Vec::new();
+    oracle
+        .run_program(&inside, |_, out| made.push((out.tdcalls, out.not_run)))
+        .unwrap();
+    assert_eq!(made, [(1, None)]);
+}
