@@ -46,6 +46,22 @@ fn edk2_rdmsr_exposes_ffcc() {
     assert_eq!(policies(Edk2Style, &p), [Some(WIDER_MASK)]);
 }
 
+/// cabi-policy.md §4: EDK2 halts with R12 = 0 whatever the caller's state, exactly as
+/// `TdVmCall (TDVMCALL_HALT, 0, 0, 0, 0, 0)`: a halt with interrupts blocked fails the encoding
+/// check, which the adapter declares as policy; one without passes.
+#[test]
+fn edk2_hlt_r12_is_zero() {
+    let blocked = Program(vec![Call::VmcallHlt { blocked: true }]);
+    let f = first_failure(Edk2Style, &blocked).expect("R12 = 0 is not the contract's encoding");
+    assert_eq!(
+        (f.verdict, f.leaf),
+        (tdx_oracle::Verdict::Encoding, "Instruction.HLT")
+    );
+    assert!(Edk2Style.policy(&f).is_some(), "{f}");
+    let open = Program(vec![Call::VmcallHlt { blocked: false }]);
+    assert_eq!(policies(Edk2Style, &open), [Some(WIDER_MASK)]);
+}
+
 /// cabi-policy.md §1: convert_range through the same mask, reported the same way.
 #[test]
 fn linux_convert_range_mask_is_policy() {

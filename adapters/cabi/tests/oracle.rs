@@ -60,6 +60,12 @@ fn unaligned_resume(f: &Failure) -> bool {
             .contains("Err(Untrusted { what: \"MapGPA resume address\"")
 }
 
+/// EDK2's HLT: a halt with interrupts blocked, made with R12 = 0, and the adapter's policy says
+/// so.
+fn halt_r12_zero(f: &Failure) -> bool {
+    f.call.contains("blocked: true") && Edk2Style.policy(f).is_some()
+}
+
 /// Mask 0xFFEC: RBP selected (and zero).
 fn rbp_selected(f: &Failure) -> bool {
     let extra = extra_exposed(f);
@@ -87,6 +93,15 @@ const KNOWN: &[Known] = &[
         leaf: "Instruction.RDMSR",
         link: FFEC,
         matches: rbp_selected,
+        must_reproduce: true,
+    },
+    // EDK2 halts with R12 = 0 whatever the caller's interrupt state (cabi-policy.md §4).
+    Known {
+        implementation: Edk2Style::NAME,
+        verdict: Verdict::Encoding,
+        leaf: "Instruction.HLT",
+        link: POLICY,
+        matches: halt_r12_zero,
         must_reproduce: true,
     },
     // Both originals range-check the MapGPA resume address but not its alignment.
