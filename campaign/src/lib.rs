@@ -279,6 +279,51 @@ pub fn versions_line(report: &CampaignReport) -> String {
     format!("module versions: {}\n", each.join(", "))
 }
 
+/// What a comparison cell says about one implementation's leaf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellState {
+    /// No call made: the implementation does not provide it.
+    NotProvided,
+    /// Calls made, but no check could run on any of them: not a pass.
+    NoneChecked,
+    /// Every check passed; some calls differ by a documented policy.
+    PassPolicy,
+    /// Every check passed.
+    Pass,
+    /// A check failed (the first failed verdict, in the verdicts' order).
+    Fail(Verdict),
+}
+
+/// One cell of the comparison: calls made (failed ones included) and the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cell {
+    /// Calls made.
+    pub calls: u64,
+    /// What the checks said.
+    pub state: CellState,
+}
+
+/// The comparison cell of one implementation's leaf report.
+pub fn cell(l: &LeafReport) -> Cell {
+    let not_provided = l
+        .stats
+        .statuses
+        .get(tdx_oracle::NOT_PROVIDED)
+        .copied()
+        .unwrap_or(0);
+    let failed: u64 = l.failed.values().sum();
+    let calls = l.stats.calls - not_provided + failed;
+    let checked: u64 = l.passed.values().sum();
+    let state = match l.failed.keys().next() {
+        Some(v) => CellState::Fail(*v),
+        None if calls == 0 => CellState::NotProvided,
+        None if checked == 0 => CellState::NoneChecked,
+        None if !l.stats.policy.is_empty() => CellState::PassPolicy,
+        None => CellState::Pass,
+    };
+    Cell { calls, state }
+}
+
 /// The comparison of several implementations: per leaf, per implementation, the calls made,
 /// the verdict and the first failure's diagnostic. Calls an implementation does not provide
 /// are shown as such, not as failures.
@@ -301,36 +346,20 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
     for leaf in leaves {
         s.push_str(&format!("{leaf:<38}"));
         for (_, r) in reports {
-            let cell = match r.leaves.get(leaf) {
+            let cell = match r.leaves.get(leaf).map(cell) {
                 None => "-".to_string(),
-                Some(l) => {
-                    let provided = l.stats.calls
-                        - l.stats
-                            .statuses
-                            .get(tdx_oracle::NOT_PROVIDED)
-                            .copied()
-                            .unwrap_or(0);
-                    let failed: u64 = l.failed.values().sum();
-                    let provided = provided + failed;
-                    let checked: u64 = l.passed.values().sum();
-                    if provided == 0 && failed == 0 {
-                        "not provided".to_string()
-                    } else if failed == 0 && checked == 0 {
-                        // Calls made, but no check could run on any of them: not a pass.
-                        format!("{provided} calls, none checked")
-                    } else if failed == 0 && !l.stats.policy.is_empty() {
-                        format!("{provided} calls, pass (policy)")
-                    } else if failed == 0 {
-                        format!("{provided} calls, pass")
-                    } else {
-                        let v = l
-                            .failed
-                            .keys()
-                            .next()
-                            .map_or("?".into(), |v| format!("{v:?}"));
-                        format!("{provided} calls, FAIL {v}")
-                    }
-                }
+                Some(Cell {
+                    state: CellState::NotProvided,
+                    ..
+                }) => "not provided".to_string(),
+                Some(Cell { calls, state }) => match state {
+                    // Calls made, but no check could run on any of them: not a pass.
+                    CellState::NoneChecked => format!("{calls} calls, none checked"),
+                    CellState::PassPolicy => format!("{calls} calls, pass (policy)"),
+                    CellState::Pass => format!("{calls} calls, pass"),
+                    CellState::Fail(v) => format!("{calls} calls, FAIL {v:?}"),
+                    CellState::NotProvided => unreachable!("matched above"),
+                },
             };
             s.push_str(&format!(" {cell:>28}"));
         }
@@ -357,6 +386,89 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
         }
     }
     s
+}
+
+/// A JSON string literal of `s`.
+fn json_str(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// The comparison as one JSON document for CI systems: per implementation the programs run
+/// per module version; per leaf and implementation the cell ([`cell`]), the policy differences
+/// with their counts and every distinct failure ([`signature`]) with its count and first case
+/// (verdict, module version, call, detail, register table, program).
+pub fn comparison_json(reports: &[(&str, &CampaignReport)]) -> String {
+    let mut impls = Vec::new();
+    for (name, r) in reports {
+        let versions: Vec<String> = r
+            .programs_per_version
+            .iter()
+            .map(|(v, n)| format!("{}:{n}", json_str(v.name())))
+            .collect();
+        let mut leaves = Vec::new();
+        for (leaf, l) in &r.leaves {
+            let c = cell(l);
+            let state = match c.state {
+                CellState::NotProvided => "not provided".to_string(),
+                CellState::NoneChecked => "none checked".to_string(),
+                CellState::PassPolicy => "pass (policy)".to_string(),
+                CellState::Pass => "pass".to_string(),
+                CellState::Fail(v) => format!("fail {v:?}"),
+            };
+            let policies: Vec<String> = l
+                .stats
+                .policy
+                .iter()
+                .map(|(p, n)| format!("{{\"policy\":{},\"calls\":{n}}}", json_str(p)))
+                .collect();
+            let failures: Vec<String> = l
+                .signatures
+                .iter()
+                .map(|(sig, (n, f, p))| {
+                    format!(
+                        "{{\"signature\":{},\"programs\":{n},\"verdict\":{},\"module\":{},\"call\":{},\"detail\":{},\"table\":{},\"program\":{}}}",
+                        json_str(sig),
+                        json_str(&format!("{:?}", f.verdict)),
+                        json_str(f.module.name()),
+                        json_str(&f.call),
+                        json_str(&f.detail),
+                        json_str(&f.table),
+                        json_str(&format!("{p:?}"))
+                    )
+                })
+                .collect();
+            leaves.push(format!(
+                "{{\"leaf\":{},\"calls\":{},\"state\":{},\"policies\":[{}],\"failures\":[{}]}}",
+                json_str(leaf),
+                c.calls,
+                json_str(&state),
+                policies.join(","),
+                failures.join(",")
+            ));
+        }
+        impls.push(format!(
+            "{{\"implementation\":{},\"programs\":{},\"module_versions\":{{{}}},\"leaves\":[{}]}}",
+            json_str(name),
+            r.programs,
+            versions.join(","),
+            leaves.join(",")
+        ));
+    }
+    format!("{{\"implementations\":[{}]}}\n", impls.join(","))
 }
 
 #[cfg(test)]
@@ -387,5 +499,85 @@ mod tests {
         assert_ne!(a, c);
         let d = signature(&failure("R10 is 0x1f, want 4096 (TDX_OPERAND_BUSY)"));
         assert_ne!(a, d);
+    }
+
+    /// A minimal JSON checker: one value, consumed whole.
+    fn json_value(b: &[u8], mut i: usize) -> Option<usize> {
+        let ws = |b: &[u8], mut i: usize| {
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            i
+        };
+        i = ws(b, i);
+        match *b.get(i)? {
+            b'{' | b'[' => {
+                let close = if b[i] == b'{' { b'}' } else { b']' };
+                let object = close == b'}';
+                i = ws(b, i + 1);
+                if b.get(i) == Some(&close) {
+                    return Some(i + 1);
+                }
+                loop {
+                    if object {
+                        i = json_value(b, i)
+                            .filter(|_| b[ws(b, i)] == b'"')
+                            .map(|j| ws(b, j))?;
+                        (b.get(i) == Some(&b':')).then_some(())?;
+                        i += 1;
+                    }
+                    i = ws(b, json_value(b, i)?);
+                    match *b.get(i)? {
+                        b',' => i += 1,
+                        c if c == close => return Some(i + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => {
+                i += 1;
+                loop {
+                    match *b.get(i)? {
+                        b'"' => return Some(i + 1),
+                        b'\\' => i += 2,
+                        c if c < 0x20 => return None,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                while b.get(i).is_some_and(|c| c.is_ascii_digit() || *c == b'-') {
+                    i += 1;
+                }
+                Some(i)
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn comparison_json_is_one_json_document() {
+        let mut report = CampaignReport::default();
+        report
+            .programs_per_version
+            .insert(tdx_model::ModuleVersion::V1_5_05, 3);
+        let l = report.leaves.entry("TDG.VP.INFO").or_default();
+        l.stats.calls = 5;
+        *l.failed.entry(Verdict::Decoding).or_default() += 1;
+        let f = failure("wrapper returned \"Err\"\n\tthen\\ 0x1f");
+        l.signatures
+            .insert(signature(&f), (2, f, Program(Vec::new())));
+        let json = comparison_json(&[("impl \"A\"", &report)]);
+        let end = json_value(json.as_bytes(), 0).expect("valid JSON");
+        assert_eq!(json[end..].trim(), "");
+        assert!(json.contains("\"state\":\"fail Decoding\""), "{json}");
+        assert!(json.contains("\"programs\":2"), "{json}");
+        assert!(json.contains(r#"\"Err\"\n\tthen\\ 0x1f"#), "{json}");
+        assert!(json.contains("\"1.5.05\":3"), "{json}");
+        assert_eq!(
+            json_value(b"{\"a\":[1,\"x\"],}", 0),
+            None,
+            "the checker can fail"
+        );
     }
 }

@@ -1,7 +1,8 @@
-//! `tdx-compare [SECONDS_PER_TARGET] [SEED]`: every implementation through the same generators
+//! `tdx-compare [SECONDS_PER_TARGET] [SEED] [--json]`: every implementation through the same generators
 //! and verdicts, one table — leaf / sub-function × implementation → calls made, verdict — and
 //! every distinct failure of each failing cell (`tdx_campaign::signature`), counted, with its
-//! first case. Policy differences (e.g. a TDVMCALL exposing a
+//! first case. With `--json`, the same as one JSON document on stdout
+//! (`tdx_campaign::comparison_json`). Policy differences (e.g. a TDVMCALL exposing a
 //! fixed, zero-filled register set) are shown as such, not as failures; the findings are
 //! written up in `docs/findings/`.
 
@@ -13,11 +14,16 @@ use tdx_campaign::{comparison, run, CampaignReport};
 use tdx_oracle::{Production, Wrappers};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let json = all.iter().any(|a| a == "--json");
+    let mut args = all.into_iter().filter(|a| a != "--json");
     let secs: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0.5);
     let seed: u64 = args
         .next()
-        .and_then(|a| a.parse().ok())
+        .and_then(|a| match a.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => a.parse().ok(),
+        })
         .unwrap_or(0x5eed_c0de);
     let per_target = Duration::from_secs_f64(secs);
     let mut reports: Vec<(&str, CampaignReport)> = Vec::new();
@@ -34,6 +40,10 @@ fn main() {
     eprintln!("{}", Edk2Style::NAME);
     reports.push((Edk2Style::NAME, run(Edk2Style, seed, per_target)));
     let refs: Vec<(&str, &CampaignReport)> = reports.iter().map(|(n, r)| (*n, r)).collect();
+    if json {
+        print!("{}", tdx_campaign::comparison_json(&refs));
+        return;
+    }
     for (name, r) in &refs {
         print!("{name}: {}", tdx_campaign::versions_line(r));
     }
