@@ -30,9 +30,25 @@ pub struct LeafReport {
     pub time: Duration,
     /// The first failure of this leaf, with its program.
     pub first_failure: Option<(Failure, Program)>,
-    /// Every distinct failure of this leaf ([`signature`]): how many programs failed so, and
-    /// the first of them with its program. A common failure no longer hides a rarer one.
-    pub signatures: BTreeMap<String, (u64, Failure, Program)>,
+    /// Every distinct failure of this leaf, by [`signature`]. A common failure no longer hides
+    /// a rarer one.
+    pub signatures: BTreeMap<String, Signature>,
+}
+
+/// One distinct failure of a leaf.
+#[derive(Clone, Debug)]
+pub struct Signature {
+    /// Programs that failed so.
+    pub programs: u64,
+    /// The first of them: its failure and program.
+    pub failure: Failure,
+    /// Its program.
+    pub program: Program,
+    /// It ended the process (a crash or leakage found by containment): not replayed.
+    pub crashed: bool,
+    /// The program shrunk to the fewest calls that still fail so, replayed from
+    /// [`shrink::REPLAY_SEED`] ([`shrink::shrink`]); `None` when it did not replay that way.
+    pub shrunk: Option<Program>,
 }
 
 /// What a campaign found.
@@ -62,6 +78,7 @@ impl CampaignReport {
 }
 
 mod contain;
+pub mod shrink;
 
 fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;
@@ -116,6 +133,7 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
             &mut finished,
         );
     }
+    shrink_all(&mut oracle, &mut report);
     draw(tty, 1.0, "done", &report, start.elapsed(), total);
     if tty {
         eprintln!();
@@ -147,6 +165,38 @@ pub fn signature(f: &Failure) -> String {
         detail.push(c);
     }
     format!("{:?} {}: {detail}", f.verdict, f.leaf)
+}
+
+/// Most signatures a campaign shrinks, and the time each may take.
+const SHRINK_MAX: usize = 64;
+const SHRINK_BUDGET: Duration = Duration::from_secs(5);
+
+/// Shrinks the first program of every signature that did not end its process
+/// ([`shrink::shrink`]), most frequent first, at most [`SHRINK_MAX`].
+fn shrink_all<W: Wrappers>(oracle: &mut Oracle<W>, report: &mut CampaignReport) {
+    let mut todo: Vec<(u64, &'static str, String)> = report
+        .leaves
+        .iter()
+        .flat_map(|(leaf, l)| {
+            l.signatures
+                .iter()
+                .filter(|(_, s)| !s.crashed)
+                .map(|(sig, s)| (s.programs, *leaf, sig.clone()))
+        })
+        .collect();
+    todo.sort_by_key(|t| std::cmp::Reverse(t.0));
+    for (_, leaf, sig) in todo.into_iter().take(SHRINK_MAX) {
+        let s = &report.leaves[leaf].signatures[&sig];
+        let (program, version) = (s.program.clone(), s.failure.module);
+        let shrunk = shrink::shrink(oracle, &program, version, &sig, SHRINK_BUDGET);
+        if let Some(s) = report
+            .leaves
+            .get_mut(leaf)
+            .and_then(|l| l.signatures.get_mut(&sig))
+        {
+            s.shrunk = shrunk;
+        }
+    }
 }
 
 /// Folds one finished program into the report.
@@ -183,8 +233,14 @@ fn record<W: Wrappers>(oracle: &Oracle<W>, f: contain::Finished, report: &mut Ca
     }
     l.signatures
         .entry(signature(&failure))
-        .or_insert_with(|| (0, failure.clone(), f.program.clone()))
-        .0 += 1;
+        .or_insert_with(|| Signature {
+            programs: 0,
+            failure: failure.clone(),
+            program: f.program.clone(),
+            crashed: f.crashed,
+            shrunk: None,
+        })
+        .programs += 1;
     if report.failures.len() < 5 {
         report.failures.push((failure, f.program));
     }
@@ -375,13 +431,28 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
             }
             // Every distinct failure, most frequent first, each with its first case.
             let mut sigs: Vec<_> = l.signatures.iter().collect();
-            sigs.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+            sigs.sort_by(|a, b| b.1.programs.cmp(&a.1.programs).then(a.0.cmp(b.0)));
             s.push_str(&format!(
                 "\n{name}, {leaf}: {} distinct failures\n",
                 sigs.len()
             ));
-            for (sig, (n, f, p)) in sigs {
+            for (sig, g) in sigs {
+                let (n, f, p) = (g.programs, &g.failure, &g.program);
                 s.push_str(&format!("  {n} program(s): {sig}\n{f}  program: {p:?}\n"));
+                match &g.shrunk {
+                    Some(small) => s.push_str(&format!(
+                        "  shrunk to {} of {} calls, a test that replays it:\n{}",
+                        small.0.len(),
+                        p.0.len(),
+                        shrink::reproducer(
+                            &format!("IMPLEMENTATION /* {name} */"),
+                            small,
+                            f.module
+                        )
+                    )),
+                    None if g.crashed => s.push_str("  (ended its process: not replayed here)\n"),
+                    None => s.push_str("  (does not replay from a fresh oracle: not shrunk)\n"),
+                }
             }
         }
     }
@@ -438,9 +509,14 @@ pub fn comparison_json(reports: &[(&str, &CampaignReport)]) -> String {
             let failures: Vec<String> = l
                 .signatures
                 .iter()
-                .map(|(sig, (n, f, p))| {
+                .map(|(sig, g)| {
+                    let (n, f, p) = (g.programs, &g.failure, &g.program);
+                    let shrunk = g
+                        .shrunk
+                        .as_ref()
+                        .map_or("null".to_string(), |s| json_str(&format!("{s:?}")));
                     format!(
-                        "{{\"signature\":{},\"programs\":{n},\"verdict\":{},\"module\":{},\"call\":{},\"detail\":{},\"table\":{},\"program\":{}}}",
+                        "{{\"signature\":{},\"programs\":{n},\"verdict\":{},\"module\":{},\"call\":{},\"detail\":{},\"table\":{},\"program\":{},\"shrunk\":{shrunk}}}",
                         json_str(sig),
                         json_str(&format!("{:?}", f.verdict)),
                         json_str(f.module.name()),
@@ -565,8 +641,16 @@ mod tests {
         l.stats.calls = 5;
         *l.failed.entry(Verdict::Decoding).or_default() += 1;
         let f = failure("wrapper returned \"Err\"\n\tthen\\ 0x1f");
-        l.signatures
-            .insert(signature(&f), (2, f, Program(Vec::new())));
+        l.signatures.insert(
+            signature(&f),
+            Signature {
+                programs: 2,
+                failure: f,
+                program: Program(Vec::new()),
+                crashed: false,
+                shrunk: Some(Program(Vec::new())),
+            },
+        );
         let json = comparison_json(&[("impl \"A\"", &report)]);
         let end = json_value(json.as_bytes(), 0).expect("valid JSON");
         assert_eq!(json[end..].trim(), "");
