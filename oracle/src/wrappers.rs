@@ -1,7 +1,8 @@
 //! The implementation under test, as a trait: production forwards to `tdcall`; the planted
 //! variants in `tdx_planted` override one method each; an adapter for another project's
 //! wrappers (td-shim's `tdx-tdcall`, C or assembly through the C ABI) overrides
-//! [`Wrappers::provides`] and the methods of the calls it provides.
+//! [`Wrappers::provides`] and the methods of the calls it provides. A method an adapter does
+//! not define is not provided ([`Wrappers::TDCALL_DEFAULTS`]).
 
 use crate::call::Kind;
 use tdcall::accept::{accept_range_with, AcceptError, AcceptOptions, AcceptStats};
@@ -35,6 +36,23 @@ pub enum InputCheck {
     MapGpaRange,
 }
 
+thread_local! {
+    /// Set by a default method of [`Wrappers`]: this workspace's `tdcall` ran in place of the
+    /// implementation's own.
+    static TDCALL_RAN: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// Records that a default method ran (`tdcall` in place of the implementation).
+#[inline(always)]
+fn tdcall_default() {
+    TDCALL_RAN.with(|r| r.set(true));
+}
+
+/// Whether a default method ran since the last call, and clears it.
+pub(crate) fn take_tdcall_default() -> bool {
+    TDCALL_RAN.with(|r| r.replace(false))
+}
+
 /// One implementation of the guest-side leaves. Methods are `#[inline(always)]` so that the
 /// asm lands inside the oracle's register-pressure frame.
 pub trait Wrappers {
@@ -66,6 +84,15 @@ pub trait Wrappers {
     /// not as a crash; an implementation that does not declare it fails.
     const HALTS_ON_MODULE_REFUSAL: bool = false;
 
+    /// Whether the methods this implementation does not define may run this workspace's
+    /// `tdcall` in its place: [`Production`], and the planted variants, each of which changes one
+    /// method of it. For anyone else (the default) a call that reaches a default method is
+    /// reported as not provided, whatever [`Wrappers::provides`] says: nothing `tdcall` did is
+    /// credited to another implementation. The range helpers' defaults
+    /// ([`Wrappers::accept_range`], [`Wrappers::convert_range`]) are this workspace's loop over the
+    /// implementation's own primitive, and count as its.
+    const TDCALL_DEFAULTS: bool = false;
+
     /// Whether a failed check is a known difference of policy (the implementation's choice,
     /// written up as such), not a bug: the campaign then reports it under that label instead of
     /// as a failure. This workspace's wrappers have none.
@@ -83,7 +110,8 @@ pub trait Wrappers {
 
     /// Whether this implementation provides the call kind; the oracle skips the others (reported
     /// as "not provided"). An adapter for another project's wrappers overrides this and every
-    /// method it provides; the defaults are this workspace's `tdcall`.
+    /// method it provides; the defaults are this workspace's `tdcall`, and a call that reaches
+    /// one is not provided either ([`Wrappers::TDCALL_DEFAULTS`]).
     #[inline(always)]
     fn provides(&self, kind: Kind) -> bool {
         let _ = kind;
@@ -104,30 +132,35 @@ pub trait Wrappers {
     /// TDG.VP.INFO.
     #[inline(always)]
     fn vp_info(&self) -> Result<TdInfo, TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vp_info()
     }
 
     /// TDG.MR.RTMR.EXTEND.
     #[inline(always)]
     fn rtmr_extend(&self, data: AlignedGpa<64>, index: RtmrIndex) -> Result<(), TdxStatus> {
+        tdcall_default();
         tdcall::tdg_mr_rtmr_extend(data, index)
     }
 
     /// TDG.VP.VEINFO.GET.
     #[inline(always)]
     fn veinfo_get(&self) -> Result<VeInfo, TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vp_veinfo_get()
     }
 
     /// TDG.VP.VEINFO.GET version 1.
     #[inline(always)]
     fn veinfo_get_v1(&self) -> Result<VeInfoExt, TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vp_veinfo_get_v1()
     }
 
     /// TDG.VP.VEINFO.GET version 2.
     #[inline(always)]
     fn veinfo_get_v2(&self) -> Result<VeInfoExt, TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vp_veinfo_get_v2()
     }
 
@@ -144,6 +177,7 @@ pub trait Wrappers {
         subtype: u8,
         requestor: ReportRequestor,
     ) -> Result<(), TdxStatus> {
+        tdcall_default();
         // SAFETY: forwarded from the caller.
         unsafe { tdcall::tdg_mr_report(report, data, subtype, requestor) }
     }
@@ -151,6 +185,7 @@ pub trait Wrappers {
     /// TDG.VP.CPUIDVE.SET.
     #[inline(always)]
     fn cpuidve_set(&self, config: CpuidVe) -> Result<(), TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vp_cpuidve_set(config)
     }
 
@@ -161,6 +196,7 @@ pub trait Wrappers {
     /// As [`tdcall::tdg_mem_page_accept`].
     #[inline(always)]
     unsafe fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
+        tdcall_default();
         // SAFETY: forwarded from the caller.
         unsafe { tdcall::tdg_mem_page_accept(page) }
     }
@@ -189,54 +225,63 @@ pub trait Wrappers {
     /// TDG.VM.RD version 0.
     #[inline(always)]
     fn vm_rd(&self, field: FieldId) -> Result<u64, TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vm_rd(field)
     }
 
     /// TDG.VM.RD version 1.
     #[inline(always)]
     fn vm_rd_v1(&self, field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vm_rd_v1(field)
     }
 
     /// TDG.VM.RD version 1 with the null field id.
     #[inline(always)]
     fn vm_rd_first(&self) -> Result<FieldId, TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vm_rd_first()
     }
 
     /// TDG.VM.WR.
     #[inline(always)]
     fn vm_wr(&self, field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus> {
+        tdcall_default();
         tdcall::tdg_vm_wr(field, value, mask)
     }
 
     /// TDG.VP.RD.
     #[inline(always)]
     fn vp_rd(&self, field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
+        tdcall_default();
         leaf15::tdg_vp_rd(field)
     }
 
     /// TDG.VP.RD with the null field id.
     #[inline(always)]
     fn vp_rd_first(&self) -> Result<FieldId, TdxStatus> {
+        tdcall_default();
         leaf15::tdg_vp_rd_first()
     }
 
     /// TDG.VP.WR.
     #[inline(always)]
     fn vp_wr(&self, field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus> {
+        tdcall_default();
         leaf15::tdg_vp_wr(field, value, mask)
     }
 
     /// TDG.SYS.RD.
     #[inline(always)]
     fn sys_rd(&self, field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
+        tdcall_default();
         leaf15::tdg_sys_rd(field)
     }
 
     /// TDG.SYS.RD with the null field id.
     #[inline(always)]
     fn sys_rd_first(&self) -> Result<FieldId, TdxStatus> {
+        tdcall_default();
         leaf15::tdg_sys_rd_first()
     }
 
@@ -247,6 +292,7 @@ pub trait Wrappers {
     /// As [`tdcall::leaf15::tdg_sys_rdall`].
     #[inline(always)]
     unsafe fn sys_rdall(&self, list: AlignedGpa<4096>, first: u64) -> Result<RdAll, TdxStatus> {
+        tdcall_default();
         // SAFETY: forwarded from the caller.
         unsafe { leaf15::tdg_sys_rdall(list, first) }
     }
@@ -259,6 +305,7 @@ pub trait Wrappers {
         field: FieldId,
         uuid: TdUuid,
     ) -> Result<(u64, Option<FieldId>), ServtdError> {
+        tdcall_default();
         leaf15::tdg_servtd_rd(binding, field, uuid)
     }
 
@@ -272,12 +319,14 @@ pub trait Wrappers {
         mask: u64,
         uuid: TdUuid,
     ) -> Result<u64, ServtdError> {
+        tdcall_default();
         leaf15::tdg_servtd_wr(binding, field, value, mask, uuid)
     }
 
     /// TDG.MR.VERIFYREPORT.
     #[inline(always)]
     fn verifyreport(&self, mac: AlignedGpa<256>) -> Result<(), TdxStatus> {
+        tdcall_default();
         leaf15::tdg_mr_verifyreport(mac)
     }
 
@@ -293,6 +342,7 @@ pub trait Wrappers {
         key: AlignedGpa<32>,
         requestor: KeyRequestor,
     ) -> Result<KeySize, TdxStatus> {
+        tdcall_default();
         // SAFETY: forwarded from the caller.
         unsafe { tdcall::tdg_mr_key_get(request, key, requestor) }
     }
@@ -300,6 +350,7 @@ pub trait Wrappers {
     /// TDG.MEM.PAGE.ATTR.RD.
     #[inline(always)]
     fn attr_rd(&self, gpa: Gpa) -> Result<(PageMapping, GpaAttrs), TdxStatus> {
+        tdcall_default();
         leaf15::tdg_mem_page_attr_rd(gpa)
     }
 
@@ -311,6 +362,7 @@ pub trait Wrappers {
         attrs: GpaAttrs,
         flags: GpaAttrs,
     ) -> Result<(PageMapping, GpaAttrs), AttrWrError> {
+        tdcall_default();
         leaf15::tdg_mem_page_attr_wr(page, attrs, flags)
     }
 
@@ -326,6 +378,7 @@ pub trait Wrappers {
         invalidate: EnterInvalidate,
         state: AlignedGpa<256>,
     ) -> Result<L2Exit, TdxStatus> {
+        tdcall_default();
         // SAFETY: forwarded from the caller.
         unsafe { leaf15::tdg_vp_enter(vm, invalidate, state) }
     }
@@ -333,30 +386,35 @@ pub trait Wrappers {
     /// TDG.VP.INVEPT.
     #[inline(always)]
     fn invept(&self, vms: u64) -> Result<(), TdxStatus> {
+        tdcall_default();
         leaf15::tdg_vp_invept(vms)
     }
 
     /// TDG.VP.INVGLA, single mode.
     #[inline(always)]
     fn invgla(&self, vm: L2Vm, range: GlaRange) -> Result<(), TdxStatus> {
+        tdcall_default();
         leaf15::tdg_vp_invgla(vm, range)
     }
 
     /// TDG.VP.INVGLA, list mode.
     #[inline(always)]
     fn invgla_list(&self, vm: L2Vm, list: GlaList) -> Result<(), TdxStatus> {
+        tdcall_default();
         leaf15::tdg_vp_invgla_list(vm, list)
     }
 
     /// TDG.VP.VMCALL\<GetTdVmCallInfo\>.
     #[inline(always)]
     fn vmcall_info(&self, leaf: u64) -> Result<[u64; 4], VmcallError> {
+        tdcall_default();
         vmcall::get_td_vm_call_info(leaf)
     }
 
     /// TDG.VP.VMCALL\<MapGPA\>, one call.
     #[inline(always)]
     fn map_gpa(&self, gpa: u64, len: u64) -> Result<MapGpaProgress, VmcallError> {
+        tdcall_default();
         vmcall::map_gpa(gpa, len)
     }
 
@@ -380,12 +438,14 @@ pub trait Wrappers {
     /// TDG.VP.VMCALL\<GetQuote\>.
     #[inline(always)]
     fn get_quote(&self, buffer: SharedGpa, len: u64) -> Result<(), VmcallError> {
+        tdcall_default();
         vmcall::get_quote(buffer, len)
     }
 
     /// TDG.VP.VMCALL\<SetupEventNotifyInterrupt\>.
     #[inline(always)]
     fn setup_event_notify(&self, vector: u8) -> Result<(), VmcallError> {
+        tdcall_default();
         vmcall::setup_event_notify_interrupt(vector)
     }
 
@@ -398,72 +458,84 @@ pub trait Wrappers {
         vector: Option<u8>,
         timeout: u64,
     ) -> Result<(), VmcallError> {
+        tdcall_default();
         vmcall::service(command, response, vector, timeout)
     }
 
     /// TDG.VP.VMCALL\<Instruction.CPUID\>.
     #[inline(always)]
     fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
+        tdcall_default();
         vmcall::cpuid(leaf, subleaf)
     }
 
     /// TDG.VP.VMCALL\<Instruction.HLT\>.
     #[inline(always)]
     fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
+        tdcall_default();
         vmcall::hlt(interrupts_blocked)
     }
 
     /// TDG.VP.VMCALL\<Instruction.IO\>, read.
     #[inline(always)]
     fn io_read(&self, size: AccessSize, port: u16) -> Result<u32, VmcallError> {
+        tdcall_default();
         vmcall::io_read(size, port)
     }
 
     /// TDG.VP.VMCALL\<Instruction.IO\>, write.
     #[inline(always)]
     fn io_write(&self, size: AccessSize, port: u16, value: u32) -> Result<(), VmcallError> {
+        tdcall_default();
         vmcall::io_write(size, port, value)
     }
 
     /// TDG.VP.VMCALL\<Instruction.RDMSR\>.
     #[inline(always)]
     fn rdmsr(&self, msr: u32) -> Result<u64, VmcallError> {
+        tdcall_default();
         vmcall::rdmsr(msr)
     }
 
     /// TDG.VP.VMCALL\<Instruction.WRMSR\>.
     #[inline(always)]
     fn wrmsr(&self, msr: u32, value: u64) -> Result<(), VmcallError> {
+        tdcall_default();
         vmcall::wrmsr(msr, value)
     }
 
     /// TDG.VP.VMCALL\<#VE.RequestMMIO\>, read.
     #[inline(always)]
     fn mmio_read(&self, size: AccessSize, gpa: SharedGpa) -> Result<u64, VmcallError> {
+        tdcall_default();
         vmcall::mmio_read(size, gpa)
     }
 
     /// TDG.VP.VMCALL\<#VE.RequestMMIO\>, write.
     #[inline(always)]
     fn mmio_write(&self, size: AccessSize, gpa: SharedGpa, value: u64) -> Result<(), VmcallError> {
+        tdcall_default();
         vmcall::mmio_write(size, gpa, value)
     }
 
     /// TDG.VP.VMCALL\<Instruction.WBINVD\>.
     #[inline(always)]
     fn wbinvd(&self, no_invalidate: bool) -> Result<(), VmcallError> {
+        tdcall_default();
         vmcall::wbinvd(no_invalidate)
     }
 
     /// The vendor-specific TDG.VP.VMCALL, KVM convention.
     #[inline(always)]
     fn kvm_hypercall(&self, nr: u64, args: [u64; 4]) -> Result<u64, VmcallError> {
+        tdcall_default();
         vmcall::kvm_hypercall(nr, args)
     }
 
     /// TDG.VP.VMCALL\<ReportFatalError\>; does not return.
     #[inline(always)]
     fn report_fatal_error(&self, code: u64, data: Option<Gpa>, message: &[u8]) -> ! {
+        tdcall_default();
         vmcall::report_fatal_error(code, data, message)
     }
 }
@@ -473,6 +545,7 @@ pub struct Production;
 
 impl Wrappers for Production {
     const NAME: &'static str = "tdcall";
+    const TDCALL_DEFAULTS: bool = true;
     const TYPED_INPUTS: bool = true;
     const VEINFO_GET_MAX_VERSION: u8 = 2;
 

@@ -33,6 +33,7 @@ pub struct MissingClobber;
 
 impl Wrappers for MissingClobber {
     const NAME: &'static str = "planted: TDG.VP.INFO misses the R11 clobber";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn vp_info(&self) -> Result<TdInfo, TdxStatus> {
@@ -70,6 +71,7 @@ pub struct WrongOutputRegister;
 
 impl Wrappers for WrongOutputRegister {
     const NAME: &'static str = "planted: TDG.VP.VEINFO.GET reads GLA from R9";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn veinfo_get(&self) -> Result<VeInfo, TdxStatus> {
@@ -106,6 +108,7 @@ pub struct WrongLeafNumber;
 
 impl Wrappers for WrongLeafNumber {
     const NAME: &'static str = "planted: TDG.VM.RD uses leaf 8";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn vm_rd(&self, field: FieldId) -> Result<u64, TdxStatus> {
@@ -134,6 +137,7 @@ pub struct IgnoresError;
 
 impl Wrappers for IgnoresError {
     const NAME: &'static str = "planted: TDG.VM.WR ignores the status";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn vm_wr(&self, field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus> {
@@ -160,6 +164,7 @@ pub struct LosesOperand;
 
 impl Wrappers for LosesOperand {
     const NAME: &'static str = "planted: TDG.MEM.PAGE.ACCEPT drops the operand id";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
@@ -296,6 +301,7 @@ pub struct ExposesLiveRegister;
 
 impl Wrappers for ExposesLiveRegister {
     const NAME: &'static str = "planted: Instruction.CPUID exposes RDX";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
@@ -330,6 +336,7 @@ pub struct MissingVmmClobber;
 
 impl Wrappers for MissingVmmClobber {
     const NAME: &'static str = "planted: Instruction.RDMSR misses the R12 clobber";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn rdmsr(&self, msr: u32) -> Result<u64, VmcallError> {
@@ -362,6 +369,7 @@ pub struct TrustsResume;
 
 impl Wrappers for TrustsResume {
     const NAME: &'static str = "planted: MapGPA trusts the resume address";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn map_gpa(&self, gpa: u64, len: u64) -> Result<MapGpaProgress, VmcallError> {
@@ -388,6 +396,7 @@ pub struct UnmaskedIo;
 
 impl Wrappers for UnmaskedIo {
     const NAME: &'static str = "planted: Instruction.IO read not masked to its size";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn io_read(&self, size: AccessSize, port: u16) -> Result<u32, VmcallError> {
@@ -420,6 +429,7 @@ pub struct XmmBit;
 
 impl Wrappers for XmmBit {
     const NAME: &'static str = "planted: Instruction.HLT selects XMM0";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
@@ -452,6 +462,7 @@ pub struct EnterMissesR14;
 
 impl Wrappers for EnterMissesR14 {
     const NAME: &'static str = "planted: TDG.VP.ENTER misses the R14 clobber";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn vp_enter(
@@ -522,6 +533,7 @@ pub struct DropsUpdatedUuid;
 
 impl Wrappers for DropsUpdatedUuid {
     const NAME: &'static str = "planted: TDG.SERVTD.RD drops the updated UUID";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn servtd_rd(
@@ -543,6 +555,7 @@ pub struct InvglaListRdxInputOnly;
 
 impl Wrappers for InvglaListRdxInputOnly {
     const NAME: &'static str = "planted: TDG.VP.INVGLA (list) declares RDX input-only";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn invgla_list(&self, vm: L2Vm, list: GlaList) -> Result<(), TdxStatus> {
@@ -582,6 +595,7 @@ fn thin_status(o: Result<[u64; 6], TdxStatus>) -> Result<[u64; 6], VmcallError> 
 
 impl Wrappers for DropsInputChecks {
     const NAME: &'static str = "planted: the four GHCI input checks deleted";
+    const TDCALL_DEFAULTS: bool = true;
 
     fn declares(&self, check: InputCheck) -> bool {
         tdx_oracle::wrappers::Production.declares(check)
@@ -664,6 +678,7 @@ pub struct KeepsVmmValues;
 
 impl Wrappers for KeepsVmmValues {
     const NAME: &'static str = "planted: Instruction.HLT leaves the VMM's R11 and R12";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
@@ -696,6 +711,7 @@ pub struct ReportScribbles;
 
 impl Wrappers for ReportScribbles {
     const NAME: &'static str = "planted: TDG.MR.REPORT scribbles on the report";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn report(
@@ -725,6 +741,7 @@ pub struct TruncatesGlaRange;
 
 impl Wrappers for TruncatesGlaRange {
     const NAME: &'static str = "planted: TDG.VP.INVGLA truncates the base GLA to 48 bits";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn invgla(&self, vm: L2Vm, range: GlaRange) -> Result<(), TdxStatus> {
@@ -752,6 +769,7 @@ pub struct RefusesValidRtmr;
 
 impl Wrappers for RefusesValidRtmr {
     const NAME: &'static str = "planted: TDG.MR.RTMR.EXTEND refuses RTMR 3 without a TDCALL";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn rtmr_extend(&self, data: AlignedGpa<64>, index: RtmrIndex) -> Result<(), TdxStatus> {
@@ -771,6 +789,7 @@ pub struct RefusesWithoutOperand;
 impl Wrappers for RefusesWithoutOperand {
     const NAME: &'static str =
         "planted: TDG.MEM.PAGE.ACCEPT refuses 1 GiB pages without a TDCALL, status without operand";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
@@ -788,6 +807,7 @@ pub struct DropsVeCategory;
 
 impl Wrappers for DropsVeCategory {
     const NAME: &'static str = "planted: TDG.VP.VEINFO.GET v1 drops the #VE category";
+    const TDCALL_DEFAULTS: bool = true;
     const VEINFO_GET_MAX_VERSION: u8 = 2;
 
     #[inline(always)]
@@ -807,6 +827,7 @@ pub struct FoldsBindingFailures;
 
 impl Wrappers for FoldsBindingFailures {
     const NAME: &'static str = "planted: TDG.SERVTD.RD folds binding failures into OPERAND_INVALID";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn servtd_rd(
@@ -841,6 +862,7 @@ pub struct RdAllSuccessIsComplete;
 
 impl Wrappers for RdAllSuccessIsComplete {
     const NAME: &'static str = "planted: TDG.SYS.RDALL takes every success as the end of the list";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn sys_rdall(&self, list: AlignedGpa<4096>, first: u64) -> Result<RdAll, TdxStatus> {
@@ -873,6 +895,7 @@ pub struct KeyGetMissesR9;
 
 impl Wrappers for KeyGetMissesR9 {
     const NAME: &'static str = "planted: TDG.MR.KEY.GET misses the R9 clobber";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn mr_key_get(
@@ -906,6 +929,7 @@ pub struct KeySizeInBytes;
 
 impl Wrappers for KeySizeInBytes {
     const NAME: &'static str = "planted: TDG.MR.KEY.GET reports the key size in bytes";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn mr_key_get(
@@ -925,6 +949,7 @@ pub struct IgnoresModuleRefusal;
 
 impl Wrappers for IgnoresModuleRefusal {
     const NAME: &'static str = "planted: Instruction.HLT ignores the module's refusal (RAX)";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
@@ -951,6 +976,7 @@ pub struct HaltsUndeclared;
 
 impl Wrappers for HaltsUndeclared {
     const NAME: &'static str = "planted: Instruction.HLT stops on a module refusal, undeclared";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
@@ -967,6 +993,7 @@ pub struct ServtdWrReturnsNewValue;
 
 impl Wrappers for ServtdWrReturnsNewValue {
     const NAME: &'static str = "planted: TDG.SERVTD.WR returns the new value, not the old";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn servtd_wr(
@@ -989,6 +1016,7 @@ pub struct FatalRegsOutsideLoop;
 impl Wrappers for FatalRegsOutsideLoop {
     const NAME: &'static str =
         "planted: ReportFatalError builds its registers once, outside its loop";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn report_fatal_error(&self, code: u64, data: Option<Gpa>, message: &[u8]) -> ! {
@@ -1031,6 +1059,7 @@ pub struct ReportDropsRequestor;
 
 impl Wrappers for ReportDropsRequestor {
     const NAME: &'static str = "planted: TDG.MR.REPORT drops the requestor id";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn report(
@@ -1051,6 +1080,7 @@ pub struct FatalHaltsOnRefusal;
 
 impl Wrappers for FatalHaltsOnRefusal {
     const NAME: &'static str = "planted: ReportFatalError stops on a module refusal, undeclared";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn report_fatal_error(&self, code: u64, data: Option<Gpa>, message: &[u8]) -> ! {
@@ -1095,6 +1125,7 @@ pub struct AcceptBusyUnbounded;
 
 impl Wrappers for AcceptBusyUnbounded {
     const NAME: &'static str = "planted: accept_range retries OPERAND_BUSY without bound";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn accept_range(
@@ -1120,6 +1151,7 @@ pub struct AcceptNoSizeFallback;
 impl Wrappers for AcceptNoSizeFallback {
     const NAME: &'static str =
         "planted: accept_range gives up when the module refuses the 1 GiB size";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn accept_range(
@@ -1143,6 +1175,7 @@ pub struct ConvertStallsUnbounded;
 
 impl Wrappers for ConvertStallsUnbounded {
     const NAME: &'static str = "planted: convert_range retries a stalled MapGPA without bound";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn convert_range(
@@ -1166,6 +1199,7 @@ pub struct ExposesFramePointer;
 
 impl Wrappers for ExposesFramePointer {
     const NAME: &'static str = "planted: Instruction.CPUID exposes RBP, RSI and RDI";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
@@ -1214,6 +1248,7 @@ pub struct ExitsOnVmmError;
 
 impl Wrappers for ExitsOnVmmError {
     const NAME: &'static str = "planted: Instruction.HLT exits the process on a VMM error";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
@@ -1233,6 +1268,7 @@ pub struct L2EntryFailureAsExit;
 
 impl Wrappers for L2EntryFailureAsExit {
     const NAME: &'static str = "planted: TDG.VP.ENTER takes TDX_L2_VM_ENTRY_FAILED for an L2 exit";
+    const TDCALL_DEFAULTS: bool = true;
 
     #[inline(always)]
     unsafe fn vp_enter(
