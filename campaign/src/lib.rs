@@ -438,7 +438,10 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
             ));
             for (sig, g) in sigs {
                 let (n, f, p) = (g.programs, &g.failure, &g.program);
-                s.push_str(&format!("  {n} program(s): {sig}\n{f}  program: {p:?}\n"));
+                s.push_str(&format!(
+                    "  {n} program(s): {sig}\n{f}  program: {}\n",
+                    tdx_oracle::hex_text(p)
+                ));
                 match &g.shrunk {
                     Some(small) => s.push_str(&format!(
                         "  shrunk to {} of {} calls, a test that replays it:\n{}",
@@ -514,7 +517,7 @@ pub fn comparison_json(reports: &[(&str, &CampaignReport)]) -> String {
                     let shrunk = g
                         .shrunk
                         .as_ref()
-                        .map_or("null".to_string(), |s| json_str(&format!("{s:?}")));
+                        .map_or("null".to_string(), |s| json_str(&tdx_oracle::hex_text(s)));
                     format!(
                         "{{\"signature\":{},\"programs\":{n},\"verdict\":{},\"module\":{},\"call\":{},\"detail\":{},\"table\":{},\"program\":{},\"shrunk\":{shrunk}}}",
                         json_str(sig),
@@ -523,7 +526,7 @@ pub fn comparison_json(reports: &[(&str, &CampaignReport)]) -> String {
                         json_str(&f.call),
                         json_str(&f.detail),
                         json_str(&f.table),
-                        json_str(&format!("{p:?}"))
+                        json_str(&tdx_oracle::hex_text(p))
                     )
                 })
                 .collect();

@@ -250,7 +250,7 @@ pub fn crash_failure(
     let mut failure = Failure {
         verdict: Verdict::Crash,
         leaf,
-        call: format!("{call:?}"),
+        call: call_text(call),
         detail: match rec {
             Some(_) => format!("the process died in the call ({how}); its last TDCALL:"),
             None => format!("the process died in the call ({how}) before any TDCALL"),
@@ -563,7 +563,7 @@ impl<W: Wrappers> Oracle<W> {
         Failure {
             verdict,
             leaf,
-            call: format!("{call:?}"),
+            call: call_text(call),
             detail,
             table: String::new(),
             module: ModuleVersion::NEWEST,
@@ -582,7 +582,7 @@ impl<W: Wrappers> Oracle<W> {
         Failure {
             verdict,
             leaf: c.name,
-            call: format!("{call:?}"),
+            call: call_text(call),
             detail,
             table: register_table(rec, Some(c), expected),
             module: ModuleVersion::NEWEST,
@@ -1969,7 +1969,7 @@ impl<W: Wrappers> Oracle<W> {
                 return Err(Failure {
                     verdict: Verdict::Encoding,
                     leaf: NAME,
-                    call: format!("{call:?}"),
+                    call: call_text(call),
                     detail: format!(
                         "a TDCALL that is not the contract's encoding of a page of \
                          [{start:#x}, {end:#x})"
@@ -2154,7 +2154,7 @@ impl<W: Wrappers> Oracle<W> {
             return Err(Failure {
                 verdict: Verdict::Decoding,
                 leaf: NAME,
-                call: format!("{call:?}"),
+                call: call_text(call),
                 detail: format!(
                     "accept_range returned {got:?} when its first ACCEPT (level {level}, \
                      {gpa:#x}) answered {st:#x}: expected {}",
@@ -2247,6 +2247,32 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
         table: String::new(),
         module: ModuleVersion::NEWEST,
     })
+}
+
+/// A call as a failure shows it: its Rust value on one line, every number in hex (`0x..`),
+/// still pasteable as Rust ([`hex_text`]).
+pub fn call_text(call: &Call) -> String {
+    hex_text(call)
+}
+
+/// A value's `Debug` text on one line with every number in hex (`{:#x?}`, folded).
+pub fn hex_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
+    let pretty = format!("{value:#x?}");
+    let mut out = String::with_capacity(pretty.len());
+    for line in pretty.lines().map(str::trim) {
+        if line.starts_with([')', ']', '}']) {
+            if out.ends_with(',') {
+                out.pop();
+            }
+            if line.starts_with('}') {
+                out.push(' ');
+            }
+        } else if !out.is_empty() && !out.ends_with(['(', '[']) {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// Report label of a call the implementation under test does not provide.
@@ -2500,4 +2526,24 @@ pub fn guest_td_element_ids() -> &'static [u64] {
             e.guest_rd_mask != 0 || e.guest_wr_mask != 0
         })
     })
+}
+
+#[cfg(test)]
+mod call_text_tests {
+    use super::*;
+
+    #[test]
+    fn one_line_in_hex() {
+        let call = Call::VmcallMmio {
+            size: 2,
+            gpa: MemRef::SharedSlot(60103),
+            write: true,
+            value: 255,
+        };
+        assert_eq!(
+            call_text(&call),
+            "VmcallMmio { size: 0x2, gpa: SharedSlot(0xeac7), write: true, value: 0xff }"
+        );
+        assert_eq!(call_text(&Call::VpInfo), "VpInfo");
+    }
 }

@@ -15,7 +15,7 @@ use tdx_model::vmcall::{status as ghci, subfunction as sfn, vmcall_lookup, Vmcal
 use tdx_model::vmm::VmmMode;
 use tdx_model::{Gpr, RegSet};
 
-use super::{Failure, Oracle, Outcome, Verdict};
+use super::{call_text, Failure, Oracle, Outcome, Verdict};
 use crate::call::{Call, Kind, MemRef, PageRef};
 use crate::pressure::{describe_lost, secrets, under_canaries, under_pressure};
 use crate::wrappers::{InputCheck, Wrappers};
@@ -91,7 +91,7 @@ impl<W: Wrappers> Oracle<W> {
         let fail = |verdict, detail: String, rec: Option<&Record>| Failure {
             verdict,
             leaf: c.name,
-            call: format!("{call:?}"),
+            call: call_text(call),
             detail,
             table: rec.map_or(String::new(), |r| vmcall_table(r, c)),
             module: tdx_model::ModuleVersion::NEWEST,
@@ -291,7 +291,7 @@ impl<W: Wrappers> Oracle<W> {
         Err(Failure {
             verdict: Verdict::Decoding,
             leaf: c.name,
-            call: format!("{call:?}"),
+            call: call_text(call),
             detail: format!("wrapper returned {got:?}; the model decodes the outputs as {want:?}"),
             table: vmcall_table(rec, c),
             module: tdx_model::ModuleVersion::NEWEST,
@@ -316,7 +316,7 @@ impl<W: Wrappers> Oracle<W> {
         Err(Failure {
             verdict: Verdict::Semantics,
             leaf: c.name,
-            call: format!("{call:?}"),
+            call: call_text(call),
             detail: detail(),
             table: vmcall_table(rec, c),
             module: tdx_model::ModuleVersion::NEWEST,
@@ -408,7 +408,7 @@ impl<W: Wrappers> Oracle<W> {
         let fail = |detail: String| Failure {
             verdict: Verdict::Refusal,
             leaf: c.name,
-            call: format!("{call:?}"),
+            call: call_text(call),
             detail,
             table: String::new(),
             module: tdx_model::ModuleVersion::NEWEST,
@@ -510,7 +510,7 @@ impl<W: Wrappers> Oracle<W> {
                         return Err(Failure {
                             verdict: Verdict::Refusal,
                             leaf: c.name,
-                            call: format!("{call:?}"),
+                            call: call_text(call),
                             detail: format!(
                                 "refused with {:?} before any TDCALL; the model, given \
                                  {fields:x?}, answers {answer:x?}",
@@ -535,7 +535,7 @@ impl<W: Wrappers> Oracle<W> {
                 other => Err(Failure {
                     verdict: Verdict::Encoding,
                     leaf: c.name,
-                    call: format!("{call:?}"),
+                    call: call_text(call),
                     detail: format!("no TDCALL was made and no input refused: returned {other:?}"),
                     table: String::new(),
                     module: tdx_model::ModuleVersion::NEWEST,
@@ -546,7 +546,7 @@ impl<W: Wrappers> Oracle<W> {
             return Err(Failure {
                 verdict: Verdict::Refusal,
                 leaf: c.name,
-                call: format!("{call:?}"),
+                call: call_text(call),
                 detail: format!(
                     "the implementation declares the input check {check:?} but passed \
                      {fields:x?} to the VMM"
@@ -706,7 +706,7 @@ impl<W: Wrappers> Oracle<W> {
                 let fail = |verdict, detail: String| Failure {
                     verdict,
                     leaf: CONVERT,
-                    call: format!("{call:?}"),
+                    call: call_text(call),
                     detail,
                     table: String::new(),
                     module: tdx_model::ModuleVersion::NEWEST,
@@ -1215,7 +1215,7 @@ impl<W: Wrappers> Oracle<W> {
                         return Err(Failure {
                             verdict: Verdict::Refusal,
                             leaf: c.name,
-                            call: format!("{call:?}"),
+                            call: call_text(call),
                             detail: format!(
                                 "R10 = 0: wrapper returned {got:?} after {made} TDCALLs"
                             ),
@@ -1385,7 +1385,7 @@ impl<W: Wrappers> Oracle<W> {
         let fail = |verdict, detail: String, rec: Option<&Record>| Failure {
             verdict,
             leaf: c.name,
-            call: format!("{call:?}"),
+            call: call_text(call),
             detail,
             table: rec.map_or(String::new(), |r| vmcall_table(r, c)),
             module: tdx_model::ModuleVersion::NEWEST,

@@ -46,10 +46,13 @@ fn main() {
         report.crashes
     );
     for (f, program) in &report.failures {
-        println!("\n{f}  program: {program:?}");
+        println!("\n{f}  program: {}", tdx_oracle::hex_text(program));
     }
     if let Some((f, program)) = &report.first_crash {
-        println!("\nthe first call the process died in:\n{f}  program: {program:?}");
+        println!(
+            "\nthe first call the process died in:\n{f}  program: {}",
+            tdx_oracle::hex_text(program)
+        );
     }
     // What the seeds plus a fixed set of generated programs reach, against what the model says
     // each leaf and sub-function can answer.
