@@ -380,9 +380,10 @@ pub fn cell(l: &LeafReport) -> Cell {
     Cell { calls, state }
 }
 
-/// The comparison of several implementations: per leaf, per implementation, the calls made,
-/// the verdict and the first failure's diagnostic. Calls an implementation does not provide
-/// are shown as such, not as failures.
+/// The comparison of several implementations: per leaf, per implementation, the calls made and
+/// the verdict; then per failing cell every distinct failure ([`signature`]), counted, with its
+/// first case and, where it replays, the shrunk program as a Rust test. Calls an implementation
+/// does not provide are shown as such, not as failures.
 pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
     let mut leaves: Vec<&'static str> = reports
         .iter()
@@ -454,7 +455,10 @@ pub fn comparison(reports: &[(&str, &CampaignReport)]) -> String {
                         )
                     )),
                     None if g.crashed => s.push_str("  (ended its process: not replayed here)\n"),
-                    None => s.push_str("  (does not replay from a fresh oracle: not shrunk)\n"),
+                    None => s.push_str(
+                        "  (not shrunk: it did not replay from a fresh oracle, cannot be encoded, \
+                         or its replay ended its process or timed out)\n",
+                    ),
                 }
             }
         }

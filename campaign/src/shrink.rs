@@ -95,9 +95,14 @@ pub fn shrink<W: Wrappers>(
             libc::close(fds[0]);
             libc::alarm(budget.as_secs() as u32 + 5);
         }
-        let bytes = shrink_here(oracle, program, version, signature, deadline)
-            .and_then(|p| p.encode(Target::All))
-            .unwrap_or_default();
+        // A panic (the oracle's, or the implementation's) must not unwind into the campaign's
+        // code in this copy of the process: it ends the child with nothing written.
+        let bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shrink_here(oracle, program, version, signature, deadline)
+                .and_then(|p| p.encode(Target::All))
+                .unwrap_or_default()
+        }))
+        .unwrap_or_default();
         let mut at = 0;
         while at < bytes.len() {
             // SAFETY: writes initialised bytes to the pipe's write end.

@@ -39,7 +39,7 @@
 //! | `VmcallInfo` | u8 leaf (mod 4) |
 //! | `VmcallMapGpa` | PageRef page, u16 pages, bool shared |
 //! | `VmcallConvert` | PageRef page, u16 pages, bool shared, u8 stalls (mod 8) |
-//! | `VmcallGetQuote` | MemRef buffer, u32 length |
+//! | `VmcallGetQuote` | MemRef buffer, length as `Pages` (a tag byte: even = 1–4 pages, odd = a raw u32) |
 //! | `VmcallNotify` | u8 vector |
 //! | `VmcallService` | MemRef command, MemRef response, u8 vector, u64 timeout |
 //! | `VmcallCpuid` | u32 leaf, u32 sub-leaf |
@@ -198,6 +198,31 @@ macro_rules! int_codecs {
     )*};
 }
 int_codecs!(u8, u16, u32, u64);
+
+/// A buffer length: a tag byte, even for one to four 4 KiB pages (`4096 × (1 + tag / 2 mod 4)`),
+/// odd for a raw `u32` after it. Random lengths alone would almost never fit the arena.
+struct Pages;
+
+impl Codec<u32> for Pages {
+    fn read(u: &mut Unstructured<'_>) -> arbitrary::Result<u32> {
+        let tag = u8::arbitrary(u)?;
+        if tag % 2 == 0 {
+            Ok(4096 * (1 + u32::from(tag / 2) % 4))
+        } else {
+            u32::arbitrary(u)
+        }
+    }
+    fn write(v: &u32, o: &mut Vec<u8>) -> Option<()> {
+        match *v {
+            4096 | 8192 | 12288 | 16384 => o.push(((v / 4096 - 1) * 2) as u8),
+            _ => {
+                o.push(1);
+                o.extend(v.to_le_bytes());
+            }
+        }
+        Some(())
+    }
+}
 
 impl Wire for bool {
     fn read(u: &mut Unstructured<'_>) -> arbitrary::Result<Self> {
@@ -803,8 +828,9 @@ calls! {
     VmcallGetQuote {
         /// The buffer.
         buffer: MemRef,
-        /// Its length.
-        len: u32,
+        /// Its length: half the time one to four 4 KiB pages (a buffer that fits the arena),
+        /// else any 32-bit value.
+        len: u32 as Pages,
     },
     /// TDG.VP.VMCALL\<SetupEventNotifyInterrupt\>.
     VmcallNotify {

@@ -1781,7 +1781,7 @@ impl<W: Wrappers> Oracle<W> {
             return self.stopped_on_refusal(call, &inner, status, &how);
         }
         let outcome = result.map_err(|f| Failure {
-            call: format!("{call:?} on {}", f.call),
+            call: format!("{} on {}", call_text(call), f.call),
             ..f
         })?;
         Ok(Outcome {
@@ -1803,7 +1803,7 @@ impl<W: Wrappers> Oracle<W> {
             return Err(Failure {
                 verdict: Verdict::Decoding,
                 leaf: kind_name(inner.kind()),
-                call: format!("{call:?} on {inner:?}"),
+                call: format!("{} on {}", call_text(call), call_text(inner)),
                 detail: format!(
                     "the implementation stopped ({how}) when the TDX module refused the \
                      TDVMCALL with {status:#x}, and declares no fail-stop \
@@ -2249,13 +2249,14 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
     })
 }
 
-/// A call as a failure shows it: its Rust value on one line, every number in hex (`0x..`),
-/// still pasteable as Rust ([`hex_text`]).
+/// A call as a failure shows it: its `Debug` form on one line, every number in hex (`0x..`)
+/// ([`hex_text`]). To replay a call, use the shrunk program's bytes that the comparison prints.
 pub fn call_text(call: &Call) -> String {
     hex_text(call)
 }
 
-/// A value's `Debug` text on one line with every number in hex (`{:#x?}`, folded).
+/// A value's `Debug` text on one line with every number in hex (`{:#x?}`, folded). Rust-like,
+/// not pasteable as is (variant names such as `Raw` are not qualified).
 pub fn hex_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
     let pretty = format!("{value:#x?}");
     let mut out = String::with_capacity(pretty.len());

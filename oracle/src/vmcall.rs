@@ -794,9 +794,14 @@ impl<W: Wrappers> Oracle<W> {
                 self.ran.insert(Verdict::Clobbers);
                 if self.forced {
                     // The module refused the first MapGPA (forced): the helper must return
-                    // that refusal whole after that one call; a forced 0 is the VMM's success.
+                    // that refusal whole after that one call. A forced 0 is no refusal: the
+                    // call went to the VMM, whose answers decide; a hostile one may make the
+                    // helper fail, which this probe does not judge.
                     let first = self.log().first().copied();
                     let st = first.map_or(0, |r| r.output[Gpr::Rax]);
+                    if st == 0 && got.is_err() {
+                        return Ok(self.convert_outcome(branches));
+                    }
                     let ok = match &got {
                         Err(VmcallError::Module(m)) => st != 0 && m.raw() == st && calls == 1,
                         Ok(()) => st == 0,

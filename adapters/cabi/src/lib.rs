@@ -561,7 +561,8 @@ const EDK2_KINDS: &[Kind] = &[
 fn edk2_policy(f: &tdx_oracle::Failure) -> Option<&'static str> {
     let hlt_r12 = f.leaf == "Instruction.HLT"
         && f.verdict == tdx_oracle::Verdict::Encoding
-        && f.call.contains("blocked: true");
+        && f.call.contains("blocked: true")
+        && f.detail.contains("interrupts_blocked");
     hlt_r12
         .then_some("HLT with R12 = 0 (interrupts not blocked) whatever the caller's state")
         .or_else(|| cabi_policy(f))

@@ -227,13 +227,6 @@ pub const POLICY: &[PolicyRule] = &[
         "",
         "TDG.SERVTD.WR has no write mask",
     ),
-    rule(
-        Verdict::Refusal,
-        "TDG.MR.RTMR.EXTEND",
-        "the wrapper made no TDCALL, but the module accepts",
-        "data: Raw(0)",
-        "RTMR.EXTEND takes a reference (no address 0)",
-    ),
 ];
 
 /// The shared-GPA mask td-shim uses (its private `SHARED_MASK`), as [`warm_up`] read it.
@@ -413,7 +406,7 @@ impl Wrappers for TdShim {
             return Err(TdxStatus::from_raw(u64::MAX));
         }
         // SAFETY: the digest lies in the session's arena, memory this process owns (checked
-        // above), and `p` is 64-byte aligned (`AlignedGpa<64>`, at least TdxDigest's 1).
+        // above), and `p` is 64-byte aligned (`AlignedGpa<64>`), as `TdxDigest` requires.
         let digest = unsafe { &*p };
         shim::tdcall_extend_rtmr(digest, u32::from(index.get())).map_err(status_of)
     }
@@ -650,8 +643,9 @@ impl Wrappers for TdShim {
             .map_err(vmcall_error)
     }
 
-    /// td-shim takes the buffer as `&mut [u8]` and ORs its shared mask into the address; the
-    /// slice is built at the GPA (which already has the shared bit) and never dereferenced.
+    /// td-shim takes the buffer as `&mut [u8]` and ORs its shared mask into the address: the
+    /// slice is made at the buffer's private alias, only inside the arena
+    /// (`takes_memory_by_reference`).
     #[inline(always)]
     fn get_quote(&self, buffer: SharedGpa, len: u64) -> Result<(), VmcallError> {
         // The slice is made at the buffer's private alias, which td-shim turns back into the
@@ -665,8 +659,9 @@ impl Wrappers for TdShim {
                 value: buffer.raw(),
             });
         };
-        // SAFETY: `n` bytes at `private` lie in the session's arena, which this process owns
-        // and nothing else references during the call; u8 needs no alignment.
+        // SAFETY: `n` bytes at `private` lie in the session's arena, which this process owns and
+        // no Rust reference of the harness aliases during the call; u8 needs no alignment. The
+        // simulated VMM writes the quote into it during the TDCALL, as a real VMM would.
         let buf = unsafe { core::slice::from_raw_parts_mut(private as *mut u8, n) };
         shim::tdvmcall_get_quote(buf).map_err(vmcall_error)
     }
