@@ -28,8 +28,6 @@ pub struct LeafReport {
     pub failed: BTreeMap<Verdict, u64>,
     /// Time spent in this leaf's calls.
     pub time: Duration,
-    /// The first failure of this leaf, with its program.
-    pub first_failure: Option<(Failure, Program)>,
     /// Every distinct failure of this leaf, by [`signature`]. A common failure no longer hides
     /// a rarer one.
     pub signatures: BTreeMap<String, Signature>,
@@ -228,9 +226,6 @@ fn record<W: Wrappers>(oracle: &Oracle<W>, f: contain::Finished, report: &mut Ca
         return;
     }
     *l.failed.entry(failure.verdict).or_default() += 1;
-    if l.first_failure.is_none() {
-        l.first_failure = Some((failure.clone(), f.program.clone()));
-    }
     l.signatures
         .entry(signature(&failure))
         .or_insert_with(|| Signature {

@@ -765,18 +765,10 @@ impl<W: Wrappers> Oracle<W> {
                 let vapic = self.model().config().l2_vapic_set[vapic_vm];
                 let unset = vapic_missing && (1..=3).contains(&vm);
                 self.model().set_l2_vapic(vapic_vm, vapic && !unset);
-                let stops = self.stops_module(c, &fields);
-                if stops || !self.completes_at(c, &fields) {
+                if let Err(why) = self.completion_at(c, &fields) {
                     self.model().set_l1_interrupt_pending(false);
                     self.model().set_l2_vapic(vapic_vm, vapic);
-                    return Ok(self.not_run(
-                        c,
-                        if stops {
-                            super::MODULE_STOPS
-                        } else {
-                            super::NO_COMPLETION
-                        },
-                    ));
+                    return Ok(self.not_run(c, why));
                 }
                 let entries = self.model().l2_entries();
                 // SAFETY: the state buffer is the arena (or memory the simulated module does not

@@ -708,8 +708,11 @@ impl<W: Wrappers> Oracle<W> {
         let input = contract_regs(c, fields);
         // The module sees the guest memory the implementation saw (a copy of the arena).
         let mut memory = self.arena_copy();
-        let answer =
-            input.and_then(|input| self.dry_run_in(&input, &mut memory).map(|o| (input, o)));
+        let answer = input.and_then(|input| {
+            self.dry_run_in(&input, &mut memory)
+                .ok()
+                .map(|o| (input, o))
+        });
         if lost != 0 {
             return Err(self.fail(
                 Verdict::Clobbers,
@@ -826,29 +829,22 @@ impl<W: Wrappers> Oracle<W> {
     /// it never completes (an EPT violation on a private page that is not accepted: on real
     /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
     fn dry_run(&mut self, regs: &Regs) -> Option<Regs> {
-        self.dry_run_in(regs, &mut ZeroMemory)
-    }
-
-    /// Whether the leaf with the contract's `fields` would stop the simulated TDX module
-    /// ([`Completion::ModuleFatal`]: 1.5.05's failed L2 VM entry). Such a call is not made.
-    fn stops_module(&mut self, c: &'static LeafContract, fields: &[(&str, u64)]) -> bool {
-        contract_regs(c, fields).is_some_and(|regs| {
-            let mut scratch = self.model().clone();
-            matches!(
-                scratch.tdcall(&regs, &mut ZeroMemory),
-                Completion::ModuleFatal
-            )
-        })
+        self.dry_run_in(regs, &mut ZeroMemory).ok()
     }
 
     /// [`Self::dry_run`] reading and writing `memory` (a copy of the arena where the
-    /// implementation's view of guest memory matters).
-    fn dry_run_in(&mut self, regs: &Regs, memory: &mut dyn tdx_model::GuestMemory) -> Option<Regs> {
+    /// implementation's view of guest memory matters); a call that does not complete gives why
+    /// it is not made ([`NO_COMPLETION`], or [`MODULE_STOPS`] when it would stop the module).
+    fn dry_run_in(
+        &mut self,
+        regs: &Regs,
+        memory: &mut dyn tdx_model::GuestMemory,
+    ) -> Result<Regs, &'static str> {
         let mut scratch = self.model().clone();
         let mut regs = *regs;
         for _ in 0..1024 {
             match scratch.tdcall(&regs, memory) {
-                Completion::Completed(out) => return Some(out),
+                Completion::Completed(out) => return Ok(out),
                 Completion::Interrupted => {}
                 Completion::InterruptedWithProgress(progress) => {
                     regs = Regs {
@@ -864,12 +860,11 @@ impl<W: Wrappers> Oracle<W> {
                 Completion::TdExit(e) => scratch.vmm_handle_exit(e),
                 // The TD's #VE handler would run instead, or nothing would ever run again:
                 // the wrapper does not return here.
-                Completion::VeInjected | Completion::DoubleFault | Completion::ModuleFatal => {
-                    return None
-                }
+                Completion::VeInjected | Completion::DoubleFault => return Err(NO_COMPLETION),
+                Completion::ModuleFatal => return Err(MODULE_STOPS),
             }
         }
-        None
+        Err(NO_COMPLETION)
     }
 
     /// Whether the leaf completes, asked of the model only when a memory operand lies in the
@@ -894,7 +889,19 @@ impl<W: Wrappers> Oracle<W> {
     /// is left to the call to judge). A call that does not complete is not made: the wrapper
     /// would never return (a page that is not accepted).
     fn completes_at(&mut self, c: &'static LeafContract, fields: &[(&str, u64)]) -> bool {
-        contract_regs(c, fields).is_none_or(|regs| self.dry_run(&regs).is_some())
+        self.completion_at(c, fields).is_ok()
+    }
+
+    /// As [`Self::completes_at`], with why a call that does not complete is not made.
+    fn completion_at(
+        &mut self,
+        c: &'static LeafContract,
+        fields: &[(&str, u64)],
+    ) -> Result<(), &'static str> {
+        match contract_regs(c, fields) {
+            None => Ok(()),
+            Some(regs) => self.dry_run_in(&regs, &mut ZeroMemory).map(|_| ()),
+        }
     }
 
     fn decoding<T: PartialEq + fmt::Debug>(
@@ -992,13 +999,7 @@ impl<W: Wrappers> Oracle<W> {
 
     /// Offset in the arena of `len` bytes at `gpa` (shared bit ignored, as the module does).
     fn arena_offset(&mut self, gpa: u64, len: usize) -> Option<usize> {
-        let shared = 1u64
-            << if self.model().config().gpaw_52 {
-                51
-            } else {
-                47
-            };
-        let off = (gpa & !shared).wrapping_sub(self.session.arena_gpa());
+        let off = (gpa & !self.shared_bit()).wrapping_sub(self.session.arena_gpa());
         (off <= (ARENA_SIZE - len) as u64).then_some(off as usize)
     }
 
@@ -1006,11 +1007,9 @@ impl<W: Wrappers> Oracle<W> {
     /// ([`Wrappers::takes_memory_by_reference`]): at `gpa` itself, the arena's address, or with
     /// `alias` (an operand the API always makes shared) at its private alias.
     fn in_arena(&mut self, gpa: u64, len: u64, alias: bool) -> bool {
-        usize::try_from(len).is_ok_and(|n| {
-            let base = self.session.arena_gpa();
-            let addr = if alias { gpa & !self.shared_bit() } else { gpa };
-            n <= ARENA_SIZE && addr >= base && addr - base <= (ARENA_SIZE - n) as u64
-        })
+        let exact = alias || gpa & self.shared_bit() == 0;
+        let n = usize::try_from(len).ok().filter(|&n| n <= ARENA_SIZE);
+        exact && n.is_some_and(|n| self.arena_offset(gpa, n).is_some())
     }
 
     /// The bytes the module sees at a GPA: the arena's, zeros elsewhere.

@@ -1955,36 +1955,24 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
             // enters.
             (
                 "l2_vm_entry_failed",
-                p([
-                    Call::VpWr {
-                        field: FieldRef::Raw(0x2420_0002_0000_400A),
-                        value: 5,
-                        mask: 0xFFFF_FFFF,
-                        narrow: false,
-                    },
-                    Call::VpEnter {
-                        vm: 1,
-                        invalidate: 0,
-                        state: MemRef::Slot(0),
-                        pending: false,
-                        vapic_missing: false,
-                        guest_state: 0,
-                    },
-                    Call::VpWr {
-                        field: FieldRef::Raw(0x2420_0002_0000_400A),
-                        value: 0,
-                        mask: 0xFFFF_FFFF,
-                        narrow: false,
-                    },
-                    Call::VpEnter {
-                        vm: 1,
-                        invalidate: 0,
-                        state: MemRef::Slot(0),
-                        pending: false,
-                        vapic_missing: false,
-                        guest_state: 0,
-                    },
-                ]),
+                p([5, 0].into_iter().flat_map(|count| {
+                    [
+                        Call::VpWr {
+                            field: FieldRef::Raw(0x2420_0002_0000_400A),
+                            value: count,
+                            mask: 0xFFFF_FFFF,
+                            narrow: false,
+                        },
+                        Call::VpEnter {
+                            vm: 1,
+                            invalidate: 0,
+                            state: MemRef::Slot(0),
+                            pending: false,
+                            vapic_missing: false,
+                            guest_state: 0,
+                        },
+                    ]
+                })),
             ),
             // L2 states the VM-entry checks refuse (RFLAGS bit 1 clear, a non-canonical RIP):
             // the failed entry comes back to L1 as exit reason 33 | bit 31.
