@@ -75,6 +75,7 @@ impl CampaignReport {
     }
 }
 
+pub mod cli;
 mod contain;
 pub mod shrink;
 
@@ -141,26 +142,31 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
 }
 
 /// What tells one failure from another of the same kind: the verdict, the leaf and the detail
-/// with every number (a token that starts with a digit: `0x1f`, `4096`) replaced by `#`, so
-/// that failures differing only in the values of their inputs count as one.
+/// with every number replaced by `#`, so that failures differing only in the values of their
+/// inputs count as one. A number is a word (a run of letters, digits and `_`) that starts with
+/// a digit (`0x1f`, `4096`) or, printed in hex without `0x` (`45a2e1`, `ffff`), is at least four
+/// hex digits long with a decimal digit among them; names (`R10`, `Size4K`, `B8`) stay.
 pub fn signature(f: &Failure) -> String {
+    fn is_number(w: &str) -> bool {
+        w.starts_with(|c: char| c.is_ascii_digit())
+            || (w.len() >= 4
+                && w.chars().all(|c| c.is_ascii_hexdigit())
+                && w.chars().any(|c| c.is_ascii_digit()))
+    }
     let mut detail = String::with_capacity(f.detail.len());
-    let mut chars = f.detail.chars().peekable();
-    let mut in_word = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() && !in_word {
-            while chars
-                .peek()
-                .is_some_and(|d| d.is_ascii_hexdigit() || *d == 'x' || *d == '_')
-            {
-                chars.next();
-            }
-            detail.push('#');
-            in_word = false;
+    let mut word = String::new();
+    for c in f.detail.chars().chain(core::iter::once('\0')) {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
             continue;
         }
-        in_word = c.is_alphanumeric() || c == '_';
-        detail.push(c);
+        if !word.is_empty() {
+            detail.push_str(if is_number(&word) { "#" } else { &word });
+            word.clear();
+        }
+        if c != '\0' {
+            detail.push(c);
+        }
     }
     format!("{:?} {}: {detail}", f.verdict, f.leaf)
 }
@@ -572,6 +578,19 @@ mod tests {
         assert_eq!(
             a,
             "Decoding TDG.VP.INFO: R10 is #, want # (TDX_OPERAND_INVALID)"
+        );
+        // Values printed in hex without `0x` are numbers too; names with digits are not.
+        let h1 = signature(&failure(
+            "data: Some(45a28953419614e1) != 0xe1, size B8, R10",
+        ));
+        let h2 = signature(&failure(
+            "data: Some(ab4b5fa24c5487d4) != 0x4, size B8, R10",
+        ));
+        assert_eq!(h1, h2);
+        assert!(h1.ends_with("data: Some(#) != #, size B8, R10"), "{h1}");
+        assert_ne!(
+            h1,
+            signature(&failure("data: Some(dead) != 0x4, size B8, R10"))
         );
         let c = signature(&failure("R11 is 0x1f, want 4096 (TDX_OPERAND_INVALID)"));
         assert_ne!(a, c);

@@ -503,6 +503,11 @@ macro_rules! calls {
             $( $name ),*
         }
 
+        impl Kind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [Kind] = &[$( Kind::$name ),*];
+        }
+
         impl Call {
             /// This call's kind.
             pub fn kind(&self) -> Kind {

@@ -54,59 +54,205 @@ pub mod ffi {
     /// `TDVMCALL_EXPOSE_REGS_MASK` of Linux (and of EDK2 since 2024-02-27).
     pub const TDVMCALL_EXPOSE_REGS_MASK: u64 = 0xffcc;
 
-    extern "C" {
-        /// `u64 __tdcall(u64 fn, struct tdx_module_args *args)`.
-        #[link_name = "__tdcall"]
-        pub fn tdcall(leaf: u64, args: *mut TdxModuleArgs) -> u64;
-        /// `u64 __tdcall_ret(u64 fn, struct tdx_module_args *args)`.
-        #[link_name = "__tdcall_ret"]
-        pub fn tdcall_ret(leaf: u64, args: *mut TdxModuleArgs) -> u64;
-        /// `u64 __tdcall_saved_ret(u64 fn, struct tdx_module_args *args)`.
-        #[link_name = "__tdcall_saved_ret"]
-        pub fn tdcall_saved_ret(leaf: u64, args: *mut TdxModuleArgs) -> u64;
-        /// `u64 __tdx_hypercall(struct tdx_module_args *args)`: mask 0xFFCC, returns R10,
-        /// aborts the process if the module refuses the call.
-        #[link_name = "__tdx_hypercall"]
-        pub fn tdx_hypercall(args: *mut TdxModuleArgs) -> u64;
+    /// `u64 f(u64 fn, struct tdx_module_args *args)`: `__tdcall`, `__tdcall_ret`,
+    /// `__tdcall_saved_ret`.
+    pub type LinuxTdcall = unsafe extern "C" fn(u64, *mut TdxModuleArgs) -> u64;
+    /// `u64 __tdx_hypercall(struct tdx_module_args *args)`.
+    pub type LinuxHypercall = unsafe extern "C" fn(*mut TdxModuleArgs) -> u64;
+    /// `UINT64 EFIAPI TdCall(UINT64 Leaf, UINT64 Arg1, UINT64 Arg2, UINT64 Arg3,
+    /// VOID *Results)`.
+    pub type Edk2TdCall = unsafe extern "efiapi" fn(u64, u64, u64, u64, *mut c_void) -> u64;
+    /// `UINT64 EFIAPI TdVmCall(UINT64 Leaf, UINT64 Arg1..Arg4, VOID *Results)`.
+    pub type Edk2TdVmCall = unsafe extern "efiapi" fn(u64, u64, u64, u64, u64, *mut c_void) -> u64;
+    /// `UINT64 EFIAPI TdVmCallCpuid(UINT64 EaxIn, UINT64 EcxIn, VOID *Results)`.
+    pub type Edk2TdVmCallCpuid = unsafe extern "efiapi" fn(u64, u64, *mut c_void) -> u64;
+
+    /// The entry points of the implementation under test (`c/entry_points.c`): each is
+    /// `None` when the implementation does not define it (a weak reference), and the calls
+    /// that need it are then not provided. Field order is ABI.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct EntryPoints {
+        /// `__tdcall`.
+        pub tdcall: Option<LinuxTdcall>,
+        /// `__tdcall_ret`.
+        pub tdcall_ret: Option<LinuxTdcall>,
+        /// `__tdcall_saved_ret`.
+        pub tdcall_saved_ret: Option<LinuxTdcall>,
+        /// `__tdx_hypercall`.
+        pub tdx_hypercall: Option<LinuxHypercall>,
+        /// `TdCall`.
+        pub td_call: Option<Edk2TdCall>,
+        /// `TdVmCall`.
+        pub td_vm_call: Option<Edk2TdVmCall>,
+        /// `TdVmCallFfec` (this crate's `c/edk2.c` only: EDK2's `TdVmCall` of 2021–2024).
+        pub td_vm_call_ffec: Option<Edk2TdVmCall>,
+        /// `TdVmCallCpuid`.
+        pub td_vm_call_cpuid: Option<Edk2TdVmCallCpuid>,
+        /// `TdVmCallCpuidFixed` (this crate's `c/edk2_cpuid.S` only: the control).
+        pub td_vm_call_cpuid_fixed: Option<Edk2TdVmCallCpuid>,
     }
 
-    extern "efiapi" {
-        /// `UINT64 EFIAPI TdCall(UINT64 Leaf, UINT64 Arg1, UINT64 Arg2, UINT64 Arg3,
-        /// VOID *Results)`; `Results` is six `UINT64` (RCX, RDX, R8–R11), written on success.
-        #[link_name = "TdCall"]
-        pub fn td_call(leaf: u64, arg1: u64, arg2: u64, arg3: u64, results: *mut c_void) -> u64;
-        /// `UINT64 EFIAPI TdVmCall(UINT64 Leaf, UINT64 Arg1..Arg4, VOID *Results)` (current
-        /// EDK2: mask 0xFFCC; `*Results` = R11 whenever the module let the call through).
-        #[link_name = "TdVmCall"]
-        pub fn td_vm_call(
-            leaf: u64,
-            arg1: u64,
-            arg2: u64,
-            arg3: u64,
-            arg4: u64,
-            results: *mut c_void,
-        ) -> u64;
-        /// `TdVmCall` as EDK2 shipped it from 2021-11 to 2024-02: mask 0xFFEC (RBP selected),
-        /// `*Results` written only on success.
-        #[link_name = "TdVmCallFfec"]
-        pub fn td_vm_call_ffec(
-            leaf: u64,
-            arg1: u64,
-            arg2: u64,
-            arg3: u64,
-            arg4: u64,
-            results: *mut c_void,
-        ) -> u64;
-        /// `UINT64 EFIAPI TdVmCallCpuid(UINT64 EaxIn, UINT64 EcxIn, VOID *Results)` with the
-        /// stack layout of OvmfPkg's `TdVmcallCpuid.nasm` (`c/edk2_cpuid.S`); `Results` is four
-        /// `UINT64` (EAX–EDX), written on success. On an error path it returns to a wrong
-        /// address (docs/findings/edk2-tdvmcallcpuid-stack.md): call it only in a process that
-        /// may die.
-        #[link_name = "TdVmCallCpuid"]
-        pub fn td_vm_call_cpuid(eax: u64, ecx: u64, results: *mut c_void) -> u64;
-        /// [`td_vm_call_cpuid`] with `Results` popped on every path: the control.
-        #[link_name = "TdVmCallCpuidFixed"]
-        pub fn td_vm_call_cpuid_fixed(eax: u64, ecx: u64, results: *mut c_void) -> u64;
+    impl EntryPoints {
+        /// The symbol names, in field order, with whether each is defined.
+        pub fn defined(&self) -> [(&'static str, bool); 9] {
+            [
+                ("__tdcall", self.tdcall.is_some()),
+                ("__tdcall_ret", self.tdcall_ret.is_some()),
+                ("__tdcall_saved_ret", self.tdcall_saved_ret.is_some()),
+                ("__tdx_hypercall", self.tdx_hypercall.is_some()),
+                ("TdCall", self.td_call.is_some()),
+                ("TdVmCall", self.td_vm_call.is_some()),
+                ("TdVmCallFfec", self.td_vm_call_ffec.is_some()),
+                ("TdVmCallCpuid", self.td_vm_call_cpuid.is_some()),
+                ("TdVmCallCpuidFixed", self.td_vm_call_cpuid_fixed.is_some()),
+            ]
+        }
+    }
+
+    extern "C" {
+        #[link_name = "tdx_oracle_entry_points"]
+        static ENTRY_POINTS: EntryPoints;
+    }
+
+    /// The implementation's entry points.
+    pub fn entry_points() -> &'static EntryPoints {
+        // SAFETY: a constant table of function pointers (null or a function of the declared
+        // type), defined by c/entry_points.c and never written.
+        unsafe { &ENTRY_POINTS }
+    }
+
+    /// Calls through an entry point the caller has checked is defined (`provides`).
+    fn defined<F>(f: Option<F>, name: &str) -> F {
+        f.unwrap_or_else(|| panic!("{name} is not defined: the call is not provided"))
+    }
+
+    /// `u64 __tdcall(u64 fn, struct tdx_module_args *args)`.
+    ///
+    /// # Safety
+    ///
+    /// `args` is valid; the leaf's memory operands are the caller's to vouch for.
+    #[inline(always)]
+    pub unsafe fn tdcall(leaf: u64, args: *mut TdxModuleArgs) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe { defined(entry_points().tdcall, "__tdcall")(leaf, args) }
+    }
+
+    /// `u64 __tdcall_ret(u64 fn, struct tdx_module_args *args)`.
+    ///
+    /// # Safety
+    ///
+    /// As [`tdcall`].
+    #[inline(always)]
+    pub unsafe fn tdcall_ret(leaf: u64, args: *mut TdxModuleArgs) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe { defined(entry_points().tdcall_ret, "__tdcall_ret")(leaf, args) }
+    }
+
+    /// `u64 __tdcall_saved_ret(u64 fn, struct tdx_module_args *args)`.
+    ///
+    /// # Safety
+    ///
+    /// As [`tdcall`].
+    #[inline(always)]
+    pub unsafe fn tdcall_saved_ret(leaf: u64, args: *mut TdxModuleArgs) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe { defined(entry_points().tdcall_saved_ret, "__tdcall_saved_ret")(leaf, args) }
+    }
+
+    /// `u64 __tdx_hypercall(struct tdx_module_args *args)`: mask 0xFFCC, returns R10,
+    /// aborts the process if the module refuses the call.
+    ///
+    /// # Safety
+    ///
+    /// As [`tdcall`].
+    #[inline(always)]
+    pub unsafe fn tdx_hypercall(args: *mut TdxModuleArgs) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe { defined(entry_points().tdx_hypercall, "__tdx_hypercall")(args) }
+    }
+
+    /// `TdCall`; `Results` is six `UINT64` (RCX, RDX, R8–R11), written on success.
+    ///
+    /// # Safety
+    ///
+    /// `results` is null or points at six writable `UINT64`; the leaf's memory operands are
+    /// the caller's to vouch for.
+    #[inline(always)]
+    pub unsafe fn td_call(leaf: u64, arg1: u64, arg2: u64, arg3: u64, results: *mut c_void) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe { defined(entry_points().td_call, "TdCall")(leaf, arg1, arg2, arg3, results) }
+    }
+
+    /// `TdVmCall` (current EDK2: mask 0xFFCC; `*Results` = R11 whenever the module let the
+    /// call through).
+    ///
+    /// # Safety
+    ///
+    /// `results` is null or points at a writable `UINT64`.
+    #[inline(always)]
+    pub unsafe fn td_vm_call(
+        leaf: u64,
+        arg1: u64,
+        arg2: u64,
+        arg3: u64,
+        arg4: u64,
+        results: *mut c_void,
+    ) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe {
+            defined(entry_points().td_vm_call, "TdVmCall")(leaf, arg1, arg2, arg3, arg4, results)
+        }
+    }
+
+    /// `TdVmCall` as EDK2 shipped it from 2021-11 to 2024-02: mask 0xFFEC (RBP selected),
+    /// `*Results` written only on success.
+    ///
+    /// # Safety
+    ///
+    /// As [`td_vm_call`].
+    #[inline(always)]
+    pub unsafe fn td_vm_call_ffec(
+        leaf: u64,
+        arg1: u64,
+        arg2: u64,
+        arg3: u64,
+        arg4: u64,
+        results: *mut c_void,
+    ) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe {
+            defined(entry_points().td_vm_call_ffec, "TdVmCallFfec")(
+                leaf, arg1, arg2, arg3, arg4, results,
+            )
+        }
+    }
+
+    /// `TdVmCallCpuid` with the stack layout of OvmfPkg's `TdVmcallCpuid.nasm`; `Results` is
+    /// four `UINT64` (EAX–EDX), written on success. On an error path it returns to a wrong
+    /// address (docs/findings/edk2-tdvmcallcpuid-stack.md).
+    ///
+    /// # Safety
+    ///
+    /// `results` is null or points at four writable `UINT64`, and the process may die: call
+    /// it only in a child process.
+    #[inline(always)]
+    pub unsafe fn td_vm_call_cpuid(eax: u64, ecx: u64, results: *mut c_void) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe { defined(entry_points().td_vm_call_cpuid, "TdVmCallCpuid")(eax, ecx, results) }
+    }
+
+    /// [`td_vm_call_cpuid`] with `Results` popped on every path: the control.
+    ///
+    /// # Safety
+    ///
+    /// `results` is null or points at four writable `UINT64`.
+    #[inline(always)]
+    pub unsafe fn td_vm_call_cpuid_fixed(eax: u64, ecx: u64, results: *mut c_void) -> u64 {
+        // SAFETY: forwarded from the caller; the C function has this signature.
+        unsafe {
+            defined(entry_points().td_vm_call_cpuid_fixed, "TdVmCallCpuidFixed")(eax, ecx, results)
+        }
     }
 }
 
@@ -394,6 +540,22 @@ fn cabi_policy(f: &tdx_oracle::Failure) -> Option<&'static str> {
     .then_some("MapGPA resume address checked for range only, not alignment")
 }
 
+/// Whether the entry points a Linux-style call needs are defined: `__tdcall_ret` for
+/// TDG.VP.INFO and TDG.VM.RD, `__tdcall` for TDG.MEM.PAGE.ACCEPT, and `vmcall` (the TDVMCALL
+/// entry point the variant issues its sub-functions through) for the rest; converting a range
+/// needs both.
+fn linux_defined(kind: Kind, vmcall: bool) -> bool {
+    let e = ffi::entry_points();
+    LINUX_KINDS.contains(&kind)
+        && match kind {
+            Kind::VpInfo | Kind::VmRd => e.tdcall_ret.is_some(),
+            Kind::Accept | Kind::AcceptRange => e.tdcall.is_some(),
+            Kind::VmcallConvert => vmcall && e.tdcall.is_some(),
+            Kind::SetVmm => true,
+            _ => vmcall,
+        }
+}
+
 impl Wrappers for LinuxStyle {
     const NAME: &'static str = "C ABI: Linux style";
 
@@ -405,7 +567,7 @@ impl Wrappers for LinuxStyle {
     const EXACT_MASK: bool = false;
 
     fn provides(&self, kind: Kind) -> bool {
-        LINUX_KINDS.contains(&kind)
+        linux_defined(kind, ffi::entry_points().tdx_hypercall.is_some())
     }
 
     #[inline(always)]
@@ -465,7 +627,7 @@ impl Wrappers for LinuxContractMask {
     }
 
     fn provides(&self, kind: Kind) -> bool {
-        LINUX_KINDS.contains(&kind)
+        linux_defined(kind, ffi::entry_points().tdcall_saved_ret.is_some())
     }
 
     #[inline(always)]
@@ -518,7 +680,7 @@ fn edk2_status(ret: u64) -> Result<(), VmcallError> {
     vmm_status(ret)
 }
 
-type TdVmCallFn = unsafe extern "efiapi" fn(u64, u64, u64, u64, u64, *mut c_void) -> u64;
+type TdVmCallFn = unsafe fn(u64, u64, u64, u64, u64, *mut c_void) -> u64;
 
 /// `TdVmCall(leaf, a1, a2, 0, 0, &val)`: (status, val). `val` starts at 0 and keeps it when
 /// `TdVmCall` does not write it.
@@ -579,7 +741,14 @@ impl Wrappers for Edk2Style {
     const EXACT_MASK: bool = false;
 
     fn provides(&self, kind: Kind) -> bool {
+        let e = ffi::entry_points();
         EDK2_KINDS.contains(&kind)
+            && match kind {
+                Kind::VpInfo | Kind::Accept | Kind::AcceptRange => e.td_call.is_some(),
+                Kind::VmcallConvert => e.td_call.is_some() && e.td_vm_call.is_some(),
+                Kind::SetVmm => true,
+                _ => e.td_vm_call.is_some(),
+            }
     }
 
     #[inline(always)]
@@ -676,7 +845,8 @@ impl Wrappers for Edk2Ffec {
     const EXACT_MASK: bool = false;
 
     fn provides(&self, kind: Kind) -> bool {
-        matches!(kind, Kind::SetVmm | Kind::VmcallHlt | Kind::VmcallRdmsr)
+        ffi::entry_points().td_vm_call_ffec.is_some()
+            && matches!(kind, Kind::SetVmm | Kind::VmcallHlt | Kind::VmcallRdmsr)
     }
 
     #[inline(always)]
