@@ -147,7 +147,7 @@ pub fn reproducer(implementation: &str, program: &Program, version: ModuleVersio
         lines.push_str(&format!("        {},\n", chunk.join(", ")));
     }
     format!(
-        "#[test]\nfn reproducer() {{\n    // {}\n    let program = tdx_oracle::Program::decode(\n        tdx_oracle::Target::All,\n        &[\n{lines}        ],\n    );\n    let failure = tdx_oracle::Oracle::new_on({implementation}, {REPLAY_SEED}, tdx_model::ModuleVersion::{version:?})\n        .run_program(&program, |_, _| {{}})\n        .expect_err(\"the failure replays\");\n    println!(\"{{failure}}\");\n}}\n",
+        "#[test]\nfn reproducer() {{\n    // {}\n    let program = tdx_oracle::Program::decode(\n        tdx_oracle::Target::All,\n        &[\n{lines}        ],\n    );\n    let failure = tdx_oracle::Oracle::new_on({implementation}, {REPLAY_SEED}, tdx_oracle::ModuleVersion::{version:?})\n        .run_program(&program, |_, _| {{}})\n        .expect_err(\"the failure replays\");\n    println!(\"{{failure}}\");\n}}\n",
         tdx_oracle::hex_text(program)
     )
 }

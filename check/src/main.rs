@@ -151,7 +151,13 @@ fn run_crate(dir: &Path, campaign: &[String]) -> Result<i32, Error> {
     if !manifest.is_file() {
         return Err(Error::NoManifest(dir.to_path_buf()));
     }
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+    let manifest = dir.join("Cargo.toml");
+    // Run from the crate's folder, so its own `.cargo/config.toml` applies, not this one's.
     let status = cargo()
+        .current_dir(&dir)
         .args(["run", "--release", "--manifest-path"])
         .arg(&manifest)
         .arg("--")

@@ -39,6 +39,8 @@ pub mod seeds;
 pub mod wrappers;
 
 pub use call::{Call, Program, Target};
+/// The module versions a TD can run (re-exported so that a reproducer needs this crate only).
+pub use tdx_model::ModuleVersion;
 pub use tdx_trap::FlightRecord;
 pub use wrappers::{Production, Wrappers};
 
@@ -53,7 +55,7 @@ use tdcall::{
 use tdx_expect as expect;
 use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::module::{PageState, VeInfo as ModelVeInfo};
-use tdx_model::{leaf, status, Completion, Gpr, ModuleVersion, Regs, TdConfig, TdxModule};
+use tdx_model::{leaf, status, Completion, Gpr, Regs, TdConfig, TdxModule};
 
 use crate::call::{FieldRef, Kind, MemRef, PageRef, StatusRef};
 use crate::pressure::{describe_lost, under_canaries};
