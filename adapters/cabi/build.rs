@@ -8,7 +8,11 @@
 //!   (`.S` preprocessed, `.s`), NASM source (`.nasm`, `.asm`; assembled with `nasm -f elf64`),
 //!   an object (`.o`) or an archive (`.a`);
 //! - `TDX_CABI_CFLAGS`: extra flags for the C compiler (C and GNU assembly), whitespace-separated;
-//! - `TDX_CABI_NASMFLAGS`: extra flags for nasm, whitespace-separated.
+//! - `TDX_CABI_NASMFLAGS`: extra flags for nasm, whitespace-separated;
+//! - `TDX_CABI_STAMP`: anything that changes per run, to rebuild every time.
+//!
+//! C sources are compiled with `-include tdx_oracle_abi.h`, so an entry point defined with
+//! another signature or calling convention than the header's does not compile.
 //!
 //! Everything is linked whole (`+whole-archive`): `c/entry_points.c` refers to every entry
 //! point weakly, and a weak reference alone would not pull a member out of an archive.
@@ -18,20 +22,32 @@ use std::process::Command;
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    for v in ["TDX_CABI_INPUTS", "TDX_CABI_CFLAGS", "TDX_CABI_NASMFLAGS"] {
+    // TDX_CABI_STAMP changes on every `tdx-check c`: a header or `%include` the build does not
+    // track cannot leave a stale build behind.
+    for v in [
+        "TDX_CABI_INPUTS",
+        "TDX_CABI_CFLAGS",
+        "TDX_CABI_NASMFLAGS",
+        "TDX_CABI_STAMP",
+    ] {
         println!("cargo:rerun-if-env-changed={v}");
     }
     println!("cargo:rerun-if-changed=include/tdx_oracle_abi.h");
     println!("cargo:rerun-if-changed=c/entry_points.c");
 
-    let inputs: Vec<PathBuf> = match std::env::var("TDX_CABI_INPUTS") {
-        Ok(list) => list
+    let outside = match std::env::var("TDX_CABI_INPUTS") {
+        Ok(list) => Some(list),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => fail("TDX_CABI_INPUTS is not UTF-8"),
+    };
+    let inputs: Vec<PathBuf> = match &outside {
+        Some(list) => list
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(PathBuf::from)
             .collect(),
-        Err(_) => ["c/linux.c", "c/edk2.c", "c/edk2_cpuid.S"]
+        None => ["c/linux.c", "c/edk2.c", "c/edk2_cpuid.S"]
             .iter()
             .map(PathBuf::from)
             .collect(),
@@ -39,28 +55,41 @@ fn main() {
     let cflags = words("TDX_CABI_CFLAGS");
     let nasmflags = words("TDX_CABI_NASMFLAGS");
 
-    let mut implementation = cc::Build::new();
-    implementation
-        .include("include")
-        // Both originals are built this way: the kernel and EDK2's GCC toolchains pass
-        // -mno-red-zone, and the EDK2 entry points push RBP inside their asm.
-        .flag("-mno-red-zone")
-        .opt_level(2)
-        .warnings(true)
-        .extra_warnings(true)
-        .link_lib_modifier("+whole-archive");
-    for f in &cflags {
-        implementation.flag(f);
-    }
-    let mut archives = 0;
+    let build = || {
+        let mut b = cc::Build::new();
+        b.include("include")
+            // Both originals are built this way: the kernel and EDK2's GCC toolchains pass
+            // -mno-red-zone, and the EDK2 entry points push RBP inside their asm.
+            .flag("-mno-red-zone")
+            .opt_level(2)
+            .warnings(true)
+            .extra_warnings(true)
+            .link_lib_modifier("+whole-archive");
+        for f in &cflags {
+            b.flag(f);
+        }
+        b
+    };
+    // C sources see the header's declarations whether they include it or not, so an entry
+    // point defined with another signature or calling convention is a compile error, not a
+    // call with garbage arguments. Assembly is not C: it gets no header.
+    let mut c_sources = build();
+    c_sources.flag("-include").flag("tdx_oracle_abi.h");
+    let mut other = build();
+    let (mut n_c, mut n_other) = (0, 0);
     for (i, input) in inputs.iter().enumerate() {
         println!("cargo:rerun-if-changed={}", input.display());
         if !input.is_file() {
             fail(&format!("{}: no such file", input.display()));
         }
         match extension(input).as_str() {
-            "c" | "S" | "s" => {
-                implementation.file(input);
+            "c" => {
+                c_sources.file(input);
+                n_c += 1;
+            }
+            "S" | "s" => {
+                other.file(input);
+                n_other += 1;
             }
             "nasm" | "asm" => {
                 let obj = out.join(format!("nasm{i}.o"));
@@ -75,10 +104,12 @@ fn main() {
                 if !status.success() {
                     fail(&format!("nasm failed on {}", input.display()));
                 }
-                implementation.object(obj);
+                other.object(obj);
+                n_other += 1;
             }
             "o" => {
-                implementation.object(input);
+                other.object(input);
+                n_other += 1;
             }
             "a" => {
                 // Linked whole under a name rustc accepts, whatever the file is called.
@@ -86,7 +117,6 @@ fn main() {
                 std::fs::copy(input, out.join(format!("lib{name}.a")))
                     .unwrap_or_else(|e| fail(&format!("{}: {e}", input.display())));
                 println!("cargo:rustc-link-lib=static:+whole-archive={name}");
-                archives += 1;
             }
             _ => fail(&format!(
                 "{}: not .c, .S, .s, .nasm, .asm, .o or .a",
@@ -97,8 +127,11 @@ fn main() {
     if inputs.is_empty() {
         fail("TDX_CABI_INPUTS names no file");
     }
-    if inputs.len() > archives {
-        implementation.compile("tdx_oracle_implementation");
+    if n_c > 0 {
+        c_sources.compile("tdx_oracle_implementation_c");
+    }
+    if n_other > 0 {
+        other.compile("tdx_oracle_implementation");
     }
     println!("cargo:rustc-link-search=native={}", out.display());
 

@@ -3,8 +3,10 @@
 //! `templates/wrappers/`.
 //!
 //! Usage: `[SECONDS_PER_TARGET] [SEED] [--json]` (defaults 0.5 s and a fixed seed; the seed in
-//! decimal or `0x` hex). Exit status: 0 when no implementation under test has a failure, 1 when
-//! one has (policy differences it declares are not failures), 2 on bad arguments.
+//! decimal or `0x` hex). Exit status of [`print_comparison`] (`tdx-check-cabi`, [`check`]; not
+//! `tdx-compare`, whose table of known findings is its result): 0 when no implementation under
+//! test has a failure, 1 when one has (policy differences it declares are not failures), 2 on
+//! bad arguments or when an implementation under test had no call checked at all.
 
 use std::time::Duration;
 
@@ -26,7 +28,7 @@ pub struct Args {
 /// Bad command-line input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ArgsError {
-    /// SECONDS_PER_TARGET is not a finite, non-negative number.
+    /// SECONDS_PER_TARGET is not a finite, positive number.
     Seconds(String),
     /// SEED is not a decimal or `0x` hexadecimal u64.
     Seed(String),
@@ -37,7 +39,10 @@ pub enum ArgsError {
 impl core::fmt::Display for ArgsError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::Seconds(a) => write!(f, "SECONDS_PER_TARGET: not a number of seconds: {a:?}"),
+            Self::Seconds(a) => write!(
+                f,
+                "SECONDS_PER_TARGET: not a positive number of seconds: {a:?}"
+            ),
             Self::Seed(a) => write!(f, "SEED: not a decimal or 0x-hex u64: {a:?}"),
             Self::Extra(a) => write!(f, "unexpected argument {a:?}"),
         }
@@ -66,6 +71,7 @@ impl Args {
                 .parse::<f64>()
                 .ok()
                 .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .filter(|d| !d.is_zero())
                 .ok_or(ArgsError::Seconds(a))?,
         };
         let seed = match rest.next() {
@@ -111,8 +117,18 @@ pub fn has_failures(r: &CampaignReport) -> bool {
     r.leaves.values().any(|l| !l.signatures.is_empty()) || r.crashes > 0
 }
 
-/// Prints the comparison (tables, or JSON with `args.json`) and returns the exit status:
-/// 1 when an implementation other than [`Production`] (the reference column) has a failure.
+/// Calls of a report on which at least one check ran.
+fn checked_calls(r: &CampaignReport) -> u64 {
+    r.leaves
+        .values()
+        .map(|l| l.passed.values().sum::<u64>() + l.failed.values().sum::<u64>())
+        .sum()
+}
+
+/// Prints the comparison (tables, or JSON with `args.json`) and returns the exit status: 1
+/// when an implementation under test (every report but the first, the reference column) has a
+/// failure, 2 when one had no check run at all (nothing it provides was reached: a pass would
+/// claim what was not checked).
 pub fn print_comparison(reports: &[(&str, CampaignReport)], args: &Args) -> i32 {
     let refs: Vec<(&str, &CampaignReport)> = reports.iter().map(|(n, r)| (*n, r)).collect();
     if args.json {
@@ -123,16 +139,27 @@ pub fn print_comparison(reports: &[(&str, CampaignReport)], args: &Args) -> i32 
         }
         print!("{}", comparison(&refs));
     }
-    let failing: Vec<&str> = refs
-        .iter()
-        .filter(|(n, r)| *n != Production::NAME && has_failures(r))
+    let under_test = refs.iter().skip(1);
+    let unchecked: Vec<&str> = under_test
+        .clone()
+        .filter(|(_, r)| checked_calls(r) == 0)
         .map(|(n, _)| *n)
         .collect();
-    if failing.is_empty() {
-        0
-    } else {
+    let failing: Vec<&str> = under_test
+        .filter(|(_, r)| has_failures(r))
+        .map(|(n, _)| *n)
+        .collect();
+    if !failing.is_empty() {
         eprintln!("failures in: {}", failing.join(", "));
         1
+    } else if !unchecked.is_empty() {
+        eprintln!(
+            "no call checked for: {} (does `provides` name any call it implements?)",
+            unchecked.join(", ")
+        );
+        2
+    } else {
+        0
     }
 }
 
@@ -174,6 +201,7 @@ mod tests {
         assert_eq!(parse(&["--json", "2", "7"]).map(|a| a.seed), Ok(7));
         assert_eq!(parse(&["x"]), Err(ArgsError::Seconds("x".into())));
         assert_eq!(parse(&["-1"]), Err(ArgsError::Seconds("-1".into())));
+        assert_eq!(parse(&["0"]), Err(ArgsError::Seconds("0".into())));
         assert_eq!(parse(&["1", "0xg"]), Err(ArgsError::Seed("0xg".into())));
         assert_eq!(parse(&["1", "2", "3"]), Err(ArgsError::Extra("3".into())));
     }

@@ -144,14 +144,16 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
 /// What tells one failure from another of the same kind: the verdict, the leaf and the detail
 /// with every number replaced by `#`, so that failures differing only in the values of their
 /// inputs count as one. A number is a word (a run of letters, digits and `_`) that starts with
-/// a digit (`0x1f`, `4096`) or, printed in hex without `0x` (`45a2e1`, `ffff`), is at least four
-/// hex digits long with a decimal digit among them; names (`R10`, `Size4K`, `B8`) stay.
+/// a digit (`0x1f`, `4096`) or is a value printed in hex without `0x`: all hex digits, and
+/// either at least four with a decimal digit among them (`45a2e1`) or at least eight
+/// (`ffffffffffffffff`, `bfebfbff`). Names stay (`R10`, `Size4K`, `B8`, `TDX_OPERAND_BUSY`); a
+/// short all-letter value (`ff`) stays too, and splits a signature.
 pub fn signature(f: &Failure) -> String {
     fn is_number(w: &str) -> bool {
+        let hex = w.chars().all(|c| c.is_ascii_hexdigit());
         w.starts_with(|c: char| c.is_ascii_digit())
-            || (w.len() >= 4
-                && w.chars().all(|c| c.is_ascii_hexdigit())
-                && w.chars().any(|c| c.is_ascii_digit()))
+            || (hex && w.len() >= 8)
+            || (hex && w.len() >= 4 && w.chars().any(|c| c.is_ascii_digit()))
     }
     let mut detail = String::with_capacity(f.detail.len());
     let mut word = String::new();
@@ -218,18 +220,18 @@ fn record<W: Wrappers>(oracle: &Oracle<W>, f: contain::Finished, report: &mut Ca
     let Some(failure) = f.failure else {
         return;
     };
-    if f.crashed {
-        report.crashes += 1;
-        if report.first_crash.is_none() {
-            report.first_crash = Some((failure.clone(), f.program.clone()));
-        }
-    }
     let l = report.leaves.entry(failure.leaf).or_default();
     if let Some(p) = oracle.wrappers.policy(&failure) {
         // A documented difference of policy: reported as such, not as a failure.
         l.stats.calls += 1;
         *l.stats.policy.entry(p).or_default() += 1;
         return;
+    }
+    if f.crashed {
+        report.crashes += 1;
+        if report.first_crash.is_none() {
+            report.first_crash = Some((failure.clone(), f.program.clone()));
+        }
     }
     *l.failed.entry(failure.verdict).or_default() += 1;
     l.signatures
@@ -591,6 +593,12 @@ mod tests {
         assert_ne!(
             h1,
             signature(&failure("data: Some(dead) != 0x4, size B8, R10"))
+        );
+        assert_eq!(
+            h1,
+            signature(&failure(
+                "data: Some(ffffffffffffffff) != 0x0, size B8, R10"
+            ))
         );
         let c = signature(&failure("R11 is 0x1f, want 4096 (TDX_OPERAND_INVALID)"));
         assert_ne!(a, c);

@@ -17,7 +17,9 @@
 //! - `new`: makes such a crate in DIR, its dependencies pointing at this checkout.
 //!
 //! After `--`, the campaign's arguments (`tdx_campaign::cli`). Exit status: the check's (0
-//! pass, 1 a failure), 2 for bad input here.
+//! pass, 1 a failure, 2 nothing checked or bad campaign arguments), 2 for bad input here, 101
+//! when the implementation or the crate does not build (cargo's), 128 + n when a signal n
+//! ended the check.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -141,9 +143,10 @@ fn run_c(c: &CInputs, campaign: &[String]) -> Result<i32, Error> {
         .env("TDX_CABI_INPUTS", list.join("\n"))
         .env("TDX_CABI_CFLAGS", &c.cflags)
         .env("TDX_CABI_NASMFLAGS", &c.nasmflags)
+        .env("TDX_CABI_STAMP", stamp())
         .status()
         .map_err(|e| Error::Io(format!("cargo: {e}")))?;
-    Ok(status.code().unwrap_or(1))
+    Ok(exit_code(status))
 }
 
 fn run_crate(dir: &Path, campaign: &[String]) -> Result<i32, Error> {
@@ -164,36 +167,93 @@ fn run_crate(dir: &Path, campaign: &[String]) -> Result<i32, Error> {
         .args(campaign)
         .status()
         .map_err(|e| Error::Io(format!("cargo: {e}")))?;
-    Ok(status.code().unwrap_or(1))
+    Ok(exit_code(status))
+}
+
+/// A child's exit status as ours: its code, or 128 + the signal that ended it.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// Changes on every run: the C build is redone each time, so a header or `%include` it does
+/// not track never leaves a stale implementation checked.
+fn stamp() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{}", t.as_secs(), t.subsec_nanos())
 }
 
 /// `templates/wrappers/Cargo.toml` for a crate at another place: the package named `name`, the
-/// path dependencies pointing at `root`.
+/// path dependencies pointing at `root` (a TOML basic string: `\` and `"` escaped).
 fn manifest_for(template: &str, root: &Path, name: &str) -> String {
+    let root = root
+        .display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
     template
         .replace(
             "name = \"tdx-wrappers-template\"",
             &format!("name = \"{name}\""),
         )
-        .replace("path = \"../../", &format!("path = \"{}/", root.display()))
+        .replace("path = \"../../", &format!("path = \"{root}/"))
+}
+
+/// A name cargo takes for a package: ASCII letters, digits, `-` and `_`, starting with a
+/// letter.
+fn package_name(name: &str) -> Result<&str, Error> {
+    let ok = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(name)
+    } else {
+        Err(Error::Usage(
+            "new: NAME is ASCII letters, digits, - and _, from a letter",
+        ))
+    }
+}
+
+/// Copies the template's files (not its `target/`) under `to`.
+fn copy_template(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            if entry.file_name() != "target" {
+                std::fs::create_dir_all(&dst)?;
+                copy_template(&src, &dst)?;
+            }
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
 }
 
 fn new_crate(dir: &Path, name: &str) -> Result<(), Error> {
-    if dir.exists() {
+    let name = package_name(name)?;
+    // An existing empty folder (as `mktemp -d` makes) is fine; anything else is not ours.
+    if dir.exists() && std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_some()) {
         return Err(Error::Exists(dir.to_path_buf()));
     }
     let template = root().join("templates").join("wrappers");
     let io = |e: std::io::Error| Error::Io(e.to_string());
+    std::fs::create_dir_all(dir).map_err(io)?;
+    // Every file of the template, the lock file included (so the new crate resolves the
+    // versions the template was built with), then its manifest made for this place.
+    copy_template(&template, dir).map_err(io)?;
     let manifest = std::fs::read_to_string(template.join("Cargo.toml")).map_err(io)?;
-    std::fs::create_dir_all(dir.join("src")).map_err(io)?;
     std::fs::write(
         dir.join("Cargo.toml"),
         manifest_for(&manifest, &root(), name),
     )
     .map_err(io)?;
-    std::fs::copy(template.join("src/main.rs"), dir.join("src/main.rs")).map_err(io)?;
-    // The template's resolved versions, so the new crate builds as the template does.
-    std::fs::copy(template.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(io)?;
     eprintln!(
         "made {}: implement your calls in src/main.rs, then `cargo run -p tdx-check -- crate {}`",
         dir.display(),
@@ -298,5 +358,28 @@ mod tests {
         assert!(m.contains("path = \"/src/tdx/oracle\""), "{m}");
         assert!(m.contains("path = \"/src/tdx/campaign\""), "{m}");
         assert!(!m.contains("../../"), "{m}");
+        let odd = manifest_for(&template, Path::new("/src/a \"b\" c"), "mine");
+        assert!(odd.contains(r#"path = "/src/a \"b\" c/oracle""#), "{odd}");
+    }
+
+    #[test]
+    fn new_crates_are_checked_first() {
+        assert!(package_name("my-tdx_check2").is_ok());
+        for bad in ["", "2x", "a\"b", "a b", "-x"] {
+            assert!(matches!(package_name(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
+        let empty = std::env::temp_dir().join(format!("tdx-check-new-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).expect("a temporary folder");
+        let made = new_crate(&empty, "made-here");
+        let manifest = std::fs::read_to_string(empty.join("Cargo.toml"));
+        let main = empty.join("src/main.rs").is_file();
+        let lock = empty.join("Cargo.lock").is_file();
+        let again = new_crate(&empty, "made-here");
+        let _ = std::fs::remove_dir_all(&empty);
+        made.unwrap_or_else(|e| panic!("{e}"));
+        let manifest = manifest.expect("a manifest");
+        assert!(manifest.contains("name = \"made-here\""), "{manifest}");
+        assert!(main && lock);
+        assert_eq!(again, Err(Error::Exists(empty)));
     }
 }

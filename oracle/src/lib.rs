@@ -271,6 +271,19 @@ pub fn crash_failure(
         failure.table = register_table(rec, c, &rec.input);
         return failure;
     }
+    // What the TDVMCALL returned, the likeliest cause of a death after it.
+    let (rax, r10) = (rec.output[Gpr::Rax], rec.output[Gpr::R10]);
+    if rec.kind == RecordKind::Completed && rax != 0 {
+        failure.detail = format!(
+            "the process died in the call ({how}) after the TDX module refused its TDVMCALL \
+             (RAX = {rax:#x}); the TDCALL:"
+        );
+    } else if rec.kind == RecordKind::Completed && r10 != 0 {
+        failure.detail = format!(
+            "the process died in the call ({how}) after the VMM answered its TDVMCALL with an \
+             error (R10 = {r10:#x}); the TDCALL:"
+        );
+    }
     let Some(c) = tdx_model::vmcall::vmcall_lookup(rec.input[Gpr::R10], rec.input[Gpr::R11]) else {
         failure.table = register_table(rec, None, &rec.input);
         return failure;
@@ -1060,9 +1073,24 @@ impl<W: Wrappers> Oracle<W> {
         self.model().config().module_version
     }
 
-    /// Runs one call through the wrappers and checks it.
+    /// Runs one call through the wrappers and checks it; in a child process if the
+    /// implementation may not survive it ([`Wrappers::may_end_process`]).
     pub fn run_call(&mut self, call: &Call) -> Result<Outcome, Failure> {
         let version = self.version();
+        let kind = call.kind();
+        let result = if self.wrappers.provides(kind) && self.wrappers.may_end_process(kind) {
+            self.run_call_in_child(call)
+        } else {
+            self.run_call_here(call)
+        };
+        result.map_err(|f| Failure {
+            module: version,
+            ..f
+        })
+    }
+
+    /// [`Oracle::run_call`] in this process.
+    fn run_call_here(&mut self, call: &Call) -> Result<Outcome, Failure> {
         wrappers::take_tdcall_default();
         let result = self.check_call(call);
         if !W::TDCALL_DEFAULTS && wrappers::take_tdcall_default() {
@@ -1079,10 +1107,122 @@ impl<W: Wrappers> Oracle<W> {
                 policy: None,
             });
         }
-        result.map_err(|f| Failure {
-            module: version,
-            ..f
-        })
+        result
+    }
+
+    /// [`Oracle::run_call_here`] in a child process, for a call the implementation may not
+    /// survive: its result comes back through a pipe, and a death is a [`Verdict::Crash`]
+    /// (signal, or a panic, with the last TDCALL from a shared flight record). The simulated
+    /// TD of this process is left as it was.
+    fn run_call_in_child(&mut self, call: &Call) -> Result<Outcome, Failure> {
+        let size = core::mem::size_of::<FlightRecord>();
+        // SAFETY: mmap(2) of a fresh anonymous shared mapping (zero-filled: count 0, nothing
+        // recorded), unmapped below after the child is gone.
+        let page = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert!(page != libc::MAP_FAILED, "mmap failed");
+        let flight = page.cast::<FlightRecord>();
+        let mut fds = [0; 2];
+        // SAFETY: pipe(2) with a valid two-int array.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe failed");
+        // SAFETY: fork(2). The child runs this thread's check of one call (the wrapper, the
+        // trap handler, allocation: glibc's malloc is reset for a forked child), writes the
+        // result to the pipe and leaves with _exit; a lock another thread held at the fork
+        // could still block it, and the alarm ends such a child.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: prctl(2), alarm(2), open(2), dup2(2) and close(2) with constant or owned
+            // arguments: no core dump of this copy, a 10 s limit, stderr on /dev/null (the
+            // panic message of a dying implementation), the read end closed.
+            unsafe {
+                libc::prctl(libc::PR_SET_DUMPABLE, 0);
+                libc::alarm(10);
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if null >= 0 {
+                    libc::dup2(null, 2);
+                }
+                libc::close(fds[0]);
+            }
+            // SAFETY: the mapping is valid for volatile reads and writes of a FlightRecord
+            // until the child ends, and no reference to it is held.
+            unsafe { self.session.set_flight_recorder(flight) };
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_call_here(call)));
+            let code = match result {
+                Ok(r) => {
+                    let bytes = in_child::encode(&r);
+                    let mut sent = 0;
+                    while sent < bytes.len() {
+                        // SAFETY: writes from a live buffer to the pipe's write end.
+                        let n = unsafe {
+                            libc::write(fds[1], bytes[sent..].as_ptr().cast(), bytes.len() - sent)
+                        };
+                        if n <= 0 {
+                            break;
+                        }
+                        sent += n as usize;
+                    }
+                    0
+                }
+                Err(_) => CHILD_PANICKED,
+            };
+            // SAFETY: _exit(2) ends the child without running the parent's destructors.
+            unsafe { libc::_exit(code) };
+        }
+        assert!(pid > 0, "fork failed");
+        // SAFETY: closes the parent's copy of the write end, so the read below sees EOF when
+        // the child is gone.
+        unsafe { libc::close(fds[1]) };
+        let mut bytes = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: reads into a live buffer of that length.
+            let n = unsafe { libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len()) };
+            match n {
+                n if n > 0 => bytes.extend_from_slice(&buf[..n as usize]),
+                0 => break,
+                _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+                _ => break,
+            }
+        }
+        let mut st = 0;
+        // SAFETY: closes the read end, owned here.
+        unsafe { libc::close(fds[0]) };
+        // SAFETY: waits for the child forked above, again if a signal interrupts the wait.
+        while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 {
+            let e = std::io::Error::last_os_error();
+            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
+        }
+        // SAFETY: the child is gone; the mapping holds a FlightRecord (plain data) it wrote.
+        let rec = unsafe { core::ptr::read_volatile(flight) }.record();
+        // SAFETY: unmaps the mapping made above; nothing refers to it any more.
+        unsafe { libc::munmap(page, size) };
+        if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+            return in_child::decode(&bytes).unwrap_or_else(|| {
+                panic!(
+                    "the child checking {call:?} sent {} unreadable bytes",
+                    bytes.len()
+                )
+            });
+        }
+        let how = if libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGALRM {
+            "no return within 10 s".to_string()
+        } else if libc::WIFSIGNALED(st) {
+            format!("signal {}", libc::WTERMSIG(st))
+        } else if libc::WEXITSTATUS(st) == CHILD_PANICKED {
+            "a panic in the implementation".to_string()
+        } else {
+            format!("exit status {}", libc::WEXITSTATUS(st))
+        };
+        Err(crash_failure(call, &how, rec.as_ref(), self.version()))
     }
 
     fn check_call(&mut self, call: &Call) -> Result<Outcome, Failure> {
@@ -2277,6 +2417,122 @@ pub fn hex_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
     out
 }
 
+/// A call's result crossing from a child process to its parent: strings by value, so nothing
+/// the child allocated is referred to by the parent.
+mod in_child {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    use super::{Checks, Failure, Outcome, Verdict};
+    use tdx_model::ModuleVersion;
+
+    /// The `&'static str` for `s`: one leaked copy per distinct text, the rest shared.
+    pub(crate) fn intern(s: &str) -> &'static str {
+        static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(k) = seen.get(s) {
+            return k;
+        }
+        let k: &'static str = Box::leak(s.to_owned().into_boxed_str());
+        seen.insert(k);
+        k
+    }
+
+    fn put_u64(b: &mut Vec<u8>, v: u64) {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            None => put_u64(b, u64::MAX),
+            Some(s) => {
+                put_u64(b, s.len() as u64);
+                b.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
+
+    struct Reader<'a>(&'a [u8]);
+
+    impl Reader<'_> {
+        fn u64(&mut self) -> Option<u64> {
+            let (v, rest) = self.0.split_first_chunk::<8>()?;
+            self.0 = rest;
+            Some(u64::from_le_bytes(*v))
+        }
+        fn string(&mut self) -> Option<Option<String>> {
+            let n = self.u64()?;
+            if n == u64::MAX {
+                return Some(None);
+            }
+            let n = usize::try_from(n).ok().filter(|n| *n <= self.0.len())?;
+            let (s, rest) = self.0.split_at(n);
+            self.0 = rest;
+            Some(Some(String::from_utf8(s.to_vec()).ok()?))
+        }
+    }
+
+    pub(crate) fn encode(r: &Result<Outcome, Failure>) -> Vec<u8> {
+        let mut b = Vec::new();
+        match r {
+            Ok(o) => {
+                put_u64(&mut b, 0);
+                put_str(&mut b, Some(o.leaf));
+                put_u64(&mut b, u64::from(o.status.is_some()));
+                put_u64(&mut b, o.status.unwrap_or(0));
+                put_u64(&mut b, o.tdcalls as u64);
+                put_str(&mut b, o.not_run);
+                put_u64(&mut b, u64::from(o.vmcall));
+                put_u64(&mut b, u64::from(o.checks.0));
+                put_u64(&mut b, u64::from(o.branches));
+                put_str(&mut b, o.policy);
+            }
+            Err(f) => {
+                put_u64(&mut b, 1);
+                let v = Verdict::ALL.iter().position(|v| *v == f.verdict);
+                put_u64(&mut b, v.map_or(u64::MAX, |v| v as u64));
+                put_str(&mut b, Some(f.leaf));
+                put_str(&mut b, Some(&f.call));
+                put_str(&mut b, Some(&f.detail));
+                put_str(&mut b, Some(&f.table));
+                let m = ModuleVersion::ALL.iter().position(|m| *m == f.module);
+                put_u64(&mut b, m.map_or(u64::MAX, |m| m as u64));
+            }
+        }
+        b
+    }
+
+    pub(crate) fn decode(b: &[u8]) -> Option<Result<Outcome, Failure>> {
+        let mut r = Reader(b);
+        let result = match r.u64()? {
+            0 => Ok(Outcome {
+                leaf: intern(&r.string()??),
+                status: {
+                    let some = r.u64()? != 0;
+                    let v = r.u64()?;
+                    some.then_some(v)
+                },
+                tdcalls: usize::try_from(r.u64()?).ok()?,
+                not_run: r.string()?.map(|s| intern(&s)),
+                vmcall: r.u64()? != 0,
+                checks: Checks(u8::try_from(r.u64()?).ok()?),
+                branches: u16::try_from(r.u64()?).ok()?,
+                policy: r.string()?.map(|s| intern(&s)),
+            }),
+            1 => Err(Failure {
+                verdict: *Verdict::ALL.get(usize::try_from(r.u64()?).ok()?)?,
+                leaf: intern(&r.string()??),
+                call: r.string()??,
+                detail: r.string()??,
+                table: r.string()??,
+                module: *ModuleVersion::ALL.get(usize::try_from(r.u64()?).ok()?)?,
+            }),
+            _ => return None,
+        };
+        r.0.is_empty().then_some(result)
+    }
+}
+
 /// Report label of a call the implementation under test does not provide.
 pub const NOT_PROVIDED: &str = "not provided";
 
@@ -2533,6 +2789,71 @@ pub fn guest_td_element_ids() -> &'static [u64] {
 #[cfg(test)]
 mod call_text_tests {
     use super::*;
+
+    /// A result crosses from a child process whole: every field, both variants, and a
+    /// truncated or padded message is refused rather than misread.
+    #[test]
+    fn child_results_round_trip() {
+        let outcome = Outcome {
+            leaf: "Instruction.CPUID",
+            status: Some(0x8000_0000_0000_0002),
+            tdcalls: 1,
+            not_run: Some(NOT_PROVIDED),
+            vmcall: true,
+            checks: Checks(0b1010_0101),
+            branches: 0x1234,
+            policy: Some("a policy"),
+        };
+        let b = in_child::encode(&Ok(outcome));
+        let Some(Ok(o)) = in_child::decode(&b) else {
+            panic!("outcome not decoded");
+        };
+        assert_eq!(
+            (o.leaf, o.status, o.tdcalls, o.not_run, o.vmcall, o.checks, o.branches, o.policy),
+            (
+                outcome.leaf,
+                outcome.status,
+                outcome.tdcalls,
+                outcome.not_run,
+                outcome.vmcall,
+                outcome.checks,
+                outcome.branches,
+                outcome.policy
+            )
+        );
+        let failure = Failure {
+            verdict: Verdict::Hygiene,
+            leaf: "GetQuote",
+            call: "VmcallGetQuote { .. }".into(),
+            detail: "R11 still held the VMM's value".into(),
+            table: "RAX 0x0\n".into(),
+            module: ModuleVersion::V1_5_34,
+        };
+        let b = in_child::encode(&Err(failure.clone()));
+        let Some(Err(f)) = in_child::decode(&b) else {
+            panic!("failure not decoded");
+        };
+        assert_eq!(
+            (f.verdict, f.leaf, &f.call, &f.detail, &f.table, f.module),
+            (
+                failure.verdict,
+                failure.leaf,
+                &failure.call,
+                &failure.detail,
+                &failure.table,
+                failure.module
+            )
+        );
+        assert!(in_child::decode(&b[..b.len() - 1]).is_none());
+        let mut padded = b.clone();
+        padded.push(0);
+        assert!(in_child::decode(&padded).is_none());
+        assert!(in_child::decode(&[]).is_none());
+        assert!(std::ptr::eq(
+            in_child::intern("GetQuote"),
+            in_child::intern("GetQuote")
+        ));
+    }
 
     #[test]
     fn one_line_in_hex() {

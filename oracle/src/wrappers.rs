@@ -55,6 +55,46 @@ pub(crate) fn take_tdcall_default() -> bool {
 
 /// One implementation of the guest-side leaves. Methods are `#[inline(always)]` so that the
 /// asm lands inside the oracle's register-pressure frame.
+///
+/// Which call kinds ([`Kind`], named in [`Wrappers::provides`]) drive which methods:
+///
+/// | kind | methods |
+/// |---|---|
+/// | `VpInfo` | [`vp_info`](Wrappers::vp_info) |
+/// | `RtmrExtend` | [`rtmr_extend`](Wrappers::rtmr_extend) |
+/// | `VeinfoGet` | [`veinfo_get`](Wrappers::veinfo_get), `_v1`, `_v2` by the call's version, up to [`VEINFO_GET_MAX_VERSION`](Wrappers::VEINFO_GET_MAX_VERSION) |
+/// | `Report` | [`report`](Wrappers::report) |
+/// | `CpuidveSet` | [`cpuidve_set`](Wrappers::cpuidve_set) |
+/// | `Accept` | [`accept`](Wrappers::accept) |
+/// | `AcceptRange` | [`accept_range`](Wrappers::accept_range) (default: this workspace's loop over `accept`) |
+/// | `VmRd`, `VmRdV1`, `VmRdFirst` | [`vm_rd`](Wrappers::vm_rd), [`vm_rd_v1`](Wrappers::vm_rd_v1), [`vm_rd_first`](Wrappers::vm_rd_first) |
+/// | `VmWr` | [`vm_wr`](Wrappers::vm_wr) |
+/// | `VpRd` | [`vp_rd`](Wrappers::vp_rd), or [`vp_rd_first`](Wrappers::vp_rd_first) when the call asks for the first field |
+/// | `VpWr` | [`vp_wr`](Wrappers::vp_wr) |
+/// | `SysRd` | [`sys_rd`](Wrappers::sys_rd), or [`sys_rd_first`](Wrappers::sys_rd_first) |
+/// | `SysRdAll` | [`sys_rdall`](Wrappers::sys_rdall) |
+/// | `ServtdRd`, `ServtdWr` | [`servtd_rd`](Wrappers::servtd_rd), [`servtd_wr`](Wrappers::servtd_wr) |
+/// | `VerifyReport` | [`verifyreport`](Wrappers::verifyreport) |
+/// | `MrKeyGet` | [`mr_key_get`](Wrappers::mr_key_get) |
+/// | `AttrRd`, `AttrWr` | [`attr_rd`](Wrappers::attr_rd), [`attr_wr`](Wrappers::attr_wr) |
+/// | `VpEnter` | [`vp_enter`](Wrappers::vp_enter) |
+/// | `Invept` | [`invept`](Wrappers::invept) |
+/// | `Invgla`, `InvglaList` | [`invgla`](Wrappers::invgla), [`invgla_list`](Wrappers::invgla_list) |
+/// | `VmcallInfo` | [`vmcall_info`](Wrappers::vmcall_info) |
+/// | `VmcallMapGpa` | [`map_gpa`](Wrappers::map_gpa) |
+/// | `VmcallConvert` | [`convert_range`](Wrappers::convert_range) (default: this workspace's loop over `map_gpa`) |
+/// | `VmcallGetQuote` | [`get_quote`](Wrappers::get_quote) |
+/// | `VmcallNotify` | [`setup_event_notify`](Wrappers::setup_event_notify) |
+/// | `VmcallService` | [`service`](Wrappers::service) |
+/// | `VmcallCpuid`, `VmcallHlt` | [`cpuid`](Wrappers::cpuid), [`hlt`](Wrappers::hlt) |
+/// | `VmcallIo` | [`io_read`](Wrappers::io_read), or [`io_write`](Wrappers::io_write) for a write |
+/// | `VmcallRdmsr`, `VmcallWrmsr` | [`rdmsr`](Wrappers::rdmsr), [`wrmsr`](Wrappers::wrmsr) |
+/// | `VmcallMmio` | [`mmio_read`](Wrappers::mmio_read), or [`mmio_write`](Wrappers::mmio_write) |
+/// | `VmcallWbinvd` | [`wbinvd`](Wrappers::wbinvd) |
+/// | `VmcallKvm` | [`kvm_hypercall`](Wrappers::kvm_hypercall) |
+/// | `VmcallFatal` | [`report_fatal_error`](Wrappers::report_fatal_error), in a child process |
+/// | `ForcedStatus` | the method of the call it wraps, with the module's status forced |
+/// | `SetVmm` | none: it chooses the honest or the hostile VMM for the calls after it |
 pub trait Wrappers {
     /// Name in reports.
     const NAME: &'static str;
@@ -125,6 +165,16 @@ pub trait Wrappers {
     /// which such an API makes shared by ORing the shared bit in, at its private alias) and
     /// reports the others as not made ([`crate::BY_REFERENCE`]). None by default.
     fn takes_memory_by_reference(&self, kind: Kind) -> bool {
+        let _ = kind;
+        false
+    }
+
+    /// Whether a call of `kind` may end the process on a path the implementation is known
+    /// not to survive (EDK2's `TdVmCallCpuid` returns to a wrong address when the VMM reports
+    /// an error). The oracle then makes every such call in a child process: a death there is a
+    /// `Crash` verdict with the signal and the register table of the last TDCALL, and the run
+    /// goes on; the simulated TD keeps nothing the call did. None by default.
+    fn may_end_process(&self, kind: Kind) -> bool {
         let _ = kind;
         false
     }

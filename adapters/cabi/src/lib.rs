@@ -142,7 +142,7 @@ pub mod ffi {
     ///
     /// # Safety
     ///
-    /// As [`tdcall`].
+    /// As [`tdcall()`].
     #[inline(always)]
     pub unsafe fn tdcall_ret(leaf: u64, args: *mut TdxModuleArgs) -> u64 {
         // SAFETY: forwarded from the caller; the C function has this signature.
@@ -153,7 +153,7 @@ pub mod ffi {
     ///
     /// # Safety
     ///
-    /// As [`tdcall`].
+    /// As [`tdcall()`].
     #[inline(always)]
     pub unsafe fn tdcall_saved_ret(leaf: u64, args: *mut TdxModuleArgs) -> u64 {
         // SAFETY: forwarded from the caller; the C function has this signature.
@@ -165,7 +165,7 @@ pub mod ffi {
     ///
     /// # Safety
     ///
-    /// As [`tdcall`].
+    /// As [`tdcall()`].
     #[inline(always)]
     pub unsafe fn tdx_hypercall(args: *mut TdxModuleArgs) -> u64 {
         // SAFETY: forwarded from the caller; the C function has this signature.
@@ -542,15 +542,14 @@ fn cabi_policy(f: &tdx_oracle::Failure) -> Option<&'static str> {
 
 /// Whether the entry points a Linux-style call needs are defined: `__tdcall_ret` for
 /// TDG.VP.INFO and TDG.VM.RD, `__tdcall` for TDG.MEM.PAGE.ACCEPT, and `vmcall` (the TDVMCALL
-/// entry point the variant issues its sub-functions through) for the rest; converting a range
-/// needs both.
+/// entry point the variant issues its sub-functions through) for the rest, converting a range
+/// included (its loop makes MapGPA calls only).
 fn linux_defined(kind: Kind, vmcall: bool) -> bool {
     let e = ffi::entry_points();
     LINUX_KINDS.contains(&kind)
         && match kind {
             Kind::VpInfo | Kind::VmRd => e.tdcall_ret.is_some(),
             Kind::Accept | Kind::AcceptRange => e.tdcall.is_some(),
-            Kind::VmcallConvert => vmcall && e.tdcall.is_some(),
             Kind::SetVmm => true,
             _ => vmcall,
         }
@@ -700,12 +699,15 @@ fn td_vm_call(f: TdVmCallFn, leaf: u64, a: [u64; 4], want: bool) -> (u64, u64) {
 /// EDK2 style (current EDK2): `TdCall` for TDG.VP.INFO and TDG.MEM.PAGE.ACCEPT, `TdVmCall`
 /// (mask 0xFFCC) for Instruction.HLT, Instruction.RDMSR, Instruction.WRMSR, Instruction.IO and
 /// MapGPA, with the arguments OVMF's `CcExitLib`, `BaseIoLibIntrinsic` and
-/// `BaseMemEncryptTdxLib` pass. Instruction.CPUID is not provided: EDK2 issues it through a
-/// separate routine (`TdVmCallCpuid`), `TdVmCall` returns R11 only.
+/// `BaseMemEncryptTdxLib` pass, and `TdVmCallCpuid` for Instruction.CPUID as `CcExitLib`'s
+/// `CpuIdExit` calls it. `TdVmCallCpuid` returns to a wrong address on its error paths
+/// (`docs/findings/edk2-tdvmcallcpuid-stack.md`): the oracle makes those calls in a child
+/// process ([`Wrappers::may_end_process`]).
 pub struct Edk2Style;
 
 const EDK2_KINDS: &[Kind] = &[
     Kind::VpInfo,
+    Kind::VmcallCpuid,
     Kind::Accept,
     Kind::AcceptRange,
     Kind::SetVmm,
@@ -745,10 +747,32 @@ impl Wrappers for Edk2Style {
         EDK2_KINDS.contains(&kind)
             && match kind {
                 Kind::VpInfo | Kind::Accept | Kind::AcceptRange => e.td_call.is_some(),
-                Kind::VmcallConvert => e.td_call.is_some() && e.td_vm_call.is_some(),
+                Kind::VmcallCpuid => e.td_vm_call_cpuid.is_some(),
                 Kind::SetVmm => true,
                 _ => e.td_vm_call.is_some(),
             }
+    }
+
+    fn may_end_process(&self, kind: Kind) -> bool {
+        kind == Kind::VmcallCpuid
+    }
+
+    #[inline(always)]
+    fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
+        // CcExitLib CpuIdExit(): Status = TdVmCallCpuid (Regs->Rax, Regs->Rcx, &CpuIdData);
+        // on success Regs->Rax..Rdx = CpuIdData.Regs[0..3] (four UINT64).
+        let mut r = [0u64; 4];
+        // SAFETY: `r` holds the four UINT64 TdVmCallCpuid writes; its error paths return to a
+        // wrong address, and `may_end_process` has the oracle make this call in a child.
+        let s =
+            unsafe { ffi::td_vm_call_cpuid(leaf.into(), subleaf.into(), r.as_mut_ptr().cast()) };
+        edk2_status(s)?;
+        Ok(CpuidResult {
+            eax: r[0] as u32,
+            ebx: r[1] as u32,
+            ecx: r[2] as u32,
+            edx: r[3] as u32,
+        })
     }
 
     #[inline(always)]

@@ -31,7 +31,9 @@ fn main() {
     if provides_a_call(&LinuxStyle) {
         reports.push(run_named(LinuxStyle, &args));
     }
-    if provides_a_call(&LinuxContractMask) {
+    // The contract-mask variant issues its TDVMCALLs through __tdcall_saved_ret: without it,
+    // it would only repeat the Linux style's column.
+    if ffi::entry_points().tdcall_saved_ret.is_some() && provides_a_call(&LinuxContractMask) {
         reports.push(run_named(LinuxContractMask, &args));
     }
     if provides_a_call(&Edk2Style) {
