@@ -1525,6 +1525,14 @@ impl TdxModule {
         self.vmm = VmmState::new(mode, &self.cfg);
     }
 
+    /// Tells the hostile VMM, if installed, that a new call of the guest begins
+    /// ([`HostileVmm::begin_call`]); the honest VMM answers from the TD's state alone.
+    pub fn begin_vmm_call(&mut self, salt: u64) {
+        if let VmmState::Hostile(v) = &mut self.vmm {
+            v.begin_call(salt);
+        }
+    }
+
     /// The VMM currently installed.
     pub fn vmm_mode(&self) -> VmmMode {
         self.vmm.mode()

@@ -819,6 +819,30 @@ fn hostile_is_deterministic() {
     }
 }
 
+/// After `begin_call`, the answers depend on the seed and the call's salt only: a VMM that
+/// answered other TDVMCALLs before (a storm under way included) answers as a fresh one, and
+/// another salt answers otherwise.
+#[test]
+fn hostile_answers_restart_per_call() {
+    let view = VmmView::new(0xFFCC, &junk());
+    let answers = |v: &mut HostileVmm| -> alloc::vec::Vec<Regs> {
+        (0..16).map(|_| v.handle(&view, &mut NoMemory)).collect()
+    };
+    let mut fresh = HostileVmm::new(5);
+    fresh.begin_call(0x1234);
+    let mut used = HostileVmm::new(5);
+    for _ in 0..37 {
+        used.handle(&view, &mut NoMemory);
+    }
+    used.begin_call(0x1234);
+    assert_eq!(answers(&mut fresh), answers(&mut used));
+    let mut other = HostileVmm::new(5);
+    other.begin_call(0x1235);
+    let mut again = HostileVmm::new(5);
+    again.begin_call(0x1234);
+    assert_ne!(answers(&mut other), answers(&mut again));
+}
+
 #[test]
 fn hostile_retry_storms_and_bogus_resume() {
     let start = BASE | SHARED;

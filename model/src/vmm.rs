@@ -598,7 +598,10 @@ fn splitmix64(state: &mut u64) -> u64 {
 ///   probability 3/4: below the start, at or past the end, the start itself (no progress), the
 ///   start with the shared bit flipped, or random.
 ///
-/// It never panics and never allocates.
+/// Its draws run on from one TDVMCALL to the next; [`HostileVmm::begin_call`] restarts them
+/// from the seed and a value naming one call of the guest (the oracle does so before every
+/// call), so a call is answered the same whatever calls came before it. It never panics and
+/// never allocates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostileVmm {
     seed: u64,
@@ -619,6 +622,15 @@ impl HostileVmm {
     /// The seed it was created with.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// Starts the answers to one call of the guest afresh: from here on they depend on the
+    /// seed and `salt` (what identifies the call) only, not on the TDVMCALLs answered before,
+    /// so a call answers the same wherever it stands in a program.
+    pub fn begin_call(&mut self, salt: u64) {
+        let mut s = self.seed ^ salt.rotate_left(17);
+        self.state = splitmix64(&mut s);
+        self.retry_run = 0;
     }
 
     fn next(&mut self) -> u64 {

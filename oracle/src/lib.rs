@@ -1243,6 +1243,9 @@ impl<W: Wrappers> Oracle<W> {
                 policy: None,
             });
         }
+        // The hostile VMM's answers to this call depend on the call alone (and the VMM's
+        // seed), not on the calls before it: a shrunk program replays them identically.
+        self.model().begin_vmm_call(call_salt(call));
         if call.is_vmcall() {
             return self.run_vmcall(call, seed);
         }
@@ -2531,6 +2534,14 @@ mod in_child {
         };
         r.0.is_empty().then_some(result)
     }
+}
+
+/// What identifies a call to the hostile VMM ([`TdxModule::begin_vmm_call`]): FNV-1a of its
+/// text, so equal calls get equal answers wherever they stand.
+fn call_salt(call: &Call) -> u64 {
+    call_text(call).bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// Report label of a call the implementation under test does not provide.

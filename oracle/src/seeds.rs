@@ -1088,6 +1088,27 @@ fn status_seed_names() -> &'static [&'static str] {
     })
 }
 
+/// Two Service calls under each hostile VMM seed of `seeds`.
+fn service_hostile_answers(seeds: core::ops::Range<u64>) -> Program {
+    p(seeds.flat_map(|k| {
+        [
+            hostile(k),
+            Call::VmcallService {
+                command: shared_page(0),
+                response: shared_page(1),
+                vector: 0,
+                timeout: 0,
+            },
+            Call::VmcallService {
+                command: shared_page(2),
+                response: shared_page(3),
+                vector: 0,
+                timeout: 0,
+            },
+        ]
+    }))
+}
+
 fn hostile(seed: u64) -> Call {
     Call::SetVmm {
         hostile: true,
@@ -1291,26 +1312,11 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
             ),
         ],
         Target::VmcallService => vec![
-            (
-                "hostile_answers",
-                p((0..10).flat_map(|k| {
-                    [
-                        hostile(k),
-                        Call::VmcallService {
-                            command: shared_page(0),
-                            response: shared_page(1),
-                            vector: 0,
-                            timeout: 0,
-                        },
-                        Call::VmcallService {
-                            command: shared_page(2),
-                            response: shared_page(3),
-                            vector: 0,
-                            timeout: 0,
-                        },
-                    ]
-                })),
-            ),
+            ("hostile_answers", service_hostile_answers(0..10)),
+            // Each call's hostile answer depends on the VMM's seed and the call only: 60 answers
+            // reach every status the reach table lists.
+            ("hostile_answers_2", service_hostile_answers(10..20)),
+            ("hostile_answers_3", service_hostile_answers(20..30)),
             (
                 "blocking_and_async",
                 p([

@@ -390,7 +390,7 @@ mod reproducer {
                 Program(vec![
                     Call::SetVmm {
                         hostile: true,
-                        seed: 0,
+                        seed: 2,
                     },
                     c,
                 ]),

@@ -505,13 +505,13 @@ mod tests {
 
     #[test]
     fn vmcall_status_lost() {
-        // Program([SetVmm { hostile: true, seed: 0xd5bedd0fe8b39c93 }, VmcallRdmsr { msr: 0xf82893c4 }])
+        // Program([SetVmm { hostile: true, seed: 0x70afc060a7800cf3 }, VmcallRdmsr { msr: 0x2f3255b }])
         let f = replay(
             &[
-                0x19, 0x01, 0x93, 0x9c, 0xb3, 0xe8, 0x0f, 0xdd, 0xbe, 0xd5, 0x23, 0xc4, 0x93, 0x28,
-                0xf8,
+                0x19, 0x01, 0xf3, 0x0c, 0x80, 0xa7, 0x60, 0xc0, 0xaf, 0x70, 0x23, 0x5b, 0x25, 0xf3,
+                0x02,
             ],
-            ModuleVersion::V2_0_18,
+            ModuleVersion::V1_5_34,
         );
         assert_eq!(f.verdict, Verdict::Decoding, "{f}");
         assert!(bug(&f).contains("tdx-guest-status-lost.md"), "{f}");
