@@ -2556,6 +2556,9 @@ pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a pa
 const INVALID: &str = "TDX_OPERAND_INVALID";
 /// Exit status of a containment child whose oracle check panicked (a harness error).
 const CHILD_PANICKED: i32 = 86;
+/// Exit status of the child making a ReportFatalError that reached a default method of an
+/// implementation that does not define it ([`Wrappers::TDCALL_DEFAULTS`]): not provided.
+pub(crate) const NOT_PROVIDED_EXIT: i32 = 87;
 /// The signals that end a child because the implementation under test stopped it (`ud2`, a
 /// wild access, an abort), as opposed to the harness.
 const FAULT_SIGNALS: [libc::c_int; 6] = [

@@ -1395,6 +1395,19 @@ impl<W: Wrappers> Oracle<W> {
             table: rec.map_or(String::new(), |r| vmcall_table(r, c)),
             module: tdx_model::ModuleVersion::NEWEST,
         };
+        if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == crate::NOT_PROVIDED_EXIT {
+            // The implementation does not define ReportFatalError: no TDCALL was made.
+            return Ok(Outcome {
+                leaf: c.name,
+                status: None,
+                tdcalls: 0,
+                not_run: Some(crate::NOT_PROVIDED),
+                vmcall: true,
+                checks: crate::Checks::NONE,
+                branches: 0,
+                policy: None,
+            });
+        }
         if got != size as isize || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
             // After a forced refusal, a stop is a fault signal, or no TDVMCALL again before
             // the alarm; a return, a panic or an exit is not.

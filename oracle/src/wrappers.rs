@@ -48,6 +48,55 @@ fn tdcall_default() {
     TDCALL_RAN.with(|r| r.set(true));
 }
 
+/// The error a default method returns at once, without running `tdcall`, for an
+/// implementation that does not define the method ([`Wrappers::TDCALL_DEFAULTS`] false): the
+/// call is reported as not provided, and nothing of it reached the simulated TD.
+pub trait NotProvided {
+    /// The value (no status a module or VMM returns is invented: it names the case).
+    fn not_provided() -> Self;
+}
+
+impl NotProvided for TdxStatus {
+    fn not_provided() -> Self {
+        TdxStatus::from_raw(u64::MAX)
+    }
+}
+
+impl NotProvided for VmcallError {
+    fn not_provided() -> Self {
+        VmcallError::Untrusted {
+            what: "not provided",
+            value: 0,
+        }
+    }
+}
+
+impl NotProvided for ServtdError {
+    fn not_provided() -> Self {
+        ServtdError::Status(TdxStatus::not_provided())
+    }
+}
+
+impl NotProvided for AttrWrError {
+    fn not_provided() -> Self {
+        AttrWrError {
+            status: TdxStatus::not_provided(),
+            attrs: GpaAttrs::from_raw(0),
+        }
+    }
+}
+
+/// The start of a default method: records that it was reached and, unless the implementation
+/// may run `tdcall` in its place, returns [`NotProvided`] before any TDCALL.
+macro_rules! tdcall_default {
+    () => {
+        tdcall_default();
+        if !Self::TDCALL_DEFAULTS {
+            return Err(NotProvided::not_provided());
+        }
+    };
+}
+
 /// Whether a default method ran since the last call, and clears it.
 pub(crate) fn take_tdcall_default() -> bool {
     TDCALL_RAN.with(|r| r.replace(false))
@@ -127,8 +176,8 @@ pub trait Wrappers {
     /// Whether the methods this implementation does not define may run this workspace's
     /// `tdcall` in its place: [`Production`], and the planted variants, each of which changes one
     /// method of it. For anyone else (the default) a call that reaches a default method is
-    /// reported as not provided, whatever [`Wrappers::provides`] says: nothing `tdcall` did is
-    /// credited to another implementation. The range helpers' defaults
+    /// reported as not provided, whatever [`Wrappers::provides`] says: the method returns at
+    /// once ([`NotProvided`]), so no TDCALL is made and the simulated TD is untouched. The range helpers' defaults
     /// ([`Wrappers::accept_range`], [`Wrappers::convert_range`]) are this workspace's loop over the
     /// implementation's own primitive, and count as its.
     const TDCALL_DEFAULTS: bool = false;
@@ -182,35 +231,35 @@ pub trait Wrappers {
     /// TDG.VP.INFO.
     #[inline(always)]
     fn vp_info(&self) -> Result<TdInfo, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vp_info()
     }
 
     /// TDG.MR.RTMR.EXTEND.
     #[inline(always)]
     fn rtmr_extend(&self, data: AlignedGpa<64>, index: RtmrIndex) -> Result<(), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_mr_rtmr_extend(data, index)
     }
 
     /// TDG.VP.VEINFO.GET.
     #[inline(always)]
     fn veinfo_get(&self) -> Result<VeInfo, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vp_veinfo_get()
     }
 
     /// TDG.VP.VEINFO.GET version 1.
     #[inline(always)]
     fn veinfo_get_v1(&self) -> Result<VeInfoExt, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vp_veinfo_get_v1()
     }
 
     /// TDG.VP.VEINFO.GET version 2.
     #[inline(always)]
     fn veinfo_get_v2(&self) -> Result<VeInfoExt, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vp_veinfo_get_v2()
     }
 
@@ -227,7 +276,7 @@ pub trait Wrappers {
         subtype: u8,
         requestor: ReportRequestor,
     ) -> Result<(), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         // SAFETY: forwarded from the caller.
         unsafe { tdcall::tdg_mr_report(report, data, subtype, requestor) }
     }
@@ -235,7 +284,7 @@ pub trait Wrappers {
     /// TDG.VP.CPUIDVE.SET.
     #[inline(always)]
     fn cpuidve_set(&self, config: CpuidVe) -> Result<(), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vp_cpuidve_set(config)
     }
 
@@ -246,7 +295,7 @@ pub trait Wrappers {
     /// As [`tdcall::tdg_mem_page_accept`].
     #[inline(always)]
     unsafe fn accept(&self, page: AcceptPage) -> Result<Accepted, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         // SAFETY: forwarded from the caller.
         unsafe { tdcall::tdg_mem_page_accept(page) }
     }
@@ -275,63 +324,63 @@ pub trait Wrappers {
     /// TDG.VM.RD version 0.
     #[inline(always)]
     fn vm_rd(&self, field: FieldId) -> Result<u64, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vm_rd(field)
     }
 
     /// TDG.VM.RD version 1.
     #[inline(always)]
     fn vm_rd_v1(&self, field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vm_rd_v1(field)
     }
 
     /// TDG.VM.RD version 1 with the null field id.
     #[inline(always)]
     fn vm_rd_first(&self) -> Result<FieldId, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vm_rd_first()
     }
 
     /// TDG.VM.WR.
     #[inline(always)]
     fn vm_wr(&self, field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         tdcall::tdg_vm_wr(field, value, mask)
     }
 
     /// TDG.VP.RD.
     #[inline(always)]
     fn vp_rd(&self, field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_vp_rd(field)
     }
 
     /// TDG.VP.RD with the null field id.
     #[inline(always)]
     fn vp_rd_first(&self) -> Result<FieldId, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_vp_rd_first()
     }
 
     /// TDG.VP.WR.
     #[inline(always)]
     fn vp_wr(&self, field: FieldId, value: u64, mask: u64) -> Result<u64, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_vp_wr(field, value, mask)
     }
 
     /// TDG.SYS.RD.
     #[inline(always)]
     fn sys_rd(&self, field: FieldId) -> Result<(u64, Option<FieldId>), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_sys_rd(field)
     }
 
     /// TDG.SYS.RD with the null field id.
     #[inline(always)]
     fn sys_rd_first(&self) -> Result<FieldId, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_sys_rd_first()
     }
 
@@ -342,7 +391,7 @@ pub trait Wrappers {
     /// As [`tdcall::leaf15::tdg_sys_rdall`].
     #[inline(always)]
     unsafe fn sys_rdall(&self, list: AlignedGpa<4096>, first: u64) -> Result<RdAll, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         // SAFETY: forwarded from the caller.
         unsafe { leaf15::tdg_sys_rdall(list, first) }
     }
@@ -355,7 +404,7 @@ pub trait Wrappers {
         field: FieldId,
         uuid: TdUuid,
     ) -> Result<(u64, Option<FieldId>), ServtdError> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_servtd_rd(binding, field, uuid)
     }
 
@@ -369,14 +418,14 @@ pub trait Wrappers {
         mask: u64,
         uuid: TdUuid,
     ) -> Result<u64, ServtdError> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_servtd_wr(binding, field, value, mask, uuid)
     }
 
     /// TDG.MR.VERIFYREPORT.
     #[inline(always)]
     fn verifyreport(&self, mac: AlignedGpa<256>) -> Result<(), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_mr_verifyreport(mac)
     }
 
@@ -392,7 +441,7 @@ pub trait Wrappers {
         key: AlignedGpa<32>,
         requestor: KeyRequestor,
     ) -> Result<KeySize, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         // SAFETY: forwarded from the caller.
         unsafe { tdcall::tdg_mr_key_get(request, key, requestor) }
     }
@@ -400,7 +449,7 @@ pub trait Wrappers {
     /// TDG.MEM.PAGE.ATTR.RD.
     #[inline(always)]
     fn attr_rd(&self, gpa: Gpa) -> Result<(PageMapping, GpaAttrs), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_mem_page_attr_rd(gpa)
     }
 
@@ -412,7 +461,7 @@ pub trait Wrappers {
         attrs: GpaAttrs,
         flags: GpaAttrs,
     ) -> Result<(PageMapping, GpaAttrs), AttrWrError> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_mem_page_attr_wr(page, attrs, flags)
     }
 
@@ -428,7 +477,7 @@ pub trait Wrappers {
         invalidate: EnterInvalidate,
         state: AlignedGpa<256>,
     ) -> Result<L2Exit, TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         // SAFETY: forwarded from the caller.
         unsafe { leaf15::tdg_vp_enter(vm, invalidate, state) }
     }
@@ -436,35 +485,35 @@ pub trait Wrappers {
     /// TDG.VP.INVEPT.
     #[inline(always)]
     fn invept(&self, vms: u64) -> Result<(), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_vp_invept(vms)
     }
 
     /// TDG.VP.INVGLA, single mode.
     #[inline(always)]
     fn invgla(&self, vm: L2Vm, range: GlaRange) -> Result<(), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_vp_invgla(vm, range)
     }
 
     /// TDG.VP.INVGLA, list mode.
     #[inline(always)]
     fn invgla_list(&self, vm: L2Vm, list: GlaList) -> Result<(), TdxStatus> {
-        tdcall_default();
+        tdcall_default!();
         leaf15::tdg_vp_invgla_list(vm, list)
     }
 
     /// TDG.VP.VMCALL\<GetTdVmCallInfo\>.
     #[inline(always)]
     fn vmcall_info(&self, leaf: u64) -> Result<[u64; 4], VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::get_td_vm_call_info(leaf)
     }
 
     /// TDG.VP.VMCALL\<MapGPA\>, one call.
     #[inline(always)]
     fn map_gpa(&self, gpa: u64, len: u64) -> Result<MapGpaProgress, VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::map_gpa(gpa, len)
     }
 
@@ -488,14 +537,14 @@ pub trait Wrappers {
     /// TDG.VP.VMCALL\<GetQuote\>.
     #[inline(always)]
     fn get_quote(&self, buffer: SharedGpa, len: u64) -> Result<(), VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::get_quote(buffer, len)
     }
 
     /// TDG.VP.VMCALL\<SetupEventNotifyInterrupt\>.
     #[inline(always)]
     fn setup_event_notify(&self, vector: u8) -> Result<(), VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::setup_event_notify_interrupt(vector)
     }
 
@@ -508,77 +557,77 @@ pub trait Wrappers {
         vector: Option<u8>,
         timeout: u64,
     ) -> Result<(), VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::service(command, response, vector, timeout)
     }
 
     /// TDG.VP.VMCALL\<Instruction.CPUID\>.
     #[inline(always)]
     fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::cpuid(leaf, subleaf)
     }
 
     /// TDG.VP.VMCALL\<Instruction.HLT\>.
     #[inline(always)]
     fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::hlt(interrupts_blocked)
     }
 
     /// TDG.VP.VMCALL\<Instruction.IO\>, read.
     #[inline(always)]
     fn io_read(&self, size: AccessSize, port: u16) -> Result<u32, VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::io_read(size, port)
     }
 
     /// TDG.VP.VMCALL\<Instruction.IO\>, write.
     #[inline(always)]
     fn io_write(&self, size: AccessSize, port: u16, value: u32) -> Result<(), VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::io_write(size, port, value)
     }
 
     /// TDG.VP.VMCALL\<Instruction.RDMSR\>.
     #[inline(always)]
     fn rdmsr(&self, msr: u32) -> Result<u64, VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::rdmsr(msr)
     }
 
     /// TDG.VP.VMCALL\<Instruction.WRMSR\>.
     #[inline(always)]
     fn wrmsr(&self, msr: u32, value: u64) -> Result<(), VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::wrmsr(msr, value)
     }
 
     /// TDG.VP.VMCALL\<#VE.RequestMMIO\>, read.
     #[inline(always)]
     fn mmio_read(&self, size: AccessSize, gpa: SharedGpa) -> Result<u64, VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::mmio_read(size, gpa)
     }
 
     /// TDG.VP.VMCALL\<#VE.RequestMMIO\>, write.
     #[inline(always)]
     fn mmio_write(&self, size: AccessSize, gpa: SharedGpa, value: u64) -> Result<(), VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::mmio_write(size, gpa, value)
     }
 
     /// TDG.VP.VMCALL\<Instruction.WBINVD\>.
     #[inline(always)]
     fn wbinvd(&self, no_invalidate: bool) -> Result<(), VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::wbinvd(no_invalidate)
     }
 
     /// The vendor-specific TDG.VP.VMCALL, KVM convention.
     #[inline(always)]
     fn kvm_hypercall(&self, nr: u64, args: [u64; 4]) -> Result<u64, VmcallError> {
-        tdcall_default();
+        tdcall_default!();
         vmcall::kvm_hypercall(nr, args)
     }
 
@@ -586,6 +635,12 @@ pub trait Wrappers {
     #[inline(always)]
     fn report_fatal_error(&self, code: u64, data: Option<Gpa>, message: &[u8]) -> ! {
         tdcall_default();
+        if !Self::TDCALL_DEFAULTS {
+            // Not provided: this process is the oracle's child for this call; it ends before
+            // any TDCALL with the exit status that says so.
+            // SAFETY: _exit(2) ends the child without running the parent's destructors.
+            unsafe { libc::_exit(crate::NOT_PROVIDED_EXIT) }
+        }
         vmcall::report_fatal_error(code, data, message)
     }
 }
