@@ -1093,9 +1093,12 @@ impl<W: Wrappers> Oracle<W> {
     fn run_call_here(&mut self, call: &Call) -> Result<Outcome, Failure> {
         wrappers::take_tdcall_default();
         let result = self.check_call(call);
+        // A status forced for this call never outlives it, whether the call made its TDCALL,
+        // failed before it, or was not provided.
+        self.session.force_status_clear();
         if !W::TDCALL_DEFAULTS && wrappers::take_tdcall_default() {
-            // A method the implementation does not define: `tdcall` ran in its place, and
-            // nothing it did (pass or fail) is the implementation's.
+            // A method the implementation does not define: its default returned before any
+            // TDCALL, and the check's verdict on that (pass or fail) is no one's.
             return Ok(Outcome {
                 leaf: kind_name(call.kind()),
                 status: None,
@@ -1165,12 +1168,19 @@ impl<W: Wrappers> Oracle<W> {
                         let n = unsafe {
                             libc::write(fds[1], bytes[sent..].as_ptr().cast(), bytes.len() - sent)
                         };
-                        if n <= 0 {
+                        if n > 0 {
+                            sent += n as usize;
+                        } else if std::io::Error::last_os_error().kind()
+                            != std::io::ErrorKind::Interrupted
+                        {
                             break;
                         }
-                        sent += n as usize;
                     }
-                    0
+                    if sent == bytes.len() {
+                        0
+                    } else {
+                        CHILD_WRITE_FAILED
+                    }
                 }
                 Err(_) => CHILD_PANICKED,
             };
@@ -1206,14 +1216,19 @@ impl<W: Wrappers> Oracle<W> {
         // SAFETY: unmaps the mapping made above; nothing refers to it any more.
         unsafe { libc::munmap(page, size) };
         if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
-            return in_child::decode(&bytes).unwrap_or_else(|| {
-                panic!(
-                    "the child checking {call:?} sent {} unreadable bytes",
-                    bytes.len()
-                )
-            });
+            if let Some(result) = in_child::decode(&bytes) {
+                return result;
+            }
         }
-        let how = if libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGALRM {
+        if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == CHILD_WRITE_FAILED {
+            panic!("the child checking {call:?} could not send its result");
+        }
+        let how = if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+            // The process ended with status 0 in the call, before the oracle could answer
+            // (an `exit(0)` in the implementation, or a return to a wrong address that got
+            // there).
+            "it exited with status 0 inside the call".to_string()
+        } else if libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGALRM {
             "no return within 10 s".to_string()
         } else if libc::WIFSIGNALED(st) {
             format!("signal {}", libc::WTERMSIG(st))
@@ -2556,6 +2571,8 @@ pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a pa
 const INVALID: &str = "TDX_OPERAND_INVALID";
 /// Exit status of a containment child whose oracle check panicked (a harness error).
 const CHILD_PANICKED: i32 = 86;
+/// Exit status of a child of [`Oracle::run_call_in_child`] that could not send its result.
+const CHILD_WRITE_FAILED: i32 = 88;
 /// Exit status of the child making a ReportFatalError that reached a default method of an
 /// implementation that does not define it ([`Wrappers::TDCALL_DEFAULTS`]): not provided.
 pub(crate) const NOT_PROVIDED_EXIT: i32 = 87;

@@ -61,7 +61,8 @@ const PROVIDED: &[(Kind, &str)] = &[
 
 /// `tdx-guest`'s `TdCallError` keeps the class of a status (RAX bits 63:32, `(rax >> 32).into()`)
 /// for twenty classes and folds every other into `Other`. The class comes back as the status
-/// with its details zero; `Other` keeps nothing and comes back as [`NO_STATUS`].
+/// with [`LOST_DETAILS`] for its details; `Other` keeps nothing and comes back as
+/// [`NO_STATUS`].
 fn status_of(e: TdCallError) -> TdxStatus {
     use TdCallError::*;
     let class: u64 = match e {
@@ -87,7 +88,7 @@ fn status_of(e: TdCallError) -> TdxStatus {
         TdxTdFatal => 0xE000_0604,
         Other => return NO_STATUS,
     };
-    TdxStatus::from_raw(class << 32)
+    TdxStatus::from_raw(class << 32 | LOST_DETAILS)
 }
 
 /// What `TdCallError::Other` becomes: no status the module returns (the class 0xFFFFFFFF is
@@ -134,9 +135,44 @@ impl Judged {
     }
 }
 
-/// The call's inputs and the wrapper's result as the oracle printed them.
+/// Whether the failure's detail says `what`.
 fn detail_has(f: &Failure, what: &str) -> bool {
     f.detail.contains(what)
+}
+
+/// The first number (decimal, or hex with `0x`) right after `after` in `text`.
+fn number_after(text: &str, after: &str) -> Option<u64> {
+    let rest = &text[text.find(after)? + after.len()..];
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    match word.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => word.parse().ok(),
+    }
+}
+
+/// The access size of an Instruction.IO or #VE.RequestMMIO call (`size: 0x2`), as a mask.
+fn size_mask(f: &Failure) -> Option<u64> {
+    match number_after(&f.call, "size: ")? {
+        8 => Some(u64::MAX),
+        n @ (1 | 2 | 4) => Some((1u64 << (8 * n)) - 1),
+        _ => None,
+    }
+}
+
+/// A read whose value is the model's, with VMM bits above the access size kept: the wrapper's
+/// `Ok(v)` against the model's `Ok(w)` where `v` masked to the size is `w` and `v` is not.
+fn read_kept_high_bits(f: &Failure) -> bool {
+    let ours = number_after(&f.detail, "wrapper returned Ok(");
+    let model = number_after(&f.detail, "decodes the outputs as Ok(");
+    match (ours, model, size_mask(f)) {
+        (Some(v), Some(w), Some(mask)) => {
+            f.call.contains("write: false") && v != w && v & mask == w
+        }
+        _ => false,
+    }
 }
 
 /// `tdx-guest`'s declared design (`docs/findings/tdx-guest-policy.md`): reported as policy.
@@ -151,8 +187,10 @@ const POLICY: &[Judged] = &[
         verdict: Verdict::Decoding,
         leaf: Some("MapGPA"),
         applies: |f| {
-            detail_has(f, "wrapper returned Ok(Retry {")
-                && detail_has(f, "Err(Untrusted { what: \"MapGPA resume address\"")
+            // The RETRY address the model calls untrusted, returned as it came.
+            let ours = number_after(&f.detail, "wrapper returned Ok(Retry { resume: ");
+            let model = number_after(&f.detail, "MapGPA resume address\", value: ");
+            ours.is_some() && ours == model
         },
         what: "MapGPA returns the RETRY address to the caller unchecked",
     },
@@ -166,21 +204,33 @@ const POLICY: &[Judged] = &[
         verdict: Verdict::Decoding,
         leaf: None,
         applies: |f| {
+            // The value is the model's; only the next field id is missing.
+            let ours = number_after(&f.detail, "wrapper returned Ok((");
+            let model = number_after(&f.detail, "decodes the outputs as Ok((");
             matches!(f.leaf, "TDG.VP.RD" | "TDG.SYS.RD")
                 && detail_has(f, ", None)); the model decodes the outputs as Ok((")
+                && ours.is_some()
+                && ours == model
         },
         what: "TDG.VP.RD and TDG.SYS.RD return the value only, not the next field id",
     },
     Judged {
-        verdict: Verdict::Decoding,
-        leaf: Some("#VE.RequestMMIO"),
-        applies: |f| f.call.contains("write: false") && detail_has(f, "wrapper returned Ok("),
-        what: "read_mmio returns R11 whole; its #VE handler masks to the access size",
-    },
-    Judged {
         verdict: Verdict::Encoding,
         leaf: Some("#VE.RequestMMIO"),
-        applies: |f| detail_has(f, "[\"data: Some("),
+        applies: |f| {
+            // The caller's value sent whole: the contract's is the same value masked.
+            // The oracle prints the sent value in hex without `0x` (`Some(45a2..)`).
+            let sent = f.detail.find("[\"data: Some(").and_then(|i| {
+                let rest = &f.detail[i + "[\"data: Some(".len()..];
+                let end = rest.find(')')?;
+                u64::from_str_radix(&rest[..end], 16).ok()
+            });
+            let want = number_after(&f.detail, ") != ");
+            match (sent, want, size_mask(f)) {
+                (Some(v), Some(w), Some(mask)) => v & mask == w,
+                _ => false,
+            }
+        },
         what: "write_mmio sends its value whole; its #VE handler masks to the operand size",
     },
 ];
@@ -190,20 +240,37 @@ const BUGS: &[Judged] = &[
     Judged {
         verdict: Verdict::Refusal,
         leaf: Some("TDG.VP.INVEPT"),
-        applies: |_| true,
+        applies: |f| detail_has(f, "the wrapper made no TDCALL, but the module accepts"),
         what: "invalidate_l2_cached_ept refuses valid bitmaps (tdx-guest-invept-check-inverted.md)",
     },
     Judged {
         verdict: Verdict::Hygiene,
         leaf: None,
-        applies: |f| detail_has(f, "[\"R11\"] still held the VMM's value"),
+        applies: |f| detail_has(f, "[\"R11\"] still held the VMM's value, [] another one"),
         what: "asm_td_vmcall returns with the VMM's R11 (tdx-guest-vmcall-r11.md)",
     },
     Judged {
         verdict: Verdict::Crash,
         leaf: Some("Instruction.IO"),
-        applies: |f| detail_has(f, "a panic in the implementation"),
+        applies: |f| {
+            f.call.contains("size: 0x8")
+                && detail_has(f, "(a panic in the implementation) before any TDCALL")
+        },
         what: "io_read/io_write panic on IoSize::Size8 (tdx-guest-io-size8-panic.md)",
+    },
+    Judged {
+        verdict: Verdict::Decoding,
+        leaf: None,
+        applies: |f| {
+            matches!(f.leaf, "Instruction.IO" | "#VE.RequestMMIO") && read_kept_high_bits(f)
+        },
+        what: "io_read/read_mmio keep VMM bits above the access size (tdx-guest-read-high-bits.md)",
+    },
+    Judged {
+        verdict: Verdict::Decoding,
+        leaf: Some("Instruction.CPUID"),
+        applies: |f| detail_has(f, "CPUID register above 32 bits"),
+        what: "cpuid keeps R12-R15 whole (tdx-guest-read-high-bits.md)",
     },
     Judged {
         verdict: Verdict::Decoding,
@@ -222,20 +289,21 @@ const BUGS: &[Judged] = &[
     },
 ];
 
-/// The wrapper's error is the model's status with bits 31:0 cleared (`TdCallError` keeps the
-/// class only), or `TdCallError::Other` ([`NO_STATUS`]) for a class it does not name. The
-/// detail prints both statuses in hex (`0x...`); the first is the wrapper's.
+/// What [`status_of`] puts in bits 31:0 of a class it keeps: no module status has these
+/// details, so the loss shows instead of passing for a status with details 0.
+const LOST_DETAILS: u64 = 0xffff_ffff;
+
+/// The wrapper's error is the model's status with bits 31:0 lost (`TdCallError` keeps the
+/// class only: [`LOST_DETAILS`] in their place), or `TdCallError::Other` ([`NO_STATUS`]) for a
+/// class it does not name. The wrapper's status is the first in the detail, the model's the
+/// one after "the model".
 fn lost_details(f: &Failure) -> bool {
-    let statuses: Vec<u64> = f
-        .detail
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter_map(|w| w.strip_prefix("0x"))
-        .filter(|h| h.len() == 16)
-        .filter_map(|h| u64::from_str_radix(h, 16).ok())
-        .collect();
-    match statuses[..] {
-        [ours, model, ..] if ours != model => {
-            ours == model & !0xffff_ffff || ours == NO_STATUS.raw()
+    let ours = number_after(&f.detail, "wrapper returned Err(")
+        .or_else(|| hex_after(&f.detail, "wrapper returned Err("));
+    let model = hex_after(&f.detail, "the model");
+    match (ours, model) {
+        (Some(ours), Some(model)) if ours != model => {
+            ours == (model & !0xffff_ffff) | LOST_DETAILS || ours == NO_STATUS.raw()
         }
         _ => {
             // PAGE_ALREADY_ACCEPTED is a warning the model decodes as `Ok`: its mapped level
@@ -244,6 +312,15 @@ fn lost_details(f: &Failure) -> bool {
                 && detail_has(f, "decodes the outputs as Ok(AlreadyAccepted")
         }
     }
+}
+
+/// The first 16-digit `0x` number after `after` in `text`.
+fn hex_after(text: &str, after: &str) -> Option<u64> {
+    let rest = &text[text.find(after)? + after.len()..];
+    rest.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter_map(|w| w.strip_prefix("0x"))
+        .find(|h| h.len() == 16)
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
 }
 
 impl Wrappers for TdxGuest {
@@ -363,7 +440,16 @@ impl Wrappers for TdxGuest {
 
     fn cpuid(&self, leaf: u32, subleaf: u32) -> Result<CpuidResult, VmcallError> {
         let r = vmcall::cpuid(leaf, subleaf).map_err(vmcall_error)?;
-        // `CpuIdInfo`'s fields are usize (R12-R15 whole); CPUID's registers are 32 bits.
+        // `CpuIdInfo`'s fields are usize, R12-R15 whole (0.3 and later keep bits 31:0 only);
+        // CPUID's registers are 32 bits: more is the VMM's, and named, not dropped here.
+        for v in [r.eax, r.ebx, r.ecx, r.edx] {
+            if v as u64 > u64::from(u32::MAX) {
+                return Err(VmcallError::Untrusted {
+                    what: "CPUID register above 32 bits (tdx-guest CpuIdInfo keeps it whole)",
+                    value: v as u64,
+                });
+            }
+        }
         Ok(CpuidResult {
             eax: r.eax as u32,
             ebx: r.ebx as u32,
@@ -373,7 +459,9 @@ impl Wrappers for TdxGuest {
     }
 
     fn hlt(&self, interrupts_blocked: bool) -> Result<(), VmcallError> {
-        // `hlt()` reads RFLAGS.IF itself and returns nothing.
+        // `hlt()` reads RFLAGS.IF itself and returns nothing: it discards the VMM's status
+        // (`let _ = td_vmcall(..)`), and `Ok` is all a caller can see
+        // (docs/findings/tdx-guest-status-lost.md).
         let _ = interrupts_blocked;
         vmcall::hlt();
         Ok(())
@@ -418,7 +506,11 @@ impl Wrappers for TdxGuest {
 fn main() {
     let args = Args::from_env("tdx-guest-check [SECONDS_PER_TARGET] [SEED] [--json]");
     let reports = vec![run_named(Production, &args), run_named(TdxGuest, &args)];
-    let _ = print_comparison(&reports, &args);
+    let status = print_comparison(&reports, &args);
+    if status == 2 {
+        // Nothing checked: no verdict to judge.
+        std::process::exit(2);
+    }
     let mut unjudged = 0;
     let mut judged = 0;
     for (name, r) in &reports {
@@ -518,7 +610,8 @@ mod tests {
     }
 
     /// The judging itself: a status with its details (what this workspace's wrappers keep) is
-    /// not taken for the loss, and a failure of another kind is no judged bug.
+    /// not taken for the loss, a read value that differs below the access size is not taken for
+    /// kept high bits, and a failure of another kind is no judged bug.
     #[test]
     fn judging_tells_losses_from_other_failures() {
         let failure = |verdict, detail: &str| Failure {
@@ -531,7 +624,7 @@ mod tests {
         };
         let lost = failure(
             Verdict::Decoding,
-            "wrapper returned Err(OperandInvalid(0xc000010000000000, operand RAX)); the model \
+            "wrapper returned Err(OperandInvalid(0xc0000100ffffffff, operand ?)); the model \
              decodes the outputs as Err(OperandInvalid(0xc000010000000001, operand RCX))",
         );
         assert!(lost_details(&lost));
@@ -544,5 +637,21 @@ mod tests {
         assert!(BUGS.iter().all(|b| !b.matches(&other)));
         let encoding = failure(Verdict::Encoding, "input registers differ: [\"RCX\"]");
         assert!(BUGS.iter().all(|b| !b.matches(&encoding)));
+        let read = |detail: &str| Failure {
+            leaf: "#VE.RequestMMIO",
+            call: "VmcallMmio { size: 0x2, gpa: SharedSlot(0x1), write: false, value: 0x0 }".into(),
+            ..failure(Verdict::Decoding, detail)
+        };
+        let high =
+            read("wrapper returned Ok(4294905855); the model decodes the outputs as Ok(4095)");
+        assert!(
+            read_kept_high_bits(&high),
+            "0xffff0fff masked to 16 bits is 0x0fff"
+        );
+        let wrong =
+            read("wrapper returned Ok(4294905854); the model decodes the outputs as Ok(4095)");
+        assert!(!read_kept_high_bits(&wrong));
+        assert!(BUGS.iter().all(|b| !b.matches(&wrong)));
+        assert!(POLICY.iter().all(|p| !p.matches(&wrong)));
     }
 }
