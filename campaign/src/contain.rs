@@ -12,16 +12,15 @@
 //! ended; a frame is counted only once written whole, so a crash loses no earlier program
 //! (the calls that passed in the program it died in are not counted).
 
-use std::collections::HashSet;
 use std::ptr::{self, addr_of_mut};
 use std::sync::atomic::{compiler_fence, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tdx_model::ModuleVersion;
 use tdx_oracle::call::{Program, Target};
+use tdx_oracle::wire::{put_bytes, put_failure, put_outcome, put_u64, version_index, Reader};
 use tdx_oracle::wrappers::Wrappers;
-use tdx_oracle::{crash_failure, Checks, Failure, FlightRecord, Oracle, Outcome, Verdict, REFUSED};
+use tdx_oracle::{crash_failure, Failure, FlightRecord, Oracle, Outcome, Verdict, REFUSED};
 
 /// Longest generated program input, in bytes (the campaign draws 16 to 495).
 const MAX_BYTES: usize = 512;
@@ -362,13 +361,14 @@ fn child<W: Wrappers>(
             });
             put_u64(&mut frame, outcomes.len() as u64);
             for (o, t) in &outcomes {
-                encode_outcome(&mut frame, o, *t);
+                put_outcome(&mut frame, o);
+                put_u64(&mut frame, t.as_nanos() as u64);
             }
             match &result {
                 Ok(()) => frame.push(0),
                 Err(f) => {
                     frame.push(1);
-                    encode_failure(&mut frame, f);
+                    put_failure(&mut frame, f);
                 }
             }
             put_bytes(&mut frame, &bytes);
@@ -410,138 +410,18 @@ fn next_frame<'a>(frames: &mut &'a [u8]) -> Option<&'a [u8]> {
     Some(frame)
 }
 
-fn version_index(v: ModuleVersion) -> u8 {
-    ModuleVersion::ALL.iter().position(|x| *x == v).unwrap_or(0) as u8
-}
-
-fn put_u64(b: &mut Vec<u8>, v: u64) {
-    b.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_bytes(b: &mut Vec<u8>, s: &[u8]) {
-    put_u64(b, s.len() as u64);
-    b.extend_from_slice(s);
-}
-
-fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        None => b.push(0),
-        Some(s) => {
-            b.push(1);
-            put_bytes(b, s.as_bytes());
-        }
-    }
-}
-
-fn encode_outcome(b: &mut Vec<u8>, o: &Outcome, t: Duration) {
-    put_str(b, Some(o.leaf));
-    b.push(u8::from(o.status.is_some()));
-    put_u64(b, o.status.unwrap_or(0));
-    put_str(b, o.not_run);
-    b.push(u8::from(o.vmcall));
-    put_u64(b, o.tdcalls as u64);
-    b.push(o.checks.bits());
-    put_u64(b, u64::from(o.branches));
-    put_str(b, o.policy);
-    put_u64(b, t.as_nanos() as u64);
-}
-
-fn encode_failure(b: &mut Vec<u8>, f: &Failure) {
-    b.push(f.verdict as u8);
-    put_str(b, Some(f.leaf));
-    put_str(b, Some(&f.call));
-    put_str(b, Some(&f.detail));
-    put_str(b, Some(&f.table));
-    b.push(version_index(f.module));
-}
-
-/// A frame's reader: `None` for a frame that does not read back.
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (h, t) = self.0.split_at(n);
-        self.0 = t;
-        Some(h)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn bytes(&mut self) -> Option<Vec<u8>> {
-        let n = usize::try_from(self.u64()?).ok()?;
-        Some(self.take(n)?.to_vec())
-    }
-    fn string(&mut self) -> Option<Option<String>> {
-        Some(match self.u8()? {
-            0 => None,
-            _ => Some(String::from_utf8(self.bytes()?).ok()?),
-        })
-    }
-    fn name(&mut self) -> Option<Option<&'static str>> {
-        Some(self.string()?.map(intern))
-    }
-}
-
-/// The `'static` copy of a name (leaf, policy, reason) a child sent: names are few and
-/// fixed, so each is leaked once.
-fn intern(s: String) -> &'static str {
-    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
-    let set = names.get_or_insert_with(HashSet::new);
-    if let Some(n) = set.get(s.as_str()) {
-        return n;
-    }
-    let n: &'static str = Box::leak(s.into_boxed_str());
-    set.insert(n);
-    n
-}
-
 fn decode(frame: &[u8], target: Target) -> Option<Finished> {
     let mut r = Reader(frame);
-    let version = *ModuleVersion::ALL.get(usize::from(r.u8()?))?;
+    let version = r.version()?;
     let n = r.u64()?;
     let mut outcomes = Vec::new();
     for _ in 0..n {
-        let leaf = r.name()??;
-        let has_status = r.u8()? != 0;
-        let status = r.u64()?;
-        let not_run = r.name()?;
-        let vmcall = r.u8()? != 0;
-        let tdcalls = usize::try_from(r.u64()?).ok()?;
-        let checks = Checks::from_bits(r.u8()?);
-        let branches = u16::try_from(r.u64()?).ok()?;
-        let policy = r.name()?;
-        let t = Duration::from_nanos(r.u64()?);
-        outcomes.push((
-            Outcome {
-                leaf,
-                status: has_status.then_some(status),
-                tdcalls,
-                not_run,
-                vmcall,
-                policy,
-                checks,
-                branches,
-            },
-            t,
-        ));
+        let outcome = r.outcome()?;
+        outcomes.push((outcome, Duration::from_nanos(r.u64()?)));
     }
     let failure = match r.u8()? {
         0 => None,
-        _ => Some(Failure {
-            verdict: *Verdict::ALL.get(usize::from(r.u8()?))?,
-            leaf: r.name()??,
-            call: r.string()??,
-            detail: r.string()??,
-            table: r.string()??,
-            module: *ModuleVersion::ALL.get(usize::from(r.u8()?))?,
-        }),
+        _ => Some(r.failure()?),
     };
     let bytes = r.bytes()?;
     Some(Finished {

@@ -1142,16 +1142,9 @@ impl<W: Wrappers> Oracle<W> {
         // could still block it, and the alarm ends such a child.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            // SAFETY: prctl(2), alarm(2), open(2), dup2(2) and close(2) with constant or owned
-            // arguments: no core dump of this copy, a 10 s limit, stderr on /dev/null (the
-            // panic message of a dying implementation), the read end closed.
+            // SAFETY: this is the child just forked; close(2) of the read end, owned here.
             unsafe {
-                libc::prctl(libc::PR_SET_DUMPABLE, 0);
-                libc::alarm(10);
-                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-                if null >= 0 {
-                    libc::dup2(null, 2);
-                }
+                quiet_child();
                 libc::close(fds[0]);
             }
             // SAFETY: the mapping is valid for volatile reads and writes of a FlightRecord
@@ -1161,7 +1154,7 @@ impl<W: Wrappers> Oracle<W> {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_call_here(call)));
             let code = match result {
                 Ok(r) => {
-                    let bytes = in_child::encode(&r);
+                    let bytes = wire::encode(&r);
                     let mut sent = 0;
                     while sent < bytes.len() {
                         // SAFETY: writes from a live buffer to the pipe's write end.
@@ -1203,20 +1196,15 @@ impl<W: Wrappers> Oracle<W> {
                 _ => break,
             }
         }
-        let mut st = 0;
         // SAFETY: closes the read end, owned here.
         unsafe { libc::close(fds[0]) };
-        // SAFETY: waits for the child forked above, again if a signal interrupts the wait.
-        while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 {
-            let e = std::io::Error::last_os_error();
-            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
-        }
+        let st = wait_child(pid);
         // SAFETY: the child is gone; the mapping holds a FlightRecord (plain data) it wrote.
         let rec = unsafe { core::ptr::read_volatile(flight) }.record();
         // SAFETY: unmaps the mapping made above; nothing refers to it any more.
         unsafe { libc::munmap(page, size) };
         if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
-            if let Some(result) = in_child::decode(&bytes) {
+            if let Some(result) = wire::decode(&bytes) {
                 return result;
             }
         }
@@ -2006,16 +1994,8 @@ impl<W: Wrappers> Oracle<W> {
         // it: the alarm ends such a child, and the parent reports it as a harness error.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            // SAFETY: prctl(2), alarm(2), open(2) and dup2(2) with constant arguments: no core
-            // dump of this copy of the process, a 10 s limit, and stderr on /dev/null.
-            unsafe {
-                libc::prctl(libc::PR_SET_DUMPABLE, 0);
-                libc::alarm(10);
-                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-                if null >= 0 {
-                    libc::dup2(null, 2);
-                }
-            }
+            // SAFETY: this is the child just forked.
+            unsafe { quiet_child() };
             // SAFETY: null stops the recording: the parent's record stays its own.
             unsafe { self.session.set_flight_recorder(core::ptr::null_mut()) };
             self.session.force_status(status);
@@ -2027,12 +2007,7 @@ impl<W: Wrappers> Oracle<W> {
             unsafe { libc::_exit(if returned.is_ok() { 0 } else { CHILD_PANICKED }) };
         }
         assert!(pid > 0, "fork failed");
-        let mut st = 0;
-        // SAFETY: waits for the child forked above, again if a signal interrupts the wait.
-        while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 {
-            let e = std::io::Error::last_os_error();
-            assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
-        }
+        let st = wait_child(pid);
         if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
             None
         } else if libc::WIFSIGNALED(st) && FAULT_SIGNALS.contains(&libc::WTERMSIG(st)) {
@@ -2435,17 +2410,19 @@ pub fn hex_text<T: fmt::Debug + ?Sized>(value: &T) -> String {
     out
 }
 
-/// A call's result crossing from a child process to its parent: strings by value, so nothing
-/// the child allocated is referred to by the parent.
-mod in_child {
+/// Outcomes and failures as bytes, for a child process to hand to its parent (the campaign's
+/// containment, `Oracle::run_call_in_child`): strings by value, so nothing the child
+/// allocated is referred to by the parent; names are interned when read back.
+pub mod wire {
     use std::collections::BTreeSet;
     use std::sync::Mutex;
 
     use super::{Checks, Failure, Outcome, Verdict};
     use tdx_model::ModuleVersion;
 
-    /// The `&'static str` for `s`: one leaked copy per distinct text, the rest shared.
-    pub(crate) fn intern(s: &str) -> &'static str {
+    /// The `&'static str` for `s`: names (leaf, policy, reason) are few and fixed, so each is
+    /// leaked once and shared after.
+    pub fn intern(s: &str) -> &'static str {
         static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
         let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = seen.get(s) {
@@ -2456,98 +2433,154 @@ mod in_child {
         k
     }
 
-    fn put_u64(b: &mut Vec<u8>, v: u64) {
+    /// Appends `v`, little-endian.
+    pub fn put_u64(b: &mut Vec<u8>, v: u64) {
         b.extend_from_slice(&v.to_le_bytes());
     }
 
-    fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
+    /// Appends `s`, its length first.
+    pub fn put_bytes(b: &mut Vec<u8>, s: &[u8]) {
+        put_u64(b, s.len() as u64);
+        b.extend_from_slice(s);
+    }
+
+    /// Appends an optional string.
+    pub fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
         match s {
-            None => put_u64(b, u64::MAX),
+            None => b.push(0),
             Some(s) => {
-                put_u64(b, s.len() as u64);
-                b.extend_from_slice(s.as_bytes());
+                b.push(1);
+                put_bytes(b, s.as_bytes());
             }
         }
     }
 
-    struct Reader<'a>(&'a [u8]);
+    /// A module version as one byte.
+    pub fn version_index(v: ModuleVersion) -> u8 {
+        ModuleVersion::ALL.iter().position(|m| *m == v).unwrap_or(0) as u8
+    }
+
+    /// Appends every field of `o`.
+    pub fn put_outcome(b: &mut Vec<u8>, o: &Outcome) {
+        put_str(b, Some(o.leaf));
+        b.push(u8::from(o.status.is_some()));
+        put_u64(b, o.status.unwrap_or(0));
+        put_str(b, o.not_run);
+        b.push(u8::from(o.vmcall));
+        put_u64(b, o.tdcalls as u64);
+        b.push(o.checks.bits());
+        put_u64(b, u64::from(o.branches));
+        put_str(b, o.policy);
+    }
+
+    /// Appends every field of `f`.
+    pub fn put_failure(b: &mut Vec<u8>, f: &Failure) {
+        b.push(f.verdict as u8);
+        put_str(b, Some(f.leaf));
+        put_str(b, Some(&f.call));
+        put_str(b, Some(&f.detail));
+        put_str(b, Some(&f.table));
+        b.push(version_index(f.module));
+    }
+
+    /// Reads what the `put_` functions wrote: `None` for bytes that do not read back.
+    pub struct Reader<'a>(pub &'a [u8]);
 
     impl Reader<'_> {
-        fn u64(&mut self) -> Option<u64> {
-            let (v, rest) = self.0.split_first_chunk::<8>()?;
-            self.0 = rest;
-            Some(u64::from_le_bytes(*v))
-        }
-        fn string(&mut self) -> Option<Option<String>> {
-            let n = self.u64()?;
-            if n == u64::MAX {
-                return Some(None);
+        fn take(&mut self, n: usize) -> Option<&[u8]> {
+            if self.0.len() < n {
+                return None;
             }
-            let n = usize::try_from(n).ok().filter(|n| *n <= self.0.len())?;
-            let (s, rest) = self.0.split_at(n);
-            self.0 = rest;
-            Some(Some(String::from_utf8(s.to_vec()).ok()?))
+            let (h, t) = self.0.split_at(n);
+            self.0 = t;
+            Some(h)
+        }
+        /// One byte.
+        pub fn u8(&mut self) -> Option<u8> {
+            Some(self.take(1)?[0])
+        }
+        /// A [`put_u64`].
+        pub fn u64(&mut self) -> Option<u64> {
+            Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+        }
+        /// A [`put_bytes`].
+        pub fn bytes(&mut self) -> Option<Vec<u8>> {
+            let n = usize::try_from(self.u64()?).ok()?;
+            Some(self.take(n)?.to_vec())
+        }
+        /// A [`put_str`].
+        pub fn string(&mut self) -> Option<Option<String>> {
+            Some(match self.u8()? {
+                0 => None,
+                _ => Some(String::from_utf8(self.bytes()?).ok()?),
+            })
+        }
+        /// A [`put_str`] of a name, interned.
+        pub fn name(&mut self) -> Option<Option<&'static str>> {
+            Some(self.string()?.map(|s| intern(&s)))
+        }
+        /// A [`version_index`].
+        pub fn version(&mut self) -> Option<ModuleVersion> {
+            ModuleVersion::ALL.get(usize::from(self.u8()?)).copied()
+        }
+        /// A [`put_outcome`].
+        pub fn outcome(&mut self) -> Option<Outcome> {
+            let leaf = self.name()??;
+            let has_status = self.u8()? != 0;
+            let status = self.u64()?;
+            Some(Outcome {
+                leaf,
+                status: has_status.then_some(status),
+                not_run: self.name()?,
+                vmcall: self.u8()? != 0,
+                tdcalls: usize::try_from(self.u64()?).ok()?,
+                checks: Checks::from_bits(self.u8()?),
+                branches: u16::try_from(self.u64()?).ok()?,
+                policy: self.name()?,
+            })
+        }
+        /// A [`put_failure`].
+        pub fn failure(&mut self) -> Option<Failure> {
+            Some(Failure {
+                verdict: *Verdict::ALL.get(usize::from(self.u8()?))?,
+                leaf: self.name()??,
+                call: self.string()??,
+                detail: self.string()??,
+                table: self.string()??,
+                module: self.version()?,
+            })
+        }
+        /// Whether everything was read.
+        pub fn is_empty(&self) -> bool {
+            self.0.is_empty()
         }
     }
 
+    /// A call's result, as `Oracle::run_call_in_child` sends it.
     pub(crate) fn encode(r: &Result<Outcome, Failure>) -> Vec<u8> {
         let mut b = Vec::new();
         match r {
             Ok(o) => {
-                put_u64(&mut b, 0);
-                put_str(&mut b, Some(o.leaf));
-                put_u64(&mut b, u64::from(o.status.is_some()));
-                put_u64(&mut b, o.status.unwrap_or(0));
-                put_u64(&mut b, o.tdcalls as u64);
-                put_str(&mut b, o.not_run);
-                put_u64(&mut b, u64::from(o.vmcall));
-                put_u64(&mut b, u64::from(o.checks.0));
-                put_u64(&mut b, u64::from(o.branches));
-                put_str(&mut b, o.policy);
+                b.push(0);
+                put_outcome(&mut b, o);
             }
             Err(f) => {
-                put_u64(&mut b, 1);
-                let v = Verdict::ALL.iter().position(|v| *v == f.verdict);
-                put_u64(&mut b, v.map_or(u64::MAX, |v| v as u64));
-                put_str(&mut b, Some(f.leaf));
-                put_str(&mut b, Some(&f.call));
-                put_str(&mut b, Some(&f.detail));
-                put_str(&mut b, Some(&f.table));
-                let m = ModuleVersion::ALL.iter().position(|m| *m == f.module);
-                put_u64(&mut b, m.map_or(u64::MAX, |m| m as u64));
+                b.push(1);
+                put_failure(&mut b, f);
             }
         }
         b
     }
 
+    /// [`encode`]'s bytes read back whole, or `None`.
     pub(crate) fn decode(b: &[u8]) -> Option<Result<Outcome, Failure>> {
         let mut r = Reader(b);
-        let result = match r.u64()? {
-            0 => Ok(Outcome {
-                leaf: intern(&r.string()??),
-                status: {
-                    let some = r.u64()? != 0;
-                    let v = r.u64()?;
-                    some.then_some(v)
-                },
-                tdcalls: usize::try_from(r.u64()?).ok()?,
-                not_run: r.string()?.map(|s| intern(&s)),
-                vmcall: r.u64()? != 0,
-                checks: Checks(u8::try_from(r.u64()?).ok()?),
-                branches: u16::try_from(r.u64()?).ok()?,
-                policy: r.string()?.map(|s| intern(&s)),
-            }),
-            1 => Err(Failure {
-                verdict: *Verdict::ALL.get(usize::try_from(r.u64()?).ok()?)?,
-                leaf: intern(&r.string()??),
-                call: r.string()??,
-                detail: r.string()??,
-                table: r.string()??,
-                module: *ModuleVersion::ALL.get(usize::try_from(r.u64()?).ok()?)?,
-            }),
+        let result = match r.u8()? {
+            0 => Ok(r.outcome()?),
+            1 => Err(r.failure()?),
             _ => return None,
         };
-        r.0.is_empty().then_some(result)
+        r.is_empty().then_some(result)
     }
 }
 
@@ -2571,7 +2604,38 @@ pub const NO_COMPLETION: &str = "does not complete (EPT violation or #VE on a pa
 const INVALID: &str = "TDX_OPERAND_INVALID";
 /// Exit status of a containment child whose oracle check panicked (a harness error).
 const CHILD_PANICKED: i32 = 86;
-/// Exit status of a child of [`Oracle::run_call_in_child`] that could not send its result.
+/// Sets up a child the oracle forked to make one call: no core dump of this copy of the
+/// process, a 10 s limit, stderr on /dev/null (the panic message of an implementation that
+/// dies there).
+///
+/// # Safety
+///
+/// Only in a child just forked, which ends with `_exit`.
+unsafe fn quiet_child() {
+    // SAFETY: prctl(2), alarm(2), open(2) and dup2(2) with constant arguments.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0);
+        libc::alarm(10);
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if null >= 0 {
+            libc::dup2(null, 2);
+        }
+    }
+}
+
+/// Waits for the child `pid` this process forked, again if a signal interrupts the wait: its
+/// wait status.
+fn wait_child(pid: libc::pid_t) -> i32 {
+    let mut st = 0;
+    // SAFETY: waitpid(2) on our own child, into a live int.
+    while unsafe { libc::waitpid(pid, &mut st, 0) } < 0 {
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitpid: {e}");
+    }
+    st
+}
+
+/// Exit status of a child of `Oracle::run_call_in_child` that could not send its result.
 const CHILD_WRITE_FAILED: i32 = 88;
 /// Exit status of the child making a ReportFatalError that reached a default method of an
 /// implementation that does not define it ([`Wrappers::TDCALL_DEFAULTS`]): not provided.
@@ -2835,8 +2899,8 @@ mod call_text_tests {
             branches: 0x1234,
             policy: Some("a policy"),
         };
-        let b = in_child::encode(&Ok(outcome));
-        let Some(Ok(o)) = in_child::decode(&b) else {
+        let b = wire::encode(&Ok(outcome));
+        let Some(Ok(o)) = wire::decode(&b) else {
             panic!("outcome not decoded");
         };
         assert_eq!(
@@ -2860,8 +2924,8 @@ mod call_text_tests {
             table: "RAX 0x0\n".into(),
             module: ModuleVersion::V1_5_34,
         };
-        let b = in_child::encode(&Err(failure.clone()));
-        let Some(Err(f)) = in_child::decode(&b) else {
+        let b = wire::encode(&Err(failure.clone()));
+        let Some(Err(f)) = wire::decode(&b) else {
             panic!("failure not decoded");
         };
         assert_eq!(
@@ -2875,14 +2939,14 @@ mod call_text_tests {
                 failure.module
             )
         );
-        assert!(in_child::decode(&b[..b.len() - 1]).is_none());
+        assert!(wire::decode(&b[..b.len() - 1]).is_none());
         let mut padded = b.clone();
         padded.push(0);
-        assert!(in_child::decode(&padded).is_none());
-        assert!(in_child::decode(&[]).is_none());
+        assert!(wire::decode(&padded).is_none());
+        assert!(wire::decode(&[]).is_none());
         assert!(std::ptr::eq(
-            in_child::intern("GetQuote"),
-            in_child::intern("GetQuote")
+            wire::intern("GetQuote"),
+            wire::intern("GetQuote")
         ));
     }
 

@@ -1381,12 +1381,9 @@ impl<W: Wrappers> Oracle<W> {
         let size = core::mem::size_of::<Record>();
         // SAFETY: reads at most `size` bytes into the record's storage.
         let got = unsafe { libc::read(fds[0], rec.as_mut_ptr().cast(), size) };
-        let mut status = 0;
-        // SAFETY: waits for the child this call forked.
-        unsafe {
-            libc::waitpid(pid, &mut status, 0);
-            libc::close(fds[0]);
-        }
+        let status = crate::wait_child(pid);
+        // SAFETY: closes the read end, owned here.
+        unsafe { libc::close(fds[0]) };
         let fail = |verdict, detail: String, rec: Option<&Record>| Failure {
             verdict,
             leaf: c.name,
