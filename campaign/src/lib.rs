@@ -569,6 +569,7 @@ mod tests {
             detail: detail.to_string(),
             table: String::new(),
             module: tdx_model::ModuleVersion::NEWEST,
+            differs: Vec::new(),
         }
     }
 

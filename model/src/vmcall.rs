@@ -200,6 +200,13 @@ impl VmcallContract {
         })
     }
 
+    /// The contract's own name of the input field `name` (`None`: no such field).
+    pub fn input_field_name(&self, name: &str) -> Option<&'static str> {
+        self.inputs
+            .iter()
+            .find_map(|i| i.fields.iter().find(|f| f.name == name).map(|f| f.name))
+    }
+
     /// Write an input field value (unshifted) by name into its register, leaving the
     /// register's other bits alone. False if the contract has no such field or the value is
     /// wider than it.

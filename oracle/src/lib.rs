@@ -66,7 +66,7 @@ mod mr_key;
 mod vmcall;
 
 pub use leaves15::servtd_field;
-pub use vmcall::WIDER_MASK;
+pub use vmcall::{CONVERT as CONVERT_RANGE, WIDER_MASK};
 
 /// The checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -192,6 +192,127 @@ pub struct Failure {
     pub table: String,
     /// The module version the simulated TD ran.
     pub module: ModuleVersion,
+    /// What differed, by name (empty where the check names no single value: a decoded result
+    /// that differs as a whole, a crash). A policy is declared against these ([`Policy`]).
+    pub differs: Vec<Difference>,
+}
+
+impl Failure {
+    /// The same failure, naming what differed.
+    pub fn differing(self, differs: Vec<Difference>) -> Self {
+        Failure { differs, ..self }
+    }
+}
+
+/// One value a failed check found different, named as the contract names it: a register
+/// (`"RCX"`), an input field (`"interrupts_blocked"`), or a call-level quantity
+/// ([`quantity`]); `got` is what the implementation did, `want` what the contract asks
+/// (`None` where it is not one value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// The register, field or quantity.
+    pub field: &'static str,
+    /// What the implementation did.
+    pub got: Option<u64>,
+    /// What the contract asks.
+    pub want: Option<u64>,
+}
+
+impl Difference {
+    /// `field` with both values.
+    pub const fn of(field: &'static str, got: u64, want: u64) -> Self {
+        Difference {
+            field,
+            got: Some(got),
+            want: Some(want),
+        }
+    }
+}
+
+/// Names of the call-level quantities a [`Difference`] names besides registers and fields.
+pub mod quantity {
+    /// The TDCALLs a single call made (`want`: 1).
+    pub const TDCALLS: &str = "TDCALLs";
+    /// A range helper's call that reached outside the range (`got`: its first address).
+    pub const OUTSIDE_RANGE: &str = "address outside the range";
+    /// A range helper's call whose end is not the range's (`got`: its end, `want`: the range's).
+    pub const RANGE_END: &str = "end of the range";
+    /// The calls a range helper made over a range it cannot express (`want`: 0).
+    pub const CALLS_ON_INVALID_RANGE: &str = "calls over an invalid range";
+    /// A range helper's answer other than an input refusal, without a call, over a range it
+    /// cannot express.
+    pub const INVALID_RANGE_NOT_REFUSED: &str = "invalid range not refused";
+    /// The stalls (RETRY without progress) after which a range helper gave up within its bound.
+    pub const GAVE_UP_AFTER_STALLS: &str = "gave up after stalls";
+    /// The calls a range helper made before giving up beyond its stall bound (`want`: bound + 1).
+    pub const CALLS_BEFORE_GIVING_UP: &str = "calls before giving up";
+    /// A page a range helper left unconverted when it reported success.
+    pub const UNCONVERTED_PAGE: &str = "unconverted page";
+    /// A MapGPA resume address outside the request, returned as progress.
+    pub const RESUME_OUTSIDE_REQUEST: &str = "resume address outside the request";
+    /// A MapGPA resume address not page-aligned, returned as progress.
+    pub const RESUME_UNALIGNED: &str = "resume address not page-aligned";
+    /// The calls a range helper made, beyond any bound on its retries.
+    pub const UNBOUNDED_CALLS: &str = "unbounded calls";
+}
+
+/// A difference an implementation declares its policy (its choice, written up), not a bug:
+/// the verdict, the leaf (`Failure::leaf`), the field that differs ([`Difference::field`]),
+/// and the values (any, unless [`Policy::when`] narrows them).
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// The check.
+    pub verdict: Verdict,
+    /// The leaf or helper.
+    pub leaf: &'static str,
+    /// The register, field or quantity.
+    pub field: &'static str,
+    /// Which values (got, want) the policy covers.
+    pub values: fn(Option<u64>, Option<u64>) -> bool,
+    /// The policy, in a few words.
+    pub what: &'static str,
+}
+
+impl Policy {
+    /// A policy over any values of `field`.
+    pub const fn new(
+        verdict: Verdict,
+        leaf: &'static str,
+        field: &'static str,
+        what: &'static str,
+    ) -> Self {
+        Policy {
+            verdict,
+            leaf,
+            field,
+            values: |_, _| true,
+            what,
+        }
+    }
+
+    /// The same policy over the values `values` accepts only.
+    pub const fn when(self, values: fn(Option<u64>, Option<u64>) -> bool) -> Self {
+        Policy { values, ..self }
+    }
+
+    /// Whether the policy covers `d` of a failure of `verdict` on `leaf`.
+    pub fn covers(&self, verdict: Verdict, leaf: &str, d: &Difference) -> bool {
+        self.verdict == verdict
+            && self.leaf == leaf
+            && self.field == d.field
+            && (self.values)(d.got, d.want)
+    }
+
+    /// The policy of `f` under `rules`: the first difference's, when every difference of `f`
+    /// is covered by one of them; `None` for a failure that names no difference.
+    pub fn judge(rules: &[Policy], f: &Failure) -> Option<&'static str> {
+        let rule = |d: &Difference| rules.iter().find(|r| r.covers(f.verdict, f.leaf, d));
+        let first = rule(f.differs.first()?)?;
+        f.differs
+            .iter()
+            .all(|d| rule(d).is_some())
+            .then_some(first.what)
+    }
 }
 
 impl fmt::Display for Failure {
@@ -259,6 +380,7 @@ pub fn crash_failure(
         },
         table: String::new(),
         module,
+        differs: Vec::new(),
     };
     let Some(rec) = rec else {
         return failure;
@@ -582,6 +704,7 @@ impl<W: Wrappers> Oracle<W> {
             detail,
             table: String::new(),
             module: ModuleVersion::NEWEST,
+            differs: Vec::new(),
         }
     }
 
@@ -601,6 +724,7 @@ impl<W: Wrappers> Oracle<W> {
             detail,
             table: register_table(rec, Some(c), expected),
             module: ModuleVersion::NEWEST,
+            differs: Vec::new(),
         }
     }
 
@@ -644,7 +768,12 @@ impl<W: Wrappers> Oracle<W> {
                     "expected one TDCALL (re-executed only after interruptions or TD exits), saw {:?}",
                     log.iter().map(|r| r.kind).collect::<Vec<_>>()
                 ),
-            ));
+            )
+            .differing(vec![Difference::of(
+                quantity::TDCALLS,
+                self.session.tdcall_count() as u64,
+                1,
+            )]));
         }
         let rec = *last;
         let first_in = first.input;
@@ -658,24 +787,27 @@ impl<W: Wrappers> Oracle<W> {
                 format!("the model cannot encode the typed inputs {fields:?}: {e:?}"),
             )
         })?;
-        let mut wrong: Vec<&str> = Vec::new();
+        let mut wrong: Vec<Difference> = Vec::new();
         if first_in[Gpr::Rax] != c.rax() {
-            wrong.push("RAX");
+            wrong.push(Difference::of("RAX", first_in[Gpr::Rax], c.rax()));
         }
         for (r, v) in enc.as_slice() {
             if first_in[*r] != *v {
-                wrong.push(r.name());
+                wrong.push(Difference::of(r.name(), first_in[*r], *v));
             }
         }
         if !wrong.is_empty() {
-            return Err(self.fail_at(
-                Verdict::Encoding,
-                c,
-                call,
-                &rec,
-                &expected,
-                format!("input registers differ from the model's encoding: {wrong:?}"),
-            ));
+            let names: Vec<&str> = wrong.iter().map(|d| d.field).collect();
+            return Err(self
+                .fail_at(
+                    Verdict::Encoding,
+                    c,
+                    call,
+                    &rec,
+                    &expected,
+                    format!("input registers differ from the model's encoding: {names:?}"),
+                )
+                .differing(wrong));
         }
         self.ran.insert(Verdict::Encoding);
         if lost != 0 {
@@ -1958,6 +2090,7 @@ impl<W: Wrappers> Oracle<W> {
                 ),
                 table: String::new(),
                 module: self.version(),
+                differs: Vec::new(),
             });
         }
         Ok(Outcome {
@@ -2110,6 +2243,7 @@ impl<W: Wrappers> Oracle<W> {
                     ),
                     table: register_table(rec, Some(c), &rec.input),
                     module: ModuleVersion::NEWEST,
+                    differs: Vec::new(),
                 });
             }
             let st = rec.output[Gpr::Rax];
@@ -2300,6 +2434,7 @@ impl<W: Wrappers> Oracle<W> {
                 ),
                 table: register_table(first, Some(c), &first.input),
                 module: self.version(),
+                differs: Vec::new(),
             });
         }
         self.ran.insert(Verdict::Decoding);
@@ -2380,6 +2515,7 @@ pub fn check_status_fields(raw: u64) -> Result<(), Failure> {
         ),
         table: String::new(),
         module: ModuleVersion::NEWEST,
+        differs: Vec::new(),
     })
 }
 
@@ -2417,7 +2553,7 @@ pub mod wire {
     use std::collections::BTreeSet;
     use std::sync::Mutex;
 
-    use super::{Checks, Failure, Outcome, Verdict};
+    use super::{Checks, Difference, Failure, Outcome, Verdict};
     use tdx_model::ModuleVersion;
 
     /// The `&'static str` for `s`: names (leaf, policy, reason) are few and fixed, so each is
@@ -2481,6 +2617,18 @@ pub mod wire {
         put_str(b, Some(&f.detail));
         put_str(b, Some(&f.table));
         b.push(version_index(f.module));
+        put_u64(b, f.differs.len() as u64);
+        for d in &f.differs {
+            put_str(b, Some(d.field));
+            put_maybe_u64(b, d.got);
+            put_maybe_u64(b, d.want);
+        }
+    }
+
+    /// Appends an optional number.
+    pub fn put_maybe_u64(b: &mut Vec<u8>, v: Option<u64>) {
+        b.push(u8::from(v.is_some()));
+        put_u64(b, v.unwrap_or(0));
     }
 
     /// Reads what the `put_` functions wrote: `None` for bytes that do not read back.
@@ -2548,7 +2696,25 @@ pub mod wire {
                 detail: self.string()??,
                 table: self.string()??,
                 module: self.version()?,
+                differs: {
+                    let n = usize::try_from(self.u64()?).ok()?;
+                    let mut v = Vec::with_capacity(n.min(64));
+                    for _ in 0..n {
+                        v.push(Difference {
+                            field: self.name()??,
+                            got: self.maybe_u64()?,
+                            want: self.maybe_u64()?,
+                        });
+                    }
+                    v
+                },
             })
+        }
+        /// A [`put_maybe_u64`].
+        pub fn maybe_u64(&mut self) -> Option<Option<u64>> {
+            let some = self.u8()? != 0;
+            let v = self.u64()?;
+            Some(some.then_some(v))
         }
         /// Whether everything was read.
         pub fn is_empty(&self) -> bool {
@@ -2923,6 +3089,14 @@ mod call_text_tests {
             detail: "R11 still held the VMM's value".into(),
             table: "RAX 0x0\n".into(),
             module: ModuleVersion::V1_5_34,
+            differs: vec![
+                Difference::of("R11", 0x1c, 0),
+                Difference {
+                    field: quantity::UNCONVERTED_PAGE,
+                    got: Some(0x3000),
+                    want: None,
+                },
+            ],
         };
         let b = wire::encode(&Err(failure.clone()));
         let Some(Err(f)) = wire::decode(&b) else {
@@ -2939,6 +3113,7 @@ mod call_text_tests {
                 failure.module
             )
         );
+        assert_eq!(f.differs, failure.differs);
         assert!(wire::decode(&b[..b.len() - 1]).is_none());
         let mut padded = b.clone();
         padded.push(0);
@@ -2963,5 +3138,44 @@ mod call_text_tests {
             "VmcallMmio { size: 0x2, gpa: SharedSlot(0xeac7), write: true, value: 0xff }"
         );
         assert_eq!(call_text(&Call::VpInfo), "VpInfo");
+    }
+
+    /// A failure is policy only when every difference it names is covered, by a rule of its
+    /// verdict and leaf whose values match; one naming nothing never is.
+    #[test]
+    fn policy_covers_every_difference_or_none() {
+        const RULES: &[Policy] = &[
+            Policy::new(Verdict::Encoding, "TDG.MR.REPORT", "RCX", "own buffer"),
+            Policy::new(Verdict::Encoding, "TDG.MR.REPORT", "R8", "subtype 0 only")
+                .when(|got, _| got == Some(0)),
+        ];
+        let f = |verdict, leaf, differs| Failure {
+            verdict,
+            leaf,
+            call: String::new(),
+            detail: String::new(),
+            table: String::new(),
+            module: ModuleVersion::NEWEST,
+            differs,
+        };
+        let (rcx, r8) = (Difference::of("RCX", 1, 2), Difference::of("R8", 0, 1));
+        let report = |d| f(Verdict::Encoding, "TDG.MR.REPORT", d);
+        assert_eq!(
+            Policy::judge(RULES, &report(vec![rcx, r8])),
+            Some("own buffer")
+        );
+        assert_eq!(
+            Policy::judge(RULES, &report(vec![r8])),
+            Some("subtype 0 only")
+        );
+        let r8_nonzero = Difference::of("R8", 3, 1);
+        assert_eq!(Policy::judge(RULES, &report(vec![rcx, r8_nonzero])), None);
+        let rdx = Difference::of("RDX", 1, 2);
+        assert_eq!(Policy::judge(RULES, &report(vec![rcx, rdx])), None);
+        assert_eq!(Policy::judge(RULES, &report(Vec::new())), None);
+        let decoding = f(Verdict::Decoding, "TDG.MR.REPORT", vec![rcx]);
+        assert_eq!(Policy::judge(RULES, &decoding), None);
+        let other_leaf = f(Verdict::Encoding, "TDG.VP.INFO", vec![rcx]);
+        assert_eq!(Policy::judge(RULES, &other_leaf), None);
     }
 }

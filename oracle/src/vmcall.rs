@@ -15,7 +15,7 @@ use tdx_model::vmcall::{status as ghci, subfunction as sfn, vmcall_lookup, Vmcal
 use tdx_model::vmm::VmmMode;
 use tdx_model::{Gpr, RegSet};
 
-use super::{call_text, Failure, Oracle, Outcome, Verdict};
+use super::{call_text, quantity, Difference, Failure, Oracle, Outcome, Verdict};
 use crate::call::{Call, Kind, MemRef, PageRef};
 use crate::pressure::{describe_lost, secrets, under_canaries, under_pressure};
 use crate::wrappers::{InputCheck, Wrappers};
@@ -25,8 +25,8 @@ use tdx_trap::{Record, RecordKind};
 /// Policy label: a TDVMCALL exposing more registers than its sub-function uses, all zero.
 pub const WIDER_MASK: &str = "exposes more registers than the contract, zero-filled";
 
-/// Report name of `convert_range`.
-const CONVERT: &str = "convert_range (TDG.VP.VMCALL<MapGPA>)";
+/// Report name of `convert_range` (`Failure::leaf`).
+pub const CONVERT: &str = "convert_range (TDG.VP.VMCALL<MapGPA>)";
 
 fn contract_of(r10: u64, subfunction: u64) -> &'static VmcallContract {
     vmcall_lookup(r10, subfunction).expect("the model has a contract for every sub-function")
@@ -95,13 +95,15 @@ impl<W: Wrappers> Oracle<W> {
             detail,
             table: rec.map_or(String::new(), |r| vmcall_table(r, c)),
             module: tdx_model::ModuleVersion::NEWEST,
+            differs: Vec::new(),
         };
         let [rec] = log[..] else {
             return Err(fail(
                 Verdict::Encoding,
                 format!("expected one TDCALL, saw {}", log.len()),
                 log.last(),
-            ));
+            )
+            .differing(vec![Difference::of(quantity::TDCALLS, log.len() as u64, 1)]));
         };
         let rcx = rec.input[Gpr::Rcx];
         let selected = RegSet(rcx as u16);
@@ -163,8 +165,10 @@ impl<W: Wrappers> Oracle<W> {
         }
         // Encoding: RAX, R10/R11 and each input field.
         let mut wrong = Vec::new();
+        let mut differs = Vec::new();
         if rec.input[Gpr::Rax] != 0 {
             wrong.push("RAX".to_string());
+            differs.push(Difference::of("RAX", rec.input[Gpr::Rax], 0));
         }
         // What the contract's `prepare` sets besides the mask: RAX and, for a standard call,
         // R10 = 0 and R11 = the sub-function.
@@ -178,11 +182,17 @@ impl<W: Wrappers> Oracle<W> {
                 rec.input[r],
                 prepared[r]
             ));
+            differs.push(Difference::of(r.name(), rec.input[r], prepared[r]));
         }
         for (name, want) in inputs {
             let got = c.input_field(&rec.input, name);
             if got != Some(*want) {
                 wrong.push(format!("{name}: {got:x?} != {want:#x}"));
+                differs.push(Difference {
+                    field: c.input_field_name(name).unwrap_or("?"),
+                    got,
+                    want: Some(*want),
+                });
             }
         }
         if !wrong.is_empty() {
@@ -190,7 +200,8 @@ impl<W: Wrappers> Oracle<W> {
                 Verdict::Encoding,
                 format!("inputs differ from the contract's: {wrong:?}"),
                 Some(&rec),
-            ));
+            )
+            .differing(differs));
         }
         self.ran.insert(Verdict::Encoding);
         // The caller's own copies of its inputs (`live`, read from wherever the compiler kept
@@ -295,6 +306,7 @@ impl<W: Wrappers> Oracle<W> {
             detail: format!("wrapper returned {got:?}; the model decodes the outputs as {want:?}"),
             table: vmcall_table(rec, c),
             module: tdx_model::ModuleVersion::NEWEST,
+            differs: Vec::new(),
         })
     }
 
@@ -320,6 +332,7 @@ impl<W: Wrappers> Oracle<W> {
             detail: detail(),
             table: vmcall_table(rec, c),
             module: tdx_model::ModuleVersion::NEWEST,
+            differs: Vec::new(),
         })
     }
 
@@ -412,6 +425,7 @@ impl<W: Wrappers> Oracle<W> {
             detail,
             table: String::new(),
             module: tdx_model::ModuleVersion::NEWEST,
+            differs: Vec::new(),
         };
         let values = rejected_values(e);
         let named: Vec<&str> = fields
@@ -518,6 +532,7 @@ impl<W: Wrappers> Oracle<W> {
                             ),
                             table: String::new(),
                             module: tdx_model::ModuleVersion::NEWEST,
+                            differs: Vec::new(),
                         });
                     }
                     self.ran.insert(Verdict::Refusal);
@@ -539,6 +554,7 @@ impl<W: Wrappers> Oracle<W> {
                     detail: format!("no TDCALL was made and no input refused: returned {other:?}"),
                     table: String::new(),
                     module: tdx_model::ModuleVersion::NEWEST,
+                    differs: Vec::new(),
                 }),
             };
         }
@@ -553,6 +569,7 @@ impl<W: Wrappers> Oracle<W> {
                 ),
                 table: String::new(),
                 module: tdx_model::ModuleVersion::NEWEST,
+                differs: Vec::new(),
             });
         }
         // Not declared, or nothing violated: the VMM's answer is checked as any other.
@@ -663,7 +680,34 @@ impl<W: Wrappers> Oracle<W> {
                     }
                     Err(e) => Err(e),
                 };
-                self.vmcall_decoding(c, call, &rec, &got, &want)?;
+                self.vmcall_decoding(c, call, &rec, &got, &want)
+                    .map_err(|f| match (&got, &want) {
+                        // A resume address the model calls untrusted, returned: which of its
+                        // two rules (inside the request, page-aligned) it broke.
+                        (
+                            Ok(MapGpaProgress::Retry { resume }),
+                            Err(VmcallError::Untrusted { value, .. }),
+                        ) if resume == value => {
+                            let resume = *resume;
+                            let mut d = Vec::new();
+                            if !(gpa..end).contains(&resume) {
+                                d.push(Difference {
+                                    field: quantity::RESUME_OUTSIDE_REQUEST,
+                                    got: Some(resume),
+                                    want: None,
+                                });
+                            }
+                            if resume & 0xfff != 0 {
+                                d.push(Difference {
+                                    field: quantity::RESUME_UNALIGNED,
+                                    got: Some(resume),
+                                    want: None,
+                                });
+                            }
+                            f.differing(d)
+                        }
+                        _ => f,
+                    })?;
                 if self.honest() {
                     let upto = match got {
                         Ok(MapGpaProgress::Done) => end,
@@ -710,6 +754,7 @@ impl<W: Wrappers> Oracle<W> {
                     detail,
                     table: String::new(),
                     module: tdx_model::ModuleVersion::NEWEST,
+                    differs: Vec::new(),
                 };
                 let c = contract_of(0, sfn::MAP_GPA);
                 let mut branches = 0u16;
@@ -759,16 +804,27 @@ impl<W: Wrappers> Oracle<W> {
                     if wider {
                         self.policy = Some(WIDER_MASK);
                     }
-                    if (rcx != c.rcx() && !wider)
-                        || g < gpa
-                        || g.wrapping_add(l) != gpa.wrapping_add(len)
-                        || {
-                            let mut prepared = rec.input;
-                            c.prepare(&mut prepared);
-                            prepared[Gpr::Rcx] = rec.input[Gpr::Rcx];
-                            prepared != rec.input
-                        }
-                    {
+                    let mut differs = Vec::new();
+                    if rcx != c.rcx() && !wider {
+                        differs.push(Difference::of("RCX", rcx, c.rcx()));
+                    }
+                    if g < gpa {
+                        differs.push(Difference::of(quantity::OUTSIDE_RANGE, g, gpa));
+                    }
+                    if g.wrapping_add(l) != gpa.wrapping_add(len) {
+                        differs.push(Difference::of(
+                            quantity::RANGE_END,
+                            g.wrapping_add(l),
+                            gpa.wrapping_add(len),
+                        ));
+                    }
+                    let mut prepared = rec.input;
+                    c.prepare(&mut prepared);
+                    prepared[Gpr::Rcx] = rec.input[Gpr::Rcx];
+                    for r in prepared.diff(&rec.input).iter() {
+                        differs.push(Difference::of(r.name(), rec.input[r], prepared[r]));
+                    }
+                    if !differs.is_empty() {
                         return Err(Failure {
                             table: vmcall_table(&rec, c),
                             ..fail(
@@ -778,7 +834,8 @@ impl<W: Wrappers> Oracle<W> {
                                     gpa.wrapping_add(len)
                                 ),
                             )
-                        });
+                        }
+                        .differing(differs));
                     }
                 }
                 self.ran.insert(Verdict::Encoding);
@@ -829,7 +886,16 @@ impl<W: Wrappers> Oracle<W> {
                         return Err(fail(
                             Verdict::Refusal,
                             format!("convert_range over an invalid range returned {got:?} after {calls} calls"),
-                        ));
+                        )
+                        .differing(vec![if calls != 0 {
+                            Difference::of(quantity::CALLS_ON_INVALID_RANGE, calls as u64, 0)
+                        } else {
+                            Difference {
+                                field: quantity::INVALID_RANGE_NOT_REFUSED,
+                                got: None,
+                                want: None,
+                            }
+                        }]));
                     }
                     // The helper is tdcall's: its refusal is this implementation's only if
                     // tdcall's typed inputs are.
@@ -849,7 +915,12 @@ impl<W: Wrappers> Oracle<W> {
                                  expected RetriesExhausted after {} calls",
                                 CONVERT_MAX_STALLS + 1
                             ),
-                        ));
+                        )
+                        .differing(vec![Difference {
+                            field: quantity::CALLS_BEFORE_GIVING_UP,
+                            got: exhausted.then_some(calls as u64),
+                            want: Some(u64::from(CONVERT_MAX_STALLS) + 1),
+                        }]));
                     }
                     self.ran.insert(Verdict::Semantics);
                 } else if self.honest() && in_region {
@@ -858,7 +929,19 @@ impl<W: Wrappers> Oracle<W> {
                         return Err(fail(
                             Verdict::Semantics,
                             format!("convert_range returned {got:?} against the honest VMM (stalled {stalled} times, bound {CONVERT_MAX_STALLS}); first unconverted page {bad:#x?}"),
-                        ));
+                        )
+                        .differing(match bad {
+                            Some(page) if got.is_ok() => vec![Difference {
+                                field: quantity::UNCONVERTED_PAGE,
+                                got: Some(page),
+                                want: None,
+                            }],
+                            _ => vec![Difference {
+                                field: quantity::GAVE_UP_AFTER_STALLS,
+                                got: Some(u64::from(stalled)),
+                                want: None,
+                            }],
+                        }));
                     }
                     self.ran.insert(Verdict::Semantics);
                 } else if calls > (len / 4096) as usize * 4 + 16 {
@@ -868,7 +951,12 @@ impl<W: Wrappers> Oracle<W> {
                             "{calls} MapGPA calls for {} pages: retries are not bounded",
                             len / 4096
                         ),
-                    ));
+                    )
+                    .differing(vec![Difference::of(
+                        quantity::UNBOUNDED_CALLS,
+                        calls as u64,
+                        (len / 4096) * 4 + 16,
+                    )]));
                 } else {
                     self.ran.insert(Verdict::Semantics);
                 }
@@ -1226,6 +1314,7 @@ impl<W: Wrappers> Oracle<W> {
                             ),
                             table: String::new(),
                             module: tdx_model::ModuleVersion::NEWEST,
+                            differs: Vec::new(),
                         });
                     }
                     self.ran.insert(Verdict::Refusal);
@@ -1391,6 +1480,7 @@ impl<W: Wrappers> Oracle<W> {
             detail,
             table: rec.map_or(String::new(), |r| vmcall_table(r, c)),
             module: tdx_model::ModuleVersion::NEWEST,
+            differs: Vec::new(),
         };
         if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == crate::NOT_PROVIDED_EXIT {
             // The implementation does not define ReportFatalError: no TDCALL was made.

@@ -184,7 +184,8 @@ pub trait Wrappers {
 
     /// Whether a failed check is a known difference of policy (the implementation's choice,
     /// written up as such), not a bug: the campaign then reports it under that label instead of
-    /// as a failure. This workspace's wrappers have none.
+    /// as a failure. Declare them as [`crate::Policy`] values over the failure's named
+    /// differences and answer with [`crate::Policy::judge`]. This workspace's wrappers have none.
     fn policy(&self, failure: &crate::Failure) -> Option<&'static str> {
         let _ = failure;
         None

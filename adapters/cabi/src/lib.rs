@@ -25,7 +25,7 @@ use tdcall::{
     TdxStatus,
 };
 use tdx_oracle::call::Kind;
-use tdx_oracle::Wrappers;
+use tdx_oracle::{quantity, Policy, Verdict, Wrappers};
 
 /// The raw C entry points of `include/tdx_oracle_abi.h`.
 pub mod ffi {
@@ -531,14 +531,12 @@ pub struct LinuxStyle;
 
 /// The policy differences of the C implementations (`docs/findings/cabi-policy.md`): both
 /// Linux and EDK2 check a MapGPA resume address against the range but not its alignment.
-fn cabi_policy(f: &tdx_oracle::Failure) -> Option<&'static str> {
-    (f.leaf == "MapGPA"
-        && f.verdict == tdx_oracle::Verdict::Decoding
-        && f.detail.contains("wrapper returned Ok(Retry { resume:")
-        && f.detail
-            .contains("Err(Untrusted { what: \"MapGPA resume address\""))
-    .then_some("MapGPA resume address checked for range only, not alignment")
-}
+pub const CABI_POLICY: &[Policy] = &[Policy::new(
+    Verdict::Decoding,
+    "MapGPA",
+    quantity::RESUME_UNALIGNED,
+    "MapGPA resume address checked for range only, not alignment",
+)];
 
 /// Whether the entry points a Linux-style call needs are defined: `__tdcall_ret` for
 /// TDG.VP.INFO and TDG.VM.RD, `__tdcall` for TDG.MEM.PAGE.ACCEPT, and `vmcall` (the TDVMCALL
@@ -559,7 +557,7 @@ impl Wrappers for LinuxStyle {
     const NAME: &'static str = "C ABI: Linux style";
 
     fn policy(&self, f: &tdx_oracle::Failure) -> Option<&'static str> {
-        cabi_policy(f)
+        Policy::judge(CABI_POLICY, f)
     }
     // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:
     // reported as policy, not as a leak.
@@ -622,7 +620,7 @@ impl Wrappers for LinuxContractMask {
     const NAME: &'static str = "C ABI: Linux style, contract masks";
 
     fn policy(&self, f: &tdx_oracle::Failure) -> Option<&'static str> {
-        cabi_policy(f)
+        Policy::judge(CABI_POLICY, f)
     }
 
     fn provides(&self, kind: Kind) -> bool {
@@ -719,24 +717,25 @@ const EDK2_KINDS: &[Kind] = &[
     Kind::VmcallConvert,
 ];
 
-/// EDK2's own policy differences, besides [`cabi_policy`]: its HLT never says interrupts are
-/// blocked (`TdVmCall (TDVMCALL_HALT, 0, 0, 0, 0, 0)`: R12 = 0), so a halt with interrupts
-/// blocked is encoded as one without (`docs/findings/cabi-policy.md`).
-fn edk2_policy(f: &tdx_oracle::Failure) -> Option<&'static str> {
-    let hlt_r12 = f.leaf == "Instruction.HLT"
-        && f.verdict == tdx_oracle::Verdict::Encoding
-        && f.call.contains("blocked: true")
-        && f.detail.contains("interrupts_blocked");
-    hlt_r12
-        .then_some("HLT with R12 = 0 (interrupts not blocked) whatever the caller's state")
-        .or_else(|| cabi_policy(f))
-}
+/// EDK2's policy differences: [`CABI_POLICY`], and its HLT never says interrupts are blocked
+/// (`TdVmCall (TDVMCALL_HALT, 0, 0, 0, 0, 0)`: R12 = 0), so a halt with interrupts blocked is
+/// encoded as one without (`docs/findings/cabi-policy.md`).
+pub const EDK2_POLICY: &[Policy] = &[
+    CABI_POLICY[0],
+    Policy::new(
+        Verdict::Encoding,
+        "Instruction.HLT",
+        "interrupts_blocked",
+        "HLT with R12 = 0 (interrupts not blocked) whatever the caller's state",
+    )
+    .when(|got, want| got == Some(0) && want == Some(1)),
+];
 
 impl Wrappers for Edk2Style {
     const NAME: &'static str = "C ABI: EDK2 style";
 
     fn policy(&self, f: &tdx_oracle::Failure) -> Option<&'static str> {
-        edk2_policy(f)
+        Policy::judge(EDK2_POLICY, f)
     }
     // Exposes a fixed register set for every TDVMCALL and zero-fills what a call does not use:
     // reported as policy, not as a leak.

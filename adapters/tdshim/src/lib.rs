@@ -39,7 +39,7 @@ use tdcall::{
 };
 use tdx_oracle::call::Kind;
 use tdx_oracle::Verdict;
-use tdx_oracle::{Failure, Wrappers};
+use tdx_oracle::{quantity, Failure, Policy, Wrappers, CONVERT_RANGE};
 use tdx_tdcall::tdx::{self as shim, TdxDigest};
 use tdx_tdcall::{tdreport, TdCallError, TdVmcallError};
 
@@ -115,37 +115,6 @@ pub const NOT_PROVIDED: &[(Kind, &str)] = &[
     (Kind::VmcallFatal, "no wrapper"),
 ];
 
-/// A failed check that is td-shim's policy, not a bug (`docs/findings/tdshim-policy.md`): the
-/// verdict, the leaf, a piece of the detail, and a piece of the call or register table.
-pub struct PolicyRule {
-    /// The verdict that fails.
-    pub verdict: Verdict,
-    /// `Failure::leaf`.
-    pub leaf: &'static str,
-    /// Part of `Failure::detail`.
-    pub detail: &'static str,
-    /// Part of `Failure::call` or `Failure::table` ("" for any).
-    pub evidence: &'static str,
-    /// The policy, in a few words.
-    pub what: &'static str,
-}
-
-const fn rule(
-    verdict: Verdict,
-    leaf: &'static str,
-    detail: &'static str,
-    evidence: &'static str,
-    what: &'static str,
-) -> PolicyRule {
-    PolicyRule {
-        verdict,
-        leaf,
-        detail,
-        evidence,
-        what,
-    }
-}
-
 /// What the adapter returns for an MMIO write it does not pass to td-shim (undefined behaviour
 /// in td-shim for sizes below 8).
 pub const MMIO_WRITE_UB: &str =
@@ -155,76 +124,58 @@ pub const MMIO_WRITE_UB: &str =
 const STALL_BOUND: &str =
     "MapGPA gives up at the third RETRY without progress (its own bound; the GHCI sets none)";
 
-/// td-shim's policy differences (`docs/findings/tdshim-policy.md`).
-pub const POLICY: &[PolicyRule] = &[
-    rule(
+/// td-shim's policy differences (`docs/findings/tdshim-policy.md`), by verdict, leaf and the
+/// field that differs.
+pub const POLICY: &[Policy] = &[
+    Policy::new(
         Verdict::Semantics,
-        "convert_range (TDG.VP.VMCALL<MapGPA>)",
-        "keeps no value)\", value: 0 }) against the honest VMM (stalled 3 times",
-        "",
+        CONVERT_RANGE,
+        quantity::GAVE_UP_AFTER_STALLS,
         STALL_BOUND,
-    ),
-    rule(
+    )
+    .when(|stalls, _| stalls == Some(3)),
+    Policy::new(
         Verdict::Encoding,
         "MapGPA",
-        "expected one TDCALL, saw",
-        "",
+        quantity::TDCALLS,
         "MapGPA loops until the whole range is converted",
-    ),
-    rule(
-        Verdict::Encoding,
-        "MapGPA",
-        "expected a refusal (invalid GPA range",
-        "",
-        "MapGPA sends the range unchecked",
-    ),
-    rule(
-        Verdict::Encoding,
-        "convert_range (TDG.VP.VMCALL<MapGPA>)",
-        "MapGPA calls made",
-        "",
-        "MapGPA loops until the whole range is converted",
-    ),
-    rule(
+    )
+    .when(|calls, _| calls > Some(1)),
+    Policy::new(
         Verdict::Refusal,
-        "convert_range (TDG.VP.VMCALL<MapGPA>)",
-        "convert_range over an invalid range returned",
-        "",
+        CONVERT_RANGE,
+        quantity::CALLS_ON_INVALID_RANGE,
         "MapGPA sends the range unchecked",
     ),
-    rule(
-        Verdict::Encoding,
-        "convert_range (TDG.VP.VMCALL<MapGPA>)",
-        "or malformed",
-        "RCX  0x000000000000fc00",
-        "MapGPA loops until the whole range is converted",
-    ),
-    rule(
+    Policy::new(
         Verdict::Encoding,
         "Instruction.HLT",
-        "inputs differ from the contract's: [\"interrupts_blocked",
-        "",
+        "interrupts_blocked",
         "HLT reads RFLAGS.IF itself",
     ),
-    rule(
+    Policy::new(
         Verdict::Encoding,
         "TDG.MR.REPORT",
-        "from the model's encoding: [\"RCX\", \"RDX\"]",
-        "",
+        "RCX",
         "TDG.MR.REPORT uses td-shim's own buffers",
     ),
-    rule(
+    Policy::new(
         Verdict::Encoding,
         "TDG.MR.REPORT",
-        "from the model's encoding: [\"RCX\", \"RDX\", \"R8\"]",
-        "",
-        "TDG.MR.REPORT takes neither a sub-type nor a requestor id (R8 is always 0)",
+        "RDX",
+        "TDG.MR.REPORT uses td-shim's own buffers",
     ),
-    rule(
+    Policy::new(
+        Verdict::Encoding,
+        "TDG.MR.REPORT",
+        "R8",
+        "TDG.MR.REPORT takes neither a sub-type nor a requestor id (R8 is always 0)",
+    )
+    .when(|got, _| got == Some(0)),
+    Policy::new(
         Verdict::Encoding,
         "TDG.SERVTD.WR",
-        "from the model's encoding: [\"R9\"]",
-        "",
+        "R9",
         "TDG.SERVTD.WR has no write mask",
     ),
 ];
@@ -361,15 +312,7 @@ impl Wrappers for TdShim {
     const HALTS_ON_MODULE_REFUSAL: bool = true;
 
     fn policy(&self, f: &Failure) -> Option<&'static str> {
-        POLICY
-            .iter()
-            .find(|r| {
-                r.verdict == f.verdict
-                    && r.leaf == f.leaf
-                    && f.detail.contains(r.detail)
-                    && (f.table.contains(r.evidence) || f.call.contains(r.evidence))
-            })
-            .map(|r| r.what)
+        Policy::judge(POLICY, f)
     }
 
     #[inline(always)]

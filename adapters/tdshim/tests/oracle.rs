@@ -262,6 +262,7 @@ fn every_failure_is_a_documented_finding() {
     warm_up();
     let mut hits: BTreeMap<usize, usize> = BTreeMap::new();
     let mut policy_hits: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rules_used = vec![false; tdx_adapter_tdshim::POLICY.len()];
     let mut unexpected: Vec<(Failure, Program)> = Vec::new();
     let mut programs = 0usize;
     for (t, target) in Target::FUZZ.iter().enumerate() {
@@ -274,6 +275,11 @@ fn every_failure_is_a_documented_finding() {
             if let Err(f) = oracle.run_program(&program, |_, _| {}) {
                 if let Some(p) = TdShim.policy(&f) {
                     *policy_hits.entry(p).or_default() += 1;
+                    for (i, rule) in tdx_adapter_tdshim::POLICY.iter().enumerate() {
+                        if f.differs.iter().any(|d| rule.covers(f.verdict, f.leaf, d)) {
+                            rules_used[i] = true;
+                        }
+                    }
                     continue;
                 }
                 match classify(&f) {
@@ -321,6 +327,17 @@ fn every_failure_is_a_documented_finding() {
             unexpected.len()
         );
     }
+    // A declared policy that nothing matches is stale: it would hide whatever matched it next.
+    let unused: Vec<_> = tdx_adapter_tdshim::POLICY
+        .iter()
+        .zip(&rules_used)
+        .filter(|(_, used)| !**used)
+        .map(|(r, _)| (r.verdict, r.leaf, r.field))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "policy rules nothing matched: {unused:?}"
+    );
 }
 
 #[test]

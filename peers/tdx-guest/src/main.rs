@@ -8,7 +8,8 @@
 //! status details, outputs it does not return), nothing is reconstructed, and the oracle's
 //! decoding verdict reports the loss. Which losses are `tdx-guest`'s declared design (policy)
 //! and which are bugs is decided in `docs/findings/tdx-guest-policy.md`; the policy ones are
-//! [`POLICY`], as structured rules.
+//! [`POLICY`] (the verdict, the leaf and the field that differs) and [`POLICY_BY_VALUE`] (a
+//! predicate on the values, where the oracle names no field).
 //!
 //! Not provided: the calls `tdx-guest` has no function for (VEINFO.GET versions 1 and 2, the
 //! "first field" reads, RDALL, KEY.GET, VERIFYREPORT, VP.ENTER, INVGLA, GetTdVmCallInfo's
@@ -27,7 +28,7 @@ use tdx_campaign::cli::{print_comparison, run_named, Args};
 use tdx_guest::tdcall::{self as tdg, CpuidveFlag, TdCallError};
 use tdx_guest::tdvmcall::{self as vmcall, IoSize, TdVmcallError};
 use tdx_oracle::call::Kind;
-use tdx_oracle::{Failure, Production, Verdict, Wrappers};
+use tdx_oracle::{quantity, Failure, Policy, Production, Verdict, Wrappers};
 
 /// `tdx-guest` 0.2.4 under test.
 struct TdxGuest;
@@ -175,31 +176,42 @@ fn read_kept_high_bits(f: &Failure) -> bool {
     }
 }
 
-/// `tdx-guest`'s declared design (`docs/findings/tdx-guest-policy.md`): reported as policy.
-const POLICY: &[Judged] = &[
-    Judged {
-        verdict: Verdict::Encoding,
-        leaf: Some("Instruction.HLT"),
-        applies: |f| detail_has(f, "[\"interrupts_blocked"),
-        what: "HLT reads RFLAGS.IF itself",
-    },
-    Judged {
-        verdict: Verdict::Decoding,
-        leaf: Some("MapGPA"),
-        applies: |f| {
-            // The RETRY address the model calls untrusted, returned as it came.
-            let ours = number_after(&f.detail, "wrapper returned Ok(Retry { resume: ");
-            let model = number_after(&f.detail, "MapGPA resume address\", value: ");
-            ours.is_some() && ours == model
-        },
-        what: "MapGPA returns the RETRY address to the caller unchecked",
-    },
-    Judged {
-        verdict: Verdict::Encoding,
-        leaf: Some("TDG.MR.REPORT"),
-        applies: |f| detail_has(f, "from the model's encoding: [\"R8\"]"),
-        what: "TDG.MR.REPORT of subtype 0 only (R8 = 0)",
-    },
+/// `tdx-guest`'s declared design (`docs/findings/tdx-guest-policy.md`) where the oracle names
+/// the field that differs: reported as policy.
+const POLICY: &[Policy] = &[
+    Policy::new(
+        Verdict::Encoding,
+        "Instruction.HLT",
+        "interrupts_blocked",
+        "HLT reads RFLAGS.IF itself",
+    ),
+    Policy::new(
+        Verdict::Decoding,
+        "MapGPA",
+        quantity::RESUME_OUTSIDE_REQUEST,
+        UNCHECKED_RESUME,
+    ),
+    Policy::new(
+        Verdict::Decoding,
+        "MapGPA",
+        quantity::RESUME_UNALIGNED,
+        UNCHECKED_RESUME,
+    ),
+    Policy::new(
+        Verdict::Encoding,
+        "TDG.MR.REPORT",
+        "R8",
+        "TDG.MR.REPORT of subtype 0 only (R8 = 0)",
+    )
+    .when(|got, _| got == Some(0)),
+];
+
+const UNCHECKED_RESUME: &str = "MapGPA returns the RETRY address to the caller unchecked";
+
+/// The rest of its declared design, where the oracle names no field (a typed result that
+/// differs as a whole, a value that needs the call's access size): judged on the values the
+/// failure prints.
+const POLICY_BY_VALUE: &[Judged] = &[
     Judged {
         verdict: Verdict::Decoding,
         leaf: None,
@@ -330,7 +342,12 @@ impl Wrappers for TdxGuest {
     const EXACT_MASK: bool = false;
 
     fn policy(&self, f: &Failure) -> Option<&'static str> {
-        POLICY.iter().find(|r| r.matches(f)).map(|r| r.what)
+        Policy::judge(POLICY, f).or_else(|| {
+            POLICY_BY_VALUE
+                .iter()
+                .find(|r| r.matches(f))
+                .map(|r| r.what)
+        })
     }
 
     fn provides(&self, kind: Kind) -> bool {
@@ -541,6 +558,7 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tdx_oracle::Difference;
     use tdx_oracle::{ModuleVersion, Oracle, Program, Target};
 
     fn replay(bytes: &[u8], version: ModuleVersion) -> Failure {
@@ -621,6 +639,7 @@ mod tests {
             detail: detail.to_string(),
             table: String::new(),
             module: ModuleVersion::NEWEST,
+            differs: Vec::new(),
         };
         let lost = failure(
             Verdict::Decoding,
@@ -652,6 +671,30 @@ mod tests {
             read("wrapper returned Ok(4294905854); the model decodes the outputs as Ok(4095)");
         assert!(!read_kept_high_bits(&wrong));
         assert!(BUGS.iter().all(|b| !b.matches(&wrong)));
-        assert!(POLICY.iter().all(|p| !p.matches(&wrong)));
+        assert!(POLICY_BY_VALUE.iter().all(|p| !p.matches(&wrong)));
+        assert_eq!(TdxGuest.policy(&wrong), None);
+    }
+
+    /// The structured rules: a field they name with values they accept is policy; another
+    /// value, another field, or a failure that also differs elsewhere is not.
+    #[test]
+    fn structured_policy_covers_named_fields_only() {
+        let report = |differs: Vec<Difference>| Failure {
+            verdict: Verdict::Encoding,
+            leaf: "TDG.MR.REPORT",
+            call: String::new(),
+            detail: String::new(),
+            table: String::new(),
+            module: ModuleVersion::NEWEST,
+            differs,
+        };
+        let r8 = |got| Difference::of("R8", got, 1);
+        assert!(TdxGuest.policy(&report(vec![r8(0)])).is_some());
+        assert_eq!(TdxGuest.policy(&report(vec![r8(2)])), None);
+        assert_eq!(
+            TdxGuest.policy(&report(vec![r8(0), Difference::of("RCX", 0x1000, 0x2000)])),
+            None
+        );
+        assert_eq!(TdxGuest.policy(&report(Vec::new())), None);
     }
 }
