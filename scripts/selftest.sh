@@ -17,18 +17,20 @@
 #
 # Environment: OVMF (firmware for rehearsal), TDVF (firmware for td), QEMU (binary),
 # SELFTEST_TIMEOUT (seconds, hard limit on QEMU), SELFTEST_LOG (where the serial log goes),
-# SELFTEST_BOOT=kernel|fat (how the application is handed to the firmware: -kernel, the
-# default, or a vvfat disk holding \EFI\BOOT\BOOTX64.EFI).
+# SELFTEST_BOOT=disk|kernel|fat (how the application is handed to the firmware: disk, the
+# default, boots the GPT image scripts/selftest-image.sh builds, as a virtio disk; kernel is
+# -kernel; fat a vvfat folder holding \EFI\BOOT\BOOTX64.EFI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=rehearsal
 features=()
+plant=()
 for a in "$@"; do
     case "$a" in
         rehearsal | td) mode="$a" ;;
-        --plant-bug) features=(--features plant-contract-bug) ;;
-        -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+        --plant-bug) features=(--features plant-contract-bug); plant=(--plant-bug) ;;
+        -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "usage: $0 [rehearsal|td] [--plant-bug]" >&2; exit 2 ;;
     esac
 done
@@ -95,14 +97,20 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-case "${SELFTEST_BOOT:-kernel}" in
+case "${SELFTEST_BOOT:-disk}" in
+    disk)
+        img="$(scripts/selftest-image.sh "${plant[@]}" "$work/tdx-selftest.img" | tail -n 1)" ||
+            die "cannot build the disk image"
+        # snapshot: the firmware's writes (if any) never reach the image.
+        boot=(-drive "if=virtio,format=raw,file=$img,snapshot=on")
+        ;;
     kernel) boot=(-kernel "$efi") ;;
     fat)
         mkdir -p "$work/esp/EFI/BOOT"
         cp "$efi" "$work/esp/EFI/BOOT/BOOTX64.EFI"
         boot=(-drive "format=raw,file=fat:rw:$work/esp")
         ;;
-    *) die "SELFTEST_BOOT must be kernel or fat" ;;
+    *) die "SELFTEST_BOOT must be disk, kernel or fat" ;;
 esac
 
 log="${SELFTEST_LOG:-selftest/target/selftest-$mode.log}"

@@ -17,6 +17,7 @@ use tdx_model::{Completion, Gpr, RegSet, Regs, TdConfig, TdxModule};
 
 use crate::mem::{Shadow, ACCEPT_PAGES, BUFS};
 use crate::probe::probe;
+use crate::trace;
 
 /// TDCS TD_CTLS, as the issue names it (architectural id; the model ignores bit 63).
 const TD_CTLS: u64 = 0x1110_0003_0000_0017;
@@ -121,6 +122,8 @@ pub struct Ctx {
     shadow: Shadow,
     readable: Vec<u64>,
     rtmr3: Vec<u64>,
+    /// TDCALLs traced so far.
+    traced: u32,
 }
 
 impl Ctx {
@@ -130,7 +133,21 @@ impl Ctx {
         let mut input = Regs::zero();
         input[Gpr::Rax] = leaf::rax(leaf::TDG_VP_INFO, 0);
         // SAFETY: TDG.VP.INFO has no memory operand.
-        let out = unsafe { probe(&mut input) };
+        let (out, rflags) = unsafe { probe(&mut input) };
+        trace::mode(in_td);
+        trace::buffers(
+            BUFS.base(),
+            core::mem::size_of::<crate::mem::Buffers>() as u64,
+        );
+        trace::call(
+            0,
+            Self::c(leaf::TDG_VP_INFO, 0),
+            &input,
+            &out,
+            rflags,
+            None,
+            true,
+        );
         let mut cfg = TdConfig::default();
         if out[Gpr::Rax] == 0 {
             cfg.gpaw_52 = out[Gpr::Rcx] & 0x3f == 52;
@@ -148,6 +165,7 @@ impl Ctx {
             cfg.max_vcpus,
             cfg.vcpu_index
         );
+        trace::td(&cfg);
         let pred = TdxModule::new(cfg);
         let mut readable = Vec::new();
         let mut rtmr = Vec::new();
@@ -169,7 +187,32 @@ impl Ctx {
             shadow: Shadow { written: [0; 1024] },
             readable,
             rtmr3,
+            traced: 1,
         }
+    }
+
+    /// Traces the memory inputs of a call to `leaf` (the RTMR extension value and REPORTDATA,
+    /// the only bytes a traced leaf reads), then returns the call's sequence number.
+    fn trace_before(&mut self, leaf_no: u16) -> u32 {
+        if leaf_no == leaf::TDG_MR_RTMR_EXTEND || leaf_no == leaf::TDG_MR_REPORT {
+            // SAFETY: single-threaded; the bytes are read by value, no reference is kept.
+            let (extend, data) = unsafe {
+                let b = BUFS.get();
+                (
+                    core::ptr::addr_of!((*b).extend.0).read_volatile(),
+                    core::ptr::addr_of!((*b).report_data.0).read_volatile(),
+                )
+            };
+            trace::mem(BUFS.extend(), &extend);
+            trace::mem(BUFS.report_data(), &data);
+        }
+        self.traced += 1;
+        self.traced - 1
+    }
+
+    /// Ends the trace (the number of calls traced).
+    pub fn trace_end(&self) {
+        trace::end(self.traced);
     }
 
     fn ok(&mut self, msg: &str) {
@@ -309,11 +352,13 @@ impl Ctx {
             input[*r] = *v;
         }
         let predicted = self.predict(&input);
+        let seq = self.trace_before(rax as u16);
         // SAFETY: every memory operand the self-test passes points into BUFS.
-        let out = unsafe { probe(&mut input) };
+        let (out, rflags) = unsafe { probe(&mut input) };
         let mut pred = match predicted {
             Ok(p) => p,
             Err(why) => {
+                trace::call(seq, c, &input, &out, rflags, None, false);
                 let t = Self::table(c, &input, &out, None);
                 self.fail(&format!("{title}: {why}"), &t);
                 return (input, out);
@@ -331,6 +376,15 @@ impl Ctx {
             note = " (mapped at 2 MiB: the model cannot know the TD's SEPT levels)".into();
         }
         let problems = Self::contract_problems(c, &input, &out, Some(&pred));
+        trace::call(
+            seq,
+            c,
+            &input,
+            &out,
+            rflags,
+            Some(&pred),
+            problems.is_empty(),
+        );
         if problems.is_empty() {
             let changed = out.diff(&input).minus(RegSet::of(&[Gpr::Rax]));
             let kept = predicted_may_modify(c)
@@ -617,9 +671,11 @@ impl Ctx {
         for (r, v) in inputs {
             input[*r] = *v;
         }
+        let seq = self.trace_before(rax as u16);
         // SAFETY: every memory operand the self-test passes points into BUFS.
-        let out = unsafe { probe(&mut input) };
+        let (out, rflags) = unsafe { probe(&mut input) };
         let problems = Self::contract_problems(c, &input, &out, None);
+        trace::call(seq, c, &input, &out, rflags, None, problems.is_empty());
         (input, out, problems)
     }
 

@@ -12,6 +12,7 @@ extern crate alloc;
 mod checks;
 mod mem;
 mod probe;
+mod trace;
 mod trap;
 
 use core::arch::asm;
@@ -103,6 +104,7 @@ fn main() -> Status {
         );
         t.restore();
     }
+    ctx.trace_end();
     uefi::println!("{} passed, {} failed", ctx.passed, ctx.failed);
     exit_qemu(
         if ctx.failed == 0 {

@@ -6,7 +6,8 @@ use core::arch::global_asm;
 use tdx_model::Regs;
 
 // sysv64: RDI = *mut [u64; 16] inputs (slot 4, RSP, receives the RSP at the TDCALL),
-//         RSI = *mut [u64; 16] outputs (slot 4 receives the RSP after the TDCALL).
+//         RSI = *mut [u64; 17] outputs (slot 4 receives the RSP after the TDCALL, slot 16
+//         RFLAGS right after it: nothing between the TDCALL and the PUSHFQ changes a flag).
 // Saves the callee-saved registers (RBX, RBP, R12-R15), loads RAX..R15 but RSP from the input
 // array (RBP included: it is saved and restored here), executes TDCALL (66 0F 01 CC), then
 // stores all sixteen GPRs. The output pointer is kept on the stack across the TDCALL and
@@ -54,6 +55,8 @@ global_asm!(
     "mov [rdi + 104], r13",
     "mov [rdi + 112], r14",
     "mov [rdi + 120], r15",
+    "pushfq",
+    "pop qword ptr [rdi + 128]",
     "mov rax, [rsp]",
     "mov [rdi + 56], rax",
     "add rsp, 8",
@@ -68,11 +71,12 @@ global_asm!(
 );
 
 extern "sysv64" {
-    fn tdx_selftest_probe(input: *mut [u64; 16], output: *mut [u64; 16]);
+    fn tdx_selftest_probe(input: *mut [u64; 16], output: *mut [u64; 17]);
 }
 
 /// Execute one TDCALL with `input` (RSP slot ignored on input; it receives the RSP at the
-/// TDCALL) and return all sixteen GPRs after it (RSP slot: the RSP after the TDCALL).
+/// TDCALL) and return all sixteen GPRs after it (RSP slot: the RSP after the TDCALL) and
+/// RFLAGS.
 ///
 /// # Safety
 ///
@@ -81,10 +85,12 @@ extern "sysv64" {
 /// the module changes only RAX and the leaf's output registers; outside a TD the TDCALL faults
 /// and the installed handler ([`crate::trap`]) answers it. The probe saves and restores the
 /// callee-saved registers itself.
-pub unsafe fn probe(input: &mut Regs) -> Regs {
-    let mut out = Regs::zero();
-    // SAFETY: the routine reads 16 and writes 16 qwords at the two pointers, both valid
+pub unsafe fn probe(input: &mut Regs) -> (Regs, u64) {
+    let mut out = [0u64; 17];
+    // SAFETY: the routine reads 16 and writes 17 qwords at the two pointers, both valid
     // arrays; the caller vouches for the leaf's memory operands (see above).
-    unsafe { tdx_selftest_probe(&mut input.gpr, &mut out.gpr) };
-    out
+    unsafe { tdx_selftest_probe(&mut input.gpr, &mut out) };
+    let mut regs = Regs::zero();
+    regs.gpr.copy_from_slice(&out[..16]);
+    (regs, out[16])
 }

@@ -245,6 +245,7 @@ pub struct TrapState {
     last: Record,
     reexecutions: u32,
     force: Option<u64>,
+    replay: Option<(Regs, RegSet, u64)>,
     bare: bool,
     fatal_fd: libc::c_int,
     /// ReportFatalError calls the VMM resumes before the one reported through `fatal_fd`.
@@ -297,6 +298,7 @@ impl Session {
             last: Record::EMPTY,
             reexecutions: 0,
             force: None,
+            replay: None,
             bare: false,
             fatal_fd: -1,
             fatal_resumes: 0,
@@ -370,6 +372,7 @@ impl Session {
         st.count = 0;
         st.completed = 0;
         st.hygiene = None;
+        st.replay = None;
     }
 
     /// What the guest did with the VMM's values after the last TDG.VP.VMCALL since
@@ -450,6 +453,16 @@ impl Session {
     pub fn force_status(&mut self, status: u64) {
         // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         unsafe { (*self.state.as_ptr()).force = Some(status) };
+    }
+
+    /// Makes the next TDCALL return the registers `writes` of `out` (RSP never; the others
+    /// keep their values) and the arithmetic flags of `rflags`, as recorded from a real TDX
+    /// module, without asking the model: a trace replayed through an implementation. `writes`
+    /// is the leaf's may-modify set, so a register the caller keeps live is never overwritten.
+    /// Cleared by that TDCALL or [`clear_log`](Self::clear_log).
+    pub fn answer_next_with(&mut self, out: Regs, writes: RegSet, rflags: u64) {
+        // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
+        unsafe { (*self.state.as_ptr()).replay = Some((out, writes, rflags)) };
     }
 
     /// Cancels [`force_status`](Self::force_status) if no TDCALL used it.
@@ -767,7 +780,24 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             refused = true;
         }
     }
-    match st.module.tdcall(&input, &mut st.memory) {
+    if let Some((recorded, writes, flags)) = st.replay.take() {
+        // A recorded answer (a trace's): the registers the caller names as the module's to
+        // write, as recorded; every other register, the stack pointer included, as it was.
+        let mut out = input;
+        for r in writes.minus(RegSet::of(&[Gpr::Rsp])).iter() {
+            out[r] = recorded[r];
+        }
+        for (i, g) in GREG.iter().enumerate() {
+            gregs[*g as usize] = out.gpr[i] as libc::greg_t;
+        }
+        let flags = (rflags_in & !ARITH_FLAGS) | (flags & ARITH_FLAGS);
+        gregs[libc::REG_RIP as usize] += TDCALL_BYTES.len() as libc::greg_t;
+        gregs[libc::REG_EFL as usize] = flags as libc::greg_t;
+        rec.output = out;
+        rec.rflags_out = flags;
+        st.reexecutions = 0;
+    } else {
+        match st.module.tdcall(&input, &mut st.memory) {
         Completion::Completed(mut out) => {
             let rax = input[Gpr::Rax];
             let contract = tdx_model::contract::lookup(rax as u16, (rax >> 16) as u8)
@@ -879,6 +909,7 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
         ),
         // The TD would never run again: callers ask the model first and never make the call.
         Completion::ModuleFatal => die(b"tdx-trap: the model's TDX module stopped (fatal error)\n"),
+    }
     }
     if rec.kind != RecordKind::Completed {
         st.reexecutions += 1;

@@ -1,0 +1,181 @@
+//! The replay of a committed rehearsal log (`tests/data/rehearsal.log`, a whole serial log of
+//! `scripts/selftest.sh`): it keeps the trace format stable, replays clean, and every side of the
+//! replay can fail: a planted model error, planted wrappers, a forged module answer, and logs
+//! that are not whole traces.
+
+use tdx_replay::{parse, replay, replay_with, Entry, Mode, Options, Side, TraceError};
+
+const LOG: &str = include_str!("data/rehearsal.log");
+
+#[test]
+fn the_committed_trace_replays_clean() {
+    let trace = parse(LOG).expect("the committed log holds a whole trace");
+    assert_eq!(trace.mode, Mode::Rehearsal);
+    let calls = trace
+        .entries
+        .iter()
+        .filter(|e| matches!(e, Entry::Call(_)))
+        .count();
+    let report = replay(&trace, &Options::default());
+    assert!(report.divergences.is_empty(), "{}", report.divergences[0]);
+    // Every call went through a check that could fail, and all three kinds ran.
+    assert_eq!(report.predicted + report.contract_only, calls);
+    assert!(report.predicted >= 20, "{report:?}");
+    assert!(report.contract_only >= 30, "{report:?}");
+    assert!(report.wrappers >= 30, "{report:?}");
+    assert_eq!(
+        report.model_changed, 0,
+        "the model predicts as when the log was made"
+    );
+}
+
+#[test]
+fn a_planted_model_error_diverges_with_a_minimal_pasteable_test() {
+    let trace = parse(LOG).expect("trace");
+    let planted = Options {
+        plant_model_bug: true,
+    };
+    let report = replay(&trace, &planted);
+    assert!(
+        !report.divergences.is_empty(),
+        "the planted error was not found"
+    );
+    let d = &report.divergences[0];
+    assert_eq!(d.side, Side::Model);
+    assert!(d.what.starts_with("TDG.VP.INFO: R8 = "), "{d}");
+    assert!(d.table.contains("R8   may change"), "{d}");
+    // The test is the fewest calls that still diverge: here, the one VP.INFO call.
+    let start = d.test.find("r\"\n").expect("raw string") + 3;
+    let end = d.test.find("\",\n    )").expect("end of raw string");
+    let cut = parse(&d.test[start..end]).expect("the test's trace parses");
+    assert_eq!(cut.entries.len(), 1, "{}", d.test);
+    let again = replay(&cut, &planted);
+    assert_eq!(again.divergences.len(), 1);
+    assert_eq!(again.divergences[0].what, d.what);
+    assert!(replay(&cut, &Options::default()).divergences.is_empty());
+}
+
+#[test]
+fn planted_wrappers_diverge() {
+    let trace = parse(LOG).expect("trace");
+    // TDG.VM.RD with TDG.VM.WR's leaf number: its TDCALL is not the traced one.
+    let r = replay_with(&trace, &Options::default(), &tdx_planted::WrongLeafNumber);
+    let d = r
+        .divergences
+        .iter()
+        .find(|d| d.side == Side::Wrapper)
+        .expect("a wrapper divergence");
+    assert!(
+        d.what.contains("differs from the traced one in [\"RAX\"]"),
+        "{d}"
+    );
+    assert!(r.divergences.iter().all(|d| d.side == Side::Wrapper));
+    // TDG.MR.RTMR.EXTEND refusing RTMR 3 without a TDCALL.
+    let r = replay_with(&trace, &Options::default(), &tdx_planted::RefusesValidRtmr);
+    assert!(
+        r.divergences
+            .iter()
+            .any(|d| d.what.contains("the wrapper made 0 TDCALLs, not 1")),
+        "{:?}",
+        r.divergences.first().map(|d| &d.what)
+    );
+}
+
+/// The traced VEINFO.GET call with its answer replaced by a success whose R8 (GLA) and R9
+/// (GPA) differ: a wrapper that reads the GLA from R9 decodes it wrongly.
+#[test]
+fn a_wrapper_that_decodes_the_wrong_register_diverges() {
+    let line = LOG
+        .lines()
+        .find(|l| l.starts_with("trace v1 call ") && l.contains(" contract 3 0 in 3,"))
+        .expect("a VEINFO.GET call");
+    let words: Vec<&str> = line.split(' ').collect();
+    // trace v1 call SEQ contract LEAF VERSION in INPUT out OUTPUT ...
+    let mut out: Vec<String> = words[10].split(',').map(str::to_string).collect();
+    out[0] = "0".into();
+    out[8] = "1111000".into();
+    out[9] = "2222000".into();
+    let forged = format!(
+        "trace v1 mode td\n{}\n{}\ntrace v1 call 1 contract 3 0 in {} out {} rflags 2 pred - ok\ntrace v1 end 1\n",
+        LOG.lines().find(|l| l.starts_with("trace v1 buffers")).unwrap(),
+        LOG.lines().find(|l| l.starts_with("trace v1 td ")).unwrap(),
+        words[8],
+        out.join(",")
+    );
+    let trace = parse(&forged).expect("forged trace");
+    assert!(replay(&trace, &Options::default()).divergences.is_empty());
+    let r = replay_with(
+        &trace,
+        &Options::default(),
+        &tdx_planted::WrongOutputRegister,
+    );
+    assert_eq!(r.divergences.len(), 1);
+    assert_eq!(r.divergences[0].side, Side::Wrapper);
+    assert!(
+        r.divergences[0].what.contains("gla: 35790848"),
+        "{}",
+        r.divergences[0]
+    );
+}
+
+/// A register outside the contract's may-modify set that the module changed is a divergence
+/// even on a call the self-test did not predict.
+#[test]
+fn a_preserved_register_changed_diverges() {
+    let line = LOG
+        .lines()
+        .find(|l| l.starts_with("trace v1 call ") && l.contains(" pred - ok"))
+        .expect("an unpredicted call");
+    let words: Vec<&str> = line.split(' ').collect();
+    let mut out: Vec<String> = words[10].split(',').map(str::to_string).collect();
+    out[3] = "dead".into(); // RBX: no leaf here may change it
+    let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+    w[10] = out.join(",");
+    let header: Vec<&str> = LOG
+        .lines()
+        .filter(|l| {
+            l.starts_with("trace v1 mode")
+                || l.starts_with("trace v1 buffers")
+                || l.starts_with("trace v1 td ")
+        })
+        .collect();
+    let forged = format!("{}\n{}\ntrace v1 end 1\n", header.join("\n"), w.join(" "));
+    let r = replay(&parse(&forged).expect("forged"), &Options::default());
+    assert!(
+        r.divergences
+            .iter()
+            .any(|d| d.side == Side::Model && d.what.contains("RBX changed")),
+        "{:?}",
+        r.divergences.first().map(|d| &d.what)
+    );
+}
+
+#[test]
+fn logs_that_are_not_whole_traces_are_refused() {
+    let cut: String = LOG
+        .lines()
+        .filter(|l| !l.starts_with("trace v1 end"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(parse(&cut).unwrap_err(), TraceError::Missing("end"));
+    let twice = format!(
+        "{LOG}\n{}",
+        LOG.lines()
+            .find(|l| l.starts_with("trace v1 call"))
+            .unwrap()
+    );
+    assert!(matches!(parse(&twice), Err(TraceError::Count { .. })));
+    let v2 = LOG.replacen("trace v1 mode", "trace v2 mode", 1);
+    assert!(matches!(parse(&v2), Err(TraceError::Version { .. })));
+    let short = LOG.replacen(" in 1,0,0,0,", " in 1,0,0,", 1);
+    match parse(&short) {
+        Err(TraceError::Line { what, .. }) => assert!(what.contains("15 registers"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    let unknown = LOG.replacen("trace v1 mode rehearsal", "trace v1 mode vm", 1);
+    assert!(matches!(parse(&unknown), Err(TraceError::Line { .. })));
+    assert_eq!(
+        parse("no trace here\n").unwrap_err(),
+        TraceError::Missing("end")
+    );
+}
