@@ -16,6 +16,8 @@
 # (QEMU status 5), time limit, no verdict line).
 #
 # Environment: OVMF (firmware for rehearsal), TDVF (firmware for td), QEMU (binary),
+# SELFTEST_MODULE (rehearsal: the module version the simulated TD runs, 1.5.05, 1.5.34 or
+# 2.0.18, default the newest; the self-test reads it back and selects its model from it),
 # SELFTEST_TIMEOUT (seconds, hard limit on QEMU), SELFTEST_LOG (where the serial log goes),
 # SELFTEST_BOOT=disk|kernel|fat (how the application is handed to the firmware: disk, the
 # default, boots the GPT image scripts/selftest-image.sh builds, as a virtio disk; kernel is
@@ -36,6 +38,12 @@ for a in "$@"; do
 done
 
 die() { echo "selftest: $*" >&2; exit 2; }
+
+case "${SELFTEST_MODULE:-}" in
+    "") unset TDX_SELFTEST_MODULE ;;
+    1.5.05 | 1.5.34 | 2.0.18) export TDX_SELFTEST_MODULE="$SELFTEST_MODULE" ;;
+    *) die "SELFTEST_MODULE must be 1.5.05, 1.5.34 or 2.0.18" ;;
+esac
 
 # ---- build
 if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-uefi; then

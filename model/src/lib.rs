@@ -116,6 +116,6 @@ pub use module::{
     TdExitReason, TdxModule, VeInfo,
 };
 pub use regs::{Gpr, RegSet, Regs};
-pub use version::ModuleVersion;
+pub use version::{ModuleVersion, Selection};
 pub use vmcall::{vmcall_lookup, VmcallContract, VMCALL_CONTRACTS};
 pub use vmm::{HonestVmm, HostileVmm, Vmm, VmmMode, VmmView};

@@ -20,7 +20,7 @@ use crate::regs::{Gpr, Regs};
 use crate::status::{self, operand};
 use crate::vmm::{HonestVmm, HostileVmm, Vmm, VmmMode, VmmState, VmmView};
 
-mod leaves15;
+pub(crate) mod leaves15;
 mod mr_key;
 
 pub use mr_key::{

@@ -295,6 +295,38 @@ fn sys_rd(m: &mut TdxModule, id: u64) -> Regs {
     )
 }
 
+/// A guest that reads MAJOR_VERSION, MINOR_VERSION and TDX_FEATURES0 selects the version it
+/// runs on, with or without the platform-dependent bits; a major.minor no version has falls
+/// back to the newest, said so.
+#[test]
+fn version_selected_from_what_the_guest_reads() {
+    for v in crate::ModuleVersion::ALL {
+        for (sealing, local_attestation) in [(false, false), (true, true)] {
+            let mut c = cfg();
+            c.module_version = v;
+            c.seamverifyreport_available = local_attestation;
+            c.sealing_supported = sealing;
+            let mut m = TdxModule::new(c);
+            let read = |m: &mut TdxModule, id| {
+                let out = sys_rd(m, id);
+                assert_eq!(out[Gpr::Rax], TDX_SUCCESS, "{v} field {id:#x}");
+                out[Gpr::R8]
+            };
+            let (major, minor) = (read(&mut m, MAJOR_VERSION), read(&mut m, MINOR_VERSION));
+            let features = read(&mut m, TDX_FEATURES0_ID);
+            let s = crate::ModuleVersion::select(major, minor, features);
+            assert_eq!(s.version, v, "features {features:#x}");
+            assert!(s.same_major_minor);
+        }
+    }
+    let old = crate::ModuleVersion::select(1, 0, 0);
+    assert_eq!(old.version, crate::ModuleVersion::NEWEST);
+    assert!(!old.same_major_minor);
+    // A 1.5 module reporting fewer features than 1.5.05 always does: the oldest 1.5.
+    let s = crate::ModuleVersion::select(1, 5, 0);
+    assert_eq!(s.version, crate::ModuleVersion::V1_5_05);
+}
+
 #[test]
 fn sys_rd_paths() {
     let mut m = TdxModule::new(cfg());

@@ -51,6 +51,60 @@ impl ModuleVersion {
     }
 }
 
+/// The modelled version a TD running on an unknown module is checked against
+/// ([`ModuleVersion::select`]), and how it was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// The version.
+    pub version: ModuleVersion,
+    /// Whether the module's major.minor is that version's: `false` when no modelled version
+    /// has it (the newest is taken, and differences are expected).
+    pub same_major_minor: bool,
+}
+
+impl ModuleVersion {
+    /// TDX_FEATURES0 bits this version always reports (set whatever the platform), as
+    /// `TDG.SYS.RD` returns them (`get_tdx_features_enum0()`; see `module/leaves15.rs`).
+    pub const fn features0_always(self) -> u64 {
+        match self {
+            // 1.5.05 reports CONFIG_IA32_ARCH_CAP (11) itself; later versions on most CPUs.
+            ModuleVersion::V1_5_05 => crate::module::leaves15::TDX_FEATURES0,
+            ModuleVersion::V1_5_34 | ModuleVersion::V2_0_18 => {
+                crate::module::leaves15::TDX_FEATURES0_1_5_34 & !(1 << 11)
+            }
+        }
+    }
+
+    /// The modelled version to check a module against, from what a guest can read of it
+    /// (TDG.SYS.RD: MAJOR_VERSION, MINOR_VERSION, TDX_FEATURES0; the update and build numbers
+    /// are not guest-readable): among the versions of the same major.minor, the newest whose
+    /// always-reported features the module reports, else the oldest of them; with no version of
+    /// that major.minor, the newest.
+    pub fn select(major: u64, minor: u64, features0: u64) -> Selection {
+        let same: [Option<ModuleVersion>; 3] = ModuleVersion::ALL.map(|v| {
+            let (ma, mi) = v.major_minor();
+            (u64::from(ma) == major && u64::from(mi) == minor).then_some(v)
+        });
+        let candidates = same.iter().flatten();
+        let version = candidates
+            .clone()
+            .filter(|v| features0 & v.features0_always() == v.features0_always())
+            .max()
+            .or_else(|| candidates.min())
+            .copied();
+        match version {
+            Some(version) => Selection {
+                version,
+                same_major_minor: true,
+            },
+            None => Selection {
+                version: ModuleVersion::NEWEST,
+                same_major_minor: false,
+            },
+        }
+    }
+}
+
 impl Default for ModuleVersion {
     fn default() -> Self {
         ModuleVersion::NEWEST

@@ -383,6 +383,94 @@ fn through_wrapper<W: Wrappers>(
                 format!("{:?}", expect::metadata_read(c, out, true)),
             )
         }
+        (leaf::TDG_VP_VEINFO_GET, v @ (1 | 2)) if w.provides(Kind::VeinfoGet) => run(
+            s,
+            &mut || {
+                format!(
+                    "{:?}",
+                    if v == 1 {
+                        w.veinfo_get_v1()
+                    } else {
+                        w.veinfo_get_v2()
+                    }
+                )
+            },
+            format!("{:?}", expect::veinfo_ext(c, out)),
+        ),
+        (leaf::TDG_VP_RD | leaf::TDG_SYS_RD, 0) if rdx == u64::MAX => {
+            let vp = c.leaf == leaf::TDG_VP_RD;
+            if (vp && (rcx != 0 || !w.provides(Kind::VpRd))) || (!vp && !w.provides(Kind::SysRd)) {
+                return None;
+            }
+            run(
+                s,
+                &mut || {
+                    let first = if vp {
+                        w.vp_rd_first()
+                    } else {
+                        w.sys_rd_first()
+                    };
+                    format!("{:?}", first.map(|f| f.raw()))
+                },
+                format!("{:?}", expect::first_field_id(c, out)),
+            )
+        }
+        (leaf::TDG_VP_RD, 0) if rcx == 0 && w.provides(Kind::VpRd) => {
+            let field = FieldId::new(rdx).ok()?;
+            run(
+                s,
+                &mut || format!("{:?}", w.vp_rd(field).map(|(v, n)| (v, n.map(|f| f.raw())))),
+                format!("{:?}", expect::metadata_read(c, out, true)),
+            )
+        }
+        (leaf::TDG_VM_WR | leaf::TDG_VP_WR, 0) if rcx == 0 => {
+            let vp = c.leaf == leaf::TDG_VP_WR;
+            if !w.provides(if vp { Kind::VpWr } else { Kind::VmWr }) {
+                return None;
+            }
+            let field = FieldId::new(rdx).ok()?;
+            let (value, mask) = (rec.input[Gpr::R8], rec.input[Gpr::R9]);
+            run(
+                s,
+                &mut || {
+                    format!(
+                        "{:?}",
+                        if vp {
+                            w.vp_wr(field, value, mask)
+                        } else {
+                            w.vm_wr(field, value, mask)
+                        }
+                    )
+                },
+                format!("{:?}", expect::old_value(c, out)),
+            )
+        }
+        (leaf::TDG_VP_INVEPT, 0) if w.provides(Kind::Invept) => run(
+            s,
+            &mut || format!("{:?}", w.invept(rcx)),
+            format!("{:?}", expect::status(out)),
+        ),
+        (leaf::TDG_MR_VERIFYREPORT, 0) if w.provides(Kind::VerifyReport) => {
+            let mac = AlignedGpa::<256>::new(rcx).ok()?;
+            run(
+                s,
+                &mut || format!("{:?}", w.verifyreport(mac)),
+                format!("{:?}", expect::status(out)),
+            )
+        }
+        (leaf::TDG_SYS_RD, 0) if w.provides(Kind::SysRd) => {
+            let field = FieldId::new(rdx).ok()?;
+            run(
+                s,
+                &mut || {
+                    format!(
+                        "{:?}",
+                        w.sys_rd(field).map(|(v, n)| (v, n.map(|f| f.raw())))
+                    )
+                },
+                format!("{:?}", expect::metadata_read(c, out, true)),
+            )
+        }
         (leaf::TDG_VP_CPUIDVE_SET, 0) if rcx >> 2 == 0 && w.provides(Kind::CpuidveSet) => {
             let config = CpuidVe {
                 supervisor: rcx & 1 != 0,

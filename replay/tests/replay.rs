@@ -29,6 +29,31 @@ fn the_committed_trace_replays_clean() {
     );
 }
 
+/// A trace of a 1.5.05 module replays clean against the model version the self-test selected
+/// (its `td` line), and diverges against 2.0.18 where the versions differ: VEINFO.GET versions
+/// 1 and 2 (absent in 1.5.05) and MAJOR_VERSION.
+#[test]
+fn a_trace_diverges_from_another_module_version() {
+    let log = include_str!("data/rehearsal-1.5.05.log");
+    let trace = parse(log).expect("trace");
+    assert_eq!(trace.td.module_version, tdx_model::ModuleVersion::V1_5_05);
+    assert!(replay(&trace, &Options::default()).divergences.is_empty());
+    let other = parse(&log.replacen("td model 1.5.05 ", "td model 2.0.18 ", 1)).expect("trace");
+    let r = replay(&other, &Options::default());
+    let what: Vec<&str> = r.divergences.iter().map(|d| d.what.as_str()).collect();
+    assert!(
+        what.iter()
+            .any(|w| w.starts_with("TDG.VP.VEINFO.GET: RAX = 0xc000010000000000")),
+        "{what:?}"
+    );
+    assert!(
+        what.iter()
+            .any(|w| w.starts_with("TDG.SYS.RD: R8 = 0x1, the model answers 0x2")),
+        "{what:?}"
+    );
+    assert!(r.divergences.iter().all(|d| d.side == Side::Model));
+}
+
 #[test]
 fn a_planted_model_error_diverges_with_a_minimal_pasteable_test() {
     let trace = parse(LOG).expect("trace");

@@ -13,7 +13,7 @@ use tdx_model::contract::{lookup, LeafContract};
 use tdx_model::leaf;
 use tdx_model::module::{report_offsets, ATTR_SEPT_VE_DISABLE};
 use tdx_model::status as st;
-use tdx_model::{Completion, Gpr, RegSet, Regs, TdConfig, TdxModule};
+use tdx_model::{Completion, Gpr, ModuleVersion, RegSet, Regs, TdConfig, TdxModule};
 
 use crate::mem::{Shadow, ACCEPT_PAGES, BUFS};
 use crate::probe::probe;
@@ -21,6 +21,10 @@ use crate::trace;
 
 /// TDCS TD_CTLS, as the issue names it (architectural id; the model ignores bit 63).
 const TD_CTLS: u64 = 0x1110_0003_0000_0017;
+/// Global metadata MAJOR_VERSION, MINOR_VERSION and TDX_FEATURES0 (TDG.SYS.RD field ids).
+const MAJOR_VERSION: u64 = 0x0800_0001_0000_0004;
+const MINOR_VERSION: u64 = 0x0800_0001_0000_0003;
+const TDX_FEATURES0: u64 = 0x0A00_0003_0000_0008;
 
 /// xorshift64*: the seeded generator of canaries and wrapper inputs.
 pub struct Rng(u64);
@@ -98,9 +102,14 @@ fn reg_list(s: RegSet) -> String {
     out
 }
 
-/// The configuration of the simulated TD of the rehearsal (the trap handler's model).
+/// The configuration of the simulated TD of the rehearsal (the trap handler's model): its
+/// module version is `TDX_SELFTEST_MODULE` at build time ("1.5.05", "1.5.34", "2.0.18"), else
+/// the newest.
 pub fn rehearsal_config() -> TdConfig {
     TdConfig {
+        module_version: option_env!("TDX_SELFTEST_MODULE")
+            .and_then(ModuleVersion::from_name)
+            .unwrap_or(ModuleVersion::NEWEST),
         attributes: ATTR_SEPT_VE_DISABLE,
         gpaw_52: false,
         num_vcpus: 1,
@@ -165,6 +174,9 @@ impl Ctx {
             cfg.max_vcpus,
             cfg.vcpu_index
         );
+        let mut traced = 1;
+        cfg.module_version =
+            Self::module_version(out[Gpr::Rax] == 0 && out[Gpr::R10] & 1 != 0, &mut traced);
         trace::td(&cfg);
         let pred = TdxModule::new(cfg);
         let mut readable = Vec::new();
@@ -187,8 +199,57 @@ impl Ctx {
             shadow: Shadow { written: [0; 1024] },
             readable,
             rtmr3,
-            traced: 1,
+            traced,
         }
+    }
+
+    /// The module's version as a guest can read it (TDG.SYS.RD of MAJOR_VERSION, MINOR_VERSION
+    /// and TDX_FEATURES0, raw and traced) and the modelled version selected from it
+    /// (`ModuleVersion::select`); the newest modelled version when TDG.SYS.RD is not available
+    /// (`sys_rd`: TDG.VP.INFO's R10 bit 0) or fails.
+    fn module_version(sys_rd: bool, traced: &mut u32) -> ModuleVersion {
+        if !sys_rd {
+            uefi::println!(
+                "info module version: TDG.SYS.RD not available (TDG.VP.INFO R10 bit 0 clear); model {} (the newest)",
+                ModuleVersion::NEWEST
+            );
+            return ModuleVersion::NEWEST;
+        }
+        let c = Self::c(leaf::TDG_SYS_RD, 0);
+        let mut read = |id: u64| {
+            let mut input = Regs::zero();
+            input[Gpr::Rax] = c.rax();
+            input[Gpr::Rdx] = id;
+            // SAFETY: TDG.SYS.RD has no memory operand.
+            let (out, rflags) = unsafe { probe(&mut input) };
+            let ok = Self::contract_problems(c, &input, &out, None).is_empty();
+            trace::call(*traced, c, &input, &out, rflags, None, ok);
+            *traced += 1;
+            (out[Gpr::Rax] == 0).then_some(out[Gpr::R8])
+        };
+        let (major, minor, features) = (
+            read(MAJOR_VERSION),
+            read(MINOR_VERSION),
+            read(TDX_FEATURES0),
+        );
+        let (Some(major), Some(minor), Some(features)) = (major, minor, features) else {
+            uefi::println!(
+                "info module version: TDG.SYS.RD of the version fields failed; model {} (the newest)",
+                ModuleVersion::NEWEST
+            );
+            return ModuleVersion::NEWEST;
+        };
+        let s = ModuleVersion::select(major, minor, features);
+        uefi::println!(
+            "info module version: TDG.SYS.RD says {major}.{minor}, TDX_FEATURES0 {features:#x}; model {}{}",
+            s.version,
+            if s.same_major_minor {
+                " (the newest modelled version of that major.minor whose always-reported features are there)"
+            } else {
+                " (no modelled version has that major.minor: the newest; differences are expected)"
+            }
+        );
+        s.version
     }
 
     /// Traces the memory inputs of a call to `leaf` (the RTMR extension value and REPORTDATA,
@@ -617,6 +678,90 @@ impl Ctx {
             info.rax() | 1 << 24,
             &[],
         );
+        self.later_leaves();
+    }
+
+    /// The leaves after TDX 1.0 that are safe in a running TD, with harmless inputs: reads,
+    /// error paths, and writes of nothing (docs/selftest.md lists what is not probed, and why).
+    fn later_leaves(&mut self) {
+        use Gpr::*;
+        for v in [1, 2] {
+            let c = Self::c(leaf::TDG_VP_VEINFO_GET, v);
+            let title = format!("TDG.VP.VEINFO.GET v{v} (no #VE pending) contract");
+            self.contract_probe(&title, c, c.rax(), &[]);
+        }
+        let vp_rd = Self::c(leaf::TDG_VP_RD, 0);
+        self.contract_probe(
+            "TDG.VP.RD null field id (first field) contract",
+            vp_rd,
+            vp_rd.rax(),
+            &[(Rcx, 0), (Rdx, u64::MAX)],
+        );
+        self.contract_probe(
+            "TDG.VP.RD field id with reserved bit 24 contract",
+            vp_rd,
+            vp_rd.rax(),
+            &[(Rcx, 0), (Rdx, TD_CTLS | 1 << 24)],
+        );
+        let vp_wr = Self::c(leaf::TDG_VP_WR, 0);
+        self.contract_probe(
+            "TDG.VP.WR field id with reserved bit 24 contract",
+            vp_wr,
+            vp_wr.rax(),
+            &[(Rcx, 0), (Rdx, TD_CTLS | 1 << 24), (R8, 0), (R9, 0)],
+        );
+        let vm_wr = Self::c(leaf::TDG_VM_WR, 0);
+        self.contract_probe(
+            "TDG.VM.WR field id with reserved bit 24 contract",
+            vm_wr,
+            vm_wr.rax(),
+            &[(Rcx, 0), (Rdx, TD_CTLS | 1 << 24), (R8, 0), (R9, 0)],
+        );
+        let sys_rd = Self::c(leaf::TDG_SYS_RD, 0);
+        for (title, id) in [
+            ("TDG.SYS.RD MAJOR_VERSION contract", MAJOR_VERSION),
+            ("TDG.SYS.RD MINOR_VERSION contract", MINOR_VERSION),
+            ("TDG.SYS.RD null field id (first field) contract", u64::MAX),
+            (
+                "TDG.SYS.RD field id with reserved bit 24 contract",
+                MAJOR_VERSION | 1 << 24,
+            ),
+        ] {
+            self.contract_probe(title, sys_rd, sys_rd.rax(), &[(Rdx, id)]);
+        }
+        // No L2 VM exists: invalidating none of their EPTs does nothing.
+        let invept = Self::c(leaf::TDG_VP_INVEPT, 0);
+        self.contract_probe(
+            "TDG.VP.INVEPT empty VM bitmap contract",
+            invept,
+            invept.rax(),
+            &[(Rcx, 0)],
+        );
+        // What the TD's Secure EPT says of a page and whether a report verifies depend on the
+        // platform (mapping levels, the MAC key): checked against the contract only.
+        let attr_rd = Self::c(leaf::TDG_MEM_PAGE_ATTR_RD, 0);
+        let (_, _, problems) = self.raw(attr_rd, attr_rd.rax(), &[(Rcx, BUFS.accept_page(0))]);
+        self.contract_only(
+            "TDG.MEM.PAGE.ATTR.RD of an accepted page contract",
+            problems,
+        );
+        let verify = Self::c(leaf::TDG_MR_VERIFYREPORT, 0);
+        let (_, _, problems) = self.raw(verify, verify.rax(), &[(Rcx, BUFS.report())]);
+        self.contract_only(
+            "TDG.MR.VERIFYREPORT of the report made above contract",
+            problems,
+        );
+    }
+
+    /// The verdict of a raw call, checked against the contract only.
+    fn contract_only(&mut self, title: &str, problems: Vec<String>) {
+        if problems.is_empty() {
+            self.ok(&format!(
+                "{title}: registers outside the contract kept their canaries, RSP kept (outputs not predicted)"
+            ));
+        } else {
+            self.fail(&format!("{title}: {}", problems.join("; ")), "");
+        }
     }
 
     fn report_semantics(&mut self, rd: &[u8; 64]) {

@@ -196,7 +196,7 @@ mod attr {
 /// TD_ENTRY_ENHANCEMENTS (9), HOST_PRIORITY_LOCKS (10), CONFIG_IA32_ARCH_CAP (11),
 /// PENDING_EPT_VIOLATION_V2 (16), FMS_CONFIG (17), NO_RBP_MOD (18), L2_TLB_INVD_OPT (19),
 /// TOPOLOGY_ENUM (20); LOCAL_ATTESTATION (8) = SEAMVERIFYREPORT available.
-const TDX_FEATURES0: u64 = 0x1F_0EBF;
+pub(crate) const TDX_FEATURES0: u64 = 0x1F_0EBF;
 /// TDX_FEATURES0 bits 1.5.34 and 2.0.18 always report (`get_tdx_features_enum0()`,
 /// `helpers.c` 9fd3c8b1, e69a4391): 1.5.05's but CONFIG_IA32_ARCH_CAP (11), plus
 /// PARTITIONED_TD_MIGRATION (21), EVENT_FILTERING (24), ICSSD (25), FIXED_CTR12_PROF (26),
@@ -208,7 +208,7 @@ const TDX_FEATURES0: u64 = 0x1F_0EBF;
 /// stepping (the model's CPU is not one); HW_SEALING (12) and SEALKEY_128 (56) with platform
 /// sealing; TDX_IO (6) and TDX_CONNECT_PARTITIONING (32) on 2.0.18 with TDX-IO system
 /// information (the model's platform has none).
-const TDX_FEATURES0_1_5_34: u64 = 0x005A_D932_6F3F_06BF | 1 << 11;
+pub(crate) const TDX_FEATURES0_1_5_34: u64 = 0x005A_D932_6F3F_06BF | 1 << 11;
 /// TDX_FEATURES0 bits HW_SEALING (12) and SEALKEY_128 (56), set from 1.5.34 with sealing.
 const TDX_FEATURES0_SEALING: u64 = 1 << 12 | 1 << 56;
 /// TDX_CONNECT_FEATURES (2.0.18, `TDX_CONNECT_FEATURES_MASK` in `tdx_api_defs.h`, e69a4391:
