@@ -505,6 +505,31 @@ pub static VMCALL_CONTRACTS: &[VmcallContract] = &[
     },
 ];
 
+/// What the GHCI fixes of a TDG.VP.VMCALL's answer, whatever the VMM, for the registers `input`
+/// at the TDCALL: GetTdVmCallInfo leaf 0 returns SUCCESS with R11–R14 = 0 ("no enhancements",
+/// GHCI TDG.VP.VMCALL<GetTdVmCallInfo>). Empty where the GHCI leaves the answer to the VMM.
+pub fn ghci_fixed(input: &Regs) -> &'static [(Gpr, u64)] {
+    const INFO_LEAF0: &[(Gpr, u64)] = &[
+        (Gpr::R10, status::SUCCESS),
+        (Gpr::R11, 0),
+        (Gpr::R12, 0),
+        (Gpr::R13, 0),
+        (Gpr::R14, 0),
+    ];
+    // The call as the contract makes it: every output register exposed.
+    let exposed = RegSet(input[Gpr::Rcx] as u16);
+    let outputs = RegSet::of(&[Gpr::R10, Gpr::R11, Gpr::R12, Gpr::R13, Gpr::R14]);
+    let info = input[Gpr::R10] == 0
+        && input[Gpr::R11] == subfunction::GET_TD_VM_CALL_INFO
+        && input[Gpr::R12] == 0
+        && exposed.union(outputs) == exposed;
+    if info {
+        INFO_LEAF0
+    } else {
+        &[]
+    }
+}
+
 /// The contract for a call with R10 = `r10` and R11 = `r11`: R10 ≠ 0 → the vendor-specific
 /// KVM hypercall; R10 = 0 → the standard sub-function `r11`, if modelled.
 pub fn vmcall_lookup(r10: u64, r11: u64) -> Option<&'static VmcallContract> {

@@ -994,3 +994,24 @@ fn hostile_never_panics_on_any_control() {
         assert_eq!(out[Gpr::Rax], 0);
     }
 }
+
+/// The GHCI's fixed answer (GetTdVmCallInfo leaf 0) is what the honest VMM answers, and names
+/// nothing for leaf 1 or another sub-function, where the VMM decides.
+#[test]
+fn ghci_fixed_is_the_honest_answer_to_info_leaf_0() {
+    let c = vmcall_lookup(0, GET_TD_VM_CALL_INFO).expect("contract");
+    let leaf0 = input_for(c, &[(Gpr::R12, 0)]);
+    let fixed = crate::vmcall::ghci_fixed(&leaf0);
+    assert_eq!(fixed.len(), 5);
+    let out = completed(module().tdcall(&leaf0, &mut NoMemory));
+    for (r, v) in fixed {
+        assert_eq!(out[*r], *v, "{}", r.name());
+    }
+    assert!(crate::vmcall::ghci_fixed(&input_for(c, &[(Gpr::R12, 1)])).is_empty());
+    let cpuid = vmcall_lookup(0, INSTRUCTION_CPUID).expect("contract");
+    assert!(crate::vmcall::ghci_fixed(&input_for(cpuid, &[(Gpr::R12, 0)])).is_empty());
+    // Leaf 0 with R13 not exposed: its value is not the VMM's to give, nothing fixed.
+    let mut narrow = leaf0;
+    narrow[Gpr::Rcx] &= !(1 << Gpr::R13.index());
+    assert!(crate::vmcall::ghci_fixed(&narrow).is_empty());
+}

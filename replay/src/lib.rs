@@ -19,10 +19,12 @@ pub mod trace;
 
 use std::fmt;
 
-use tdcall::{AcceptPage, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex};
+use tdcall::vmcall::{VmcallError, VmcallStatus};
+use tdcall::{AcceptPage, AlignedGpa, CpuidVe, FieldId, Gpa, PageLevel, RtmrIndex, TdxStatus};
 use tdx_expect as expect;
 use tdx_model::contract::{lookup, LeafContract};
-use tdx_model::{leaf, status as st, Completion, Gpr, GuestMemory, Regs, TdxModule};
+use tdx_model::vmcall::{ghci_fixed, subfunction as sfn, vmcall_lookup, VmcallContract};
+use tdx_model::{leaf, status as st, Completion, Gpr, GuestMemory, RegSet, Regs, TdxModule};
 use tdx_oracle::call::Kind;
 use tdx_oracle::{Production, Wrappers};
 
@@ -83,6 +85,8 @@ pub struct Report {
     pub predicted: usize,
     /// Calls checked against the contract only.
     pub contract_only: usize,
+    /// TDG.VP.VMCALLs checked against their sub-function's contract and the GHCI.
+    pub vmcalls: usize,
     /// Calls whose traced prediction differs from the model's now (the model changed since
     /// the trace was made; not a divergence by itself).
     pub model_changed: usize,
@@ -196,6 +200,13 @@ fn model_pass(trace: &Trace, keep: &[usize], opts: &Options, report: &mut Report
             }
             Entry::Call(rec) => rec,
         };
+        if rec.vmcall {
+            report.vmcalls += 1;
+            if let Some(f) = vmcall_problems(k, rec) {
+                found.push(f);
+            }
+            continue;
+        }
         let c = lookup(rec.contract.0, rec.contract.1);
         let mut problems = Vec::new();
         let mut model = None;
@@ -275,6 +286,90 @@ fn model_pass(trace: &Trace, keep: &[usize], opts: &Options, report: &mut Report
     found
 }
 
+/// A TDG.VP.VMCALL against its sub-function's contract: the module passes it to the VMM (RAX =
+/// 0), keeps every register the call does not expose and RSP; of the VMM's answer, what the
+/// GHCI fixes (`ghci_fixed`).
+fn vmcall_problems(k: usize, rec: &CallRecord) -> Option<Finding> {
+    let (input, out) = (&rec.input, &rec.out);
+    let Some(c) = vmcall_lookup(input[Gpr::R10], input[Gpr::R11]) else {
+        return Some(Finding {
+            entry: k,
+            what: format!(
+                "TDG.VP.VMCALL: no contract for R10 {:#x}, R11 {:#x}",
+                input[Gpr::R10],
+                input[Gpr::R11]
+            ),
+            table: vmcall_table(None, rec),
+        });
+    };
+    let mut problems = Vec::new();
+    if out[Gpr::Rax] != 0 {
+        problems.push(format!(
+            "RAX = {:#x}, but the module passes a well-formed call to the VMM (0)",
+            out[Gpr::Rax]
+        ));
+    }
+    let exposed = RegSet(input[Gpr::Rcx] as u16);
+    for r in Gpr::ALL {
+        if r != Gpr::Rax && !exposed.contains(r) && out[r] != input[r] {
+            problems.push(format!(
+                "{} changed but the call does not expose it",
+                r.name()
+            ));
+        }
+    }
+    for (r, v) in ghci_fixed(input) {
+        if out[*r] != *v {
+            problems.push(format!(
+                "{} = {:#x}, the GHCI fixes {v:#x}",
+                r.name(),
+                out[*r]
+            ));
+        }
+    }
+    (!problems.is_empty()).then(|| Finding {
+        entry: k,
+        what: format!("TDG.VP.VMCALL<{}>: {}", c.name, problems.join("; ")),
+        table: vmcall_table(Some(c), rec),
+    })
+}
+
+fn vmcall_table(c: Option<&VmcallContract>, rec: &CallRecord) -> String {
+    let exposed = RegSet(rec.input[Gpr::Rcx] as u16);
+    let fixed = ghci_fixed(&rec.input);
+    let mut t = format!(
+        "TDG.VP.VMCALL<{}> (RCX {:#x}), log line {}\nreg  exposed  input               traced output       GHCI fixes\n",
+        c.map_or("?", |c| c.name),
+        rec.input[Gpr::Rcx],
+        rec.line
+    );
+    for r in Gpr::ALL {
+        let want = match fixed.iter().find(|(g, _)| *g == r) {
+            Some((_, v)) => Some(*v),
+            None if r == Gpr::Rax => Some(0),
+            None if !exposed.contains(r) => Some(rec.input[r]),
+            None => None,
+        };
+        let (shown, mark) = match want {
+            Some(w) => (
+                format!("{w:#018x}"),
+                if w != rec.out[r] { "  <--" } else { "" },
+            ),
+            None => ("(the VMM's)       ".into(), ""),
+        };
+        t.push_str(&format!(
+            "{:<4} {:<8} {:#018x}  {:#018x}  {}{}\n",
+            r.name(),
+            if exposed.contains(r) { "yes" } else { "no" },
+            rec.input[r],
+            rec.out[r],
+            shown,
+            mark
+        ));
+    }
+    t
+}
+
 /// The entries before `target` that the divergence at `target` does not need: dropped one at a
 /// time, last first, while the replay of the rest still finds the same divergence there.
 fn minimize(trace: &Trace, target: usize, what: &str, opts: &Options) -> Vec<usize> {
@@ -307,7 +402,10 @@ fn through_wrapper<W: Wrappers>(
     w: &W,
     s: &mut tdx_trap::Session,
     rec: &CallRecord,
-) -> Option<(&'static LeafContract, Result<String, String>)> {
+) -> Option<(&'static str, Result<String, String>)> {
+    if rec.vmcall {
+        return through_vmcall_wrapper(w, s, rec);
+    }
     let rax = rec.input[Gpr::Rax];
     let (rcx, rdx) = (rec.input[Gpr::Rcx], rec.input[Gpr::Rdx]);
     let c = lookup(rax as u16, (rax >> 16) as u8).filter(|c| c.rax() == rax)?;
@@ -509,7 +607,62 @@ fn through_wrapper<W: Wrappers>(
         }
         _ => return None,
     };
-    Some((c, result))
+    Some((c.name, result))
+}
+
+/// GetTdVmCallInfo through `w`'s wrapper, its TDCALL answered with the traced registers the
+/// call exposes: it must carry the traced RCX, R10, R11 and leaf, and return the traced answer
+/// (R11–R14 on success, the module's or the VMM's status otherwise). Other sub-functions are
+/// not replayed through a wrapper (`None`).
+fn through_vmcall_wrapper<W: Wrappers>(
+    w: &W,
+    s: &mut tdx_trap::Session,
+    rec: &CallRecord,
+) -> Option<(&'static str, Result<String, String>)> {
+    let (input, out) = (&rec.input, &rec.out);
+    let c = vmcall_lookup(input[Gpr::R10], input[Gpr::R11])?;
+    if c.subfunction != Some(sfn::GET_TD_VM_CALL_INFO)
+        || input[Gpr::Rcx] != c.rcx()
+        || !w.provides(Kind::VmcallInfo)
+    {
+        return None;
+    }
+    let leaf_no = input[Gpr::R12];
+    let want = if out[Gpr::Rax] != 0 {
+        Err(VmcallError::Module(TdxStatus::from_raw(out[Gpr::Rax])))
+    } else if out[Gpr::R10] != 0 {
+        Err(VmcallError::Vmm(VmcallStatus(out[Gpr::R10])))
+    } else {
+        Ok([out[Gpr::R11], out[Gpr::R12], out[Gpr::R13], out[Gpr::R14]])
+    };
+    s.clear_log();
+    s.answer_next_with(*out, c.exposed.with(Gpr::Rax), rec.rflags);
+    let got = w.vmcall_info(leaf_no);
+    // SAFETY: no TDCALL runs while the copy is taken.
+    let log = unsafe { s.log() }.to_vec();
+    s.clear_log();
+    let result = match log[..] {
+        [r] => {
+            let wrong: Vec<&str> = [Gpr::Rax, Gpr::Rcx, Gpr::R10, Gpr::R11, Gpr::R12]
+                .into_iter()
+                .filter(|g| r.input[*g] != input[*g])
+                .map(Gpr::name)
+                .collect();
+            if !wrong.is_empty() {
+                Err(format!(
+                    "the wrapper's TDCALL differs from the traced one in {wrong:?}"
+                ))
+            } else if got != want {
+                Err(format!(
+                    "the wrapper returned {got:x?}; the traced outputs decode as {want:x?}"
+                ))
+            } else {
+                Ok(format!("{got:x?}"))
+            }
+        }
+        _ => Err(format!("the wrapper made {} TDCALLs, not 1", log.len())),
+    };
+    Some((c.name, result))
 }
 
 /// Replays `trace` through the model and this workspace's wrappers (`tdcall`).
@@ -543,21 +696,31 @@ pub fn replay_with<W: Wrappers>(trace: &Trace, opts: &Options, w: &W) -> Report 
         };
         match through_wrapper(w, &mut session, rec) {
             None => {
-                let name = lookup(rec.contract.0, rec.contract.1).map_or("no contract", |c| c.name);
+                let name = if rec.vmcall {
+                    vmcall_lookup(rec.input[Gpr::R10], rec.input[Gpr::R11])
+                        .map_or("TDG.VP.VMCALL", |c| c.name)
+                } else {
+                    lookup(rec.contract.0, rec.contract.1).map_or("no contract", |c| c.name)
+                };
                 match report.no_wrapper.iter_mut().find(|(n, _)| *n == name) {
                     Some((_, n)) => *n += 1,
                     None => report.no_wrapper.push((name, 1)),
                 }
             }
-            Some((c, result)) => {
+            Some((name, result)) => {
                 report.wrappers += 1;
                 if let Err(what) = result {
+                    let table = if rec.vmcall {
+                        vmcall_table(vmcall_lookup(rec.input[Gpr::R10], rec.input[Gpr::R11]), rec)
+                    } else {
+                        table(lookup(rec.contract.0, rec.contract.1), rec, None)
+                    };
                     report.divergences.push(Divergence {
                         side: Side::Wrapper,
                         seq: rec.seq,
                         line: rec.line,
-                        what: format!("{}: {what}", c.name),
-                        table: table(Some(c), rec, None),
+                        what: format!("{name}: {what}"),
+                        table,
                         test: pasteable(trace, &[k], true, rec.seq, opts.plant_model_bug),
                     });
                 }

@@ -50,11 +50,12 @@ fn main() -> ExitCode {
         .map(|(name, n)| format!("{name} {n}"))
         .collect();
     println!(
-        "{path}: {:?} trace, model {}; {} calls replayed through the model, {} against the contract only, {} through a wrapper (no wrapper for: {}); {} predictions differ from the model's now{}",
+        "{path}: {:?} trace, model {}; {} calls replayed through the model, {} against the contract only, {} TDG.VP.VMCALLs against their contract and the GHCI, {} through a wrapper (no wrapper for: {}); {} predictions differ from the model's now{}",
         trace.mode,
         trace.td.module_version,
         report.predicted,
         report.contract_only,
+        report.vmcalls,
         report.wrappers,
         if no_wrapper.is_empty() { "none".into() } else { no_wrapper.join(", ") },
         report.model_changed,

@@ -22,8 +22,11 @@ pub struct CallRecord {
     pub line: usize,
     /// The self-test's sequence number.
     pub seq: u32,
-    /// The contract the self-test judged the call by: leaf and version.
+    /// The contract the self-test judged the call by: leaf and version ((0, 0) for a
+    /// TDG.VP.VMCALL, whose contract is its sub-function's: [`Self::vmcall`]).
     pub contract: (u16, u8),
+    /// A TDG.VP.VMCALL (`vmcall` line): judged by the sub-function's contract (R10, R11 in).
+    pub vmcall: bool,
     /// The registers at the TDCALL.
     pub input: Regs,
     /// The registers after it.
@@ -44,8 +47,11 @@ fn regs_text(r: &Regs) -> String {
 }
 
 impl CallRecord {
-    /// The call's line with `pred -`.
+    /// The call's line with `pred -` (a `vmcall` line has no prediction: as it is).
     pub fn line_without_prediction(&self) -> String {
+        if self.vmcall {
+            return self.text.clone();
+        }
         format!(
             "trace v1 call {:x} contract {:x} {:x} in {} out {} rflags {:x} pred - {}",
             self.seq,
@@ -278,10 +284,39 @@ pub fn parse(log: &str) -> Result<Trace, TraceError> {
                     seq: u32::try_from(seq)
                         .map_err(|_| err("sequence number exceeds 32 bits".into()))?,
                     contract,
+                    vmcall: false,
                     input,
                     out,
                     rflags,
                     pred,
+                    ok,
+                    text: text.to_string(),
+                })));
+                calls += 1;
+            }
+            Some("vmcall") => {
+                let seq = hex(w.next(), "sequence number").map_err(err)?;
+                keyword(w.next(), "in").map_err(err)?;
+                let input = regs(w.next(), "input").map_err(err)?;
+                keyword(w.next(), "out").map_err(err)?;
+                let out = regs(w.next(), "output").map_err(err)?;
+                keyword(w.next(), "rflags").map_err(err)?;
+                let rflags = hex(w.next(), "rflags").map_err(err)?;
+                let ok = match w.next() {
+                    Some("ok") => true,
+                    Some("FAIL") => false,
+                    other => return Err(err(format!("verdict {other:?} is neither ok nor FAIL"))),
+                };
+                entries.push(Entry::Call(Box::new(CallRecord {
+                    line,
+                    seq: u32::try_from(seq)
+                        .map_err(|_| err("sequence number exceeds 32 bits".into()))?,
+                    contract: (0, 0),
+                    vmcall: true,
+                    input,
+                    out,
+                    rflags,
+                    pred: None,
                     ok,
                     text: text.to_string(),
                 })));

@@ -19,7 +19,11 @@ fn the_committed_trace_replays_clean() {
     let report = replay(&trace, &Options::default());
     assert!(report.divergences.is_empty(), "{}", report.divergences[0]);
     // Every call went through a check that could fail, and all three kinds ran.
-    assert_eq!(report.predicted + report.contract_only, calls);
+    assert_eq!(
+        report.predicted + report.contract_only + report.vmcalls,
+        calls
+    );
+    assert_eq!(report.vmcalls, 4, "{report:?}");
     assert!(report.predicted >= 20, "{report:?}");
     assert!(report.contract_only >= 30, "{report:?}");
     assert!(report.wrappers >= 30, "{report:?}");
@@ -202,5 +206,56 @@ fn logs_that_are_not_whole_traces_are_refused() {
     assert_eq!(
         parse("no trace here\n").unwrap_err(),
         TraceError::Missing("end")
+    );
+}
+
+/// The traced GetTdVmCallInfo leaf 0 with a VMM answer the GHCI does not allow (R11 = 1), and
+/// with a register the call does not expose changed: each diverges; the honest answer does not.
+#[test]
+fn a_vmcall_answer_the_ghci_forbids_diverges() {
+    let line = LOG
+        .lines()
+        .find(|l| l.starts_with("trace v1 vmcall ") && l.contains(",0,10000,0,"))
+        .expect("a GetTdVmCallInfo leaf 0 call");
+    let words: Vec<&str> = line.split(' ').collect();
+    // trace v1 vmcall SEQ in INPUT out OUTPUT rflags F ok
+    let header: Vec<&str> = LOG
+        .lines()
+        .filter(|l| {
+            l.starts_with("trace v1 mode")
+                || l.starts_with("trace v1 buffers")
+                || l.starts_with("trace v1 td ")
+        })
+        .collect();
+    let forge = |reg: usize, value: &str| {
+        let mut out: Vec<String> = words[7].split(',').map(str::to_string).collect();
+        out[reg] = value.into();
+        let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        w[7] = out.join(",");
+        let text = format!("{}\n{}\ntrace v1 end 1\n", header.join("\n"), w.join(" "));
+        replay(&parse(&text).expect("forged"), &Options::default())
+    };
+    let honest = forge(11, "0");
+    assert!(honest.divergences.is_empty(), "{}", honest.divergences[0]);
+    assert_eq!(honest.vmcalls, 1);
+    assert_eq!(
+        honest.wrappers, 1,
+        "GetTdVmCallInfo goes through its wrapper"
+    );
+    let r11 = forge(11, "1");
+    assert!(
+        r11.divergences
+            .iter()
+            .any(|d| d.side == Side::Model && d.what.contains("R11 = 0x1, the GHCI fixes 0x0")),
+        "{:?}",
+        r11.divergences.first().map(|d| &d.what)
+    );
+    let rbx = forge(3, "dead");
+    assert!(
+        rbx.divergences.iter().any(|d| d
+            .what
+            .contains("RBX changed but the call does not expose it")),
+        "{:?}",
+        rbx.divergences.first().map(|d| &d.what)
     );
 }

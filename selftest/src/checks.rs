@@ -679,6 +679,100 @@ impl Ctx {
             &[],
         );
         self.later_leaves();
+        self.vmcall_probes();
+    }
+
+    /// The TDG.VP.VMCALL sub-functions that are safe in a running TD. The module must pass a
+    /// well-formed call to the VMM (RAX = 0) and keep every register the call does not expose;
+    /// of the VMM's answer only what the GHCI fixes is judged (`ghci_fixed`), the rest is
+    /// recorded in the trace.
+    fn vmcall_probes(&mut self) {
+        use tdx_model::vmcall::{ghci_fixed, subfunction as sfn, vmcall_lookup};
+        // (title, sub-function, input fields)
+        type Probe<'a> = (&'a str, u64, &'a [(&'a str, u64)]);
+        let probes: [Probe; 4] = [
+            (
+                "GetTdVmCallInfo leaf 0",
+                sfn::GET_TD_VM_CALL_INFO,
+                &[("leaf", 0)],
+            ),
+            (
+                "GetTdVmCallInfo leaf 1",
+                sfn::GET_TD_VM_CALL_INFO,
+                &[("leaf", 1)],
+            ),
+            (
+                "Instruction.CPUID leaf 0",
+                sfn::INSTRUCTION_CPUID,
+                &[("leaf", 0), ("subleaf", 0)],
+            ),
+            (
+                "Instruction.RDMSR IA32_APIC_BASE",
+                sfn::INSTRUCTION_RDMSR,
+                &[("msr", 0x1b)],
+            ),
+        ];
+        for (title, sub, fields) in probes {
+            let Some(c) = vmcall_lookup(0, sub) else {
+                self.fail(&format!("TDG.VP.VMCALL<{title}>: no contract"), "");
+                continue;
+            };
+            let mut input = self.canaries();
+            c.prepare(&mut input);
+            for (name, v) in fields {
+                c.set_input_field(&mut input, name, *v);
+            }
+            let seq = self.trace_before(0);
+            // SAFETY: these sub-functions name no memory; the VMM may only write the exposed
+            // registers, which the probe stores and nothing else keeps.
+            let (out, rflags) = unsafe { probe(&mut input) };
+            let mut problems = Vec::new();
+            if out[Gpr::Rax] != 0 {
+                problems.push(format!(
+                    "status {}, but the module passes a well-formed TDG.VP.VMCALL to the VMM (0)",
+                    status_str(out[Gpr::Rax])
+                ));
+            }
+            for r in Gpr::ALL {
+                if r != Gpr::Rax && !c.exposed.contains(r) && out[r] != input[r] {
+                    problems.push(format!(
+                        "{} changed but {} does not expose it",
+                        r.name(),
+                        c.name
+                    ));
+                }
+            }
+            let fixed = ghci_fixed(&input);
+            for (r, v) in fixed {
+                if out[*r] != *v {
+                    problems.push(format!(
+                        "{} = {:#x}, the GHCI fixes {v:#x}",
+                        r.name(),
+                        out[*r]
+                    ));
+                }
+            }
+            trace::vmcall(seq, &input, &out, rflags, problems.is_empty());
+            let answer: Vec<String> = c
+                .output_regs()
+                .iter()
+                .map(|r| format!("{} {:#x}", r.name(), out[r]))
+                .collect();
+            let title = format!("TDG.VP.VMCALL<{title}> contract");
+            if problems.is_empty() {
+                self.ok(&format!(
+                    "{title}: registers it does not expose kept their canaries, RSP kept; VMM answered {}{}",
+                    answer.join(", "),
+                    if fixed.is_empty() {
+                        " (recorded, not judged)"
+                    } else {
+                        " as the GHCI fixes"
+                    }
+                ));
+            } else {
+                self.fail(&format!("{title}: {}", problems.join("; ")), "");
+            }
+        }
     }
 
     /// The leaves after TDX 1.0 that are safe in a running TD, with harmless inputs: reads,

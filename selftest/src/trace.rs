@@ -78,6 +78,18 @@ pub fn call(
     );
 }
 
+/// One TDG.VP.VMCALL (RAX = 0 in): its registers, RFLAGS after it and the self-test's verdict.
+/// The contract is the sub-function's (R10, R11); nothing is predicted beyond what the GHCI
+/// fixes.
+pub fn vmcall(seq: u32, input: &Regs, out: &Regs, rflags: u64, ok: bool) {
+    uefi::println!(
+        "{PREFIX} vmcall {seq:x} in {} out {} rflags {rflags:x} {}",
+        regs(input),
+        regs(out),
+        if ok { "ok" } else { "FAIL" }
+    );
+}
+
 /// The number of calls traced: a trace without this line was cut short.
 pub fn end(calls: u32) {
     uefi::println!("{PREFIX} end {calls:x}");
