@@ -507,7 +507,7 @@ pub static VMCALL_CONTRACTS: &[VmcallContract] = &[
 
 /// What the GHCI fixes of a TDG.VP.VMCALL's answer, whatever the VMM, for the registers `input`
 /// at the TDCALL: GetTdVmCallInfo leaf 0 returns SUCCESS with R11–R14 = 0 ("no enhancements",
-/// GHCI TDG.VP.VMCALL<GetTdVmCallInfo>). Empty where the GHCI leaves the answer to the VMM.
+/// GHCI `TDG.VP.VMCALL<GetTdVmCallInfo>`). Empty where the GHCI leaves the answer to the VMM.
 pub fn ghci_fixed(input: &Regs) -> &'static [(Gpr, u64)] {
     const INFO_LEAF0: &[(Gpr, u64)] = &[
         (Gpr::R10, status::SUCCESS),
