@@ -839,6 +839,14 @@ impl Ctx {
             "TDG.MEM.PAGE.ATTR.RD of an accepted page contract",
             problems,
         );
+        // The list goes into an accept page, which holds nothing live.
+        let rdall = Self::c(leaf::TDG_SYS_RDALL, 0);
+        let (_, _, problems) = self.raw(
+            rdall,
+            rdall.rax(),
+            &[(Rdx, BUFS.accept_page(ACCEPT_PAGES - 1)), (R8, u64::MAX)],
+        );
+        self.contract_only("TDG.SYS.RDALL from the first field contract", problems);
         let verify = Self::c(leaf::TDG_MR_VERIFYREPORT, 0);
         let (_, _, problems) = self.raw(verify, verify.rax(), &[(Rcx, BUFS.report())]);
         self.contract_only(
