@@ -219,6 +219,44 @@ fn main() {
             every.names()
         );
     }
+    drop(oracle);
+    scaling(budget);
+}
+
+/// The whole campaign on 1 to N threads (N: the cores), the same time per phase: calls per
+/// second of wall time and the speed-up over one thread.
+fn scaling(budget: Duration) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // 38 phases: a tenth of the budget each keeps a run near 4 budgets on one thread.
+    let per_phase = budget / 10;
+    println!(
+        "\ncampaign scaling ({:.2} s per phase, {cores} cores)",
+        per_phase.as_secs_f64()
+    );
+    println!(
+        "{:>7} {:>10} {:>12} {:>9}",
+        "threads", "wall s", "calls/s", "speed-up"
+    );
+    let mut one = 0.0;
+    for jobs in 1..=cores {
+        let r = tdx_campaign::run_parallel(Production, 0x5eed, per_phase, jobs);
+        let calls: u64 = r.leaves.values().map(|l| l.stats.calls).sum();
+        // Programs only: the campaign's shrinking of failures (none here) is not throughput.
+        assert_eq!(
+            r.failed_checks(),
+            0,
+            "the campaign found failures while measuring"
+        );
+        let rate = calls as f64 / r.elapsed.as_secs_f64();
+        if jobs == 1 {
+            one = rate;
+        }
+        println!(
+            "{jobs:>7} {:>10.1} {rate:>12.0} {:>8.2}x",
+            r.elapsed.as_secs_f64(),
+            rate / one
+        );
+    }
 }
 
 fn regs(leaf: u16, version: u8, inputs: &[(Gpr, u64)]) -> Option<Regs> {

@@ -73,6 +73,47 @@ impl CampaignReport {
     pub fn failed_checks(&self) -> u64 {
         self.leaves.values().flat_map(|l| l.failed.values()).sum()
     }
+
+    /// Adds `other`'s counts to this report: calls, statuses, policies, passed and failed
+    /// checks and time per leaf; signatures by name (programs summed, the first kept); the
+    /// first failures up to five; programs, per version, and crashes. Elapsed time is the
+    /// caller's.
+    pub fn merge(&mut self, other: CampaignReport) {
+        fn add<K: Ord>(into: &mut BTreeMap<K, u64>, from: BTreeMap<K, u64>) {
+            for (k, v) in from {
+                *into.entry(k).or_default() += v;
+            }
+        }
+        for (leaf, l) in other.leaves {
+            let mine = self.leaves.entry(leaf).or_default();
+            mine.stats.calls += l.stats.calls;
+            mine.stats.tdcalls += l.stats.tdcalls;
+            add(&mut mine.stats.statuses, l.stats.statuses);
+            add(&mut mine.stats.policy, l.stats.policy);
+            add(&mut mine.passed, l.passed);
+            add(&mut mine.failed, l.failed);
+            mine.time += l.time;
+            for (sig, s) in l.signatures {
+                match mine.signatures.get_mut(&sig) {
+                    Some(m) => m.programs += s.programs,
+                    None => {
+                        mine.signatures.insert(sig, s);
+                    }
+                }
+            }
+        }
+        for f in other.failures {
+            if self.failures.len() < 5 {
+                self.failures.push(f);
+            }
+        }
+        self.programs += other.programs;
+        add(&mut self.programs_per_version, other.programs_per_version);
+        self.crashes += other.crashes;
+        if self.first_crash.is_none() {
+            self.first_crash = other.first_crash;
+        }
+    }
 }
 
 pub mod cli;
@@ -94,9 +135,77 @@ fn xorshift(s: &mut u64) -> u64 {
 /// progress bar on stderr.
 pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> CampaignReport {
     let mut oracle = Oracle::new(wrappers, seed);
+    let phases: Vec<Target> = Target::FUZZ.iter().copied().chain([Target::All]).collect();
+    let start = Instant::now();
+    let mut report = run_phases(&mut oracle, &phases, seed, per_target, true);
+    shrink_all(&mut oracle, &mut report);
+    report.elapsed = start.elapsed();
+    report
+}
+
+/// [`run`] on `jobs` threads: the phases are dealt round-robin to the threads, each with its
+/// own oracle and simulated TD (the trap state is per thread), its own child processes and the
+/// seed `seed` mixed with its index (thread 0 has `seed`); the per-leaf tables are merged
+/// ([`CampaignReport::merge`]) and the signatures shrunk once. Wall time: about
+/// `per_target` × phases / `jobs`. `jobs` ≤ 1 is [`run`]. One line on stderr per thread that
+/// ends, instead of the progress bar.
+pub fn run_parallel<W: Wrappers + Clone + Send>(
+    wrappers: W,
+    seed: u64,
+    per_target: Duration,
+    jobs: usize,
+) -> CampaignReport {
+    if jobs <= 1 {
+        return run(wrappers, seed, per_target);
+    }
+    let phases: Vec<Target> = Target::FUZZ.iter().copied().chain([Target::All]).collect();
+    let start = Instant::now();
+    let parts: Vec<CampaignReport> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|j| {
+                let w = wrappers.clone();
+                let mine: Vec<Target> = phases.iter().copied().skip(j).step_by(jobs).collect();
+                scope.spawn(move || {
+                    let job_seed = seed ^ (j as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                    let mut oracle = Oracle::new(w, job_seed);
+                    let r = run_phases(&mut oracle, &mine, job_seed, per_target, false);
+                    eprintln!(
+                        "job {j}: {} phases, {} programs, {} failed checks, {:.1} s",
+                        mine.len(),
+                        r.programs,
+                        r.failed_checks(),
+                        start.elapsed().as_secs_f64()
+                    );
+                    r
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut report = CampaignReport::default();
+    for p in parts {
+        report.merge(p);
+    }
+    let mut oracle = Oracle::new(wrappers, seed);
+    shrink_all(&mut oracle, &mut report);
+    report.elapsed = start.elapsed();
+    report
+}
+
+/// The phases `phases` of a campaign on `oracle`, `per_target` each, generator seeded from
+/// `seed`; a progress bar on stderr when `progress`.
+fn run_phases<W: Wrappers>(
+    oracle: &mut Oracle<W>,
+    phases: &[Target],
+    seed: u64,
+    per_target: Duration,
+    progress: bool,
+) -> CampaignReport {
     let mut report = CampaignReport::default();
     let mut rng = seed | 1;
-    let phases: Vec<Target> = Target::FUZZ.iter().copied().chain([Target::All]).collect();
     let total = per_target * phases.len() as u32;
     let start = Instant::now();
     let tty = std::io::stderr().is_terminal();
@@ -107,7 +216,8 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
         let phase_start = Instant::now();
         let mut finished = |f: contain::Finished, oracle: &Oracle<W>| {
             record(oracle, f, &mut report);
-            if last_draw.elapsed() > Duration::from_millis(if tty { 100 } else { 5000 }) {
+            if progress && last_draw.elapsed() > Duration::from_millis(if tty { 100 } else { 5000 })
+            {
                 last_draw = Instant::now();
                 let done = (i as f64
                     + phase_start.elapsed().as_secs_f64() / per_target.as_secs_f64())
@@ -123,7 +233,7 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
             }
         };
         contain::run_phase(
-            &mut oracle,
+            oracle,
             &shared,
             *target,
             &mut rng,
@@ -132,10 +242,11 @@ pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> Campaig
             &mut finished,
         );
     }
-    shrink_all(&mut oracle, &mut report);
-    draw(tty, 1.0, "done", &report, start.elapsed(), total);
-    if tty {
-        eprintln!();
+    if progress {
+        draw(tty, 1.0, "done", &report, start.elapsed(), total);
+        if tty {
+            eprintln!();
+        }
     }
     report.elapsed = start.elapsed();
     report

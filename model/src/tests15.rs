@@ -316,7 +316,7 @@ fn version_selected_from_what_the_guest_reads() {
             let features = read(&mut m, TDX_FEATURES0_ID);
             let s = crate::ModuleVersion::select(major, minor, features);
             assert_eq!(s.version, v, "features {features:#x}");
-            assert!(s.same_major_minor);
+            assert!(s.same_major_minor && s.features_matched);
         }
     }
     let old = crate::ModuleVersion::select(1, 0, 0);
@@ -325,6 +325,7 @@ fn version_selected_from_what_the_guest_reads() {
     // A 1.5 module reporting fewer features than 1.5.05 always does: the oldest 1.5.
     let s = crate::ModuleVersion::select(1, 5, 0);
     assert_eq!(s.version, crate::ModuleVersion::V1_5_05);
+    assert!(s.same_major_minor && !s.features_matched);
 }
 
 #[test]

@@ -60,6 +60,9 @@ pub struct Selection {
     /// Whether the module's major.minor is that version's: `false` when no modelled version
     /// has it (the newest is taken, and differences are expected).
     pub same_major_minor: bool,
+    /// Whether the module reports every TDX_FEATURES0 bit the version always reports: `false`
+    /// when none of that major.minor matched and the oldest was taken.
+    pub features_matched: bool,
 }
 
 impl ModuleVersion {
@@ -86,20 +89,25 @@ impl ModuleVersion {
             (u64::from(ma) == major && u64::from(mi) == minor).then_some(v)
         });
         let candidates = same.iter().flatten();
-        let version = candidates
+        let matched = candidates
             .clone()
             .filter(|v| features0 & v.features0_always() == v.features0_always())
-            .max()
-            .or_else(|| candidates.min())
-            .copied();
-        match version {
-            Some(version) => Selection {
-                version,
+            .max();
+        match (matched, candidates.min()) {
+            (Some(v), _) => Selection {
+                version: *v,
                 same_major_minor: true,
+                features_matched: true,
             },
-            None => Selection {
+            (None, Some(v)) => Selection {
+                version: *v,
+                same_major_minor: true,
+                features_matched: false,
+            },
+            (None, None) => Selection {
                 version: ModuleVersion::NEWEST,
                 same_major_minor: false,
+                features_matched: false,
             },
         }
     }

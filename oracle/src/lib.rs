@@ -231,8 +231,13 @@ impl Difference {
 
 /// Names of the call-level quantities a [`Difference`] names besides registers and fields.
 pub mod quantity {
-    /// The TDCALLs a single call made (`want`: 1).
+    /// The TDCALLs a single call completed (`want`: 1; re-executions after an interruption or
+    /// a TD exit do not count).
     pub const TDCALLS: &str = "TDCALLs";
+    /// A TDCALL made after the one that completed.
+    pub const TDCALL_AFTER_COMPLETION: &str = "TDCALL after the completed one";
+    /// A re-execution that did not start from the registers the interrupted TDCALL left.
+    pub const REEXECUTION_NOT_RESUMED: &str = "re-execution not resumed";
     /// A range helper's call that reached outside the range (`got`: its first address).
     pub const OUTSIDE_RANGE: &str = "address outside the range";
     /// A range helper's call whose end is not the range's (`got`: its end, `want`: the range's).
@@ -242,7 +247,11 @@ pub mod quantity {
     /// A range helper's answer other than an input refusal, without a call, over a range it
     /// cannot express.
     pub const INVALID_RANGE_NOT_REFUSED: &str = "invalid range not refused";
-    /// The stalls (RETRY without progress) after which a range helper gave up within its bound.
+    /// A range helper's error against the honest VMM within its stall bound, not right after a
+    /// stall.
+    pub const ERROR_AGAINST_THE_HONEST_VMM: &str = "error against the honest VMM";
+    /// The stalls (RETRY without progress) after which a range helper gave up within its bound
+    /// (its error came right after the VMM's RETRY without progress).
     pub const GAVE_UP_AFTER_STALLS: &str = "gave up after stalls";
     /// The calls a range helper made before giving up beyond its stall bound (`want`: bound + 1).
     pub const CALLS_BEFORE_GIVING_UP: &str = "calls before giving up";
@@ -769,11 +778,35 @@ impl<W: Wrappers> Oracle<W> {
                     log.iter().map(|r| r.kind).collect::<Vec<_>>()
                 ),
             )
-            .differing(vec![Difference::of(
-                quantity::TDCALLS,
-                self.session.tdcall_count() as u64,
-                1,
-            )]));
+            .differing({
+                // Which rule broke: the completed TDCALLs (the log may have overflowed: then
+                // the session's count), their order, the chaining of re-executions.
+                let completed = if self.session.tdcall_count() > log.len() {
+                    self.session.tdcall_count()
+                } else {
+                    log.iter()
+                        .filter(|r| r.kind == RecordKind::Completed)
+                        .count()
+                };
+                let mut d = Vec::new();
+                if completed != 1 {
+                    d.push(Difference::of(quantity::TDCALLS, completed as u64, 1));
+                } else if last.kind != RecordKind::Completed {
+                    d.push(Difference {
+                        field: quantity::TDCALL_AFTER_COMPLETION,
+                        got: None,
+                        want: None,
+                    });
+                }
+                if !chained {
+                    d.push(Difference {
+                        field: quantity::REEXECUTION_NOT_RESUMED,
+                        got: None,
+                        want: None,
+                    });
+                }
+                d
+            }));
         }
         let rec = *last;
         let first_in = first.input;

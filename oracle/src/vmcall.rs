@@ -925,6 +925,14 @@ impl<W: Wrappers> Oracle<W> {
                     self.ran.insert(Verdict::Semantics);
                 } else if self.honest() && in_region {
                     let bad = self.first_unconverted(gpa, gpa + len, shared);
+                    // Whether the helper stopped right after the VMM's RETRY without progress
+                    // (giving up on a stall), rather than on another answer.
+                    let stopped_on_stall = stalled > 0
+                        && self.log().last().is_some_and(|r| {
+                            r.output[Gpr::Rax] == 0
+                                && r.output[Gpr::R10] == VmcallStatus::RETRY.0
+                                && Some(r.output[Gpr::R11]) == c.input_field(&r.input, "gpa")
+                        });
                     if got.is_err() || bad.is_some() {
                         return Err(fail(
                             Verdict::Semantics,
@@ -936,9 +944,14 @@ impl<W: Wrappers> Oracle<W> {
                                 got: Some(page),
                                 want: None,
                             }],
-                            _ => vec![Difference {
+                            _ if stopped_on_stall => vec![Difference {
                                 field: quantity::GAVE_UP_AFTER_STALLS,
                                 got: Some(u64::from(stalled)),
+                                want: None,
+                            }],
+                            _ => vec![Difference {
+                                field: quantity::ERROR_AGAINST_THE_HONEST_VMM,
+                                got: None,
                                 want: None,
                             }],
                         }));

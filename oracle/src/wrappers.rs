@@ -647,6 +647,7 @@ pub trait Wrappers {
 }
 
 /// The production wrappers of the `tdcall` crate.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Production;
 
 impl Wrappers for Production {

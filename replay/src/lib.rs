@@ -209,6 +209,14 @@ fn model_pass(trace: &Trace, keep: &[usize], opts: &Options, report: &mut Report
         }
         let c = lookup(rec.contract.0, rec.contract.1);
         let mut problems = Vec::new();
+        if rec.contract.0 != rec.input[Gpr::Rax] as u16 {
+            problems.push(format!(
+                "the trace judges the call by leaf {:#x}'s contract, but RAX {:#x} names leaf {:#x}",
+                rec.contract.0,
+                rec.input[Gpr::Rax],
+                rec.input[Gpr::Rax] as u16
+            ));
+        }
         let mut model = None;
         if rec.out[Gpr::Rsp] != rec.input[Gpr::Rsp] {
             problems.push(format!(
@@ -309,7 +317,8 @@ fn vmcall_problems(k: usize, rec: &CallRecord) -> Option<Finding> {
             out[Gpr::Rax]
         ));
     }
-    let exposed = RegSet(input[Gpr::Rcx] as u16);
+    // RSP and RCX stay whatever RCX selects; the rest unless exposed.
+    let exposed = RegSet(input[Gpr::Rcx] as u16).minus(RegSet::of(&[Gpr::Rsp, Gpr::Rcx]));
     for r in Gpr::ALL {
         if r != Gpr::Rax && !exposed.contains(r) && out[r] != input[r] {
             problems.push(format!(
@@ -335,7 +344,7 @@ fn vmcall_problems(k: usize, rec: &CallRecord) -> Option<Finding> {
 }
 
 fn vmcall_table(c: Option<&VmcallContract>, rec: &CallRecord) -> String {
-    let exposed = RegSet(rec.input[Gpr::Rcx] as u16);
+    let exposed = RegSet(rec.input[Gpr::Rcx] as u16).minus(RegSet::of(&[Gpr::Rsp, Gpr::Rcx]));
     let fixed = ghci_fixed(&rec.input);
     let mut t = format!(
         "TDG.VP.VMCALL<{}> (RCX {:#x}), log line {}\nreg  exposed  input               traced output       GHCI fixes\n",
@@ -370,28 +379,50 @@ fn vmcall_table(c: Option<&VmcallContract>, rec: &CallRecord) -> String {
     t
 }
 
-/// The entries before `target` that the divergence at `target` does not need: dropped one at a
-/// time, last first, while the replay of the rest still finds the same divergence there.
+/// The entries up to `target` that the divergence at `target` needs: entries before it are
+/// dropped one at a time, last first, while the replay of the rest still finds the same
+/// divergence there, and the passes repeat until none drops: no single entry left can go.
 fn minimize(trace: &Trace, target: usize, what: &str, opts: &Options) -> Vec<usize> {
     let mut keep: Vec<usize> = (0..=target).collect();
-    let mut i = keep.len() - 1;
-    while i > 0 {
-        i -= 1;
-        let mut shorter = keep.clone();
-        shorter.remove(i);
-        let still = model_pass(trace, &shorter, opts, &mut Report::default())
-            .iter()
-            .any(|f| f.entry == target && f.what == what);
-        if still {
-            keep = shorter;
+    loop {
+        let before = keep.len();
+        let mut i = keep.len() - 1;
+        while i > 0 {
+            i -= 1;
+            let mut shorter = keep.clone();
+            shorter.remove(i);
+            let still = model_pass(trace, &shorter, opts, &mut Report::default())
+                .iter()
+                .any(|f| f.entry == target && f.what == what);
+            if still {
+                keep = shorter;
+            }
+        }
+        if keep.len() == before {
+            return keep;
         }
     }
-    keep
 }
 
-fn pasteable(trace: &Trace, keep: &[usize], unpredicted: bool, seq: u32, plant: bool) -> String {
+/// A test replaying the entries `keep` through the model and `W` (by its type's path: a unit
+/// struct, or this workspace's `tdcall` through [`replay`]).
+fn pasteable<W: Wrappers>(
+    trace: &Trace,
+    keep: &[usize],
+    unpredicted: bool,
+    seq: u32,
+    plant: bool,
+) -> String {
+    let call = if std::any::type_name::<W>() == std::any::type_name::<Production>() {
+        "tdx_replay::replay(&trace, &options)".to_string()
+    } else {
+        format!(
+            "tdx_replay::replay_with(&trace, &options, &{})",
+            std::any::type_name::<W>()
+        )
+    };
     format!(
-        "#[test]\nfn traced_call_{seq:x}() {{\n    let trace = tdx_replay::parse(\n        r\"\n{}\",\n    )\n    .expect(\"trace\");\n    let options = tdx_replay::Options {{ plant_model_bug: {plant} }};\n    let report = tdx_replay::replay(&trace, &options);\n    assert!(report.divergences.is_empty(), \"{{}}\", report.divergences[0]);\n}}\n",
+        "#[test]\nfn traced_call_{seq:x}() {{\n    let trace = tdx_replay::parse(\n        r\"\n{}\",\n    )\n    .expect(\"trace\");\n    let options = tdx_replay::Options {{ plant_model_bug: {plant} }};\n    let report = {call};\n    assert!(report.divergences.is_empty(), \"{{}}\", report.divergences[0]);\n}}\n",
         trace.text_of(keep, unpredicted)
     )
 }
@@ -412,7 +443,7 @@ fn through_wrapper<W: Wrappers>(
     let out = &rec.out;
     let run = |s: &mut tdx_trap::Session, f: &mut dyn FnMut() -> String, want: String| {
         s.clear_log();
-        s.answer_next_with(*out, c.may_modify, rec.rflags);
+        s.answer_next_with(*out, c.may_modify, rec.rflags, rax, None);
         let got = f();
         // SAFETY: no TDCALL runs while the copy is taken.
         let log = unsafe { s.log() }.to_vec();
@@ -636,7 +667,13 @@ fn through_vmcall_wrapper<W: Wrappers>(
         Ok([out[Gpr::R11], out[Gpr::R12], out[Gpr::R13], out[Gpr::R14]])
     };
     s.clear_log();
-    s.answer_next_with(*out, c.exposed.with(Gpr::Rax), rec.rflags);
+    s.answer_next_with(
+        *out,
+        c.exposed.with(Gpr::Rax),
+        rec.rflags,
+        0,
+        Some(input[Gpr::Rcx]),
+    );
     let got = w.vmcall_info(leaf_no);
     // SAFETY: no TDCALL runs while the copy is taken.
     let log = unsafe { s.log() }.to_vec();
@@ -686,7 +723,7 @@ pub fn replay_with<W: Wrappers>(trace: &Trace, opts: &Options, w: &W) -> Report 
             line: rec.line,
             what: f.what,
             table: f.table,
-            test: pasteable(trace, &keep, false, rec.seq, opts.plant_model_bug),
+            test: pasteable::<W>(trace, &keep, false, rec.seq, opts.plant_model_bug),
         });
     }
     let mut session = tdx_trap::Session::new(trace.td.clone(), 1);
@@ -721,7 +758,7 @@ pub fn replay_with<W: Wrappers>(trace: &Trace, opts: &Options, w: &W) -> Report 
                         line: rec.line,
                         what: format!("{name}: {what}"),
                         table,
-                        test: pasteable(trace, &[k], true, rec.seq, opts.plant_model_bug),
+                        test: pasteable::<W>(trace, &[k], true, rec.seq, opts.plant_model_bug),
                     });
                 }
             }

@@ -142,7 +142,11 @@ impl std::error::Error for TraceError {}
 
 fn hex(word: Option<&str>, what: &str) -> Result<u64, String> {
     let w = word.ok_or_else(|| format!("{what} missing"))?;
-    u64::from_str_radix(w, 16).map_err(|_| format!("{what} {w:?} is not a hexadecimal number"))
+    // Digits only (`from_str_radix` would also take a sign).
+    if w.is_empty() || !w.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{what} {w:?} is not a hexadecimal number"));
+    }
+    u64::from_str_radix(w, 16).map_err(|_| format!("{what} {w:?} does not fit 64 bits"))
 }
 
 fn regs(word: Option<&str>, what: &str) -> Result<Regs, String> {
@@ -240,14 +244,16 @@ pub fn parse(log: &str) -> Result<Trace, TraceError> {
             Some("mem") => {
                 let gpa = hex(w.next(), "address").map_err(err)?;
                 let h = w.next().ok_or_else(|| err("bytes missing".into()))?;
-                if h.len() % 2 != 0 {
-                    return Err(err("an odd number of hex digits".into()));
-                }
-                let bytes = (0..h.len())
-                    .step_by(2)
-                    .map(|k| u8::from_str_radix(&h[k..k + 2], 16))
-                    .collect::<Result<Vec<u8>, _>>()
-                    .map_err(|_| err("bytes are not hexadecimal".into()))?;
+                let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+                let bytes = h
+                    .as_bytes()
+                    .chunks(2)
+                    .map(|p| match p {
+                        [a, b] => Some(digit(*a)? << 4 | digit(*b)?),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or_else(|| err("bytes are not pairs of hexadecimal digits".into()))?;
                 entries.push(Entry::Mem {
                     gpa,
                     bytes,

@@ -99,6 +99,13 @@ fn planted_wrappers_diverge() {
         "{d}"
     );
     assert!(r.divergences.iter().all(|d| d.side == Side::Wrapper));
+    // Its test replays through the same implementation.
+    assert!(
+        d.test
+            .contains("tdx_replay::replay_with(&trace, &options, &tdx_planted::WrongLeafNumber)"),
+        "{}",
+        d.test
+    );
     // TDG.MR.RTMR.EXTEND refusing RTMR 3 without a TDCALL.
     let r = replay_with(&trace, &Options::default(), &tdx_planted::RefusesValidRtmr);
     assert!(
@@ -196,11 +203,22 @@ fn logs_that_are_not_whole_traces_are_refused() {
     assert!(matches!(parse(&twice), Err(TraceError::Count { .. })));
     let v2 = LOG.replacen("trace v1 mode", "trace v2 mode", 1);
     assert!(matches!(parse(&v2), Err(TraceError::Version { .. })));
-    let short = LOG.replacen(" in 1,0,0,0,", " in 1,0,0,", 1);
+    let short = LOG.replacen(" contract 1 0 in 1,", " contract 1 0 in ", 1);
     match parse(&short) {
         Err(TraceError::Line { what, .. }) => assert!(what.contains("15 registers"), "{what}"),
         other => panic!("{other:?}"),
     }
+    // Bytes that are not hex digits, a sign, a non-ASCII character: typed errors, no panic.
+    for bad in ["aéb", "+1", "0g", "123"] {
+        let log = LOG.replacen(
+            "trace v1 buffers ",
+            &format!("trace v1 mem 1000 {bad}\ntrace v1 buffers "),
+            1,
+        );
+        assert!(matches!(parse(&log), Err(TraceError::Line { .. })), "{bad}");
+    }
+    let signed = LOG.replacen("trace v1 end ", "trace v1 end +", 1);
+    assert!(matches!(parse(&signed), Err(TraceError::Line { .. })));
     let unknown = LOG.replacen("trace v1 mode rehearsal", "trace v1 mode vm", 1);
     assert!(matches!(parse(&unknown), Err(TraceError::Line { .. })));
     assert_eq!(
@@ -257,5 +275,57 @@ fn a_vmcall_answer_the_ghci_forbids_diverges() {
             .contains("RBX changed but the call does not expose it")),
         "{:?}",
         rbx.divergences.first().map(|d| &d.what)
+    );
+}
+
+/// A call the trace judges by another leaf's contract than its RAX names diverges, and a
+/// TDG.VP.VMCALL whose RCX exposes RSP and RCX still must keep them.
+#[test]
+fn a_trace_that_misnames_the_contract_or_exposes_rsp_diverges() {
+    let header: Vec<&str> = LOG
+        .lines()
+        .filter(|l| {
+            l.starts_with("trace v1 mode")
+                || l.starts_with("trace v1 buffers")
+                || l.starts_with("trace v1 td ")
+        })
+        .collect();
+    let one = |line: String| {
+        let text = format!("{}\n{line}\ntrace v1 end 1\n", header.join("\n"));
+        replay(&parse(&text).expect("forged"), &Options::default())
+    };
+    // The TDG.VM.WR refusal, said to be judged by TDG.VP.INFO's contract.
+    let wr = LOG
+        .lines()
+        .find(|l| l.starts_with("trace v1 call ") && l.contains(" contract 8 0 in "))
+        .expect("a TDG.VM.WR call");
+    let r = one(wr.replacen(" contract 8 0 ", " contract 1 0 ", 1));
+    assert!(
+        r.divergences
+            .iter()
+            .any(|d| d.what.contains("judges the call by leaf 0x1's contract")),
+        "{:?}",
+        r.divergences.first().map(|d| &d.what)
+    );
+    // GetTdVmCallInfo leaf 0 with RSP and RCX selected in RCX, and both changed.
+    let info = LOG
+        .lines()
+        .find(|l| l.starts_with("trace v1 vmcall ") && l.contains(",0,10000,0,"))
+        .expect("a GetTdVmCallInfo leaf 0 call");
+    let mut w: Vec<String> = info.split(' ').map(str::to_string).collect();
+    let mut input: Vec<String> = w[5].split(',').map(str::to_string).collect();
+    let mut out: Vec<String> = w[7].split(',').map(str::to_string).collect();
+    input[1] = "7c12".into(); // RCX: R10-R14, RCX and RSP
+    out[1] = "7c12".into();
+    out[4] = "1000".into(); // RSP moved
+    w[5] = input.join(",");
+    w[7] = out.join(",");
+    let r = one(w.join(" "));
+    assert!(
+        r.divergences.iter().any(|d| d
+            .what
+            .contains("RSP changed but the call does not expose it")),
+        "{:?}",
+        r.divergences.first().map(|d| &d.what)
     );
 }

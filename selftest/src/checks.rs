@@ -71,6 +71,15 @@ fn predicted_may_modify(c: &LeafContract) -> RegSet {
     }
 }
 
+/// Distinct canaries in every GPR: 0xCA, the register number, 40 random bits.
+fn canaries(rng: &mut Rng) -> Regs {
+    let mut r = Regs::zero();
+    for (i, v) in r.gpr.iter_mut().enumerate() {
+        *v = 0xca00_0000_0000_0000 | (i as u64) << 48 | (rng.next() & 0xff_ffff_ffff);
+    }
+    r
+}
+
 /// `NAME|operand (raw)` for a status.
 pub fn status_str(raw: u64) -> String {
     let name = if raw == 0 {
@@ -139,8 +148,13 @@ impl Ctx {
     /// Learn the TD from TDG.VP.INFO (raw, through the probe) and build the prediction model
     /// to match it as far as known: GPA width, ATTRIBUTES, vCPU counts and index.
     pub fn new(in_td: bool, seed: u64) -> Ctx {
-        let mut input = Regs::zero();
-        input[Gpr::Rax] = leaf::rax(leaf::TDG_VP_INFO, 0);
+        // Canaries of their own for the calls made before the prediction model exists, so the
+        // main generator's sequence does not depend on them.
+        let mut early_rng = Rng::new(seed ^ 0x5eed_ea71);
+        let mut early: Vec<(String, Vec<String>)> = Vec::new();
+        let info = Self::c(leaf::TDG_VP_INFO, 0);
+        let mut input = canaries(&mut early_rng);
+        input[Gpr::Rax] = info.rax();
         // SAFETY: TDG.VP.INFO has no memory operand.
         let (out, rflags) = unsafe { probe(&mut input) };
         trace::mode(in_td);
@@ -148,15 +162,9 @@ impl Ctx {
             BUFS.base(),
             core::mem::size_of::<crate::mem::Buffers>() as u64,
         );
-        trace::call(
-            0,
-            Self::c(leaf::TDG_VP_INFO, 0),
-            &input,
-            &out,
-            rflags,
-            None,
-            true,
-        );
+        let problems = Self::contract_problems(info, &input, &out, None);
+        trace::call(0, info, &input, &out, rflags, None, problems.is_empty());
+        early.push(("TDG.VP.INFO (learning the TD) contract".into(), problems));
         let mut cfg = TdConfig::default();
         if out[Gpr::Rax] == 0 {
             cfg.gpaw_52 = out[Gpr::Rcx] & 0x3f == 52;
@@ -175,8 +183,12 @@ impl Ctx {
             cfg.vcpu_index
         );
         let mut traced = 1;
-        cfg.module_version =
-            Self::module_version(out[Gpr::Rax] == 0 && out[Gpr::R10] & 1 != 0, &mut traced);
+        cfg.module_version = Self::module_version(
+            out[Gpr::Rax] == 0 && out[Gpr::R10] & 1 != 0,
+            &mut traced,
+            &mut early_rng,
+            &mut early,
+        );
         trace::td(&cfg);
         let pred = TdxModule::new(cfg);
         let mut readable = Vec::new();
@@ -190,7 +202,7 @@ impl Ctx {
             }
         }
         let rtmr3 = rtmr.get(18..24).map(|s| s.to_vec()).unwrap_or_default();
-        Ctx {
+        let mut ctx = Ctx {
             in_td,
             passed: 0,
             failed: 0,
@@ -200,14 +212,23 @@ impl Ctx {
             readable,
             rtmr3,
             traced,
+        };
+        for (title, problems) in early {
+            ctx.contract_only(&title, problems);
         }
+        ctx
     }
 
     /// The module's version as a guest can read it (TDG.SYS.RD of MAJOR_VERSION, MINOR_VERSION
     /// and TDX_FEATURES0, raw and traced) and the modelled version selected from it
     /// (`ModuleVersion::select`); the newest modelled version when TDG.SYS.RD is not available
     /// (`sys_rd`: TDG.VP.INFO's R10 bit 0) or fails.
-    fn module_version(sys_rd: bool, traced: &mut u32) -> ModuleVersion {
+    fn module_version(
+        sys_rd: bool,
+        traced: &mut u32,
+        rng: &mut Rng,
+        early: &mut Vec<(String, Vec<String>)>,
+    ) -> ModuleVersion {
         if !sys_rd {
             uefi::println!(
                 "info module version: TDG.SYS.RD not available (TDG.VP.INFO R10 bit 0 clear); model {} (the newest)",
@@ -216,21 +237,25 @@ impl Ctx {
             return ModuleVersion::NEWEST;
         }
         let c = Self::c(leaf::TDG_SYS_RD, 0);
-        let mut read = |id: u64| {
-            let mut input = Regs::zero();
+        let mut read = |id: u64, name: &str| {
+            let mut input = canaries(rng);
             input[Gpr::Rax] = c.rax();
             input[Gpr::Rdx] = id;
             // SAFETY: TDG.SYS.RD has no memory operand.
             let (out, rflags) = unsafe { probe(&mut input) };
-            let ok = Self::contract_problems(c, &input, &out, None).is_empty();
-            trace::call(*traced, c, &input, &out, rflags, None, ok);
+            let problems = Self::contract_problems(c, &input, &out, None);
+            trace::call(*traced, c, &input, &out, rflags, None, problems.is_empty());
             *traced += 1;
+            early.push((
+                format!("TDG.SYS.RD {name} (the module version) contract"),
+                problems,
+            ));
             (out[Gpr::Rax] == 0).then_some(out[Gpr::R8])
         };
         let (major, minor, features) = (
-            read(MAJOR_VERSION),
-            read(MINOR_VERSION),
-            read(TDX_FEATURES0),
+            read(MAJOR_VERSION, "MAJOR_VERSION"),
+            read(MINOR_VERSION, "MINOR_VERSION"),
+            read(TDX_FEATURES0, "TDX_FEATURES0"),
         );
         let (Some(major), Some(minor), Some(features)) = (major, minor, features) else {
             uefi::println!(
@@ -243,10 +268,10 @@ impl Ctx {
         uefi::println!(
             "info module version: TDG.SYS.RD says {major}.{minor}, TDX_FEATURES0 {features:#x}; model {}{}",
             s.version,
-            if s.same_major_minor {
-                " (the newest modelled version of that major.minor whose always-reported features are there)"
-            } else {
-                " (no modelled version has that major.minor: the newest; differences are expected)"
+            match (s.same_major_minor, s.features_matched) {
+                (true, true) => " (the newest modelled version of that major.minor whose always-reported features are there)",
+                (true, false) => " (the oldest modelled version of that major.minor: none has all its always-reported features there; differences are expected)",
+                _ => " (no modelled version has that major.minor: the newest; differences are expected)",
             }
         );
         s.version
@@ -289,13 +314,9 @@ impl Ctx {
         }
     }
 
-    /// Distinct canaries in every GPR: 0xCA, the register number, 40 random bits.
+    /// Distinct canaries in every GPR ([`canaries`]).
     fn canaries(&mut self) -> Regs {
-        let mut r = Regs::zero();
-        for (i, v) in r.gpr.iter_mut().enumerate() {
-            *v = 0xca00_0000_0000_0000 | (i as u64) << 48 | (self.rng.next() & 0xff_ffff_ffff);
-        }
-        r
+        canaries(&mut self.rng)
     }
 
     /// The prediction model's answer to `input` (a separate instance from the one answering

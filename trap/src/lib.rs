@@ -233,6 +233,16 @@ impl GuestMemory for HarnessMemory {
     }
 }
 
+/// A recorded answer for the next TDCALL ([`Session::answer_next_with`]).
+#[derive(Clone, Copy)]
+struct ReplayAnswer {
+    out: Regs,
+    writes: RegSet,
+    rflags: u64,
+    rax: u64,
+    rcx: Option<u64>,
+}
+
 /// Everything the handler needs, owned by one thread's [`Session`].
 pub struct TrapState {
     /// The simulated TDX module.
@@ -245,7 +255,7 @@ pub struct TrapState {
     last: Record,
     reexecutions: u32,
     force: Option<u64>,
-    replay: Option<(Regs, RegSet, u64)>,
+    replay: Option<ReplayAnswer>,
     bare: bool,
     fatal_fd: libc::c_int,
     /// ReportFatalError calls the VMM resumes before the one reported through `fatal_fd`.
@@ -455,14 +465,30 @@ impl Session {
         unsafe { (*self.state.as_ptr()).force = Some(status) };
     }
 
-    /// Makes the next TDCALL return the registers `writes` of `out` (RSP never; the others
-    /// keep their values) and the arithmetic flags of `rflags`, as recorded from a real TDX
-    /// module, without asking the model: a trace replayed through an implementation. `writes`
-    /// is the leaf's may-modify set, so a register the caller keeps live is never overwritten.
-    /// Cleared by that TDCALL or [`clear_log`](Self::clear_log).
-    pub fn answer_next_with(&mut self, out: Regs, writes: RegSet, rflags: u64) {
+    /// Makes the next TDCALL, if it is made with RAX = `rax` (and, when given, RCX = `rcx`),
+    /// return the registers `writes` of `out` (RSP never; the others keep their values) and
+    /// the arithmetic flags of `rflags`, as recorded from a real TDX module, without asking the
+    /// model: a trace replayed through an implementation. `writes` is that call's may-modify
+    /// set (for TDG.VP.VMCALL, the registers RCX exposes, and RAX), so a register the caller
+    /// keeps live is never overwritten; a TDCALL with another RAX or RCX completes with no
+    /// register written. Cleared by that TDCALL or [`clear_log`](Self::clear_log).
+    pub fn answer_next_with(
+        &mut self,
+        out: Regs,
+        writes: RegSet,
+        rflags: u64,
+        rax: u64,
+        rcx: Option<u64>,
+    ) {
+        let answer = ReplayAnswer {
+            out,
+            writes,
+            rflags,
+            rax,
+            rcx,
+        };
         // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
-        unsafe { (*self.state.as_ptr()).replay = Some((out, writes, rflags)) };
+        unsafe { (*self.state.as_ptr()).replay = Some(answer) };
     }
 
     /// Cancels [`force_status`](Self::force_status) if no TDCALL used it.
@@ -780,13 +806,18 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
             refused = true;
         }
     }
-    if let Some((recorded, writes, flags)) = st.replay.take() {
-        // A recorded answer (a trace's): the registers the caller names as the module's to
-        // write, as recorded; every other register, the stack pointer included, as it was.
+    if let Some(r) = st.replay.take() {
+        // A recorded answer (a trace's) to the call it was recorded for: the registers the
+        // caller names as the module's to write, as recorded; every other register, the stack
+        // pointer included, as it was. Another call (another RAX, or RCX for TDG.VP.VMCALL)
+        // gets no register written: its caller reports the difference.
         let mut out = input;
-        for r in writes.minus(RegSet::of(&[Gpr::Rsp])).iter() {
-            out[r] = recorded[r];
+        let same = input[Gpr::Rax] == r.rax && r.rcx.is_none_or(|c| input[Gpr::Rcx] == c);
+        let writes = if same { r.writes } else { RegSet::EMPTY };
+        for g in writes.minus(RegSet::of(&[Gpr::Rsp])).iter() {
+            out[g] = r.out[g];
         }
+        let flags = if same { r.rflags } else { rflags_in };
         for (i, g) in GREG.iter().enumerate() {
             gregs[*g as usize] = out.gpr[i] as libc::greg_t;
         }

@@ -147,12 +147,14 @@ pub const POLICY: &[Policy] = &[
         quantity::CALLS_ON_INVALID_RANGE,
         "MapGPA sends the range unchecked",
     ),
+    // RFLAGS.IF is set in the harness (user space): td-shim then says "not blocked".
     Policy::new(
         Verdict::Encoding,
         "Instruction.HLT",
         "interrupts_blocked",
         "HLT reads RFLAGS.IF itself",
-    ),
+    )
+    .when(|got, want| got == Some(0) && want == Some(1)),
     Policy::new(
         Verdict::Encoding,
         "TDG.MR.REPORT",
@@ -172,12 +174,14 @@ pub const POLICY: &[Policy] = &[
         "TDG.MR.REPORT takes neither a sub-type nor a requestor id (R8 is always 0)",
     )
     .when(|got, _| got == Some(0)),
+    // td-shim's `tdcall_servtd_wr` always writes R9 = all ones.
     Policy::new(
         Verdict::Encoding,
         "TDG.SERVTD.WR",
         "R9",
         "TDG.SERVTD.WR has no write mask",
-    ),
+    )
+    .when(|got, _| got == Some(u64::MAX)),
 ];
 
 /// The shared-GPA mask td-shim uses (its private `SHARED_MASK`), as [`warm_up`] read it.

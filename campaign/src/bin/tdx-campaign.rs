@@ -2,15 +2,32 @@
 //! table, then the reach table (`tdx_oracle::reach`). Exit status 1 if any check failed or a
 //! listed status was not reached.
 //!
-//! Usage: `tdx-campaign [SECONDS_PER_TARGET] [SEED]` (defaults: 3 s, a fixed seed).
+//! Usage: `tdx-campaign [--jobs N] [SECONDS_PER_TARGET] [SEED]` (defaults: every core, 3 s, a
+//! fixed seed). With N threads the phases are shared among them (`tdx_campaign::run_parallel`).
 
 use std::time::Duration;
 
-use tdx_campaign::{run, table};
+use tdx_campaign::{run_parallel, table};
 use tdx_oracle::Production;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut positional = Vec::new();
+    let mut all = std::env::args().skip(1);
+    while let Some(a) = all.next() {
+        if a == "--jobs" || a == "-j" {
+            match all.next().map(|n| n.parse::<usize>()) {
+                Some(Ok(n)) if n > 0 => jobs = n,
+                _ => {
+                    eprintln!("tdx-campaign: --jobs takes a number of threads (1 or more)");
+                    std::process::exit(2);
+                }
+            }
+        } else {
+            positional.push(a);
+        }
+    }
+    let mut args = positional.into_iter();
     let secs: f64 = match args.next().map(|a| a.parse()) {
         None => 3.0,
         Some(Ok(s)) => s,
@@ -28,8 +45,8 @@ fn main() {
         }
     };
     println!("Differential campaign: tdcall wrappers vs tdx-model through the trap backend");
-    println!("({secs} s per fuzz target and mixed programs, seed {seed})");
-    let report = run(Production, seed, Duration::from_secs_f64(secs));
+    println!("({secs} s per fuzz target and mixed programs, seed {seed}, {jobs} threads)");
+    let report = run_parallel(Production, seed, Duration::from_secs_f64(secs), jobs);
     println!();
     print!("{}", table(&report));
     let calls: u64 = report.leaves.values().map(|l| l.stats.calls).sum();
