@@ -180,7 +180,8 @@ pub(crate) fn run_phase<W: Wrappers>(
     // relearns in every child to keep large blocks on the heap (mapping, trimming and
     // faulting fresh pages meanwhile), which costs a child a fifth of its time.
     #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt(3) with constant arguments, before any child exists.
+    // SAFETY: mallopt(3) with constant arguments, before this thread's children exist (glibc
+    // serializes it against other threads' allocations).
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
@@ -190,9 +191,10 @@ pub(crate) fn run_phase<W: Wrappers>(
         unsafe { ptr::write_bytes(shared.0, 0, 1) };
         // SAFETY: fork(2). The child runs this thread's oracle over programs and ends with
         // _exit; it allocates (glibc's malloc is reset for a forked child) and writes only to
-        // the shared mappings. A lock another thread held at the fork could block it: the
-        // alarm ends it.
-        let pid = unsafe { libc::fork() };
+        // the shared mappings. The name table's lock is held across the fork (`wire::fork`),
+        // since other threads of `run_parallel` decode frames; another lock held at the fork
+        // could still block it: the alarm ends it.
+        let pid = unsafe { tdx_oracle::wire::fork() };
         assert!(pid >= 0, "fork failed");
         if pid == 0 {
             child(oracle, shared, target, *rng, *programs, deadline);

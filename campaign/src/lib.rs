@@ -155,10 +155,17 @@ pub fn run_parallel<W: Wrappers + Clone + Send>(
     per_target: Duration,
     jobs: usize,
 ) -> CampaignReport {
+    let phases: Vec<Target> = Target::FUZZ.iter().copied().chain([Target::All]).collect();
+    // No more threads than phases; calls run in process (`TDX_CAMPAIGN_IN_PROCESS`) on one.
+    let in_process = std::env::var_os("TDX_CAMPAIGN_IN_PROCESS").is_some_and(|v| v == "1");
+    let jobs = if in_process {
+        1
+    } else {
+        jobs.min(phases.len())
+    };
     if jobs <= 1 {
         return run(wrappers, seed, per_target);
     }
-    let phases: Vec<Target> = Target::FUZZ.iter().copied().chain([Target::All]).collect();
     let start = Instant::now();
     let parts: Vec<CampaignReport> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..jobs)

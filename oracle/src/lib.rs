@@ -234,6 +234,9 @@ pub mod quantity {
     /// The TDCALLs a single call completed (`want`: 1; re-executions after an interruption or
     /// a TD exit do not count).
     pub const TDCALLS: &str = "TDCALLs";
+    /// TDCALL executions (re-executions included) beyond what the trap's log holds (`want`: its
+    /// capacity): the call's order can no longer be checked.
+    pub const TDCALLS_BEYOND_THE_LOG: &str = "TDCALLs beyond the log";
     /// A TDCALL made after the one that completed.
     pub const TDCALL_AFTER_COMPLETION: &str = "TDCALL after the completed one";
     /// A re-execution that did not start from the registers the interrupted TDCALL left.
@@ -759,7 +762,9 @@ impl<W: Wrappers> Oracle<W> {
         // One completed TDCALL, after any number of executions that did not complete; each
         // re-execution starts from the registers the previous one left (its inputs, or the
         // progress an interruptible leaf wrote).
-        let chained = log.windows(2).all(|p| p[1].input == p[0].output);
+        let chained = log
+            .windows(2)
+            .all(|p| p[0].kind == RecordKind::Completed || p[1].input == p[0].output);
         if self.session.tdcall_count() != log.len()
             || last.kind != RecordKind::Completed
             || log[..log.len() - 1]
@@ -781,17 +786,12 @@ impl<W: Wrappers> Oracle<W> {
             .differing({
                 // Which rule broke: the completed TDCALLs (the log may have overflowed: then
                 // the session's count), their order, the chaining of re-executions.
-                let completed = if self.session.tdcall_count() > log.len() {
-                    self.session.tdcall_count()
-                } else {
-                    log.iter()
-                        .filter(|r| r.kind == RecordKind::Completed)
-                        .count()
-                };
+                let overflowed = self.session.tdcall_count() > log.len();
+                let completed = self.session.completed_count();
                 let mut d = Vec::new();
                 if completed != 1 {
                     d.push(Difference::of(quantity::TDCALLS, completed as u64, 1));
-                } else if last.kind != RecordKind::Completed {
+                } else if !overflowed && last.kind != RecordKind::Completed {
                     d.push(Difference {
                         field: quantity::TDCALL_AFTER_COMPLETION,
                         got: None,
@@ -804,6 +804,13 @@ impl<W: Wrappers> Oracle<W> {
                         got: None,
                         want: None,
                     });
+                }
+                if overflowed {
+                    d.push(Difference::of(
+                        quantity::TDCALLS_BEYOND_THE_LOG,
+                        self.session.tdcall_count() as u64,
+                        log.len() as u64,
+                    ));
                 }
                 d
             }));
@@ -1304,8 +1311,9 @@ impl<W: Wrappers> Oracle<W> {
         // SAFETY: fork(2). The child runs this thread's check of one call (the wrapper, the
         // trap handler, allocation: glibc's malloc is reset for a forked child), writes the
         // result to the pipe and leaves with _exit; a lock another thread held at the fork
-        // could still block it, and the alarm ends such a child.
-        let pid = unsafe { libc::fork() };
+        // could still block it, and the alarm ends such a child (the name table's is held
+        // across the fork: `wire::fork`).
+        let pid = unsafe { wire::fork() };
         if pid == 0 {
             // SAFETY: this is the child just forked; close(2) of the read end, owned here.
             unsafe {
@@ -2589,10 +2597,12 @@ pub mod wire {
     use super::{Checks, Difference, Failure, Outcome, Verdict};
     use tdx_model::ModuleVersion;
 
+    /// The names interned so far.
+    static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+
     /// The `&'static str` for `s`: names (leaf, policy, reason) are few and fixed, so each is
     /// leaked once and shared after.
     pub fn intern(s: &str) -> &'static str {
-        static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
         let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = seen.get(s) {
             return k;
@@ -2600,6 +2610,20 @@ pub mod wire {
         let k: &'static str = Box::leak(s.to_owned().into_boxed_str());
         seen.insert(k);
         k
+    }
+
+    /// fork(2) with the name table's lock held across it: a child forked while another thread
+    /// of the parent was interning would otherwise start with the lock taken by a thread it
+    /// does not have, and block on its first [`intern`]. Returns as fork(2) does.
+    ///
+    /// # Safety
+    ///
+    /// As fork(2) in a process that may have other threads: the child runs only this thread
+    /// and must not rely on locks other threads held at the fork.
+    pub unsafe fn fork() -> libc::pid_t {
+        let _seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+        // SAFETY: the caller's contract; the guard is released in both processes on return.
+        unsafe { libc::fork() }
     }
 
     /// Appends `v`, little-endian.

@@ -814,7 +814,13 @@ fn answer(st: &mut TrapState, gregs: &mut [libc::greg_t; 23]) {
         let mut out = input;
         let same = input[Gpr::Rax] == r.rax && r.rcx.is_none_or(|c| input[Gpr::Rcx] == c);
         let writes = if same { r.writes } else { RegSet::EMPTY };
-        for g in writes.minus(RegSet::of(&[Gpr::Rsp])).iter() {
+        // Never the stack pointer; for TDG.VP.VMCALL never RCX either (the module keeps it).
+        let never = if input[Gpr::Rax] == 0 {
+            RegSet::of(&[Gpr::Rsp, Gpr::Rcx])
+        } else {
+            RegSet::of(&[Gpr::Rsp])
+        };
+        for g in writes.minus(never).iter() {
             out[g] = r.out[g];
         }
         let flags = if same { r.rflags } else { rflags_in };

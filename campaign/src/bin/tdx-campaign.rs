@@ -58,8 +58,8 @@ fn main() {
     );
     let in_calls: f64 = report.leaves.values().map(|l| l.time.as_secs_f64()).sum();
     println!(
-        "{in_calls:.1} s in calls; calls run in a child process per phase, and the process \
-         died in {} of them",
+        "{in_calls:.1} s in calls (summed over threads); calls run in a child process per \
+         phase, and the process died in {} of them",
         report.crashes
     );
     for (f, program) in &report.failures {
