@@ -544,11 +544,18 @@ fn through_wrapper<W: Wrappers>(
                 format!("{:?}", expect::first_field_id(c, out)),
             )
         }
-        (leaf::TDG_VP_RD, 0) if rcx == 0 && w.provides(Kind::VpRd) => {
+        (leaf::TDG_VP_RD | leaf::TDG_SYS_RD, 0) => {
+            let vp = c.leaf == leaf::TDG_VP_RD;
+            if (vp && (rcx != 0 || !w.provides(Kind::VpRd))) || (!vp && !w.provides(Kind::SysRd)) {
+                return None;
+            }
             let field = FieldId::new(rdx).ok()?;
             run(
                 s,
-                &mut || format!("{:?}", w.vp_rd(field).map(|(v, n)| (v, n.map(|f| f.raw())))),
+                &mut || {
+                    let read = if vp { w.vp_rd(field) } else { w.sys_rd(field) };
+                    format!("{:?}", read.map(|(v, n)| (v, n.map(|f| f.raw()))))
+                },
                 format!("{:?}", expect::metadata_read(c, out, true)),
             )
         }
@@ -585,19 +592,6 @@ fn through_wrapper<W: Wrappers>(
                 s,
                 &mut || format!("{:?}", w.verifyreport(mac)),
                 format!("{:?}", expect::status(out)),
-            )
-        }
-        (leaf::TDG_SYS_RD, 0) if w.provides(Kind::SysRd) => {
-            let field = FieldId::new(rdx).ok()?;
-            run(
-                s,
-                &mut || {
-                    format!(
-                        "{:?}",
-                        w.sys_rd(field).map(|(v, n)| (v, n.map(|f| f.raw())))
-                    )
-                },
-                format!("{:?}", expect::metadata_read(c, out, true)),
             )
         }
         (leaf::TDG_VP_CPUIDVE_SET, 0) if rcx >> 2 == 0 && w.provides(Kind::CpuidveSet) => {

@@ -166,6 +166,31 @@ fn regs(word: Option<&str>, what: &str) -> Result<Regs, String> {
     Ok(r)
 }
 
+/// A call's sequence number (32 bits).
+fn sequence(word: Option<&str>) -> Result<u32, String> {
+    let n = hex(word, "sequence number")?;
+    u32::try_from(n).map_err(|_| format!("sequence number {n:#x} exceeds 32 bits"))
+}
+
+/// `in REGS out REGS rflags F`, as `call` and `vmcall` lines have them.
+fn registers<'a>(w: &mut impl Iterator<Item = &'a str>) -> Result<(Regs, Regs, u64), String> {
+    keyword(w.next(), "in")?;
+    let input = regs(w.next(), "input")?;
+    keyword(w.next(), "out")?;
+    let out = regs(w.next(), "output")?;
+    keyword(w.next(), "rflags")?;
+    Ok((input, out, hex(w.next(), "rflags")?))
+}
+
+/// The self-test's verdict on a call.
+fn verdict(word: Option<&str>) -> Result<bool, String> {
+    match word {
+        Some("ok") => Ok(true),
+        Some("FAIL") => Ok(false),
+        other => Err(format!("verdict {other:?} is neither ok nor FAIL")),
+    }
+}
+
 fn keyword(word: Option<&str>, want: &str) -> Result<(), String> {
     match word {
         Some(w) if w == want => Ok(()),
@@ -261,7 +286,7 @@ pub fn parse(log: &str) -> Result<Trace, TraceError> {
                 });
             }
             Some("call") => {
-                let seq = hex(w.next(), "sequence number").map_err(err)?;
+                let seq = sequence(w.next()).map_err(err)?;
                 keyword(w.next(), "contract").map_err(err)?;
                 let leaf = hex(w.next(), "leaf").map_err(err)?;
                 let version = hex(w.next(), "version").map_err(err)?;
@@ -269,26 +294,16 @@ pub fn parse(log: &str) -> Result<Trace, TraceError> {
                     (Ok(l), Ok(v)) => (l, v),
                     _ => return Err(err(format!("no leaf {leaf:#x} version {version:#x}"))),
                 };
-                keyword(w.next(), "in").map_err(err)?;
-                let input = regs(w.next(), "input").map_err(err)?;
-                keyword(w.next(), "out").map_err(err)?;
-                let out = regs(w.next(), "output").map_err(err)?;
-                keyword(w.next(), "rflags").map_err(err)?;
-                let rflags = hex(w.next(), "rflags").map_err(err)?;
+                let (input, out, rflags) = registers(&mut w).map_err(err)?;
                 keyword(w.next(), "pred").map_err(err)?;
                 let pred = match w.next() {
                     Some("-") => None,
                     p => Some(regs(p, "prediction").map_err(err)?),
                 };
-                let ok = match w.next() {
-                    Some("ok") => true,
-                    Some("FAIL") => false,
-                    other => return Err(err(format!("verdict {other:?} is neither ok nor FAIL"))),
-                };
+                let ok = verdict(w.next()).map_err(err)?;
                 entries.push(Entry::Call(Box::new(CallRecord {
                     line,
-                    seq: u32::try_from(seq)
-                        .map_err(|_| err("sequence number exceeds 32 bits".into()))?,
+                    seq,
                     contract,
                     vmcall: false,
                     input,
@@ -301,22 +316,12 @@ pub fn parse(log: &str) -> Result<Trace, TraceError> {
                 calls += 1;
             }
             Some("vmcall") => {
-                let seq = hex(w.next(), "sequence number").map_err(err)?;
-                keyword(w.next(), "in").map_err(err)?;
-                let input = regs(w.next(), "input").map_err(err)?;
-                keyword(w.next(), "out").map_err(err)?;
-                let out = regs(w.next(), "output").map_err(err)?;
-                keyword(w.next(), "rflags").map_err(err)?;
-                let rflags = hex(w.next(), "rflags").map_err(err)?;
-                let ok = match w.next() {
-                    Some("ok") => true,
-                    Some("FAIL") => false,
-                    other => return Err(err(format!("verdict {other:?} is neither ok nor FAIL"))),
-                };
+                let seq = sequence(w.next()).map_err(err)?;
+                let (input, out, rflags) = registers(&mut w).map_err(err)?;
+                let ok = verdict(w.next()).map_err(err)?;
                 entries.push(Entry::Call(Box::new(CallRecord {
                     line,
-                    seq: u32::try_from(seq)
-                        .map_err(|_| err("sequence number exceeds 32 bits".into()))?,
+                    seq,
                     contract: (0, 0),
                     vmcall: true,
                     input,

@@ -7,6 +7,19 @@ use tdx_replay::{parse, replay, replay_with, Entry, Mode, Options, Side, TraceEr
 
 const LOG: &str = include_str!("data/rehearsal.log");
 
+/// The committed log's `mode`, `buffers` and `td` lines: the head of a forged trace.
+fn header() -> String {
+    let lines: Vec<&str> = LOG
+        .lines()
+        .filter(|l| {
+            l.starts_with("trace v1 mode")
+                || l.starts_with("trace v1 buffers")
+                || l.starts_with("trace v1 td ")
+        })
+        .collect();
+    lines.join("\n")
+}
+
 #[test]
 fn the_committed_trace_replays_clean() {
     let trace = parse(LOG).expect("the committed log holds a whole trace");
@@ -167,15 +180,8 @@ fn a_preserved_register_changed_diverges() {
     out[3] = "dead".into(); // RBX: no leaf here may change it
     let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
     w[10] = out.join(",");
-    let header: Vec<&str> = LOG
-        .lines()
-        .filter(|l| {
-            l.starts_with("trace v1 mode")
-                || l.starts_with("trace v1 buffers")
-                || l.starts_with("trace v1 td ")
-        })
-        .collect();
-    let forged = format!("{}\n{}\ntrace v1 end 1\n", header.join("\n"), w.join(" "));
+    let header = header();
+    let forged = format!("{}\n{}\ntrace v1 end 1\n", header, w.join(" "));
     let r = replay(&parse(&forged).expect("forged"), &Options::default());
     assert!(
         r.divergences
@@ -237,20 +243,13 @@ fn a_vmcall_answer_the_ghci_forbids_diverges() {
         .expect("a GetTdVmCallInfo leaf 0 call");
     let words: Vec<&str> = line.split(' ').collect();
     // trace v1 vmcall SEQ in INPUT out OUTPUT rflags F ok
-    let header: Vec<&str> = LOG
-        .lines()
-        .filter(|l| {
-            l.starts_with("trace v1 mode")
-                || l.starts_with("trace v1 buffers")
-                || l.starts_with("trace v1 td ")
-        })
-        .collect();
+    let header = header();
     let forge = |reg: usize, value: &str| {
         let mut out: Vec<String> = words[7].split(',').map(str::to_string).collect();
         out[reg] = value.into();
         let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
         w[7] = out.join(",");
-        let text = format!("{}\n{}\ntrace v1 end 1\n", header.join("\n"), w.join(" "));
+        let text = format!("{}\n{}\ntrace v1 end 1\n", header, w.join(" "));
         replay(&parse(&text).expect("forged"), &Options::default())
     };
     let honest = forge(11, "0");
@@ -282,16 +281,9 @@ fn a_vmcall_answer_the_ghci_forbids_diverges() {
 /// TDG.VP.VMCALL whose RCX exposes RSP and RCX still must keep them.
 #[test]
 fn a_trace_that_misnames_the_contract_or_exposes_rsp_diverges() {
-    let header: Vec<&str> = LOG
-        .lines()
-        .filter(|l| {
-            l.starts_with("trace v1 mode")
-                || l.starts_with("trace v1 buffers")
-                || l.starts_with("trace v1 td ")
-        })
-        .collect();
+    let header = header();
     let one = |line: String| {
-        let text = format!("{}\n{line}\ntrace v1 end 1\n", header.join("\n"));
+        let text = format!("{}\n{line}\ntrace v1 end 1\n", header);
         replay(&parse(&text).expect("forged"), &Options::default())
     };
     // The TDG.VM.WR refusal, said to be judged by TDG.VP.INFO's contract.
