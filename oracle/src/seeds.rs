@@ -1088,11 +1088,29 @@ fn status_seed_names() -> &'static [&'static str] {
     })
 }
 
-/// Two Service calls under each hostile VMM seed of `seeds`.
-fn service_hostile_answers(seeds: core::ops::Range<u64>) -> Program {
-    p(seeds.flat_map(|k| {
-        [
-            hostile(k),
+/// The two calls of `target`'s sub-function that [`hostile_answers`] repeats, one per hostile
+/// VMM seed (none for the targets whose seeds drive the hostile VMM otherwise).
+fn hostile_template(target: Target) -> Option<[Call; 2]> {
+    Some(match target {
+        Target::VmcallGetTdVmCallInfo => {
+            [Call::VmcallInfo { leaf: 0 }, Call::VmcallInfo { leaf: 1 }]
+        }
+        Target::VmcallMapGpa => [map(block_ref(2), 1, true), map(block_ref(2), 1, false)],
+        Target::VmcallGetQuote => [
+            Call::VmcallGetQuote {
+                buffer: shared_page(0),
+                len: 4096,
+            },
+            Call::VmcallGetQuote {
+                buffer: shared_page(1),
+                len: 8192,
+            },
+        ],
+        Target::VmcallSetupEventNotifyInterrupt => [
+            Call::VmcallNotify { vector: 64 },
+            Call::VmcallNotify { vector: 255 },
+        ],
+        Target::VmcallService => [
             Call::VmcallService {
                 command: shared_page(0),
                 response: shared_page(1),
@@ -1105,8 +1123,56 @@ fn service_hostile_answers(seeds: core::ops::Range<u64>) -> Program {
                 vector: 0,
                 timeout: 0,
             },
-        ]
-    }))
+        ],
+        Target::VmcallCpuid => [
+            Call::VmcallCpuid {
+                leaf: 1,
+                subleaf: 0,
+            },
+            Call::VmcallCpuid {
+                leaf: 7,
+                subleaf: 0,
+            },
+        ],
+        Target::VmcallHlt => [
+            Call::VmcallHlt { blocked: false },
+            Call::VmcallHlt { blocked: true },
+        ],
+        Target::VmcallIo => [io(1, 0x3f8, false, 0), io(4, 0xcfc, true, 7)],
+        Target::VmcallRdmsr => [
+            Call::VmcallRdmsr { msr: 0x1b },
+            Call::VmcallRdmsr { msr: 0x277 },
+        ],
+        Target::VmcallWrmsr => [
+            Call::VmcallWrmsr {
+                msr: 0x277,
+                value: 0x0606_0606_0606_0606,
+            },
+            Call::VmcallWrmsr {
+                msr: 0x10,
+                value: 5,
+            },
+        ],
+        Target::VmcallMmio => [
+            mmio(4, MemRef::SharedSlot(1), false, 0),
+            mmio(8, MemRef::SharedSlot(2), true, 5),
+        ],
+        Target::VmcallWbinvd => [
+            Call::VmcallWbinvd {
+                no_invalidate: false,
+            },
+            Call::VmcallWbinvd {
+                no_invalidate: true,
+            },
+        ],
+        _ => return None,
+    })
+}
+
+/// `calls` under each hostile VMM seed of `seeds`. Each call's hostile answer depends on the
+/// VMM's seed and the call only: 30 seeds reach every GHCI status of the reach table.
+fn hostile_answers(calls: &[Call; 2], seeds: core::ops::Range<u64>) -> Program {
+    p(seeds.flat_map(|k| [hostile(k), calls[0].clone(), calls[1].clone()]))
 }
 
 fn hostile(seed: u64) -> Call {
@@ -1171,7 +1237,14 @@ fn mmio(size: u8, gpa: MemRef, write: bool, value: u64) -> Call {
 /// Seeds of the TDG.VP.VMCALL targets: each sub-function's success and refusal paths against
 /// the honest VMM, then the same calls against hostile VMMs.
 fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
-    match target {
+    let hostile_answered = hostile_template(target).into_iter().flat_map(|calls| {
+        [
+            ("hostile_answers", hostile_answers(&calls, 0..10)),
+            ("hostile_answers_2", hostile_answers(&calls, 10..20)),
+            ("hostile_answers_3", hostile_answers(&calls, 20..30)),
+        ]
+    });
+    let mut seeds = match target {
         Target::VmcallGetTdVmCallInfo => vec![
             ("leaves", p((0..4).map(|leaf| Call::VmcallInfo { leaf }))),
             (
@@ -1312,11 +1385,6 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
             ),
         ],
         Target::VmcallService => vec![
-            ("hostile_answers", service_hostile_answers(0..10)),
-            // Each call's hostile answer depends on the VMM's seed and the call only: 60 answers
-            // reach every status the reach table lists.
-            ("hostile_answers_2", service_hostile_answers(10..20)),
-            ("hostile_answers_3", service_hostile_answers(20..30)),
             (
                 "blocking_and_async",
                 p([
@@ -1583,21 +1651,23 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
             ),
         ],
         _ => Vec::new(),
-    }
-    .into_iter()
-    .map(|(n, prog)| {
-        if matches!(target, Target::VmcallHostile)
-            || prog
-                .0
-                .first()
-                .is_some_and(|c| matches!(c, Call::SetVmm { .. }))
-        {
-            (n, prog)
-        } else {
-            (n, Program([honest()].into_iter().chain(prog.0).collect()))
-        }
-    })
-    .collect()
+    };
+    seeds.extend(hostile_answered);
+    seeds
+        .into_iter()
+        .map(|(n, prog)| {
+            if matches!(target, Target::VmcallHostile)
+                || prog
+                    .0
+                    .first()
+                    .is_some_and(|c| matches!(c, Call::SetVmm { .. }))
+            {
+                (n, prog)
+            } else {
+                (n, Program([honest()].into_iter().chain(prog.0).collect()))
+            }
+        })
+        .collect()
 }
 
 /// Seeds of the TDX 1.5 leaf targets: success and refusal paths of each leaf in the simulated
@@ -1661,6 +1731,23 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     narrow: false,
                 }]),
             ),
+            // Bits outside the write mask that differ from the value held; an id no entry has.
+            (
+                "refused",
+                p((0..6)
+                    .map(|i| Call::VpWr {
+                        field: known(i),
+                        value: u64::MAX,
+                        mask: u64::MAX,
+                        narrow: false,
+                    })
+                    .chain([Call::VpWr {
+                        field: FieldRef::Raw(0x9020_0000_0000_7777),
+                        value: 0,
+                        mask: u64::MAX,
+                        narrow: false,
+                    }])),
+            ),
         ],
         Target::LeafSysRd => vec![
             (
@@ -1703,6 +1790,10 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     Call::SysRdAll {
                         list: MemRef::SharedSlot(0),
                         first: known(0),
+                    },
+                    Call::SysRdAll {
+                        list: MemRef::Slot(0),
+                        first: FieldRef::Raw(0x9410_0003_00fe_0000),
                     },
                 ]),
             ),
@@ -1751,6 +1842,12 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         uuid: 0,
                         busy: false,
                     },
+                    Call::ServtdRd {
+                        binding: 0,
+                        field: FieldRef::Raw(0x9410_0003_00fe_0000),
+                        uuid: 0,
+                        busy: false,
+                    },
                 ]),
             ),
             // The host changes the binding for one call (4-6, cross-TD traps); a caller 2.0.18
@@ -1767,6 +1864,35 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
         ],
         Target::LeafServtdWr => vec![
             ("writable", servtd_writes()),
+            // As TDG.SERVTD.RD's: a stale and a changed target UUID, an unbound binding, the
+            // bindings busy, a binding beyond the table, an id no entry has.
+            (
+                "statuses",
+                p([
+                    (0, 1, false),
+                    (0, 2, false),
+                    (1, 0, false),
+                    (0, 0, true),
+                    (2, 0, false),
+                ]
+                .map(|(binding, uuid, busy)| Call::ServtdWr {
+                    binding,
+                    field: known(0),
+                    value: 0,
+                    mask: u64::MAX,
+                    uuid,
+                    busy,
+                })
+                .into_iter()
+                .chain([Call::ServtdWr {
+                    binding: 0,
+                    field: FieldRef::Raw(0x9410_0003_00fe_0000),
+                    value: 0,
+                    mask: u64::MAX,
+                    uuid: 0,
+                    busy: false,
+                }])),
+            ),
             (
                 "binding_changes_and_callers",
                 p((4..=8).map(|binding| Call::ServtdWr {
@@ -1934,6 +2060,20 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
             ),
         ],
         Target::LeafVpEnter => vec![
+            // The L2 state page shared, or beyond the TD's GPA width.
+            (
+                "state_refused",
+                p(
+                    [MemRef::SharedSlot(0), MemRef::Raw(1 << 51)].map(|state| Call::VpEnter {
+                        vm: 1,
+                        invalidate: 0,
+                        state,
+                        pending: false,
+                        vapic_missing: false,
+                        guest_state: 0,
+                    }),
+                ),
+            ),
             (
                 "vapic_missing",
                 p([Call::VpEnter {
@@ -2102,6 +2242,19 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         interrupts: 0,
                     },
                 ]),
+            ),
+            // The list page shared, or beyond the TD's GPA width.
+            (
+                "list_refused",
+                p(
+                    [MemRef::SharedSlot(0), MemRef::Raw(1 << 51)].map(|list| Call::InvglaList {
+                        vm: 1,
+                        list,
+                        first: 0,
+                        count: 4,
+                        interrupts: 0,
+                    }),
+                ),
             ),
         ],
         _ => Vec::new(),

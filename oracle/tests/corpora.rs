@@ -6,11 +6,12 @@
 //!   through the oracle without a failure;
 //! * each target's seeds reach the statuses they are meant to reach.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use tdx_model::ModuleVersion;
 use tdx_oracle::call::{Call, Program, Target, MAX_CALLS};
 use tdx_oracle::seeds::seeds;
 use tdx_oracle::{Oracle, Outcome, Production};
@@ -361,4 +362,172 @@ fn leaf_servtd_wr_seeds_reach_a_successful_write() {
             "the seeds do not reach {want}: {got:#?}"
         );
     }
+}
+
+/// The leaves, TDVMCALL sub-functions and range helpers a target is for (outcome names).
+fn owned(target: Target) -> &'static [&'static str] {
+    match target {
+        Target::LeafAccept => &["TDG.MEM.PAGE.ACCEPT", "accept_range (TDG.MEM.PAGE.ACCEPT)"],
+        Target::LeafVpInfo => &["TDG.VP.INFO"],
+        Target::LeafVmRd => &["TDG.VM.RD"],
+        Target::LeafVmWr => &["TDG.VM.WR"],
+        Target::LeafReport => &["TDG.MR.REPORT"],
+        Target::LeafRtmrExtend => &["TDG.MR.RTMR.EXTEND"],
+        Target::LeafVeinfo => &["TDG.VP.VEINFO.GET"],
+        Target::LeafCpuidve => &["TDG.VP.CPUIDVE.SET"],
+        Target::LeafVpRd => &["TDG.VP.RD"],
+        Target::LeafVpWr => &["TDG.VP.WR"],
+        Target::LeafSysRd => &["TDG.SYS.RD"],
+        Target::LeafSysRdAll => &["TDG.SYS.RDALL"],
+        Target::LeafServtdRd => &["TDG.SERVTD.RD"],
+        Target::LeafServtdWr => &["TDG.SERVTD.WR"],
+        Target::LeafVerifyReport => &["TDG.MR.VERIFYREPORT"],
+        Target::LeafMrKeyGet => &["TDG.MR.KEY.GET"],
+        Target::LeafPageAttrRd => &["TDG.MEM.PAGE.ATTR.RD"],
+        Target::LeafPageAttrWr => &["TDG.MEM.PAGE.ATTR.WR"],
+        Target::LeafVpEnter => &["TDG.VP.ENTER"],
+        Target::LeafInvept => &["TDG.VP.INVEPT"],
+        Target::LeafInvgla => &["TDG.VP.INVGLA"],
+        Target::VmcallGetTdVmCallInfo => &["GetTdVmCallInfo"],
+        Target::VmcallMapGpa => &["MapGPA", "convert_range (TDG.VP.VMCALL<MapGPA>)"],
+        Target::VmcallGetQuote => &["GetQuote"],
+        Target::VmcallSetupEventNotifyInterrupt => &["SetupEventNotifyInterrupt"],
+        Target::VmcallService => &["Service"],
+        Target::VmcallCpuid => &["Instruction.CPUID"],
+        Target::VmcallHlt => &["Instruction.HLT"],
+        Target::VmcallIo => &["Instruction.IO"],
+        Target::VmcallRdmsr => &["Instruction.RDMSR"],
+        Target::VmcallWrmsr => &["Instruction.WRMSR"],
+        Target::VmcallMmio => &["#VE.RequestMMIO"],
+        Target::VmcallWbinvd => &["Instruction.WBINVD"],
+        // Not in the model's status lists: their own tests below.
+        Target::VmcallReportFatalError
+        | Target::VmcallVendor
+        | Target::VmcallHostile
+        | Target::StatusDecode
+        | Target::All => &[],
+    }
+}
+
+/// Per outcome name, every label (`tdx_oracle::reach::label`, and `branch: …`) the seeds of
+/// `target` reach on every modelled module version, as the fuzz target runs them.
+fn reached_on_every_version(target: Target) -> BTreeMap<&'static str, BTreeSet<String>> {
+    let mut o = Oracle::new(Production, 0x5eed);
+    let mut got: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    for version in ModuleVersion::ALL {
+        o.set_version(version);
+        for (name, program) in seeds(target) {
+            o.run_program(&program, |_: &Call, out: &Outcome| {
+                let labels = got.entry(out.leaf).or_default();
+                labels.insert(tdx_oracle::reach::label(out));
+                labels.extend(tdx_oracle::reach::branches_of(out).map(|b| format!("branch: {b}")));
+            })
+            .unwrap_or_else(|f| panic!("{}/{name} on {version:?}:\n{f}", target.name()));
+        }
+    }
+    got
+}
+
+/// Every target's seeds alone reach every status the model lists for the leaves and
+/// sub-functions the target is for (`tdx_model::reach::STATUSES`, less what
+/// `tdx_model::reach::NOT_REACHED` says no wrapper can reach) and every branch of its range
+/// helpers: the fuzzer starts from every path.
+#[test]
+fn every_target_seeds_reach_every_status_of_its_leaves() {
+    use tdx_model::reach::{NOT_REACHED, STATUSES};
+    let mut problems = Vec::new();
+    let mut required = 0;
+    for target in Target::FUZZ {
+        let leaves = owned(target);
+        if leaves.is_empty() {
+            continue;
+        }
+        let got = reached_on_every_version(target);
+        for leaf in leaves {
+            let statuses = STATUSES.iter().find(|(l, _)| l == leaf).map(|(_, s)| *s);
+            let branches: Vec<&str> = tdx_oracle::reach::HELPER_BRANCHES
+                .iter()
+                .filter(|(h, _)| h == leaf)
+                .map(|(_, b)| *b)
+                .collect();
+            assert!(
+                statuses.is_some() || !branches.is_empty(),
+                "{}: {leaf} has neither statuses in the model's list nor helper branches",
+                target.name()
+            );
+            let labels = got.get(leaf);
+            for status in statuses.unwrap_or(&[]) {
+                if NOT_REACHED.iter().any(|(l, s, _)| l == leaf && s == status) {
+                    continue;
+                }
+                required += 1;
+                let hit = labels.is_some_and(|ls| {
+                    ls.iter().any(|l| {
+                        l == status || l.strip_prefix(status).is_some_and(|r| r.starts_with('+'))
+                    })
+                });
+                if !hit {
+                    problems.push(format!("{}: {leaf}: {status}", target.name()));
+                }
+            }
+            for b in branches {
+                required += 1;
+                if !labels.is_some_and(|ls| ls.contains(&format!("branch: {b}"))) {
+                    problems.push(format!("{}: {leaf}: branch {b}", target.name()));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the seeds do not reach:\n  {}",
+        problems.join("\n  ")
+    );
+    eprintln!("{required} statuses and branches reached by their targets' seeds");
+}
+
+#[test]
+fn vmcall_report_fatal_error_seeds_reach() {
+    let got = reached_on_every_version(Target::VmcallReportFatalError);
+    let want: BTreeSet<String> = ["TDG.VP.VMCALL_SUCCESS", "TDG.VP.VMCALL_RETRY"]
+        .map(String::from)
+        .into();
+    // RETRY: a hostile VMM resumed the TD, and the wrapper sent the report again.
+    assert_eq!(got.get("ReportFatalError"), Some(&want));
+}
+
+#[test]
+fn vmcall_vendor_seeds_reach() {
+    let got = reached_on_every_version(Target::VmcallVendor);
+    let want: BTreeSet<String> = [
+        "GHCI other",
+        "TDG.VP.VMCALL_SUBFUNC_UNSUPPORTED",
+        "TDG.VP.VMCALL_SUCCESS",
+        "not run: rejected before TDCALL",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(got.get("KVM hypercall"), Some(&want));
+}
+
+#[test]
+fn vmcall_hostile_seeds_run_every_kind_against_the_hostile_vmm() {
+    let got = reached_on_every_version(Target::VmcallHostile);
+    let names: BTreeSet<&str> = got.keys().copied().collect();
+    let want: BTreeSet<&str> = [
+        "#VE.RequestMMIO",
+        "GetTdVmCallInfo",
+        "Instruction.CPUID",
+        "Instruction.IO",
+        "Instruction.RDMSR",
+        "MapGPA",
+        "VMM choice",
+        "convert_range (TDG.VP.VMCALL<MapGPA>)",
+    ]
+    .into();
+    assert_eq!(names, want);
+    let hostile_only: BTreeSet<String> = ["not run: hostile".to_string()].into();
+    assert_eq!(got["VMM choice"], hostile_only, "an honest VMM was chosen");
+    assert!(got["convert_range (TDG.VP.VMCALL<MapGPA>)"]
+        .contains("branch: RETRY with a resume address outside the request"));
 }
