@@ -474,7 +474,7 @@ enum Step {
 }
 
 /// The simulated TDX module for one TD and one VCPU.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct TdxModule {
     cfg: TdConfig,
     chunks: Vec<Chunk>,
@@ -509,6 +509,98 @@ pub struct TdxModule {
     /// Private memory outside the accept region is mapped with 2 MiB leaves
     /// ([`Self::map_outside_2m`]).
     outside_2m: bool,
+}
+
+// By hand: `clone_from` reuses the page tables' buffers (every field's own `clone_from`), so
+// resetting a module from a template, or copying one for a dry run, allocates nothing. The
+// destructuring names every field: a new one must be added here too. Every field alike, Copy
+// or not.
+#[allow(clippy::clone_on_copy)]
+impl Clone for TdxModule {
+    fn clone(&self) -> Self {
+        TdxModule {
+            cfg: self.cfg.clone(),
+            chunks: self.chunks.clone(),
+            pages: self.pages.clone(),
+            rtmr: self.rtmr.clone(),
+            rtmr_busy: self.rtmr_busy.clone(),
+            teeinfo_hash_cached: self.teeinfo_hash_cached.clone(),
+            interrupts: self.interrupts.clone(),
+            retry_pending: self.retry_pending.clone(),
+            ve_info: self.ve_info.clone(),
+            cpuid_ve: self.cpuid_ve.clone(),
+            config_flags: self.config_flags.clone(),
+            notify_enables: self.notify_enables.clone(),
+            td_ctls: self.td_ctls.clone(),
+            vmm: self.vmm.clone(),
+            last_vmm_view: self.last_vmm_view.clone(),
+            cross_td_trap: self.cross_td_trap.clone(),
+            vmcall_count: self.vmcall_count.clone(),
+            vp: self.vp.clone(),
+            servtd: self.servtd.clone(),
+            l2: self.l2.clone(),
+            sealing_supported: self.sealing_supported.clone(),
+            feature_paravirt_ctls: self.feature_paravirt_ctls.clone(),
+            vmcall_refusal: self.vmcall_refusal.clone(),
+            busy_hold: self.busy_hold.clone(),
+            outside_2m: self.outside_2m.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, src: &Self) {
+        let TdxModule {
+            cfg,
+            chunks,
+            pages,
+            rtmr,
+            rtmr_busy,
+            teeinfo_hash_cached,
+            interrupts,
+            retry_pending,
+            ve_info,
+            cpuid_ve,
+            config_flags,
+            notify_enables,
+            td_ctls,
+            vmm,
+            last_vmm_view,
+            cross_td_trap,
+            vmcall_count,
+            vp,
+            servtd,
+            l2,
+            sealing_supported,
+            feature_paravirt_ctls,
+            vmcall_refusal,
+            busy_hold,
+            outside_2m,
+        } = src;
+        self.cfg.clone_from(cfg);
+        self.chunks.clone_from(chunks);
+        self.pages.clone_from(pages);
+        self.rtmr.clone_from(rtmr);
+        self.rtmr_busy.clone_from(rtmr_busy);
+        self.teeinfo_hash_cached.clone_from(teeinfo_hash_cached);
+        self.interrupts.clone_from(interrupts);
+        self.retry_pending.clone_from(retry_pending);
+        self.ve_info.clone_from(ve_info);
+        self.cpuid_ve.clone_from(cpuid_ve);
+        self.config_flags.clone_from(config_flags);
+        self.notify_enables.clone_from(notify_enables);
+        self.td_ctls.clone_from(td_ctls);
+        self.vmm.clone_from(vmm);
+        self.last_vmm_view.clone_from(last_vmm_view);
+        self.cross_td_trap.clone_from(cross_td_trap);
+        self.vmcall_count.clone_from(vmcall_count);
+        self.vp.clone_from(vp);
+        self.servtd.clone_from(servtd);
+        self.l2.clone_from(l2);
+        self.sealing_supported.clone_from(sealing_supported);
+        self.feature_paravirt_ctls.clone_from(feature_paravirt_ctls);
+        self.vmcall_refusal.clone_from(vmcall_refusal);
+        self.busy_hold.clone_from(busy_hold);
+        self.outside_2m.clone_from(outside_2m);
+    }
 }
 
 /// A host lock on one SEPT entry held for a number of TDG.MEM.PAGE.ACCEPT answers

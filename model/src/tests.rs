@@ -1403,3 +1403,31 @@ fn busy_hold_survives_a_split() {
     let hold = m.release_busy_hold().unwrap();
     assert_eq!((hold.answered, hold.level), (1, 0));
 }
+
+#[test]
+fn clone_from_makes_the_same_module_in_place() {
+    // A module that ran calls (pages, RTMR, the VMM's state) copied over one of another
+    // configuration and state, with L2 VMs (their attribute tables): the same as a clone.
+    let with_l2 = TdConfig {
+        num_l2_vms: 2,
+        ..TdConfig::default()
+    };
+    let mut src = TdxModule::new(with_l2.clone());
+    accept(&mut src, BASE + 0x3000, 0);
+    src.vmm_handle_exit(TdExitReason::EptViolation { gpa: BASE + 0x3000 });
+    assert_eq!(accept_status(&mut src, BASE + 0x3000, 0), TDX_SUCCESS);
+    src.set_busy(BASE + 0x5000, true);
+    let mut dst = module();
+    dst.set_page(BASE + 0x7000, 0, PageState::Pending);
+    dst.clone_from(&src);
+    assert_eq!(
+        alloc::format!("{dst:?}"),
+        alloc::format!("{:?}", src.clone())
+    );
+    assert_eq!(alloc::format!("{dst:?}"), alloc::format!("{src:?}"));
+    // And back over a module of the same shape: the buffers are reused, the contents replaced.
+    let fresh = TdxModule::new(with_l2);
+    dst.clone_from(&fresh);
+    assert_eq!(alloc::format!("{dst:?}"), alloc::format!("{fresh:?}"));
+    assert_eq!(dst.page(BASE + 0x3000).state, PageState::Unmapped);
+}

@@ -573,6 +573,8 @@ pub struct Oracle<W: Wrappers> {
     ran: Checks,
     /// Templates of the other module versions this oracle has run (see [`Oracle::set_version`]).
     other_templates: Vec<TdxModule>,
+    /// The copy of the simulated module a dry run changes (kept: its buffers are reused).
+    scratch: TdxModule,
     /// The implementation answered the current call without a TDCALL: its result is judged
     /// as a refusal against the model's answer to the same inputs.
     refused_without_tdcall: bool,
@@ -611,6 +613,7 @@ impl<W: Wrappers> Oracle<W> {
             session,
             wrappers,
             seed,
+            scratch: template.clone(),
             template,
             policy: None,
             ran: Checks::NONE,
@@ -649,9 +652,7 @@ impl<W: Wrappers> Oracle<W> {
 
     /// Starts over with a fresh simulated TD.
     pub fn reset(&mut self, seed: u64) {
-        self.session.reset(self.template.config().clone(), seed);
-        // SAFETY: no TDCALL runs during the copy.
-        unsafe { self.session.module() }.clone_from(&self.template);
+        self.session.reset_from(&self.template, seed);
         self.seed = seed;
     }
 
@@ -1015,6 +1016,13 @@ impl<W: Wrappers> Oracle<W> {
     /// Runs the leaf on a copy of the model, as the honest VMM would see it through: `None` if
     /// it never completes (an EPT violation on a private page that is not accepted: on real
     /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
+    /// The scratch module, made a copy of the simulated one.
+    fn scratch_copy(&mut self) -> &mut TdxModule {
+        // SAFETY: as in `model`.
+        self.scratch.clone_from(unsafe { self.session.module() });
+        &mut self.scratch
+    }
+
     fn dry_run(&mut self, regs: &Regs) -> Option<Regs> {
         self.dry_run_in(regs, &mut ZeroMemory).ok()
     }
@@ -1027,7 +1035,7 @@ impl<W: Wrappers> Oracle<W> {
         regs: &Regs,
         memory: &mut dyn tdx_model::GuestMemory,
     ) -> Result<Regs, &'static str> {
-        let mut scratch = self.model().clone();
+        let scratch = self.scratch_copy();
         let mut regs = *regs;
         for _ in 0..1024 {
             match scratch.tdcall(&regs, memory) {

@@ -389,7 +389,7 @@ impl<W: Wrappers> Oracle<W> {
         for (gpa, data) in writes {
             tdx_model::GuestMemory::write(&mut memory, *gpa, data);
         }
-        let mut scratch = self.model().clone();
+        let scratch = self.scratch_copy();
         scratch.set_vmm(VmmMode::Honest);
         // Whether an input is invalid is the GHCI's to say, also where KVM answers otherwise.
         if let Some(vmm) = scratch.honest_vmm_mut() {

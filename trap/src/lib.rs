@@ -362,10 +362,19 @@ impl Session {
 
     /// Replaces the simulated module (a fresh TD) and clears the log.
     pub fn reset(&mut self, config: TdConfig, seed: u64) {
-        let module = TdxModule::new(config);
+        self.reset_with(seed, |m| *m = TdxModule::new(config));
+    }
+
+    /// [`Self::reset`] to a copy of `template` (a TD already laid out), made in the current
+    /// module's buffers.
+    pub fn reset_from(&mut self, template: &TdxModule, seed: u64) {
+        self.reset_with(seed, |m| m.clone_from(template));
+    }
+
+    fn reset_with(&mut self, seed: u64, module: impl FnOnce(&mut TdxModule)) {
         // SAFETY: a short-lived access between TDCALLs: this method runs no wrapper.
         let st = unsafe { &mut *self.state.as_ptr() };
-        st.module = module;
+        module(&mut st.module);
         st.rng = seed | 1;
         st.count = 0;
         st.completed = 0;

@@ -148,10 +148,30 @@ impl ServtdState {
 /// L2 aliases of accept-region pages: for each 2 MiB range (used while it is a 2 MiB leaf) and
 /// each 4 KiB page (used once the range is split), the GPA_ATTR word of L2 VMs 1..=3 (index 0
 /// unused; 0 = not aliased).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(super) struct L2State {
     chunk_attr: Vec<[u16; 4]>,
     page_attr: Vec<[u16; 4]>,
+}
+
+// By hand: `clone_from` keeps the buffers (a page's attributes for the whole accept region),
+// so a module reset from a template or copied for a dry run allocates nothing.
+impl Clone for L2State {
+    fn clone(&self) -> Self {
+        L2State {
+            chunk_attr: self.chunk_attr.clone(),
+            page_attr: self.page_attr.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, src: &Self) {
+        let L2State {
+            chunk_attr,
+            page_attr,
+        } = src;
+        self.chunk_attr.clone_from(chunk_attr);
+        self.page_attr.clone_from(page_attr);
+    }
 }
 
 impl L2State {
