@@ -134,10 +134,25 @@ fn xorshift(s: &mut u64) -> u64 {
 /// that showed the VMM registers outside its contract), and the campaign goes on. Draws a
 /// progress bar on stderr.
 pub fn run<W: Wrappers>(wrappers: W, seed: u64, per_target: Duration) -> CampaignReport {
+    run_on(wrappers, seed, per_target, &phases())
+}
+
+/// The campaign's phases: every fuzz target, then the mixed programs ([`Target::All`]).
+pub fn phases() -> Vec<Target> {
+    Target::FUZZ.iter().copied().chain([Target::All]).collect()
+}
+
+/// [`run`] over the phases `phases` only (e.g. one fuzz target's, to compare its rate with the
+/// fuzz target's).
+pub fn run_on<W: Wrappers>(
+    wrappers: W,
+    seed: u64,
+    per_target: Duration,
+    phases: &[Target],
+) -> CampaignReport {
     let mut oracle = Oracle::new(wrappers, seed);
-    let phases: Vec<Target> = Target::FUZZ.iter().copied().chain([Target::All]).collect();
     let start = Instant::now();
-    let mut report = run_phases(&mut oracle, &phases, seed, per_target, true);
+    let mut report = run_phases(&mut oracle, phases, seed, per_target, true);
     shrink_all(&mut oracle, &mut report);
     report.elapsed = start.elapsed();
     report
@@ -155,7 +170,17 @@ pub fn run_parallel<W: Wrappers + Clone + Send>(
     per_target: Duration,
     jobs: usize,
 ) -> CampaignReport {
-    let phases: Vec<Target> = Target::FUZZ.iter().copied().chain([Target::All]).collect();
+    run_parallel_on(wrappers, seed, per_target, jobs, &phases())
+}
+
+/// [`run_parallel`] over the phases `phases` only.
+pub fn run_parallel_on<W: Wrappers + Clone + Send>(
+    wrappers: W,
+    seed: u64,
+    per_target: Duration,
+    jobs: usize,
+    phases: &[Target],
+) -> CampaignReport {
     // No more threads than phases; calls run in process (`TDX_CAMPAIGN_IN_PROCESS`) on one.
     let in_process = std::env::var_os("TDX_CAMPAIGN_IN_PROCESS").is_some_and(|v| v == "1");
     let jobs = if in_process {
@@ -164,7 +189,7 @@ pub fn run_parallel<W: Wrappers + Clone + Send>(
         jobs.min(phases.len())
     };
     if jobs <= 1 {
-        return run(wrappers, seed, per_target);
+        return run_on(wrappers, seed, per_target, phases);
     }
     let start = Instant::now();
     let parts: Vec<CampaignReport> = std::thread::scope(|scope| {

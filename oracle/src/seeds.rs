@@ -1138,7 +1138,8 @@ fn hostile_template(target: Target) -> Option<[Call; 2]> {
             Call::VmcallHlt { blocked: false },
             Call::VmcallHlt { blocked: true },
         ],
-        Target::VmcallIo => [io(1, 0x3f8, false, 0), io(4, 0xcfc, true, 7)],
+        // Reads: the hostile VMM's data above the access size must not reach the caller.
+        Target::VmcallIo => [io(1, 0x3f8, false, 0), io(2, 0x60, false, 0)],
         Target::VmcallRdmsr => [
             Call::VmcallRdmsr { msr: 0x1b },
             Call::VmcallRdmsr { msr: 0x277 },
@@ -1323,6 +1324,15 @@ fn vmcall_seeds(target: Target) -> Vec<(&'static str, Program)> {
                     },
                     Call::VmcallGetQuote {
                         buffer: MemRef::Raw(0x1234),
+                        len: 4096,
+                    },
+                    // Shared (bit 47 or bit 51 by the GPA width) but not 4 KiB aligned.
+                    Call::VmcallGetQuote {
+                        buffer: MemRef::Raw(1 << 47 | 0x1_0800),
+                        len: 4096,
+                    },
+                    Call::VmcallGetQuote {
+                        buffer: MemRef::Raw(1 << 51 | 0x1_0800),
                         len: 4096,
                     },
                 ]),
@@ -2214,6 +2224,12 @@ fn leaf15_seeds(target: Target) -> Vec<(&'static str, Program)> {
                         vm: 1,
                         base: 0x1004,
                         pages: 1,
+                    },
+                    // The kernel half: canonical, bits 63:48 set.
+                    Call::Invgla {
+                        vm: 2,
+                        base: 0xffff_8000_0000_0000,
+                        pages: 4,
                     },
                 ]),
             ),

@@ -2,17 +2,20 @@
 //! table, then the reach table (`tdx_oracle::reach`). Exit status 1 if any check failed or a
 //! listed status was not reached.
 //!
-//! Usage: `tdx-campaign [--jobs N] [SECONDS_PER_TARGET] [SEED]` (defaults: every core, 3 s, a
-//! fixed seed). With N threads the phases are shared among them (`tdx_campaign::run_parallel`).
+//! Usage: `tdx-campaign [--jobs N] [--target NAME]... [SECONDS_PER_TARGET] [SEED]` (defaults:
+//! every core, every phase, 3 s, a fixed seed). With N threads the phases are shared among them
+//! (`tdx_campaign::run_parallel`); `--target` keeps the phases of the fuzz targets it names
+//! (`all`: the mixed programs).
 
 use std::time::Duration;
 
-use tdx_campaign::{run_parallel, table};
+use tdx_campaign::{phases, run_parallel_on, table};
 use tdx_oracle::Production;
 
 fn main() {
     let mut jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut positional = Vec::new();
+    let mut only = Vec::new();
     let mut all = std::env::args().skip(1);
     while let Some(a) = all.next() {
         if a == "--jobs" || a == "-j" {
@@ -20,6 +23,19 @@ fn main() {
                 Some(Ok(n)) if n > 0 => jobs = n,
                 _ => {
                     eprintln!("tdx-campaign: --jobs takes a number of threads (1 or more)");
+                    std::process::exit(2);
+                }
+            }
+        } else if a == "--target" || a == "-t" {
+            let name = all.next().unwrap_or_default();
+            match phases().into_iter().find(|t| t.name() == name) {
+                Some(t) => only.push(t),
+                None => {
+                    let names: Vec<&str> = phases().iter().map(|t| t.name()).collect();
+                    eprintln!(
+                        "tdx-campaign: --target takes a fuzz target's name or all, not {name:?}: {}",
+                        names.join(", ")
+                    );
                     std::process::exit(2);
                 }
             }
@@ -46,7 +62,9 @@ fn main() {
     };
     println!("Differential campaign: tdcall wrappers vs tdx-model through the trap backend");
     println!("({secs} s per fuzz target and mixed programs, seed {seed}, {jobs} threads)");
-    let report = run_parallel(Production, seed, Duration::from_secs_f64(secs), jobs);
+    let phases = if only.is_empty() { phases() } else { only };
+    let per_target = Duration::from_secs_f64(secs);
+    let report = run_parallel_on(Production, seed, per_target, jobs, &phases);
     println!();
     print!("{}", table(&report));
     let calls: u64 = report.leaves.values().map(|l| l.stats.calls).sum();
