@@ -22,20 +22,27 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# Calls per second of the campaign (one thread, in process) over one target's phase.
+# Calls and TDCALLs per second of the campaign (one thread, in process) over one target's phase.
 campaign_rate() {
-    cargo run --release -q --bin tdx-campaign -- --jobs 1 --target "$1" "$secs" >"$work/campaign.txt" 2>/dev/null
-    sed -nE 's/^[0-9]+ programs, ([0-9]+) calls in ([0-9.]+) s;.*/\1 \2/p' "$work/campaign.txt" \
-        | awk '{ printf "%.0f", $1 / $2 }'
+    cargo run --release -q --bin tdx-campaign -- --jobs 1 --target "$1" "$secs" \
+        >"$work/campaign.txt" 2>"$work/campaign.err" || { cat "$work/campaign.err" >&2; return; }
+    sed -nE 's/^[0-9]+ programs, ([0-9]+) calls \(([0-9]+) TDCALLs\) in ([0-9.]+) s;.*/\1 \2 \3/p' \
+        "$work/campaign.txt" | awk '{ printf "%.0f %.0f", $1 / $3, $2 / $3 }'
 }
-declare -A campaign
+declare -A campaign campaign_tdcalls
+printf 'campaign, one thread, %s s per target:\n' "$secs"
 for t in "${targets[@]}"; do
-    campaign[$t]=$(TDX_CAMPAIGN_IN_PROCESS=1 campaign_rate "$t")
-    [ -n "${campaign[$t]}" ] || { cat "$work/campaign.txt"; echo "no campaign figure for $t"; exit 1; }
+    read -r c d < <(TDX_CAMPAIGN_IN_PROCESS=1 campaign_rate "$t") || true
+    [ -n "${c:-}" ] || { cat "$work/campaign.txt"; echo "no campaign figure for $t"; exit 1; }
+    campaign[$t]=$c
+    campaign_tdcalls[$t]=$d
+    printf '  %-36s %11s calls/s %11s TDCALLs/s\n' "$t" "$c" "$d"
+    c=""
 done
+echo
 
-printf '%-36s %-10s %9s %10s %11s %11s %8s %7s\n' target build execs/s calls/exec calls/s \
-    "campaign" "ratio" "% prog"
+printf '%-36s %-10s %8s %10s %10s %6s %10s %6s %6s\n' target build execs/s calls/exec calls/s \
+    "ratio" TDCALLs/s "ratio" "% prog"
 # cargo-fuzz's instrumentation as `cargo fuzz run` builds it (comparisons traced), without a
 # sanitizer and with AddressSanitizer, and without comparison tracing.
 for mode in none address none-nocmp; do
@@ -53,11 +60,18 @@ for mode in none address none-nocmp; do
         TDX_FUZZ_STATS=1 "$bin" "$work/$mode-$t" "corpora/$t" -max_total_time="$secs" \
             -print_final_stats=1 >"$work/$t.log" 2>&1 || { tail -n 40 "$work/$t.log"; exit 1; }
         wall=$(python3 -c "import time; print(time.time() - $start)")
-        read -r inputs calls in_programs < <(sed -nE \
-            's/^tdx-fuzz-stats: inputs ([0-9]+) calls ([0-9]+) tdcalls [0-9]+ seconds-in-programs ([0-9.]+)/\1 \2 \3/p' \
-            "$work/$t.log")
-        awk -v t="$t" -v s="$mode" -v i="$inputs" -v c="$calls" -v p="$in_programs" -v w="$wall" \
-            -v k="${campaign[$t]}" 'BEGIN { printf "%-36s %-10s %9.0f %10.1f %11.0f %11.0f %7.0f%% %6.0f%%\n",
-                t, s, i / w, c / i, c / w, k, 100 * c / w / k, 100 * p / w }'
+        inputs=""
+        read -r inputs calls tdcalls in_programs < <(sed -nE \
+            's/^tdx-fuzz-stats: inputs ([0-9]+) calls ([0-9]+) tdcalls ([0-9]+) seconds-in-programs ([0-9.]+)/\1 \2 \3 \4/p' \
+            "$work/$t.log") || true
+        if [ -z "${inputs:-}" ] || [ "$inputs" = 0 ]; then
+            tail -n 20 "$work/$t.log"
+            echo "$t ($mode): no tdx-fuzz-stats line, or no input ran"
+            exit 1
+        fi
+        awk -v t="$t" -v s="$mode" -v i="$inputs" -v c="$calls" -v d="$tdcalls" -v p="$in_programs" \
+            -v w="$wall" -v k="${campaign[$t]}" -v kd="${campaign_tdcalls[$t]}" 'BEGIN {
+                printf "%-36s %-10s %8.0f %10.1f %10.0f %5.0f%% %10.0f %5.0f%% %5.0f%%\n",
+                t, s, i / w, c / i, c / w, 100 * c / w / k, d / w, 100 * d / w / kd, 100 * p / w }'
     done
 done

@@ -15,7 +15,8 @@ thread_local! {
     static PLANT: RefCell<Option<(Target, Runner)>> = const { RefCell::new(None) };
 }
 
-/// The bug `TDX_PLANTED` names; a usage message and exit status 2 without one.
+/// The bug `TDX_PLANTED` names; a usage message and exit status 2 without one (run before
+/// libFuzzer starts, so it is not reported as a crash).
 fn plant() -> (Target, Runner) {
     let index = std::env::var("TDX_PLANTED")
         .ok()
@@ -32,13 +33,19 @@ fn plant() -> (Target, Runner) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
-    PLANT.with(|p| {
-        let mut p = p.borrow_mut();
-        let (target, run) = p.get_or_insert_with(plant);
-        let program = Program::decode(*target, data);
-        if let Err(f) = run(&program) {
-            panic!("{f}\n  program: {program:?}");
-        }
-    })
-});
+fuzz_target!(
+    init: {
+        let p = plant();
+        PLANT.with(|slot| *slot.borrow_mut() = Some(p));
+    },
+    |data: &[u8]| {
+        PLANT.with(|p| {
+            let mut p = p.borrow_mut();
+            let (target, run) = p.as_mut().expect("set by init");
+            let program = Program::decode(*target, data);
+            if let Err(f) = run(&program) {
+                panic!("{f}\n  program: {program:?}");
+            }
+        })
+    }
+);

@@ -512,9 +512,10 @@ pub struct TdxModule {
 }
 
 // By hand: `clone_from` reuses the page tables' buffers (every field's own `clone_from`), so
-// resetting a module from a template, or copying one for a dry run, allocates nothing. The
-// destructuring names every field: a new one must be added here too. Every field alike, Copy
-// or not.
+// resetting a module from a template, or copying one for a dry run, allocates none of the
+// accept region's tables (the VMM's and the VCPU's smaller ones still use their derived
+// `clone`). The destructuring names every field: a new one must be added here too. Every field
+// alike, Copy or not.
 #[allow(clippy::clone_on_copy)]
 impl Clone for TdxModule {
     fn clone(&self) -> Self {

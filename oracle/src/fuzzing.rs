@@ -54,8 +54,11 @@ pub fn stats() -> Stats {
 }
 
 extern "C" fn print_stats() {
+    use std::io::Write;
     let s = stats();
-    eprintln!(
+    // Never a panic here (a closed stderr): it would abort inside an `extern "C"` function.
+    let _ = writeln!(
+        std::io::stderr(),
         "tdx-fuzz-stats: inputs {} calls {} tdcalls {} seconds-in-programs {:.3}",
         s.inputs,
         s.calls,
@@ -69,7 +72,7 @@ pub fn run_input(target: Target, data: &[u8]) {
     STATS_AT_EXIT.call_once(|| {
         if std::env::var_os("TDX_FUZZ_STATS").is_some_and(|v| v == "1") {
             // SAFETY: registers a function without arguments that only reads atomics and
-            // writes to stderr; libFuzzer ends with exit(3), which runs it.
+            // writes to stderr; libFuzzer ends a run by calling `exit`, which runs it.
             unsafe { libc::atexit(print_stats) };
         }
     });

@@ -1013,9 +1013,6 @@ impl<W: Wrappers> Oracle<W> {
         ArenaCopy::new(self.session.arena_gpa(), shared, bytes)
     }
 
-    /// Runs the leaf on a copy of the model, as the honest VMM would see it through: `None` if
-    /// it never completes (an EPT violation on a private page that is not accepted: on real
-    /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
     /// The scratch module, made a copy of the simulated one.
     fn scratch_copy(&mut self) -> &mut TdxModule {
         // SAFETY: as in `model`.
@@ -1023,6 +1020,9 @@ impl<W: Wrappers> Oracle<W> {
         &mut self.scratch
     }
 
+    /// Runs the leaf on a copy of the model, as the honest VMM would see it through: `None` if
+    /// it never completes (an EPT violation on a private page that is not accepted: on real
+    /// hardware the TD gets a #VE or hangs, and the wrapper never returns).
     fn dry_run(&mut self, regs: &Regs) -> Option<Regs> {
         self.dry_run_in(regs, &mut ZeroMemory).ok()
     }

@@ -2,8 +2,13 @@
 //! target with the planted wrapper in place of the production one (`fuzz/planted/planted.rs`,
 //! built as `cargo fuzz run` builds, AddressSanitizer), from the target's seeds (`corpora/`)
 //! and from an empty corpus, with several libFuzzer seeds; it prints the median seconds and
-//! executions to the first failed check, and the verdict that failed. Prints figures; asserts
-//! nothing.
+//! executions to the first detection, and how many of the runs from the seeds caught the bug
+//! while replaying a seed rather than by fuzzing. Prints figures; asserts nothing.
+//!
+//! A detection is a failed check with the bug's verdict. A missing clobber shows where the
+//! compiler kept a live value in the register: as a clobber, as the VMM's value used afterwards
+//! (hygiene), or as a crash when that value was a pointer; all three count for a clobber bug.
+//! A run that fails with another verdict is not a detection (its verdict is printed with `!`).
 //!
 //! `cargo bench -p tdx-proptests --bench time_to_detect [-- RUNS [CAP_SECONDS]]` (defaults 3
 //! runs, 30 s each at most). Needs cargo-fuzz.
@@ -12,13 +17,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use tdx_oracle::Verdict;
 use tdx_planted::PLANTED;
 
-/// One libFuzzer run: seconds and executions to the first failure and its verdict, or `None`
-/// when it ran out of time.
+/// How one libFuzzer run ended.
+enum Ended {
+    /// Out of time, no failure.
+    Clean,
+    /// A failure: its verdict (or `crash`) and the executions so far (when libFuzzer said).
+    Failed { verdict: String, execs: Option<u64> },
+}
+
 struct Run {
     seconds: f64,
-    found: Option<(u64, String)>,
+    ended: Ended,
 }
 
 fn root() -> PathBuf {
@@ -45,68 +57,122 @@ fn run_once(bin: &Path, index: usize, corpus: Option<&Path>, seed: u32, cap: u32
     let seconds = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&scratch);
     let log = String::from_utf8_lossy(&out.stderr);
-    let verdict = log.lines().find_map(|l| {
-        l.split_once(" check failed for ")
-            .map(|(v, _)| v.trim().to_string())
-    });
+    // A failed check panics with its verdict; a process that died is a crash.
+    let verdict = log
+        .lines()
+        .find_map(|l| {
+            l.split_once(" check failed for ")
+                .map(|(v, _)| v.trim().to_string())
+        })
+        .or_else(|| {
+            log.lines()
+                .find(|l| l.contains("ERROR: AddressSanitizer") || l.contains("deadly signal"))
+                .map(|_| "crash".to_string())
+        });
+    // libFuzzer prints its final stats after a panic; a sanitizer's report ends the process
+    // first: then the last status line's count, none if it died on the seeds.
     let execs = log
         .lines()
         .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
-        .and_then(|n| n.trim().parse().ok());
-    Run {
-        seconds,
-        found: match (out.status.success(), verdict, execs) {
-            (false, Some(v), Some(n)) => Some((n, v)),
-            (false, _, _) => panic!("the planted fuzz target failed without a verdict:\n{log}"),
-            _ => None,
-        },
-    }
+        .and_then(|n| n.trim().parse().ok())
+        .or_else(|| {
+            log.lines()
+                .rev()
+                .find_map(|l| l.strip_prefix('#')?.split_whitespace().next()?.parse().ok())
+        });
+    let ended = match (out.status.success(), verdict) {
+        (true, _) => Ended::Clean,
+        (false, Some(verdict)) => Ended::Failed { verdict, execs },
+        (false, None) => panic!("the planted fuzz target failed without a verdict:\n{log}"),
+    };
+    Run { seconds, ended }
+}
+
+/// The verdicts that detect a bug planted to fail with `expected`.
+fn detects(expected: Verdict, verdict: &str) -> bool {
+    verdict == format!("{expected:?}")
+        || (expected == Verdict::Clobbers && (verdict == "Hygiene" || verdict == "crash"))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
-/// `k/n found, median s, median execs` of one start; the verdicts found.
-fn summary(runs: &[Run], cap: u32) -> (String, Vec<String>, f64) {
-    let found: Vec<&Run> = runs.iter().filter(|r| r.found.is_some()).collect();
-    let mut verdicts: Vec<String> = found
-        .iter()
-        .map(|r| r.found.as_ref().unwrap().1.clone())
-        .collect();
-    verdicts.sort();
-    verdicts.dedup();
-    // A run that found nothing counts as the cap: the median is then a lower bound.
-    let secs = median(
+/// One start's cell: detections/runs, median seconds and executions (a run without a
+/// detection counts as the cap and as infinitely many executions, so a median over more than
+/// half of them is shown as `>cap`), and the runs that caught the bug replaying a seed.
+struct Cell {
+    text: String,
+    median_seconds: f64,
+    detected: usize,
+    by_seed: usize,
+}
+
+fn cell(runs: &[Run], expected: Verdict, cap: u32, seeds: usize) -> Cell {
+    let detection = |r: &Run| match &r.ended {
+        Ended::Failed { verdict, execs } if detects(expected, verdict) => Some(*execs),
+        _ => None,
+    };
+    let detected = runs.iter().filter(|r| detection(r).is_some()).count();
+    let seconds = median(
         runs.iter()
-            .map(|r| {
-                if r.found.is_some() {
-                    r.seconds
-                } else {
-                    f64::from(cap)
-                }
+            .map(|r| detection(r).map_or(f64::from(cap), |_| r.seconds))
+            .collect(),
+    );
+    let execs = median(
+        runs.iter()
+            .map(|r| match detection(r) {
+                Some(Some(n)) => n as f64,
+                Some(None) => 0.0,
+                None => f64::INFINITY,
             })
             .collect(),
     );
-    // Likewise infinitely many executions.
-    let execs = median(
-        runs.iter()
-            .map(|r| r.found.as_ref().map_or(f64::INFINITY, |(n, _)| *n as f64))
-            .collect(),
-    );
-    let cell = if found.len() * 2 > runs.len() {
-        format!("{}/{} {secs:>6.2} s {execs:>8.0}", found.len(), runs.len())
+    // libFuzzer runs the empty input first, then each seed file once.
+    let by_seed = runs
+        .iter()
+        .filter(|r| detection(r).is_some_and(|e| e.is_none_or(|n| n as usize <= seeds + 1)))
+        .count();
+    let text = if detected * 2 > runs.len() {
+        format!(
+            "{detected}/{} {seconds:>6.2} s {execs:>8.0} {by_seed}",
+            runs.len()
+        )
     } else {
         format!(
-            "{}/{} {:>6} s {:>8}",
-            found.len(),
+            "{detected}/{} {:>8} {:>8} {by_seed}",
             runs.len(),
-            format!(">{cap}"),
+            format!(">{cap} s"),
             "—"
         )
     };
-    (cell, verdicts, secs)
+    Cell {
+        text,
+        median_seconds: seconds,
+        detected,
+        by_seed,
+    }
+}
+
+/// The verdicts the runs ended with, `!` marking one that is not a detection.
+fn verdicts(runs: &[Run], expected: Verdict) -> Vec<String> {
+    let mut v: Vec<String> = runs
+        .iter()
+        .filter_map(|r| match &r.ended {
+            Ended::Failed { verdict, .. } if detects(expected, verdict) => Some(verdict.clone()),
+            Ended::Failed { verdict, .. } => Some(format!("{verdict}!")),
+            Ended::Clean => None,
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 fn main() {
@@ -127,40 +193,53 @@ fn main() {
     let bin = fuzz.join("target/x86_64-unknown-linux-gnu/release/planted");
     println!(
         "time to detect: libFuzzer (AddressSanitizer) on each planted bug's fuzz target, {runs} \
-         libFuzzer seeds, at most {cap} s each; found/runs, median s and executions to the first \
-         failure (wall time, process start included)"
+         libFuzzer seeds, at most {cap} s each. Per start: runs that detected the bug / runs, \
+         median wall seconds (process start included) and executions to the detection, runs \
+         that detected it replaying a seed."
     );
     println!(
-        "{:<58} {:<30} {:<10} {:<28} {:<28} verdict",
+        "{:<56} {:<36} {:<9} {:<28} {:<28} verdicts",
         "planted bug", "fuzz target", "expected", "from the seeds", "from an empty corpus"
     );
-    let mut under_5 = 0;
-    for (i, (name, verdict, target)) in PLANTED.iter().enumerate() {
+    let (mut under_5, mut replayed, mut by_fuzzing) = (0, 0, 0);
+    for (i, (name, expected, target)) in PLANTED.iter().enumerate() {
         let corpus = root().join("corpora").join(target.name());
+        let seeds = std::fs::read_dir(&corpus).map_or(0, |d| d.count());
         let seeded: Vec<Run> = (1..=runs)
             .map(|s| run_once(&bin, i, Some(&corpus), s, cap))
             .collect();
         let empty: Vec<Run> = (1..=runs)
             .map(|s| run_once(&bin, i, None, s, cap))
             .collect();
-        let (from_seeds, mut verdicts, secs) = summary(&seeded, cap);
-        let (from_empty, more, _) = summary(&empty, cap);
-        verdicts.extend(more);
-        verdicts.sort();
-        verdicts.dedup();
-        if secs < 5.0 && seeded.iter().filter(|r| r.found.is_some()).count() * 2 > seeded.len() {
+        let from_seeds = cell(&seeded, *expected, cap, seeds);
+        let from_empty = cell(&empty, *expected, cap, 0);
+        if from_seeds.detected * 2 > seeded.len() && from_seeds.median_seconds < 5.0 {
             under_5 += 1;
+            if from_seeds.by_seed * 2 > seeded.len() {
+                replayed += 1;
+            }
         }
+        if from_empty.detected * 2 > empty.len() {
+            by_fuzzing += 1;
+        }
+        let mut seen = verdicts(&seeded, *expected);
+        seen.extend(verdicts(&empty, *expected));
+        seen.sort();
+        seen.dedup();
         println!(
-            "{:<58} {:<30} {:<10} {from_seeds:<28} {from_empty:<28} {}",
+            "{:<56} {:<36} {:<9} {:<28} {:<28} {}",
             name.trim_start_matches("planted: "),
             target.name(),
-            format!("{verdict:?}"),
-            verdicts.join(", ")
+            format!("{expected:?}"),
+            from_seeds.text,
+            from_empty.text,
+            seen.join(", ")
         );
     }
     println!(
-        "\n{under_5} of {} planted bugs found in under 5 s (median) from the seeds",
+        "\nfrom the seeds: {under_5} of {} planted bugs detected in under 5 s (median), {replayed} \
+         of them by replaying a seed; from an empty corpus: {by_fuzzing} detected within {cap} s \
+         (median)",
         PLANTED.len()
     );
 }

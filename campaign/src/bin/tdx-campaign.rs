@@ -29,6 +29,7 @@ fn main() {
         } else if a == "--target" || a == "-t" {
             let name = all.next().unwrap_or_default();
             match phases().into_iter().find(|t| t.name() == name) {
+                Some(t) if only.contains(&t) => {}
                 Some(t) => only.push(t),
                 None => {
                     let names: Vec<&str> = phases().iter().map(|t| t.name()).collect();
@@ -61,15 +62,22 @@ fn main() {
         }
     };
     println!("Differential campaign: tdcall wrappers vs tdx-model through the trap backend");
-    println!("({secs} s per fuzz target and mixed programs, seed {seed}, {jobs} threads)");
+    let what = if only.is_empty() {
+        "per fuzz target and mixed programs".to_string()
+    } else {
+        let names: Vec<&str> = only.iter().map(|t| t.name()).collect();
+        format!("for each of {}", names.join(", "))
+    };
+    println!("({secs} s {what}, seed {seed}, {jobs} threads)");
     let phases = if only.is_empty() { phases() } else { only };
     let per_target = Duration::from_secs_f64(secs);
     let report = run_parallel_on(Production, seed, per_target, jobs, &phases);
     println!();
     print!("{}", table(&report));
     let calls: u64 = report.leaves.values().map(|l| l.stats.calls).sum();
+    let tdcalls: u64 = report.leaves.values().map(|l| l.stats.tdcalls).sum();
     println!(
-        "\n{} programs, {calls} calls in {:.1} s; {} failed checks",
+        "\n{} programs, {calls} calls ({tdcalls} TDCALLs) in {:.1} s; {} failed checks",
         report.programs,
         report.elapsed.as_secs_f64(),
         report.failed_checks()

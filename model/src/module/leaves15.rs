@@ -155,7 +155,7 @@ pub(super) struct L2State {
 }
 
 // By hand: `clone_from` keeps the buffers (a page's attributes for the whole accept region),
-// so a module reset from a template or copied for a dry run allocates nothing.
+// so a module reset from a template or copied for a dry run does not allocate them again.
 impl Clone for L2State {
     fn clone(&self) -> Self {
         L2State {
