@@ -22,7 +22,7 @@ for t in $targets; do
         exit 1
     fi
     # ClusterFuzz runs targets with AddressSanitizer keeping SIGSEGV and SIGILL to itself
-    # (handle_segv=2, allow_user_segv_handler=0); the trap needs them: every TDCALL faults.
+    # (allow_user_segv_handler=0); the trap needs them: every TDCALL faults.
     printf '[asan]\nallow_user_segv_handler=1\nhandle_segv=1\nhandle_sigill=1\n' >"$OUT/$t.options"
     rm -f "$OUT/${t}_seed_corpus.zip"
     # Flat: libFuzzer reads the zip's files as inputs.

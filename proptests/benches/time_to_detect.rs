@@ -20,12 +20,24 @@ use std::time::Instant;
 use tdx_oracle::Verdict;
 use tdx_planted::PLANTED;
 
+/// Executions to a failure, as far as libFuzzer said.
+#[derive(Clone, Copy)]
+enum Execs {
+    /// Its final count.
+    Exactly(u64),
+    /// At least this many: its last status line before a sanitizer ended the process.
+    AtLeast(u64),
+    /// Nothing said: the process died replaying the seeds, before libFuzzer's INITED line.
+    DiedOnTheSeeds,
+}
+
 /// How one libFuzzer run ended.
 enum Ended {
     /// Out of time, no failure.
     Clean,
-    /// A failure: its verdict (or `crash`) and the executions so far (when libFuzzer said).
-    Failed { verdict: String, execs: Option<u64> },
+    /// A failure: its verdict (`crash` for a process a signal killed, `panic` for a panic
+    /// that is not a failed check) and the executions so far.
+    Failed { verdict: String, execs: Execs },
 }
 
 struct Run {
@@ -57,7 +69,8 @@ fn run_once(bin: &Path, index: usize, corpus: Option<&Path>, seed: u32, cap: u32
     let seconds = start.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&scratch);
     let log = String::from_utf8_lossy(&out.stderr);
-    // A failed check panics with its verdict; a process that died is a crash.
+    // A failed check panics with its verdict; another panic (an abort, reported by libFuzzer
+    // as a deadly signal too) is not a detection; a sanitizer's report is a crash.
     let verdict = log
         .lines()
         .find_map(|l| {
@@ -66,20 +79,29 @@ fn run_once(bin: &Path, index: usize, corpus: Option<&Path>, seed: u32, cap: u32
         })
         .or_else(|| {
             log.lines()
+                .find(|l| l.contains("panicked at"))
+                .map(|_| "panic".to_string())
+        })
+        .or_else(|| {
+            log.lines()
                 .find(|l| l.contains("ERROR: AddressSanitizer") || l.contains("deadly signal"))
                 .map(|_| "crash".to_string())
         });
     // libFuzzer prints its final stats after a panic; a sanitizer's report ends the process
-    // first: then the last status line's count, none if it died on the seeds.
-    let execs = log
+    // first: then the last status line's count is a lower bound.
+    let final_count = log
         .lines()
         .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
-        .and_then(|n| n.trim().parse().ok())
-        .or_else(|| {
-            log.lines()
-                .rev()
-                .find_map(|l| l.strip_prefix('#')?.split_whitespace().next()?.parse().ok())
-        });
+        .and_then(|n| n.trim().parse().ok());
+    let last_status = log
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix('#')?.split_whitespace().next()?.parse().ok());
+    let execs = match (final_count, last_status) {
+        (Some(n), _) => Execs::Exactly(n),
+        (None, Some(n)) => Execs::AtLeast(n),
+        (None, None) => Execs::DiedOnTheSeeds,
+    };
     let ended = match (out.status.success(), verdict) {
         (true, _) => Ended::Clean,
         (false, Some(verdict)) => Ended::Failed { verdict, execs },
@@ -125,23 +147,33 @@ fn cell(runs: &[Run], expected: Verdict, cap: u32, seeds: usize) -> Cell {
             .map(|r| detection(r).map_or(f64::from(cap), |_| r.seconds))
             .collect(),
     );
-    let execs = median(
-        runs.iter()
-            .map(|r| match detection(r) {
-                Some(Some(n)) => n as f64,
-                Some(None) => 0.0,
-                None => f64::INFINITY,
-            })
-            .collect(),
-    );
+    // A lower bound or an unknown count marks the median's cell `≥` or `?`.
+    let mut counts: Vec<(f64, &str)> = runs
+        .iter()
+        .map(|r| match detection(r) {
+            Some(Execs::Exactly(n)) => (n as f64, ""),
+            Some(Execs::AtLeast(n)) => (n as f64, "≥"),
+            Some(Execs::DiedOnTheSeeds) => (0.0, "?"),
+            None => (f64::INFINITY, ""),
+        })
+        .collect();
+    counts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let execs = match counts[(counts.len() - 1) / 2] {
+        (_, "?") => "?".to_string(),
+        (n, mark) => format!("{mark}{n:.0}"),
+    };
     // libFuzzer runs the empty input first, then each seed file once.
     let by_seed = runs
         .iter()
-        .filter(|r| detection(r).is_some_and(|e| e.is_none_or(|n| n as usize <= seeds + 1)))
+        .filter(|r| match detection(r) {
+            Some(Execs::Exactly(n)) => n as usize <= seeds + 1,
+            Some(Execs::DiedOnTheSeeds) => true,
+            _ => false,
+        })
         .count();
     let text = if detected * 2 > runs.len() {
         format!(
-            "{detected}/{} {seconds:>6.2} s {execs:>8.0} {by_seed}",
+            "{detected}/{} {seconds:>6.2} s {execs:>8} {by_seed}",
             runs.len()
         )
     } else {

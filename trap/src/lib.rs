@@ -598,17 +598,25 @@ pub fn install() {
             };
             assert_eq!(rc, 0, "sigaction failed");
             // A sanitizer told not to let the program handle SIGSEGV or SIGILL
-            // (`allow_user_segv_handler=0`, or `handle_segv=2`, as ClusterFuzz runs targets)
-            // answers 0 and keeps its own handler: every TDCALL would then be a crash.
+            // (`allow_user_segv_handler=0`, as ClusterFuzz runs targets) answers 0 and keeps
+            // its own handler: every TDCALL would then be a crash.
             let mut now: libc::sigaction = unsafe_zeroed();
-            // SAFETY: reads the current disposition into `now`.
-            unsafe { libc::sigaction(sig, ptr::null(), &mut now) };
-            assert_eq!(
-                now.sa_sigaction, act.sa_sigaction,
-                "the trap's handler for signal {sig} was not installed: a sanitizer keeps its own \
-                 (AddressSanitizer: run with ASAN_OPTIONS=allow_user_segv_handler=1:handle_segv=1:\
-                 handle_sigill=1; fuzz targets on ClusterFuzz get them from their .options file)"
-            );
+            // SAFETY: a query (no new action) of the current disposition into `now`.
+            let rc = unsafe { libc::sigaction(sig, ptr::null(), &mut now) };
+            assert_eq!(rc, 0, "sigaction (query) failed");
+            if now.sa_sigaction != act.sa_sigaction {
+                // Put back what was there, so no half-installed set is left behind.
+                for (j, old) in prev.iter().enumerate().take(i + 1) {
+                    // SAFETY: restores a disposition `sigaction` returned above.
+                    unsafe { libc::sigaction(SIGNALS[j], old, ptr::null_mut()) };
+                }
+                panic!(
+                    "the trap's handler for signal {sig} was not installed: a sanitizer keeps its \
+                     own (AddressSanitizer: run with ASAN_OPTIONS=allow_user_segv_handler=1:\
+                     handle_segv=1:handle_sigill=1, and handle_sigtrap other than 2; fuzz targets \
+                     on ClusterFuzz get them from their .options file)"
+                );
+            }
         }
         prev
     });
