@@ -15,8 +15,6 @@ use crate::call::{Program, Target};
 use crate::wrappers::Production;
 use crate::Oracle;
 
-use tdx_model::ModuleVersion;
-
 thread_local! {
     static ORACLE: RefCell<Option<Oracle<Production>>> = const { RefCell::new(None) };
 }
@@ -83,9 +81,8 @@ pub fn run_input(target: Target, data: &[u8]) {
     }
 }
 
-/// Runs a program on this thread's oracle (created on first use) once per modelled module
-/// version ([`ModuleVersion::ALL`]), each time against a fresh simulated TD; the first failure
-/// (which names its version).
+/// Runs a program on this thread's oracle (created on first use) on every modelled module
+/// version ([`Oracle::run_program_on_every_version`]); the first failure.
 pub fn run_program(program: &Program) -> Result<(), crate::Failure> {
     let start = Instant::now();
     let mut tdcalls = 0u64;
@@ -93,12 +90,9 @@ pub fn run_program(program: &Program) -> Result<(), crate::Failure> {
     let result = ORACLE.with(|o| {
         let mut o = o.borrow_mut();
         let o = o.get_or_insert_with(|| Oracle::new(Production, 0x7d_c411));
-        ModuleVersion::ALL.iter().try_for_each(|v| {
-            o.set_version(*v);
-            o.run_program(program, |_, out| {
-                calls += 1;
-                tdcalls += out.tdcalls as u64;
-            })
+        o.run_program_on_every_version(program, |_, out| {
+            calls += 1;
+            tdcalls += out.tdcalls as u64;
         })
     });
     CALLS.fetch_add(calls, Relaxed);

@@ -709,6 +709,20 @@ impl<W: Wrappers> Oracle<W> {
         Ok(())
     }
 
+    /// [`Self::run_program`] once per modelled module version ([`ModuleVersion::ALL`]), each
+    /// time against a fresh simulated TD, as the fuzz targets run their inputs; the first
+    /// failure (which names its version).
+    pub fn run_program_on_every_version(
+        &mut self,
+        program: &Program,
+        mut each: impl FnMut(&Call, &Outcome),
+    ) -> Result<(), Failure> {
+        ModuleVersion::ALL.iter().try_for_each(|v| {
+            self.set_version(*v);
+            self.run_program(program, &mut each)
+        })
+    }
+
     fn fail(&self, verdict: Verdict, leaf: &'static str, call: &Call, detail: String) -> Failure {
         Failure {
             verdict,

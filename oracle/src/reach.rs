@@ -102,12 +102,26 @@ pub fn branches_of(out: &Outcome) -> impl Iterator<Item = &'static str> + '_ {
         .map(|(_, (_, b))| *b)
 }
 
-fn branch_label(name: &str) -> String {
+/// The label of a helper branch taken (`branch: <name>`).
+pub fn branch_label(name: &str) -> String {
     format!("branch: {name}")
 }
 
 /// Per leaf (the outcome's name), every label reached.
 pub type Reach = BTreeMap<&'static str, BTreeSet<String>>;
+
+/// Adds what `out` reached to `reach`: its [`label`] and the helper branches it took.
+pub fn record(reach: &mut Reach, out: &Outcome) {
+    let labels = reach.entry(out.leaf).or_default();
+    labels.insert(label(out));
+    labels.extend(branches_of(out).map(branch_label));
+}
+
+/// Whether the reached label `got` is the status `status` (a label with details counts for the
+/// bare name: `TDX_SUCCESS+1` is `TDX_SUCCESS`).
+pub fn is(got: &str, status: &str) -> bool {
+    got == status || got.strip_prefix(status).is_some_and(|r| r.starts_with('+'))
+}
 
 /// Runs the seeds of every fuzz target and `programs` generated programs per target (fixed
 /// byte streams) through `wrappers` on every modelled module version, collecting the labels.
@@ -130,11 +144,7 @@ pub fn collect<W: Wrappers>(wrappers: W, programs: usize) -> Result<Reach, crate
         for version in ModuleVersion::ALL {
             o.set_version(version);
             for p in &all {
-                o.run_program(p, |_, out| {
-                    let labels = reach.entry(out.leaf).or_default();
-                    labels.insert(label(out));
-                    labels.extend(branches_of(out).map(branch_label));
-                })?;
+                o.run_program(p, |_, out| record(&mut reach, out))?;
             }
         }
     }
@@ -150,10 +160,9 @@ fn xorshift(s: &mut u64) -> u64 {
 
 /// Whether `reach` has `label` for `leaf` (a label with details counts for the bare name).
 pub fn reached(reach: &Reach, leaf: &str, label: &str) -> bool {
-    reach.get(leaf).is_some_and(|ls| {
-        ls.iter()
-            .any(|l| l == label || l.strip_prefix(label).is_some_and(|r| r.starts_with('+')))
-    })
+    reach
+        .get(leaf)
+        .is_some_and(|ls| ls.iter().any(|l| is(l, label)))
 }
 
 /// The reach table: per leaf and sub-function of `tdx_model::reach::STATUSES`, every status it
@@ -220,9 +229,7 @@ pub fn gaps(reach: &Reach) -> Vec<String> {
             .flatten()
             .filter(|l| is_status(l))
         {
-            let listed = labels
-                .iter()
-                .any(|l| got == l || got.strip_prefix(l).is_some_and(|r| r.starts_with('+')));
+            let listed = labels.iter().any(|l| is(got, l));
             if !listed {
                 g.push(format!("{leaf}: {got} reached, yet not listed"));
             }

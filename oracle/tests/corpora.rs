@@ -6,13 +6,13 @@
 //!   through the oracle without a failure;
 //! * each target's seeds reach the statuses they are meant to reach.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use tdx_model::ModuleVersion;
 use tdx_oracle::call::{Call, Program, Target, MAX_CALLS};
+use tdx_oracle::reach::{self, Reach};
 use tdx_oracle::seeds::seeds;
 use tdx_oracle::{Oracle, Outcome, Production};
 
@@ -412,19 +412,12 @@ fn owned(target: Target) -> &'static [&'static str] {
 /// Per outcome name, every label (`tdx_oracle::reach::label`, and `branch: …`) the seeds of
 /// `target` reach, run on every modelled module version as the fuzz target runs them: a label
 /// counts when one version reaches it (some statuses exist on some versions only).
-fn reached_on_any_version(target: Target) -> BTreeMap<&'static str, BTreeSet<String>> {
+fn reached_on_any_version(target: Target) -> Reach {
     let mut o = Oracle::new(Production, 0x5eed);
-    let mut got: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
-    for version in ModuleVersion::ALL {
-        o.set_version(version);
-        for (name, program) in seeds(target) {
-            o.run_program(&program, |_: &Call, out: &Outcome| {
-                let labels = got.entry(out.leaf).or_default();
-                labels.insert(tdx_oracle::reach::label(out));
-                labels.extend(tdx_oracle::reach::branches_of(out).map(|b| format!("branch: {b}")));
-            })
-            .unwrap_or_else(|f| panic!("{}/{name} on {version:?}:\n{f}", target.name()));
-        }
+    let mut got = Reach::new();
+    for (name, program) in seeds(target) {
+        o.run_program_on_every_version(&program, |_, out| reach::record(&mut got, out))
+            .unwrap_or_else(|f| panic!("{}/{name}:\n{f}", target.name()));
     }
     got
 }
@@ -444,7 +437,7 @@ fn every_target_seeds_reach_every_status_of_its_leaves() {
             "{leaf}: no fuzz target is for it (fn owned)"
         );
     }
-    for (helper, _) in tdx_oracle::reach::HELPER_BRANCHES {
+    for (helper, _) in reach::HELPER_BRANCHES {
         assert!(
             owned_somewhere(helper),
             "{helper}: no fuzz target is for it (fn owned)"
@@ -460,7 +453,7 @@ fn every_target_seeds_reach_every_status_of_its_leaves() {
         let got = reached_on_any_version(target);
         for leaf in leaves {
             let statuses = STATUSES.iter().find(|(l, _)| l == leaf).map(|(_, s)| *s);
-            let branches: Vec<&str> = tdx_oracle::reach::HELPER_BRANCHES
+            let branches: Vec<&str> = reach::HELPER_BRANCHES
                 .iter()
                 .filter(|(h, _)| h == leaf)
                 .map(|(_, b)| *b)
@@ -470,24 +463,21 @@ fn every_target_seeds_reach_every_status_of_its_leaves() {
                 "{}: {leaf} has neither statuses in the model's list nor helper branches",
                 target.name()
             );
-            let labels = got.get(leaf);
             for status in statuses.unwrap_or(&[]) {
                 if NOT_REACHED.iter().any(|(l, s, _)| l == leaf && s == status) {
                     continue;
                 }
                 required += 1;
-                let hit = labels.is_some_and(|ls| {
-                    ls.iter().any(|l| {
-                        l == status || l.strip_prefix(status).is_some_and(|r| r.starts_with('+'))
-                    })
-                });
-                if !hit {
+                if !reach::reached(&got, leaf, status) {
                     problems.push(format!("{}: {leaf}: {status}", target.name()));
                 }
             }
             for b in branches {
                 required += 1;
-                if !labels.is_some_and(|ls| ls.contains(&format!("branch: {b}"))) {
+                if !got
+                    .get(leaf)
+                    .is_some_and(|ls| ls.contains(&reach::branch_label(b)))
+                {
                     problems.push(format!("{}: {leaf}: branch {b}", target.name()));
                 }
             }

@@ -1303,12 +1303,7 @@ pub type Runner = Box<dyn FnMut(&tdx_oracle::call::Program) -> Result<(), tdx_or
 
 fn runner_of<W: Wrappers + 'static>(wrappers: W) -> Runner {
     let mut oracle = tdx_oracle::Oracle::new(wrappers, 0x7d_c411);
-    Box::new(move |program| {
-        tdx_model::ModuleVersion::ALL.iter().try_for_each(|v| {
-            oracle.set_version(*v);
-            oracle.run_program(program, |_, _| {})
-        })
-    })
+    Box::new(move |program| oracle.run_program_on_every_version(program, |_, _| {}))
 }
 
 /// The runner of [`PLANTED`]`[index]`'s bug (a trap session on this thread: one at a time),

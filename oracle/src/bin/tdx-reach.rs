@@ -8,13 +8,12 @@
 //! Usage: `tdx-reach TARGET PATH...`. Exit status 0; 1 when an input fails a check (printed);
 //! 2 on bad arguments or an unreadable path.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use tdx_model::reach::{NOT_REACHED, STATUSES};
 use tdx_model::ModuleVersion;
 use tdx_oracle::call::{Program, Target};
-use tdx_oracle::reach::{branches_of, label, HELPER_BRANCHES};
+use tdx_oracle::reach::{branch_label, is, reached, record, Reach, HELPER_BRANCHES};
 use tdx_oracle::{Oracle, Production};
 
 fn usage(why: &str) -> ! {
@@ -45,13 +44,6 @@ fn inputs(paths: &[String]) -> Vec<PathBuf> {
     files
 }
 
-/// Whether `labels` has `status` (with details: `TDX_SUCCESS+1` counts for `TDX_SUCCESS`).
-fn has(labels: &BTreeSet<String>, status: &str) -> bool {
-    labels
-        .iter()
-        .any(|l| l == status || l.strip_prefix(status).is_some_and(|r| r.starts_with('+')))
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((name, paths)) = args.split_first() else {
@@ -65,23 +57,18 @@ fn main() {
     }
     let files = inputs(paths);
     let mut oracle = Oracle::new(Production, 0x7d_c411);
-    let mut reach: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    let mut reach = Reach::new();
     let mut calls = 0u64;
     for f in &files {
         let bytes = std::fs::read(f).unwrap_or_else(|e| usage(&format!("{}: {e}", f.display())));
         let program = Program::decode(target, &bytes);
-        for version in ModuleVersion::ALL {
-            oracle.set_version(version);
-            let run = oracle.run_program(&program, |_, out| {
-                calls += 1;
-                let labels = reach.entry(out.leaf).or_default();
-                labels.insert(label(out));
-                labels.extend(branches_of(out).map(|b| format!("branch: {b}")));
-            });
-            if let Err(failure) = run {
-                println!("{}: {failure}", f.display());
-                std::process::exit(1);
-            }
+        let run = oracle.run_program_on_every_version(&program, |_, out| {
+            calls += 1;
+            record(&mut reach, out);
+        });
+        if let Err(failure) = run {
+            println!("{}: {failure}", f.display());
+            std::process::exit(1);
         }
     }
     println!(
@@ -98,7 +85,7 @@ fn main() {
                 .iter()
                 .find(|(l, s, _)| l == leaf && s == status)
                 .map(|(_, _, why)| *why);
-            match (has(labels, status), why) {
+            match (reached(&reach, leaf, status), why) {
                 (true, None) => println!("  ok       {status}"),
                 (true, Some(_)) => {
                     println!("  ok       {status} (though the model lists it as not reachable)")
@@ -108,14 +95,12 @@ fn main() {
             }
         }
         for (_, b) in HELPER_BRANCHES.iter().filter(|(h, _)| h == leaf) {
-            let got = labels.contains(&format!("branch: {b}"));
+            let got = labels.contains(&branch_label(b));
             println!("  {}  branch: {b}", if got { "ok     " } else { "MISSING" });
         }
         // What the model does not list as a status of this leaf: refusals, calls not made.
         for l in labels.iter().filter(|l| {
-            !l.starts_with("branch: ")
-                && !listed
-                    .is_some_and(|s| s.iter().any(|s| has(&BTreeSet::from([(*l).clone()]), s)))
+            !l.starts_with("branch: ") && !listed.is_some_and(|s| s.iter().any(|s| is(l, s)))
         }) {
             println!("  also     {l}");
         }
